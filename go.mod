@@ -1,0 +1,13 @@
+module github.com/wsfsm/wsfsm
+
+go 1.26
+
+require (
+	github.com/cenkalti/backoff/v4 v4.3.0
+	github.com/goccy/go-yaml v1.19.2
+	github.com/google/go-cmp v0.7.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/looplab/fsm v1.0.3
+	go.uber.org/goleak v1.3.0
+	gonum.org/v1/plot v0.17.0
+)
