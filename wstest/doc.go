@@ -1,0 +1,10 @@
+// Package wstest provides a misbehaving WebSocket server for tests, demos and
+// benchmarks, in the spirit of net/http/httptest.
+//
+// A Server listens on 127.0.0.1 and routes by path: /echo echoes, /close/CODE
+// closes with CODE, /ignore-close never answers a close frame, /drop-after/N
+// cuts TCP after N messages, /silent never reads or writes, /reject/STATUS
+// refuses the upgrade and /sink swallows and records messages. Every
+// connection it accepts can be dropped at will (DropAll), and Close leaves no
+// goroutine and no file descriptor behind.
+package wstest

@@ -1,0 +1,266 @@
+package wstest
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// DefaultCloseWait bounds how long /close/CODE waits for the client's answer
+// to its close frame before it shuts TCP anyway.
+const DefaultCloseWait = 5 * time.Second
+
+// Option configures a Router (and so a Server).
+type Option func(*config)
+
+type config struct {
+	subprotocols []string
+	readLimit    int64
+	recordSink   bool
+}
+
+// Subprotocols makes the server accept the first of these subprotocols that
+// the client offers. Default: none.
+func Subprotocols(protocols ...string) Option {
+	return func(c *config) { c.subprotocols = append([]string(nil), protocols...) }
+}
+
+// ReadLimit sets the largest message the server reads (0, the default, means
+// no limit, as in gorilla).
+func ReadLimit(n int64) Option {
+	return func(c *config) { c.readLimit = n }
+}
+
+// DiscardSink makes /sink count messages without keeping them, for long
+// running demos. By default every message /sink receives is recorded.
+func DiscardSink() Option {
+	return func(c *config) { c.recordSink = false }
+}
+
+// Router is the path router behind a Server; it can also be mounted on any
+// http.Server. It tracks every WebSocket connection it upgraded so that they
+// can be dropped (DropAll) or shut down (Shutdown).
+type Router struct {
+	cfg      config
+	upgrader websocket.Upgrader
+
+	mu       sync.Mutex
+	closed   bool
+	live     map[*conn]struct{}
+	accepted int
+	received int
+	messages [][]byte
+	perConn  [][][]byte
+	wg       sync.WaitGroup
+}
+
+// conn is one upgraded connection.
+type conn struct {
+	ws       *websocket.Conn
+	kill     chan struct{} // closed by DropAll/Shutdown
+	killOnce sync.Once
+	index    int // accept order, indexes Router.perConn
+}
+
+func (c *conn) drop() {
+	c.killOnce.Do(func() {
+		close(c.kill)
+		c.ws.NetConn().Close()
+	})
+}
+
+// NewRouter returns a Router configured by opts.
+func NewRouter(opts ...Option) *Router {
+	cfg := config{recordSink: true}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &Router{
+		cfg: cfg,
+		upgrader: websocket.Upgrader{
+			Subprotocols: cfg.subprotocols,
+			CheckOrigin:  func(*http.Request) bool { return true },
+		},
+		live: make(map[*conn]struct{}),
+	}
+}
+
+// Handler returns a new Router as an http.Handler, for use with any
+// http.Server. Keep the *Router from NewRouter instead if you need to drop or
+// shut down its connections.
+func Handler(opts ...Option) http.Handler { return NewRouter(opts...) }
+
+// ServeHTTP routes one request by path. Unknown paths get 404.
+func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	path := req.URL.Path
+	switch {
+	case path == "/echo":
+		r.serve(w, req, r.echo)
+	case path == "/ignore-close":
+		r.serve(w, req, r.ignoreClose)
+	case path == "/silent":
+		r.serve(w, req, r.silent)
+	case path == "/sink":
+		r.serve(w, req, r.sink)
+	case strings.HasPrefix(path, "/close/"):
+		code, err := strconv.Atoi(strings.TrimPrefix(path, "/close/"))
+		if err != nil || code < 1000 || code > 4999 {
+			http.Error(w, "wstest: bad close code", http.StatusBadRequest)
+			return
+		}
+		r.serve(w, req, func(c *conn, q *http.Request) { r.closeWith(c, q, code) })
+	case strings.HasPrefix(path, "/drop-after/"):
+		n, err := strconv.Atoi(strings.TrimPrefix(path, "/drop-after/"))
+		if err != nil || n < 0 {
+			http.Error(w, "wstest: bad message count", http.StatusBadRequest)
+			return
+		}
+		r.serve(w, req, func(c *conn, _ *http.Request) { r.dropAfter(c, n) })
+	case strings.HasPrefix(path, "/reject/"):
+		r.reject(w, req, strings.TrimPrefix(path, "/reject/"))
+	default:
+		http.NotFound(w, req)
+	}
+}
+
+// serve upgrades, registers the connection, runs behave and then releases
+// the connection. The upgrade's own error response is written by gorilla.
+func (r *Router) serve(w http.ResponseWriter, req *http.Request, behave func(*conn, *http.Request)) {
+	ws, err := r.upgrader.Upgrade(w, req, nil)
+	if err != nil {
+		return
+	}
+	if r.cfg.readLimit > 0 {
+		ws.SetReadLimit(r.cfg.readLimit)
+	}
+	c := r.register(ws)
+	if c == nil {
+		return
+	}
+	defer r.release(c)
+	behave(c, req)
+}
+
+func (r *Router) register(ws *websocket.Conn) *conn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		ws.NetConn().Close()
+		return nil
+	}
+	c := &conn{ws: ws, kill: make(chan struct{}), index: r.accepted}
+	r.accepted++
+	r.perConn = append(r.perConn, nil)
+	r.live[c] = struct{}{}
+	r.wg.Add(1)
+	return c
+}
+
+func (r *Router) release(c *conn) {
+	c.drop()
+	r.mu.Lock()
+	delete(r.live, c)
+	r.mu.Unlock()
+	r.wg.Done()
+}
+
+// DropAll shuts the TCP connection of every live WebSocket at once, with no
+// close frame. The router keeps accepting new connections.
+func (r *Router) DropAll() {
+	r.mu.Lock()
+	live := make([]*conn, 0, len(r.live))
+	for c := range r.live {
+		live = append(live, c)
+	}
+	r.mu.Unlock()
+	for _, c := range live {
+		c.drop()
+	}
+}
+
+// Shutdown drops every live connection, refuses later upgrades and waits
+// until every connection handler has returned.
+func (r *Router) Shutdown() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.DropAll()
+	r.wg.Wait()
+}
+
+// Conns returns the number of live WebSocket connections.
+func (r *Router) Conns() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.live)
+}
+
+// Accepted returns how many upgrades were accepted so far.
+func (r *Router) Accepted() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.accepted
+}
+
+// Received returns how many messages /sink received, over all connections.
+func (r *Router) Received() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.received
+}
+
+// Messages returns a copy of every message /sink received, in arrival order
+// over all connections (nil with DiscardSink).
+func (r *Router) Messages() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([][]byte(nil), r.messages...)
+}
+
+// ConnMessages returns, for every connection in accept order, the messages
+// /sink received on it (connections on other paths have none).
+func (r *Router) ConnMessages() [][][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([][][]byte, len(r.perConn))
+	for i, m := range r.perConn {
+		out[i] = append([][]byte(nil), m...)
+	}
+	return out
+}
+
+func (r *Router) record(c *conn, msg []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.received++
+	if r.cfg.recordSink {
+		r.messages = append(r.messages, msg)
+		r.perConn[c.index] = append(r.perConn[c.index], msg)
+	}
+}
+
+// isRealClose reports whether err is a close frame from the peer rather than
+// gorilla's 1006 for a TCP close without one.
+func isRealClose(err error) bool {
+	ce, ok := err.(*websocket.CloseError)
+	return ok && ce.Code != websocket.CloseAbnormalClosure
+}
+
+// waitKill blocks until the connection is dropped or d elapses (d <= 0: no
+// limit).
+func waitKill(c *conn, d time.Duration) {
+	if d <= 0 {
+		<-c.kill
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.kill:
+	case <-t.C:
+	}
+}
