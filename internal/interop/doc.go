@@ -1,0 +1,18 @@
+// Package interop starts WebSocket servers written in other languages so that
+// end-to-end tests can prove wsfsm talks to peers it did not write.
+//
+// Two peers live in peers/: a Python server on Debian's python3-websockets
+// (server.py, run with /usr/bin/python3) and a Node server on the npm package
+// ws (server.js, dependencies pinned in package-lock.json). Both listen on
+// 127.0.0.1 on an ephemeral port and serve the same paths:
+//
+//	/echo           echo every message with its type (text or binary)
+//	/close/CODE     send a close frame with CODE and the reason CloseReason(CODE), finish the handshake
+//	/drop-after/N   echo N messages, then drop TCP without a close frame
+//	/ignore-close   echo data, never answer a close frame, never close TCP
+//
+// Start launches a peer for one test and stops it when the test ends. A peer
+// whose runtime or library is missing skips the test with the command that
+// installs it, except under CI=true, where it fails the test instead:
+// peers/install.sh installs everything on a fresh Debian machine.
+package interop
