@@ -1,0 +1,37 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// diag is one problem found in the spec, at a position.
+type diag struct {
+	Pos pos
+	Msg string
+}
+
+func (d *diag) Error() string { return fmt.Sprintf("%d:%d: %s", d.Pos.Line, d.Pos.Col, d.Msg) }
+
+// diagList is every problem found in a spec. It is the error returned by
+// parsing and validation.
+type diagList []diag
+
+func (l diagList) Error() string { return l.Format("spec") }
+
+// Format renders the list compiler style, one `file:line:col: message` per
+// line, sorted by position.
+func (l diagList) Format(file string) string {
+	s := slices.Clone(l)
+	slices.SortStableFunc(s, func(a, b diag) int {
+		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col), strings.Compare(a.Msg, b.Msg))
+	})
+	s = slices.Compact(s)
+	var b strings.Builder
+	for _, d := range s {
+		fmt.Fprintf(&b, "%s:%d:%d: %s\n", file, d.Pos.Line, d.Pos.Col, d.Msg)
+	}
+	return b.String()
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"go/token"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// ErrSpec means the spec has problems; they were listed, compiler style.
+var ErrSpec = errors.New("invalid spec")
+
+// options are the command-line flags.
+type options struct {
+	Spec   string // path of the YAML spec
+	Out    string // output directory of the package and diagrams
+	Pkg    string // package name of the generated code
+	Readme string // README whose diagram section to rewrite ("" for none)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run is main without the exit: 0 on success, 1 on a bad spec or I/O error,
+// 2 on bad usage.
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.Spec, "spec", "", "the YAML `file` describing the machine (required)")
+	fs.StringVar(&o.Out, "out", ".", "the `directory` to write the Go package and diagrams to")
+	fs.StringVar(&o.Pkg, "pkg", "fsm", "the package `name` of the generated Go code")
+	fs.StringVar(&o.Readme, "readme", "", "a Markdown `file` whose section between "+beginMarker+" and "+endMarker+" is replaced by the diagram")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: gen -spec FILE -out DIR [-pkg NAME] [-readme FILE]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.Spec == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if err := generate(o, stderr); err != nil {
+		if !errors.Is(err, ErrSpec) {
+			fmt.Fprintf(stderr, "gen: %v\n", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// safeFileName is what the spec's base name may look like: it is written into
+// generated comments.
+var safeFileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// generate reads the spec, and either writes every output or nothing: all
+// files are rendered in memory first, then each is replaced atomically.
+// Problems in the spec are printed to stderr and reported as ErrSpec.
+func generate(o options, stderr io.Writer) error {
+	data, err := os.ReadFile(o.Spec)
+	if err != nil {
+		return fmt.Errorf("read spec: %w", err)
+	}
+	if !token.IsIdentifier(o.Pkg) || token.IsKeyword(o.Pkg) {
+		return fmt.Errorf("-pkg %q is not a valid package name", o.Pkg)
+	}
+	specName := filepath.Base(o.Spec)
+	if !safeFileName.MatchString(specName) {
+		return fmt.Errorf("spec file name %q: use letters, digits, '.', '_' and '-' only", specName)
+	}
+	files, err := render(data, specName, o.Pkg)
+	if err != nil {
+		var dl diagList
+		if errors.As(err, &dl) {
+			fmt.Fprint(stderr, dl.Format(o.Spec))
+			return fmt.Errorf("%w: %d problem(s)", ErrSpec, len(dl))
+		}
+		return err
+	}
+	writes := map[string][]byte{}
+	for name, b := range files {
+		writes[filepath.Join(o.Out, name)] = b
+	}
+	if o.Readme != "" {
+		old, err := os.ReadFile(o.Readme)
+		if err != nil {
+			return fmt.Errorf("read README: %w", err)
+		}
+		b, err := rewriteReadme(old, files["states.mmd"])
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.Readme, err)
+		}
+		writes[o.Readme] = b
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	for _, path := range sortedKeys(writes) {
+		if err := writeAtomic(path, writes[path]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// render parses, validates and emits: file name -> contents. A bad spec
+// yields a diagList.
+func render(data []byte, specName, pkg string) (map[string][]byte, error) {
+	spec, err := parseSpec(data)
+	if err != nil {
+		return nil, err
+	}
+	m, dl := validate(spec)
+	if dl != nil {
+		return nil, dl
+	}
+	files, err := emitGo(m, specName, pkg)
+	if err != nil {
+		return nil, fmt.Errorf("emit Go (a bug in gen: please report it): %w", err)
+	}
+	files["states.mmd"] = emitMermaid(m, specName)
+	files["states.dot"] = emitDOT(m, specName)
+	return files, nil
+}

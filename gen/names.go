@@ -1,0 +1,81 @@
+package main
+
+import (
+	"go/token"
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// Names are deliberately narrow: only ASCII letters, digits and single
+// underscores, so that no name can carry code into Go, Mermaid or DOT output.
+var (
+	stateNameRE = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+	snakeNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$`)
+)
+
+// maxNameLen keeps generated identifiers and diagram labels readable.
+const maxNameLen = 64
+
+// initialisms are upper-cased whole when they form a snake_case word, as Go
+// style asks (start_io -> StartIO, shutdown_tcp -> ShutdownTCP).
+var initialisms = map[string]bool{
+	"acl": true, "api": true, "ascii": true, "cpu": true, "css": true, "dns": true,
+	"eof": true, "fin": true, "guid": true, "html": true, "http": true, "https": true,
+	"id": true, "io": true, "ip": true, "json": true, "rpc": true, "rst": true,
+	"sql": true, "ssh": true, "tcp": true, "tls": true, "ttl": true, "udp": true,
+	"ui": true, "uid": true, "uri": true, "url": true, "uuid": true, "ws": true,
+	"xml": true,
+}
+
+// goName converts a spec name to an exported Go identifier: each
+// underscore-separated word gets an upper-case first letter (or is upper-cased
+// whole if it is an initialism); the rest of the word is kept.
+func goName(s string) string {
+	var b strings.Builder
+	for w := range strings.SplitSeq(s, "_") {
+		if w == "" {
+			continue
+		}
+		if initialisms[strings.ToLower(w)] {
+			b.WriteString(strings.ToUpper(w))
+			continue
+		}
+		r := []rune(w)
+		r[0] = unicode.ToUpper(r[0])
+		b.WriteString(string(r))
+	}
+	return b.String()
+}
+
+// predeclared are Go's predeclared identifiers; no generated identifier may
+// shadow one. (Spec names themselves may be predeclared words: event `close`
+// becomes EventClose and Machine.Close, which shadow nothing.)
+var predeclared = map[string]bool{
+	"any": true, "bool": true, "byte": true, "comparable": true, "complex64": true,
+	"complex128": true, "error": true, "float32": true, "float64": true, "int": true,
+	"int8": true, "int16": true, "int32": true, "int64": true, "rune": true,
+	"string": true, "uint": true, "uint8": true, "uint16": true, "uint32": true,
+	"uint64": true, "uintptr": true, "true": true, "false": true, "iota": true,
+	"nil": true, "append": true, "cap": true, "clear": true, "close": true,
+	"complex": true, "copy": true, "delete": true, "imag": true, "len": true,
+	"make": true, "max": true, "min": true, "new": true, "panic": true,
+	"print": true, "println": true, "real": true, "recover": true,
+}
+
+// isGoKeyword reports whether s is a Go keyword.
+func isGoKeyword(s string) bool { return token.IsKeyword(s) }
+
+// packageNames are the package-level identifiers the generated code defines
+// besides the state and event constants; a state named like one of them would
+// not compile.
+var packageNames = []string{
+	"Actions", "Durations", "Edge", "ErrGuardRejected", "ErrInvalidEvent",
+	"ErrReentrant", "Event", "EventError", "Events", "Guards", "Initial",
+	"Machine", "New", "NoEvent", "State", "States", "Table", "Timer", "TimerOf",
+	"Timers", "Transition",
+}
+
+// machineMethods are the Machine's own methods; an event method must not
+// take one of these names.
+var machineMethods = []string{"Can", "Fire", "OnTransition", "Start", "State"}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxItems keeps indexes inside the generated uint8 types (NoEvent is 255).
+const maxItems = 200
+
+// validator collects every problem in a spec, not only the first.
+type validator struct {
+	diags diagList
+	m     *model
+}
+
+func (v *validator) errorf(p pos, format string, args ...any) {
+	v.diags = append(v.diags, diag{p, fmt.Sprintf(format, args...)})
+}
+
+// validate checks the parsed spec and builds the model. It reports every
+// problem it finds; the model is nil when there is any.
+func validate(s *specFile) (*model, diagList) {
+	v := &validator{m: &model{}}
+	actions := v.decls("action", s.Actions, &v.m.Actions)
+	guards := v.decls("guard", s.Guards, &v.m.Guards)
+	timers := v.decls("timer", s.Timers, &v.m.Timers)
+	states, stateOf := v.states(s)
+	events := v.events(s, states, guards)
+	v.stateDetails(s, stateOf, events, actions, timers)
+	v.unused(s, actions, guards, timers)
+	v.collisions()
+	v.graph(s)
+	if len(v.diags) > 0 {
+		return nil, v.diags
+	}
+	return v.m, nil
+}
+
+// checkDoc requires a non-empty, single-line doc without control characters:
+// docs become Go comments, and a newline there would end the comment.
+func (v *validator) checkDoc(what string, itemPos pos, d text) string {
+	switch {
+	case !d.Set || strings.TrimSpace(d.Value) == "":
+		v.errorf(itemPos, "%s: missing doc", what)
+	case !utf8.ValidString(d.Value) || strings.ContainsFunc(d.Value, func(r rune) bool { return r < ' ' || r == 0x7f || r == 0x2028 || r == 0x2029 }):
+		v.errorf(d.Pos, "%s: doc must be one line of printable text", what)
+	default:
+		return strings.TrimSpace(d.Value)
+	}
+	return ""
+}
+
+// checkName validates a spec name's spelling. kind is "state" (CamelCase) or
+// another kind (snake_case or camelCase).
+func (v *validator) checkName(kind string, itemPos pos, n ident) bool {
+	switch {
+	case !n.Set:
+		v.errorf(itemPos, "%s: missing name", kind)
+	case len(n.Value) > maxNameLen:
+		v.errorf(n.Pos, "%s name %q is longer than %d characters", kind, n.Value, maxNameLen)
+	case kind == "state" && !stateNameRE.MatchString(n.Value):
+		v.errorf(n.Pos, "state name %q is not a CamelCase identifier ([A-Z][A-Za-z0-9]*)", n.Value)
+	case kind != "state" && !snakeNameRE.MatchString(n.Value):
+		v.errorf(n.Pos, "%s name %q is not a snake_case or camelCase identifier ([A-Za-z][A-Za-z0-9]* words joined by single underscores)", kind, n.Value)
+	case isGoKeyword(n.Value):
+		v.errorf(n.Pos, "%s name %q is a Go keyword", kind, n.Value)
+	default:
+		return true
+	}
+	return false
+}
+
+// decls validates the actions, guards or timers section.
+func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl) map[string]*mDecl {
+	byName := map[string]*mDecl{}
+	first := map[string]pos{}
+	if len(specs) > maxItems {
+		v.errorf(specs[maxItems].Pos, "more than %d %ss", maxItems, kind)
+	}
+	for _, d := range specs {
+		doc := v.checkDoc(kind+" "+quoteIfSet(d.Name), d.Pos, d.Doc)
+		if !v.checkName(kind, d.Pos, d.Name) {
+			continue
+		}
+		if p, dup := first[d.Name.Value]; dup {
+			v.errorf(d.Name.Pos, "duplicate %s %q (first declared at %d:%d)", kind, d.Name.Value, p.Line, p.Col)
+			continue
+		}
+		first[d.Name.Value] = d.Name.Pos
+		md := &mDecl{Name: d.Name.Value, Go: goName(d.Name.Value), Pos: d.Name.Pos, Doc: doc}
+		byName[md.Name] = md
+		*out = append(*out, md)
+	}
+	return byName
+}
+
+func quoteIfSet(n ident) string {
+	if !n.Set {
+		return "(unnamed)"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+// states validates names, docs and flags of every state.
+// stateOf[i] is the model state of s.States[i], nil if that entry was dropped.
+func (v *validator) states(s *specFile) (byName map[string]*mState, stateOf []*mState) {
+	byName = map[string]*mState{}
+	stateOf = make([]*mState, len(s.States))
+	first := map[string]pos{}
+	if len(s.States) == 0 {
+		v.errorf(s.Pos, "no states: the spec needs a `states:` list")
+	}
+	if len(s.States) > maxItems {
+		v.errorf(s.States[maxItems].Pos, "more than %d states", maxItems)
+	}
+	var initials []stateSpec
+	for i, st := range s.States {
+		what := "state " + quoteIfSet(st.Name)
+		doc := v.checkDoc(what, st.Pos, st.Doc)
+		if st.Initial {
+			initials = append(initials, st)
+		}
+		if st.Initial && st.Final {
+			v.errorf(st.Pos, "%s: a state cannot be both initial and final", what)
+		}
+		if !v.checkName("state", st.Pos, st.Name) {
+			continue
+		}
+		if p, dup := first[st.Name.Value]; dup {
+			v.errorf(st.Name.Pos, "duplicate state %q (first declared at %d:%d)", st.Name.Value, p.Line, p.Col)
+			continue
+		}
+		first[st.Name.Value] = st.Name.Pos
+		ms := &mState{Name: st.Name.Value, Pos: st.Name.Pos, Doc: doc, Index: len(v.m.States), Initial: st.Initial, Final: st.Final}
+		byName[ms.Name] = ms
+		stateOf[i] = ms
+		v.m.States = append(v.m.States, ms)
+		if st.Initial && len(initials) == 1 {
+			v.m.Initial = ms
+		}
+	}
+	switch {
+	case len(initials) == 0 && len(s.States) > 0:
+		v.errorf(s.States[0].Pos, "no initial state: mark exactly one state with `initial: true`")
+	case len(initials) > 1:
+		for _, st := range initials[1:] {
+			v.errorf(st.Pos, "state %s: second initial state (the first is %s); exactly one state may be initial", quoteIfSet(st.Name), quoteIfSet(initials[0].Name))
+		}
+	}
+	return byName, stateOf
+}
+
+// events validates every event and builds the transition table.
+func (v *validator) events(s *specFile, states map[string]*mState, guards map[string]*mDecl) map[string]*mEvent {
+	byName := map[string]*mEvent{}
+	first := map[string]pos{}
+	if len(s.Events) > maxItems {
+		v.errorf(s.Events[maxItems].Pos, "more than %d events", maxItems)
+	}
+	for _, e := range s.Events {
+		what := "event " + quoteIfSet(e.Name)
+		doc := v.checkDoc(what, e.Pos, e.Doc)
+		okName := v.checkName("event", e.Pos, e.Name)
+		if okName {
+			if p, dup := first[e.Name.Value]; dup {
+				v.errorf(e.Name.Pos, "duplicate event %q (first declared at %d:%d)", e.Name.Value, p.Line, p.Col)
+				okName = false
+			} else {
+				first[e.Name.Value] = e.Name.Pos
+			}
+		}
+		me := &mEvent{Doc: doc}
+		if e.Guard.Set {
+			if !v.checkName("guard", e.Guard.Pos, e.Guard) {
+				me.Guard = nil
+			} else if g := guards[e.Guard.Value]; g == nil {
+				v.errorf(e.Guard.Pos, "%s: unknown guard %q (declare it under `guards:`)", what, e.Guard.Value)
+			} else {
+				me.Guard = g
+			}
+		}
+		if !e.To.Set {
+			v.errorf(e.Pos, "%s: missing `to` state", what)
+		} else if me.To = states[e.To.Value]; me.To == nil {
+			v.errorf(e.To.Pos, "%s: unknown target state %q", what, e.To.Value)
+		}
+		if len(e.From) == 0 {
+			v.errorf(e.Pos, "%s: missing `from` states", what)
+		}
+		seen := map[string]pos{}
+		for _, f := range e.From {
+			st := states[f.Value]
+			if p, dup := seen[f.Value]; dup {
+				v.errorf(f.Pos, "%s: ambiguous: state %q is listed twice in `from` (first at %d:%d)", what, f.Value, p.Line, p.Col)
+				continue
+			}
+			seen[f.Value] = f.Pos
+			if st == nil {
+				v.errorf(f.Pos, "%s: unknown source state %q", what, f.Value)
+				continue
+			}
+			if st.Final {
+				v.errorf(f.Pos, "%s: final state %q cannot have outgoing events", what, f.Value)
+			}
+			me.From = append(me.From, st)
+		}
+		if !okName {
+			continue
+		}
+		me.Name, me.Go, me.Pos, me.Index = e.Name.Value, goName(e.Name.Value), e.Name.Pos, len(v.m.Events)
+		byName[me.Name] = me
+		v.m.Events = append(v.m.Events, me)
+		if me.To == nil {
+			continue
+		}
+		for _, from := range me.From {
+			ed := &mEdge{Index: len(v.m.Edges), Event: me, From: from, To: me.To, Guard: me.Guard}
+			v.m.Edges = append(v.m.Edges, ed)
+			from.Out = append(from.Out, ed)
+			me.To.In = append(me.To.In, ed)
+		}
+	}
+	return byName
+}
+
+// edgeFrom returns the edge of event e leaving state s, if any.
+func edgeFrom(s *mState, e *mEvent) *mEdge {
+	for _, ed := range s.Out {
+		if ed.Event == e {
+			return ed
+		}
+	}
+	return nil
+}

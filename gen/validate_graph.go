@@ -1,0 +1,263 @@
+package main
+
+import (
+	"fmt"
+)
+
+// stateDetails checks each state's enter actions, timer and then list.
+func (v *validator) stateDetails(s *specFile, stateOf []*mState, events map[string]*mEvent, actions, timers map[string]*mDecl) {
+	for i, st := range s.States {
+		ms := stateOf[i]
+		if ms == nil {
+			continue // bad or duplicate name, reported already
+		}
+		what := fmt.Sprintf("state %q", ms.Name)
+		seen := map[string]bool{}
+		for _, a := range st.Enter {
+			if !v.checkName("action", a.Pos, a) {
+				continue
+			}
+			d := actions[a.Value]
+			switch {
+			case d == nil:
+				v.errorf(a.Pos, "%s: unknown action %q (declare it under `actions:`)", what, a.Value)
+			case seen[a.Value]:
+				v.errorf(a.Pos, "%s: action %q is listed twice in `enter`", what, a.Value)
+			default:
+				ms.Enter = append(ms.Enter, d)
+			}
+			seen[a.Value] = true
+		}
+		if t := st.Timer; t != nil {
+			v.timer(what, ms, t, events, timers)
+		}
+		v.then(what, ms, st, events)
+	}
+}
+
+func (v *validator) timer(what string, ms *mState, t *timerSpec, events map[string]*mEvent, timers map[string]*mDecl) {
+	mt := &mTimer{}
+	switch {
+	case !t.After.Set:
+		v.errorf(t.Pos, "%s: timer: missing `after` (a timer name)", what)
+	case !v.checkName("timer", t.After.Pos, t.After):
+	case timers[t.After.Value] == nil:
+		v.errorf(t.After.Pos, "%s: unknown timer %q (declare it under `timers:`)", what, t.After.Value)
+	default:
+		mt.Decl = timers[t.After.Value]
+	}
+	switch {
+	case !t.Event.Set:
+		v.errorf(t.Pos, "%s: timer: missing `event`", what)
+	case !v.checkName("event", t.Event.Pos, t.Event):
+	case events[t.Event.Value] == nil:
+		v.errorf(t.Event.Pos, "%s: timer: unknown event %q", what, t.Event.Value)
+	default:
+		mt.Event = events[t.Event.Value]
+		if mt.Edge = edgeFrom(ms, mt.Event); mt.Edge == nil {
+			v.errorf(t.Event.Pos, "%s: timer: event %q has no transition from %q", what, t.Event.Value, ms.Name)
+		}
+	}
+	if ms.Final {
+		v.errorf(t.Pos, "%s: final state cannot have a timer", what)
+	}
+	if mt.Decl != nil && mt.Edge != nil {
+		ms.Timer = mt
+		mt.Edge.Timer = mt.Decl
+	}
+}
+
+func (v *validator) then(what string, ms *mState, st stateSpec, events map[string]*mEvent) {
+	if len(st.Then) == 0 {
+		return
+	}
+	p := st.Then[0].Pos
+	if ms.Final {
+		v.errorf(p, "%s: final state cannot have `then`", what)
+	}
+	if ms.Initial {
+		v.errorf(p, "%s: the initial state cannot have `then` (Start runs only its enter actions)", what)
+	}
+	if st.Timer != nil {
+		v.errorf(st.Timer.Pos, "%s: a state with `then` is left at once; its timer would never fire", what)
+	}
+	seen := map[string]bool{}
+	for i, n := range st.Then {
+		if !v.checkName("event", n.Pos, n) {
+			continue
+		}
+		e := events[n.Value]
+		switch {
+		case e == nil:
+			v.errorf(n.Pos, "%s: then: unknown event %q", what, n.Value)
+			continue
+		case seen[n.Value]:
+			v.errorf(n.Pos, "%s: then: event %q is listed twice", what, n.Value)
+			continue
+		}
+		seen[n.Value] = true
+		ed := edgeFrom(ms, e)
+		if ed == nil {
+			v.errorf(n.Pos, "%s: then: event %q has no transition from %q", what, n.Value, ms.Name)
+			continue
+		}
+		if i == len(st.Then)-1 && ed.Guard != nil {
+			v.errorf(n.Pos, "%s: then: the last event %q has guard %q; it must be unguarded so the machine cannot get stuck in %q", what, n.Value, ed.Guard.Name, ms.Name)
+		}
+		ed.ThenRank = len(ms.Then) + 1
+		ms.Then = append(ms.Then, ed)
+	}
+}
+
+// unused reports declarations nothing refers to: most often a typo elsewhere.
+func (v *validator) unused(s *specFile, actions, guards, timers map[string]*mDecl) {
+	used := map[*mDecl]bool{}
+	for _, st := range v.m.States {
+		for _, a := range st.Enter {
+			used[a] = true
+		}
+		if st.Timer != nil {
+			used[st.Timer.Decl] = true
+		}
+	}
+	for _, e := range v.m.Events {
+		if e.Guard != nil {
+			used[e.Guard] = true
+		}
+	}
+	// Timers referenced by a state whose timer had other problems still count.
+	for _, st := range s.States {
+		if st.Timer != nil && timers[st.Timer.After.Value] != nil {
+			used[timers[st.Timer.After.Value]] = true
+		}
+		for _, a := range st.Enter {
+			if actions[a.Value] != nil {
+				used[actions[a.Value]] = true
+			}
+		}
+	}
+	for _, e := range s.Events {
+		if guards[e.Guard.Value] != nil {
+			used[guards[e.Guard.Value]] = true
+		}
+	}
+	report := func(kind string, specs []declSpec, byName map[string]*mDecl) {
+		for _, d := range specs {
+			if md := byName[d.Name.Value]; md != nil && !used[md] {
+				v.errorf(d.Name.Pos, "%s %q is declared but never used", kind, d.Name.Value)
+				used[md] = true // report a name once
+			}
+		}
+	}
+	report("action", s.Actions, actions)
+	report("guard", s.Guards, guards)
+	report("timer", s.Timers, timers)
+}
+
+// graph checks reachability, dead ends and eventless cycles. It runs only
+// when every state and edge made it into the model, so that one bad name does
+// not cascade into more errors.
+func (v *validator) graph(s *specFile) {
+	m := v.m
+	if m.Initial == nil || len(m.States) != len(s.States) || len(m.Events) != len(s.Events) {
+		return
+	}
+	for i, e := range m.Events {
+		if e.To == nil || len(e.From) != len(s.Events[i].From) {
+			return
+		}
+	}
+	reached := make([]bool, len(m.States))
+	queue := []*mState{m.Initial}
+	reached[m.Initial.Index] = true
+	for len(queue) > 0 {
+		st := queue[0]
+		queue = queue[1:]
+		for _, ed := range st.Out {
+			if !reached[ed.To.Index] {
+				reached[ed.To.Index] = true
+				queue = append(queue, ed.To)
+			}
+		}
+	}
+	for i, st := range m.States {
+		p := st.Pos
+		if !reached[i] {
+			v.errorf(p, "state %q is unreachable from the initial state %q", st.Name, m.Initial.Name)
+		}
+		if !st.Final && len(st.Out) == 0 {
+			v.errorf(p, "state %q has no outgoing events and is not final (mark it `final: true`)", st.Name)
+		}
+	}
+	// Eventless (`then`) edges must not form a cycle, or Fire would never settle.
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := make([]int, len(m.States))
+	var visit func(st *mState) bool
+	visit = func(st *mState) bool {
+		color[st.Index] = grey
+		for _, ed := range st.Then {
+			switch color[ed.To.Index] {
+			case grey:
+				v.errorf(st.Pos, "state %q: then: event %q leads back into a chain of `then` states (%q); the machine would never settle", st.Name, ed.Event.Name, ed.To.Name)
+				return true
+			case white:
+				if visit(ed.To) {
+					return true
+				}
+			}
+		}
+		color[st.Index] = black
+		return false
+	}
+	for _, st := range m.States {
+		if color[st.Index] == white && len(st.Then) > 0 && visit(st) {
+			break
+		}
+	}
+}
+
+// collisions checks that generated Go identifiers are unique in each
+// namespace after case conversion, and do not take reserved names.
+func (v *validator) collisions() {
+	check := func(ns map[string]string, id, what string, p pos) {
+		if predeclared[id] {
+			v.errorf(p, "%s: Go name %s is a predeclared Go identifier", what, id)
+			return
+		}
+		if prev, ok := ns[id]; ok {
+			v.errorf(p, "%s: Go name %s collides with %s", what, id, prev)
+			return
+		}
+		ns[id] = what
+	}
+	pkg := map[string]string{}
+	for _, n := range packageNames {
+		pkg[n] = "the generated package's own " + n
+	}
+	methods := map[string]string{}
+	for _, n := range machineMethods {
+		methods[n] = "the Machine method " + n
+	}
+	impl := map[string]string{} // Actions, Guards and Durations may be one type
+	for _, st := range v.m.States {
+		check(pkg, st.Name, fmt.Sprintf("state %q", st.Name), st.Pos)
+	}
+	for _, e := range v.m.Events {
+		what, p := fmt.Sprintf("event %q", e.Name), e.Pos
+		check(pkg, "Event"+e.Go, what, p)
+		check(methods, e.Go, what, p)
+		check(methods, "Can"+e.Go, what+" (its Can method)", p)
+	}
+	for _, group := range []struct {
+		kind  string
+		decls []*mDecl
+	}{{"action", v.m.Actions}, {"guard", v.m.Guards}, {"timer", v.m.Timers}} {
+		for _, d := range group.decls {
+			check(impl, d.Go, fmt.Sprintf("%s %q", group.kind, d.Name), d.Pos)
+		}
+	}
+}
