@@ -1,0 +1,174 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// CloseResult tells how a graceful close ended.
+type CloseResult struct {
+	Completed  bool   // the peer's close frame arrived: the handshake completed
+	PeerCode   int    // the peer's close code; 1006 if TCP closed with no close frame; 0 if unknown
+	PeerReason string // the peer's reason text
+}
+
+// maxReasonBytes is the room for a reason in a close frame (125 - 2).
+const maxReasonBytes = 123
+
+// Close performs the graceful close handshake. It refuses new writes, lets a
+// WriteMessage in progress finish, sends a close frame with code and reason
+// (reason cut to 123 bytes), waits for the peer's close frame or its TCP
+// close, then shuts TCP. The wait uses the running reader if StartReader
+// was called, else Close reads (and discards) by itself.
+//
+// It is bounded by timeout (<= 0 means DefaultCloseTimeout, 5 s) and ctx:
+// when either ends first, the link is aborted and Close returns an error
+// wrapping ErrCloseTimeout or ctx's error. If the peer closed first (the
+// reader saw and answered its close frame), Close only shuts TCP and
+// reports Completed. A peer that closed TCP without a close frame gives
+// Completed false, PeerCode 1006 and a nil error. Close on an aborted link
+// returns an error wrapping ErrAborted. Codes that may not be sent (below
+// 1000, 1004-1006, 1015) go out as an empty close frame (1005).
+func (l *Link) Close(ctx context.Context, code int, reason string, timeout time.Duration) (CloseResult, error) {
+	if timeout <= 0 {
+		timeout = DefaultCloseTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	tctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	l.mu.Lock()
+	if l.abortErr != nil {
+		err := l.abortErr
+		l.mu.Unlock()
+		return l.result(), fmt.Errorf("transport: close: %w", err)
+	}
+	l.beginClosingLocked()
+	second := l.closeCalled
+	l.closeCalled = true
+	selfRead := l.readerState == readerNone
+	if selfRead {
+		l.readerState = readerSelf
+	}
+	readEnded := l.readEnded
+	l.mu.Unlock()
+	l.stopKeepalive()
+
+	if second {
+		select {
+		case <-l.done:
+			return l.result(), l.closeErr()
+		case <-tctx.Done():
+			return l.fail(ctx)
+		}
+	}
+
+	select {
+	case l.wmu <- struct{}{}:
+	case <-tctx.Done():
+		return l.fail(ctx)
+	}
+	l.mu.Lock()
+	answered := l.peerClosed || l.tcpClosed
+	l.mu.Unlock()
+	if !answered {
+		// An error here means TCP is broken (the wait below ends at once)
+		// or the deadline passed (tctx ends); ErrCloseSent means the
+		// reader answered a close frame meanwhile.
+		l.ws.WriteControl(websocket.CloseMessage, closePayload(code, reason), deadline)
+	}
+	<-l.wmu
+
+	if selfRead {
+		stop := context.AfterFunc(tctx, func() { l.AbortCause(closeCause(ctx)) })
+		var err error
+		for err == nil {
+			_, _, err = l.ws.NextReader()
+		}
+		if !stop() {
+			return l.fail(ctx)
+		}
+		err = l.classifyRead(err)
+		l.mu.Lock()
+		l.readErr = err
+		l.mu.Unlock()
+	} else {
+		select {
+		case <-readEnded:
+		case <-tctx.Done():
+			return l.fail(ctx)
+		}
+	}
+	l.closeTCP()
+	return l.result(), l.closeErr()
+}
+
+// closeCause is why a close that ran out of time was aborted.
+func closeCause(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ErrCloseTimeout
+}
+
+// fail aborts after the close timeout or ctx ended.
+func (l *Link) fail(ctx context.Context) (CloseResult, error) {
+	cause := closeCause(ctx)
+	l.AbortCause(cause)
+	if ab := l.aborted(); ab != nil {
+		return l.result(), fmt.Errorf("transport: close: %w", ab)
+	}
+	return l.result(), fmt.Errorf("transport: close: %w", cause)
+}
+
+// result reads what is known about the peer's side of the close.
+func (l *Link) result() CloseResult {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.peerClosed {
+		return CloseResult{Completed: true, PeerCode: l.peerCode, PeerReason: l.peerReason}
+	}
+	var ce *CloseError
+	if errors.As(l.readErr, &ce) {
+		return CloseResult{PeerCode: ce.Code}
+	}
+	return CloseResult{}
+}
+
+// closeErr is Close's error once reading ended without a timeout.
+func (l *Link) closeErr() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.peerClosed:
+		return nil
+	case l.abortErr != nil:
+		return fmt.Errorf("transport: close: %w", l.abortErr)
+	}
+	var ce *CloseError
+	if l.readErr == nil || errors.As(l.readErr, &ce) {
+		return nil
+	}
+	return fmt.Errorf("transport: close: %w", l.readErr)
+}
+
+// closePayload builds a close frame payload, cutting reason on a rune
+// boundary and sending codes that must not appear on the wire as 1005.
+func closePayload(code int, reason string) []byte {
+	if code < 1000 || code == 1004 || code == 1005 || code == 1006 || code == 1015 || code > 4999 {
+		return websocket.FormatCloseMessage(websocket.CloseNoStatusReceived, "")
+	}
+	if len(reason) > maxReasonBytes {
+		cut := maxReasonBytes
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut]
+	}
+	return websocket.FormatCloseMessage(code, reason)
+}

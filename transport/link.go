@@ -1,0 +1,177 @@
+package transport
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// controlWait bounds the pong and close-frame answers the reader writes.
+const controlWait = time.Second
+
+// reader states
+const (
+	readerNone    = iota // no reader yet
+	readerRunning        // StartReader's goroutine is reading
+	readerEnded          // it returned and called done
+	readerSelf           // Close reads by itself (no StartReader)
+)
+
+// Link is one live WebSocket connection: a fresh *websocket.Conn and the raw
+// TCP connection under it. Its methods are safe for concurrent use.
+type Link struct {
+	ws           *websocket.Conn
+	raw          net.Conn
+	writeTimeout time.Duration // <= 0: none
+	abortRST     bool
+
+	wmu  chan struct{} // write lock (capacity 1), so waiting honours ctx
+	life atomic.Uint64 // counts frames and message bytes received
+	rtt  atomic.Int64  // last ping round trip, ns
+	ka   atomic.Pointer[keepalive]
+
+	mu          sync.Mutex
+	closing     chan struct{} // closed when Close or Abort begins, or reading ended
+	closingShut bool
+	closeCalled bool
+	tcpClosed   bool
+	abortErr    error // set by the Abort that closed TCP
+	readerState int
+	readEnded   chan struct{} // closed once readErr is known (StartReader)
+	readErr     error
+	peerClosed  bool // a close frame arrived (and was answered)
+	peerCode    int
+	peerReason  string
+	done        chan struct{}
+	doneShut    bool
+}
+
+// newLink wraps a connected gorilla conn; raw is the TCP connection under it.
+func newLink(ws *websocket.Conn, raw net.Conn, writeTimeout time.Duration, abortRST bool) *Link {
+	l := &Link{
+		ws:           ws,
+		raw:          raw,
+		writeTimeout: writeTimeout,
+		abortRST:     abortRST,
+		wmu:          make(chan struct{}, 1),
+		closing:      make(chan struct{}),
+		done:         make(chan struct{}),
+	}
+	ws.SetCloseHandler(l.onClose)
+	ws.SetPongHandler(l.onPong)
+	pong := ws.PingHandler() // gorilla's default: answer with a pong
+	ws.SetPingHandler(func(data string) error {
+		l.life.Add(1)
+		return pong(data)
+	})
+	return l
+}
+
+// WS returns the gorilla connection of this link (a new one per Dial). Do
+// not read from it or write data to it directly.
+func (l *Link) WS() *websocket.Conn { return l.ws }
+
+// NetConn returns the raw TCP connection (under TLS too).
+func (l *Link) NetConn() net.Conn { return l.raw }
+
+// Subprotocol returns the subprotocol the server selected, or "".
+func (l *Link) Subprotocol() string { return l.ws.Subprotocol() }
+
+// RTT returns the last measured ping round trip, 0 if none yet.
+func (l *Link) RTT() time.Duration { return time.Duration(l.rtt.Load()) }
+
+// Done returns a channel closed once the link is finished: TCP is closed
+// and, if StartReader was called, the reader has returned from done.
+func (l *Link) Done() <-chan struct{} { return l.done }
+
+// Abort shuts the raw TCP connection now, with no close frame: FIN, or RST
+// with DialConfig.AbortWithRST. A blocked read or write returns at once. It
+// is idempotent and safe from any goroutine; it always returns nil.
+func (l *Link) Abort() error {
+	l.AbortCause(nil)
+	return nil
+}
+
+// AbortCause is Abort recording why: the reader's done (and later writes)
+// then report an error matching both ErrAborted and cause (e.g.
+// ErrDeadPeer). Only the first abort's cause is kept; an abort after TCP
+// was already closed changes nothing.
+func (l *Link) AbortCause(cause error) {
+	l.mu.Lock()
+	l.beginClosingLocked()
+	if l.tcpClosed {
+		l.mu.Unlock()
+		return
+	}
+	l.tcpClosed = true
+	if cause == nil || cause == ErrAborted {
+		l.abortErr = ErrAborted
+	} else {
+		l.abortErr = &abortError{cause: cause}
+	}
+	l.mu.Unlock()
+	l.stopKeepalive()
+	if l.abortRST {
+		if tc, ok := l.raw.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+	}
+	l.raw.Close()
+	l.maybeFinish()
+}
+
+// closeTCP closes TCP at the normal end of a link (not an abort).
+func (l *Link) closeTCP() {
+	l.mu.Lock()
+	l.beginClosingLocked()
+	if l.tcpClosed {
+		l.mu.Unlock()
+		return
+	}
+	l.tcpClosed = true
+	l.mu.Unlock()
+	l.stopKeepalive()
+	l.raw.Close()
+	l.maybeFinish()
+}
+
+func (l *Link) beginClosingLocked() {
+	if !l.closingShut {
+		l.closingShut = true
+		close(l.closing)
+	}
+}
+
+// maybeFinish closes done once TCP is closed and no reader is running.
+func (l *Link) maybeFinish() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tcpClosed && l.readerState != readerRunning && !l.doneShut {
+		l.doneShut = true
+		close(l.done)
+	}
+}
+
+// aborted returns the abort error, nil if the link was not aborted.
+func (l *Link) aborted() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.abortErr
+}
+
+// onClose records the peer's close frame and answers it with the same code,
+// as RFC 6455 asks (gorilla's default does the same without recording).
+func (l *Link) onClose(code int, text string) error {
+	l.life.Add(1)
+	l.mu.Lock()
+	l.peerClosed = true
+	l.peerCode = code
+	l.peerReason = text
+	l.mu.Unlock()
+	// ErrCloseSent when we closed first: nothing more to answer.
+	l.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(controlWait))
+	return nil
+}

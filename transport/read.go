@@ -1,0 +1,130 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+
+	"github.com/gorilla/websocket"
+)
+
+// Message is one received data message.
+type Message struct {
+	Type int    // websocket.TextMessage or websocket.BinaryMessage
+	Data []byte // the whole message
+}
+
+// StartReader starts the link's only reader goroutine; call it at most once,
+// before Close. Each data message is sent on out; the send blocks
+// (backpressure) until out takes it, but gives up once the link is closing
+// or aborted (messages not yet taken are then dropped while the reader
+// waits for the peer's close frame).
+//
+// When reading ends the reader closes TCP, then calls done exactly once,
+// from its goroutine, with the terminal error: *CloseError (the peer's close
+// frame, already answered; Code 1006 when TCP closed with no close frame),
+// ErrMessageTooBig (close 1009 sent), ErrProtocol (close 1002 sent), an
+// error matching ErrAborted (local abort; also matching its cause such as
+// ErrDeadPeer or ErrCloseTimeout), or a wrapped network error. done must
+// not block for long; Done() is closed after it returns.
+func (l *Link) StartReader(out chan<- Message, done func(error)) {
+	l.mu.Lock()
+	if l.readerState != readerNone {
+		l.mu.Unlock()
+		panic("transport: StartReader called twice or after Close")
+	}
+	l.readerState = readerRunning
+	l.readEnded = make(chan struct{})
+	l.mu.Unlock()
+	go l.readLoop(out, done)
+}
+
+func (l *Link) readLoop(out chan<- Message, done func(error)) {
+	err := l.classifyRead(l.readMessages(out))
+	l.mu.Lock()
+	l.readErr = err
+	close(l.readEnded)
+	l.mu.Unlock()
+	l.closeTCP()
+	if done != nil {
+		done(err)
+	}
+	l.mu.Lock()
+	l.readerState = readerEnded
+	l.mu.Unlock()
+	l.maybeFinish()
+}
+
+func (l *Link) readMessages(out chan<- Message) error {
+	for {
+		typ, r, err := l.ws.NextReader()
+		if err != nil {
+			return err
+		}
+		l.life.Add(1)
+		data, err := l.readAll(r)
+		if err != nil {
+			return err
+		}
+		select {
+		case out <- Message{Type: typ, Data: data}:
+		case <-l.closing:
+			// Closing: keep reading for the close frame, drop data.
+		}
+	}
+}
+
+// readAll is io.ReadAll counting every chunk as a sign of life, so a large
+// message arriving slowly does not look like a dead peer.
+func (l *Link) readAll(r io.Reader) ([]byte, error) {
+	b := make([]byte, 0, 512)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if n > 0 {
+			l.life.Add(1)
+		}
+		if err != nil {
+			if err == io.EOF {
+				return b, nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// classifyRead maps gorilla's read error to the documented terminal errors.
+func (l *Link) classifyRead(err error) error {
+	var ce *websocket.CloseError
+	isCE := errors.As(err, &ce)
+	if isCE && ce.Code != websocket.CloseAbnormalClosure {
+		// A close frame is definitive, even if an abort raced it.
+		return &CloseError{Code: ce.Code, Reason: ce.Text}
+	}
+	if ab := l.aborted(); ab != nil {
+		return ab
+	}
+	switch {
+	case isCE:
+		return &CloseError{Code: websocket.CloseAbnormalClosure}
+	case errors.Is(err, websocket.ErrReadLimit):
+		return fmt.Errorf("%w (sent close 1009)", ErrMessageTooBig)
+	case isNetError(err):
+		return fmt.Errorf("transport: read: %w", err)
+	}
+	return fmt.Errorf("%w: %v", ErrProtocol, err)
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	var errno syscall.Errno
+	return errors.As(err, &ne) || errors.As(err, &errno) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded)
+}

@@ -1,0 +1,69 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// WriteMessage writes one data message (websocket.TextMessage or
+// BinaryMessage). Concurrent callers are serialized. It returns nil only
+// once the whole frame was handed to the kernel.
+//
+// ctx bounds the wait for the write lock and is checked before writing;
+// once bytes start going out only DialConfig.WriteTimeout bounds the write,
+// so a cancelled ctx never leaves half a frame. A failed write aborts the
+// link (the stream can no longer be trusted). After Close or Abort began it
+// returns an error wrapping net.ErrClosed (closing) or ErrAborted (aborted).
+func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("transport: write: %w", err)
+	}
+	select {
+	case l.wmu <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("transport: write: %w", ctx.Err())
+	case <-l.closing:
+		return l.closedError()
+	}
+	defer func() { <-l.wmu }()
+	select {
+	case <-l.closing:
+		return l.closedError()
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("transport: write: %w", err)
+	}
+	var deadline time.Time
+	if l.writeTimeout > 0 {
+		deadline = time.Now().Add(l.writeTimeout)
+	}
+	l.ws.SetWriteDeadline(deadline)
+	err := l.ws.WriteMessage(typ, data)
+	if err == nil {
+		return nil
+	}
+	if ab := l.aborted(); ab != nil {
+		return fmt.Errorf("transport: write: %w", ab)
+	}
+	if errors.Is(err, websocket.ErrCloseSent) {
+		// The close handshake is under way (the peer closed): the reader
+		// reports how it ends.
+		return fmt.Errorf("transport: write: close frame already sent: %w", net.ErrClosed)
+	}
+	err = fmt.Errorf("transport: write: %w", err)
+	l.AbortCause(err)
+	return err
+}
+
+func (l *Link) closedError() error {
+	if ab := l.aborted(); ab != nil {
+		return fmt.Errorf("transport: write: %w", ab)
+	}
+	return fmt.Errorf("transport: write: link is closing: %w", net.ErrClosed)
+}
