@@ -34,6 +34,9 @@ type mEvent struct {
 	Guard *mDecl
 	From  []*mState
 	To    *mState
+	// Complete is false when some from/to state was bad: its edges are
+	// missing from the table, and checks that need them are skipped.
+	Complete bool
 }
 
 // mDecl is a declared action, guard or timer.

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -20,7 +21,7 @@ func posOf(n ast.Node) pos {
 		return pos{1, 1}
 	}
 	p := n.GetToken().Position
-	return pos{p.Line, p.Column}
+	return pos{max(p.Line, 1), max(p.Column, 1)}
 }
 
 // ident is a name in the spec, with where it was written. Only plain YAML
@@ -210,13 +211,40 @@ func yamlDiag(err error) diag {
 	if errors.As(err, &d) {
 		return *d
 	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && te.Token != nil {
+		return diag{pos{max(te.Token.Position.Line, 1), max(te.Token.Position.Column, 1)}, fmt.Sprintf("wrong type: expected %s, found %s", yamlKind(te.DstType), yamlKind(te.SrcType))}
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		p := pos{1, 1}
 		if tk := ye.GetToken(); tk != nil {
-			p = pos{tk.Position.Line, tk.Position.Column}
+			p = pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
 		}
 		return diag{p, ye.GetMessage()}
 	}
 	return diag{pos{1, 1}, err.Error()}
+}
+
+// yamlKind names a Go type the way a spec author thinks of it.
+func yamlKind(t reflect.Type) string {
+	if t == nil {
+		return "nothing"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean (true or false)"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "a mapping"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return t.String()
 }

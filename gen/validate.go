@@ -13,16 +13,21 @@ const maxItems = 200
 type validator struct {
 	diags diagList
 	m     *model
+	// bad holds names whose declaration was already reported as invalid
+	// ("state Open\"..."), so their uses are not reported again as unknown.
+	bad map[string]bool
 }
 
 func (v *validator) errorf(p pos, format string, args ...any) {
+	// A null list entry ("- " alone) has no node of its own, hence no position.
+	p.Line, p.Col = max(p.Line, 1), max(p.Col, 1)
 	v.diags = append(v.diags, diag{p, fmt.Sprintf(format, args...)})
 }
 
 // validate checks the parsed spec and builds the model. It reports every
 // problem it finds; the model is nil when there is any.
 func validate(s *specFile) (*model, diagList) {
-	v := &validator{m: &model{}}
+	v := &validator{m: &model{}, bad: map[string]bool{}}
 	actions := v.decls("action", s.Actions, &v.m.Actions)
 	guards := v.decls("guard", s.Guards, &v.m.Guards)
 	timers := v.decls("timer", s.Timers, &v.m.Timers)
@@ -82,6 +87,7 @@ func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl) map[stri
 	for _, d := range specs {
 		doc := v.checkDoc(kind+" "+quoteIfSet(d.Name), d.Pos, d.Doc)
 		if !v.checkName(kind, d.Pos, d.Name) {
+			v.bad[kind+" "+d.Name.Value] = true
 			continue
 		}
 		if p, dup := first[d.Name.Value]; dup {
@@ -126,6 +132,7 @@ func (v *validator) states(s *specFile) (byName map[string]*mState, stateOf []*m
 			v.errorf(st.Pos, "%s: a state cannot be both initial and final", what)
 		}
 		if !v.checkName("state", st.Pos, st.Name) {
+			v.bad["state "+st.Name.Value] = true
 			continue
 		}
 		if p, dup := first[st.Name.Value]; dup {
@@ -163,6 +170,9 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 		what := "event " + quoteIfSet(e.Name)
 		doc := v.checkDoc(what, e.Pos, e.Doc)
 		okName := v.checkName("event", e.Pos, e.Name)
+		if !okName {
+			v.bad["event "+e.Name.Value] = true
+		}
 		if okName {
 			if p, dup := first[e.Name.Value]; dup {
 				v.errorf(e.Name.Pos, "duplicate event %q (first declared at %d:%d)", e.Name.Value, p.Line, p.Col)
@@ -175,7 +185,7 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 		if e.Guard.Set {
 			if !v.checkName("guard", e.Guard.Pos, e.Guard) {
 				me.Guard = nil
-			} else if g := guards[e.Guard.Value]; g == nil {
+			} else if g := guards[e.Guard.Value]; g == nil && !v.bad["guard "+e.Guard.Value] {
 				v.errorf(e.Guard.Pos, "%s: unknown guard %q (declare it under `guards:`)", what, e.Guard.Value)
 			} else {
 				me.Guard = g
@@ -183,7 +193,7 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 		}
 		if !e.To.Set {
 			v.errorf(e.Pos, "%s: missing `to` state", what)
-		} else if me.To = states[e.To.Value]; me.To == nil {
+		} else if me.To = states[e.To.Value]; me.To == nil && !v.bad["state "+e.To.Value] {
 			v.errorf(e.To.Pos, "%s: unknown target state %q", what, e.To.Value)
 		}
 		if len(e.From) == 0 {
@@ -198,7 +208,9 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 			}
 			seen[f.Value] = f.Pos
 			if st == nil {
-				v.errorf(f.Pos, "%s: unknown source state %q", what, f.Value)
+				if !v.bad["state "+f.Value] {
+					v.errorf(f.Pos, "%s: unknown source state %q", what, f.Value)
+				}
 				continue
 			}
 			if st.Final {
@@ -209,6 +221,7 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 		if !okName {
 			continue
 		}
+		me.Complete = me.To != nil && len(me.From) == len(e.From)
 		me.Name, me.Go, me.Pos, me.Index = e.Name.Value, goName(e.Name.Value), e.Name.Pos, len(v.m.Events)
 		byName[me.Name] = me
 		v.m.Events = append(v.m.Events, me)

@@ -19,6 +19,7 @@ func (v *validator) stateDetails(s *specFile, stateOf []*mState, events map[stri
 			}
 			d := actions[a.Value]
 			switch {
+			case d == nil && v.bad["action "+a.Value]:
 			case d == nil:
 				v.errorf(a.Pos, "%s: unknown action %q (declare it under `actions:`)", what, a.Value)
 			case seen[a.Value]:
@@ -41,6 +42,7 @@ func (v *validator) timer(what string, ms *mState, t *timerSpec, events map[stri
 	case !t.After.Set:
 		v.errorf(t.Pos, "%s: timer: missing `after` (a timer name)", what)
 	case !v.checkName("timer", t.After.Pos, t.After):
+	case timers[t.After.Value] == nil && v.bad["timer "+t.After.Value]:
 	case timers[t.After.Value] == nil:
 		v.errorf(t.After.Pos, "%s: unknown timer %q (declare it under `timers:`)", what, t.After.Value)
 	default:
@@ -50,11 +52,12 @@ func (v *validator) timer(what string, ms *mState, t *timerSpec, events map[stri
 	case !t.Event.Set:
 		v.errorf(t.Pos, "%s: timer: missing `event`", what)
 	case !v.checkName("event", t.Event.Pos, t.Event):
+	case events[t.Event.Value] == nil && v.bad["event "+t.Event.Value]:
 	case events[t.Event.Value] == nil:
 		v.errorf(t.Event.Pos, "%s: timer: unknown event %q", what, t.Event.Value)
 	default:
 		mt.Event = events[t.Event.Value]
-		if mt.Edge = edgeFrom(ms, mt.Event); mt.Edge == nil {
+		if mt.Edge = edgeFrom(ms, mt.Event); mt.Edge == nil && mt.Event.Complete {
 			v.errorf(t.Event.Pos, "%s: timer: event %q has no transition from %q", what, t.Event.Value, ms.Name)
 		}
 	}
@@ -88,6 +91,8 @@ func (v *validator) then(what string, ms *mState, st stateSpec, events map[strin
 		}
 		e := events[n.Value]
 		switch {
+		case e == nil && v.bad["event "+n.Value]:
+			continue
 		case e == nil:
 			v.errorf(n.Pos, "%s: then: unknown event %q", what, n.Value)
 			continue
@@ -97,6 +102,9 @@ func (v *validator) then(what string, ms *mState, st stateSpec, events map[strin
 		}
 		seen[n.Value] = true
 		ed := edgeFrom(ms, e)
+		if ed == nil && !e.Complete {
+			continue
+		}
 		if ed == nil {
 			v.errorf(n.Pos, "%s: then: event %q has no transition from %q", what, n.Value, ms.Name)
 			continue
@@ -223,16 +231,17 @@ func (v *validator) graph(s *specFile) {
 // collisions checks that generated Go identifiers are unique in each
 // namespace after case conversion, and do not take reserved names.
 func (v *validator) collisions() {
-	check := func(ns map[string]string, id, what string, p pos) {
+	check := func(ns map[string]string, id, what string, p pos) bool {
 		if predeclared[id] {
 			v.errorf(p, "%s: Go name %s is a predeclared Go identifier", what, id)
-			return
+			return false
 		}
 		if prev, ok := ns[id]; ok {
 			v.errorf(p, "%s: Go name %s collides with %s", what, id, prev)
-			return
+			return false
 		}
 		ns[id] = what
+		return true
 	}
 	pkg := map[string]string{}
 	for _, n := range packageNames {
@@ -248,9 +257,10 @@ func (v *validator) collisions() {
 	}
 	for _, e := range v.m.Events {
 		what, p := fmt.Sprintf("event %q", e.Name), e.Pos
-		check(pkg, "Event"+e.Go, what, p)
-		check(methods, e.Go, what, p)
-		check(methods, "Can"+e.Go, what+" (its Can method)", p)
+		// One report per event: a case collision would otherwise show thrice.
+		_ = check(pkg, "Event"+e.Go, what, p) &&
+			check(methods, e.Go, what, p) &&
+			check(methods, "Can"+e.Go, what+" (its method Can"+e.Go+")", p)
 	}
 	for _, group := range []struct {
 		kind  string

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every spec under testdata/invalid is refused with compiler-style
+// diagnostics (golden in NAME.golden), a non-zero exit and no output at all.
+func TestInvalidSpecs(t *testing.T) {
+	specs, err := filepath.Glob("testdata/invalid/*.yaml")
+	if err != nil || len(specs) == 0 {
+		t.Fatalf("no invalid specs: %v", err)
+	}
+	for _, spec := range specs {
+		name := strings.TrimSuffix(filepath.Base(spec), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			out := t.TempDir()
+			readme := filepath.Join(out, "README.md")
+			readmeText := []byte("# x\n" + beginMarker + "\n" + endMarker + "\n")
+			if err := os.WriteFile(readme, readmeText, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			code := run([]string{"-spec", spec, "-out", filepath.Join(out, "pkg"), "-readme", readme}, &stderr)
+			if code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			if _, err := os.Stat(filepath.Join(out, "pkg")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("output directory was created for an invalid spec (stat: %v)", err)
+			}
+			if b, _ := os.ReadFile(readme); !bytes.Equal(b, readmeText) {
+				t.Errorf("README was rewritten for an invalid spec")
+			}
+			for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+				if !strings.HasPrefix(line, spec+":") {
+					t.Errorf("diagnostic %q does not start with %q", line, spec+":")
+				}
+			}
+			// The golden file names the spec by its base name.
+			got := strings.ReplaceAll(stderr.String(), spec, filepath.Base(spec))
+			checkGolden(t, strings.TrimSuffix(spec, ".yaml")+".golden", []byte(got))
+		})
+	}
+}
+
+// Problems are reported all at once and sorted by position.
+func TestAllProblemsAtOnce(t *testing.T) {
+	data, err := os.ReadFile("testdata/invalid/hostile_names.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = render(data, "hostile_names.yaml", "fsm")
+	var dl diagList
+	if !errors.As(err, &dl) {
+		t.Fatalf("render: %v, want a diagList", err)
+	}
+	lines := strings.Split(strings.TrimSpace(dl.Format("hostile_names.yaml")), "\n")
+	if len(lines) < 5 {
+		t.Errorf("got %d diagnostics, want every problem (at least 5):\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+}
+
+func TestReadmeMarkers(t *testing.T) {
+	mmd := []byte("stateDiagram-v2\n    [*] --> A\n")
+	got, err := rewriteReadme([]byte("intro\n"+beginMarker+"\nold\n"+endMarker+"\noutro\n"), mmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "intro\n" + beginMarker + "\n```mermaid\nstateDiagram-v2\n    [*] --> A\n```\n" + endMarker + "\noutro\n"
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	for _, bad := range []string{"no markers\n", endMarker + "\n" + beginMarker + "\n", beginMarker + beginMarker + endMarker} {
+		if _, err := rewriteReadme([]byte(bad), mmd); !errors.Is(err, ErrNoMarkers) {
+			t.Errorf("README %q: err %v, want ErrNoMarkers", bad, err)
+		}
+	}
+}
+
+// A README without markers is a clear error, and nothing is written.
+func TestReadmeWithoutMarkersWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("# no markers\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	code := run([]string{"-spec", "../states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", readme}, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "diagram markers not found") {
+		t.Errorf("exit %d, stderr %q; want 1 and a markers error", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fsm")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("output written despite the README error")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(nil, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage: gen -spec FILE") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if code := run([]string{"-spec", "../states.yaml", "-pkg", "func"}, &stderr); code != 1 {
+		t.Errorf("-pkg func: exit %d, want 1", code)
+	}
+}
+
+func TestGoName(t *testing.T) {
+	for in, want := range map[string]string{
+		"start_io": "StartIO", "shutdown_tcp": "ShutdownTCP", "closeTimeout": "CloseTimeout",
+		"close_timeout": "CloseTimeout", "backoff": "Backoff", "retry_2": "Retry2", "Open": "Open",
+	} {
+		if got := goName(in); got != want {
+			t.Errorf("goName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
