@@ -49,13 +49,14 @@ type Router struct {
 	upgrader websocket.Upgrader
 
 	mu       sync.Mutex
+	idle     sync.Cond // signalled when active drops to 0
+	active   int       // ServeHTTP calls in progress
 	closed   bool
 	live     map[*conn]struct{}
 	accepted int
 	received int
 	messages [][]byte
 	perConn  [][][]byte
-	wg       sync.WaitGroup
 }
 
 // conn is one upgraded connection.
@@ -79,7 +80,7 @@ func NewRouter(opts ...Option) *Router {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Router{
+	r := &Router{
 		cfg: cfg,
 		upgrader: websocket.Upgrader{
 			Subprotocols: cfg.subprotocols,
@@ -87,6 +88,8 @@ func NewRouter(opts ...Option) *Router {
 		},
 		live: make(map[*conn]struct{}),
 	}
+	r.idle.L = &r.mu
+	return r
 }
 
 // Handler returns a new Router as an http.Handler, for use with any
@@ -94,8 +97,29 @@ func NewRouter(opts ...Option) *Router {
 // shut down its connections.
 func Handler(opts ...Option) http.Handler { return NewRouter(opts...) }
 
-// ServeHTTP routes one request by path. Unknown paths get 404.
+// ServeHTTP routes one request by path. Unknown paths get 404; after
+// Shutdown every request gets 503.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		http.Error(w, "wstest: shut down", http.StatusServiceUnavailable)
+		return
+	}
+	r.active++
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.active--
+		if r.active == 0 {
+			r.idle.Broadcast()
+		}
+		r.mu.Unlock()
+	}()
+	r.route(w, req)
+}
+
+func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 	path := req.URL.Path
 	switch {
 	case path == "/echo":
@@ -156,7 +180,6 @@ func (r *Router) register(ws *websocket.Conn) *conn {
 	r.accepted++
 	r.perConn = append(r.perConn, nil)
 	r.live[c] = struct{}{}
-	r.wg.Add(1)
 	return c
 }
 
@@ -165,7 +188,6 @@ func (r *Router) release(c *conn) {
 	r.mu.Lock()
 	delete(r.live, c)
 	r.mu.Unlock()
-	r.wg.Done()
 }
 
 // DropAll shuts the TCP connection of every live WebSocket at once, with no
@@ -182,14 +204,19 @@ func (r *Router) DropAll() {
 	}
 }
 
-// Shutdown drops every live connection, refuses later upgrades and waits
-// until every connection handler has returned.
+// Shutdown drops every live connection, refuses later requests and waits
+// until every handler (upgraded or not) has returned, so that no goroutine
+// and no connection of the router is left.
 func (r *Router) Shutdown() {
 	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
-	r.DropAll()
-	r.wg.Wait()
+	r.DropAll() // a handler upgrading right now finds closed and drops itself
+	r.mu.Lock()
+	for r.active > 0 {
+		r.idle.Wait()
+	}
+	r.mu.Unlock()
 }
 
 // Conns returns the number of live WebSocket connections.

@@ -71,5 +71,4 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 func (s *Server) Close() {
 	s.Router.Shutdown()
 	s.srv.Close()
-	s.Router.Shutdown() // connections upgraded while the listener was closing
 }
