@@ -163,12 +163,26 @@ func dialError(ctx, hctx context.Context, where string, timeout time.Duration, r
 	switch {
 	case errors.Is(err, websocket.ErrBadHandshake) && resp != nil:
 		return handshakeError(resp)
-	case ctx.Err() != nil:
-		return fmt.Errorf("transport: dial %s: %w", where, context.Cause(ctx))
-	case hctx.Err() != nil:
+	case expired(ctx):
+		cause := context.Cause(ctx)
+		if cause == nil { // the deadline passed a hair before ctx noticed
+			cause = context.DeadlineExceeded
+		}
+		return fmt.Errorf("transport: dial %s: %w", where, cause)
+	case expired(hctx):
 		return fmt.Errorf("transport: dial %s: %w after %v", where, ErrHandshakeTimeout, timeout)
 	}
 	return &DialError{URL: where, Err: err}
+}
+
+// expired reports whether ctx ended or its deadline passed: gorilla's
+// connection deadline can fire a moment before ctx's own timer.
+func expired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 func handshakeError(resp *http.Response) *HandshakeError {

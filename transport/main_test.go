@@ -3,7 +3,10 @@ package transport
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +110,12 @@ func waitDone(t *testing.T, l *Link) {
 	case <-time.After(safety):
 		t.Fatal("link never finished")
 	}
+}
+
+// newHTTPServer serves h on 127.0.0.1 and returns its ws:// URL.
+func newHTTPServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
