@@ -165,7 +165,12 @@ func (m *Machine) Fire(ctx context.Context, e Event, cause error) error {
 
 // take moves the machine along one edge and runs its enter actions and hooks.
 func (m *Machine) take(ctx context.Context, tr Transition) error {
-	switch err := m.fsm.Event(context.WithoutCancel(ctx), eventNames[tr.Event]).(type) {
+	// looplab/fsm wedges forever on a cancelled ctx: hand it one that cannot
+	// be cancelled (a ctx whose Done is nil never is; skip the allocation).
+	if ctx.Done() != nil {
+		ctx = context.WithoutCancel(ctx)
+	}
+	switch err := m.fsm.Event(ctx, eventNames[tr.Event]).(type) {
 	case nil, looplab.NoTransitionError:
 	default:
 		return fmt.Errorf("fsm: looplab/fsm refused event %s from %s: %w", tr.Event, tr.From, err)
