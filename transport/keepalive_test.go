@@ -1,0 +1,179 @@
+package transport
+
+import (
+	"errors"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// serveReads runs the server side's read loop (gorilla answers pings and
+// close frames from inside reads) until the connection ends.
+func serveReads(s *websocket.Conn) {
+	go func() {
+		for {
+			if _, _, err := s.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+func TestKeepaliveDeadPeerSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := pipeLink(t, 0) // the server side never reads
+		_, errc := reader(l)
+		start := time.Now()
+		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
+		err := <-errc
+		if !errors.Is(err, ErrDeadPeer) {
+			t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
+		}
+		// First ping at 20 ms, declared dead 50 ms later.
+		if got := time.Since(start); got != 70*time.Millisecond {
+			t.Errorf("dead peer found after %v, want 70ms", got)
+		}
+		<-l.Done()
+	})
+}
+
+func TestKeepaliveAlivePeerSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		var pings atomic.Int32
+		s.SetPingHandler(func(data string) error {
+			pings.Add(1)
+			time.Sleep(7 * time.Millisecond) // the pong comes back 7 ms late
+			return s.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
+		serveReads(s)
+		_, errc := reader(l)
+		var rtts []time.Duration
+		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, func(d time.Duration) { rtts = append(rtts, d) })
+		time.Sleep(time.Second + 10*time.Millisecond)
+		synctest.Wait()
+		select {
+		case err := <-errc:
+			t.Fatalf("live peer ended the link: %v", err)
+		default:
+		}
+		if n := pings.Load(); n != 50 {
+			t.Errorf("%d pings in 1.01 s at a 20 ms interval, want 50", n)
+		}
+		if got := l.RTT(); got != 7*time.Millisecond {
+			t.Errorf("RTT() = %v, want 7ms", got)
+		}
+		if len(rtts) != 50 {
+			t.Errorf("onRTT called %d times, want 50", len(rtts))
+		}
+		l.Abort()
+		if err := <-errc; !errors.Is(err, ErrAborted) {
+			t.Errorf("reader ended with %v, want ErrAborted", err)
+		}
+	})
+}
+
+func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		// The peer never answers pings but keeps talking for 300 ms.
+		s.SetPingHandler(func(string) error { return nil })
+		serveReads(s)
+		go func() {
+			for range 30 {
+				if s.WriteMessage(websocket.TextMessage, []byte("tick")) != nil {
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+		msgs, errc := reader(l)
+		go func() {
+			for range msgs {
+			}
+		}()
+		start := time.Now()
+		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
+		err := <-errc
+		if !errors.Is(err, ErrDeadPeer) {
+			t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
+		}
+		// Unanswered pings go out every 50 ms (20, 70, ..., 270, 320): each
+		// pong timeout saw a tick, until the one ending at 370 ms (last
+		// tick at 290 ms).
+		if got := time.Since(start); got != 370*time.Millisecond {
+			t.Errorf("dead peer found after %v, want 370ms", got)
+		}
+		close(msgs)
+	})
+}
+
+func TestCloseTimeoutSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		s.SetCloseHandler(func(int, string) error { return nil }) // never answers
+		serveReads(s)
+		_, errc := reader(l)
+		start := time.Now()
+		_, err := l.Close(t.Context(), websocket.CloseNormalClosure, "", 0)
+		if !errors.Is(err, ErrCloseTimeout) {
+			t.Fatalf("Close = %v, want ErrCloseTimeout", err)
+		}
+		if got := time.Since(start); got != DefaultCloseTimeout {
+			t.Errorf("Close took %v, want exactly DefaultCloseTimeout (%v)", got, DefaultCloseTimeout)
+		}
+		if err := <-errc; !errors.Is(err, ErrCloseTimeout) {
+			t.Errorf("reader ended with %v, want ErrCloseTimeout", err)
+		}
+	})
+}
+
+func TestWriteTimeoutSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := pipeLink(t, 100*time.Millisecond) // the server never reads
+		start := time.Now()
+		err := l.WriteMessage(t.Context(), websocket.TextMessage, []byte("stuck"))
+		if err == nil {
+			t.Fatal("write to a peer that never reads succeeded")
+		}
+		if got := time.Since(start); got != 100*time.Millisecond {
+			t.Errorf("write failed after %v, want the 100ms write timeout", got)
+		}
+		// A failed write aborts the link.
+		if err := l.WriteMessage(t.Context(), websocket.TextMessage, []byte("x")); !errors.Is(err, ErrAborted) {
+			t.Errorf("next write = %v, want ErrAborted", err)
+		}
+	})
+}
+
+func TestKeepaliveRealSockets(t *testing.T) {
+	checkFDs(t)
+	s := newServer(t)
+
+	silent := dial(t, s.URL("/silent"), DialConfig{})
+	_, errc := reader(silent)
+	silent.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
+	err := recv(t, errc, "dead peer")
+	if !errors.Is(err, ErrDeadPeer) {
+		t.Fatalf("silent peer: reader ended with %v, want ErrDeadPeer", err)
+	}
+	if v := Classify(err); v != Retry {
+		t.Errorf("Classify(dead peer) = %v, want Retry", v)
+	}
+
+	echo := dial(t, s.URL("/echo"), DialConfig{})
+	reader(echo)
+	rtt := make(chan time.Duration, 16)
+	echo.StartKeepalive(10*time.Millisecond, time.Second, func(d time.Duration) {
+		select {
+		case rtt <- d:
+		default:
+		}
+	})
+	if d := recv(t, rtt, "a ping round trip"); d <= 0 || echo.RTT() <= 0 {
+		t.Errorf("RTT = %v (RTT() %v), want > 0", d, echo.RTT())
+	}
+}
