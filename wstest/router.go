@@ -226,7 +226,9 @@ func (r *Router) Conns() int {
 	return len(r.live)
 }
 
-// Accepted returns how many upgrades were accepted so far.
+// Accepted returns how many upgrades were accepted so far. A connection
+// counts once its handler runs, which may be a moment after the client saw
+// the 101 response; a first echo proves it was counted.
 func (r *Router) Accepted() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,0 +1,302 @@
+package wstest
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+		ln.Close() // start the network poller before counting descriptors
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// checkFDs fails the test if descriptors opened during it stay open; call
+// it first so that its cleanup runs last.
+func checkFDs(t *testing.T) {
+	t.Helper()
+	list := func() map[string]string {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skipf("cannot list descriptors: %v", err)
+		}
+		m := map[string]string{}
+		for _, e := range ents {
+			m[e.Name()], _ = os.Readlink("/proc/self/fd/" + e.Name())
+		}
+		return m
+	}
+	before := list()
+	t.Cleanup(func() {
+		for fd, what := range list() {
+			if before[fd] != what {
+				t.Errorf("file descriptor %s left open: %s", fd, what)
+			}
+		}
+	})
+}
+
+// deadline bounds every client read; it is a safety net.
+func deadline() time.Time { return time.Now().Add(10 * time.Second) }
+
+func start(t *testing.T, opts ...Option) *Server {
+	t.Helper()
+	checkFDs(t)
+	s := NewServer(opts...)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func connect(t *testing.T, url string, d *websocket.Dialer) *websocket.Conn {
+	t.Helper()
+	if d == nil {
+		d = &websocket.Dialer{}
+	}
+	ws, _, err := d.Dial(url, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	ws.SetReadDeadline(deadline())
+	return ws
+}
+
+func TestEcho(t *testing.T) {
+	s := start(t)
+	if !strings.HasPrefix(s.URL("/echo"), "ws://127.0.0.1:") {
+		t.Errorf("URL = %q", s.URL("/echo"))
+	}
+	ws := connect(t, s.URL("/echo"), nil)
+	for _, m := range []struct {
+		typ  int
+		data string
+	}{{websocket.TextMessage, "hi"}, {websocket.BinaryMessage, "\x00\x01"}} {
+		ws.WriteMessage(m.typ, []byte(m.data))
+		typ, got, err := ws.ReadMessage()
+		if err != nil || typ != m.typ || string(got) != m.data {
+			t.Errorf("echo = %d %q %v, want %d %q", typ, got, err, m.typ, m.data)
+		}
+	}
+	if s.Conns() != 1 || s.Accepted() != 1 {
+		t.Errorf("Conns %d Accepted %d, want 1 1", s.Conns(), s.Accepted())
+	}
+}
+
+func TestCloseWithCode(t *testing.T) {
+	s := start(t)
+	ws := connect(t, s.URL("/close/1012?reason=restart&after=1"), nil)
+	ws.WriteMessage(websocket.TextMessage, []byte("one"))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "one" {
+		t.Fatalf("echo before close = %q, %v", got, err)
+	}
+	_, _, err := ws.ReadMessage()
+	if !websocket.IsCloseError(err, 1012) || !strings.Contains(err.Error(), "restart") {
+		t.Fatalf("read = %v, want close 1012 restart", err)
+	}
+
+	ws = connect(t, s.URL("/close/1006"), nil)
+	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
+		t.Errorf("/close/1006: read = %v, want 1006 (TCP closed, no frame)", err)
+	}
+}
+
+func TestIgnoreClose(t *testing.T) {
+	s := start(t)
+	ws := connect(t, s.URL("/ignore-close"), nil)
+	ws.WriteMessage(websocket.TextMessage, []byte("x"))
+	if _, got, _ := ws.ReadMessage(); string(got) != "x" {
+		t.Fatalf("echo = %q", got)
+	}
+	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), deadline())
+	ws.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	_, _, err := ws.ReadMessage()
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("after our close frame: read = %v, want a timeout (no answer, TCP open)", err)
+	}
+}
+
+func TestDropAfter(t *testing.T) {
+	s := start(t)
+	ws := connect(t, s.URL("/drop-after/1"), nil)
+	ws.WriteMessage(websocket.TextMessage, []byte("a"))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "a" {
+		t.Fatalf("echo = %q, %v", got, err)
+	}
+	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
+		t.Errorf("read after N = %v, want 1006", err)
+	}
+}
+
+func TestSilentAndDropAll(t *testing.T) {
+	s := start(t)
+	ws := connect(t, s.URL("/silent"), nil)
+	pongs := 0
+	ws.SetPongHandler(func(string) error { pongs++; return nil })
+	ws.WriteControl(websocket.PingMessage, nil, deadline())
+	ws.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, _, err := ws.ReadMessage(); err == nil || pongs != 0 {
+		t.Fatalf("silent server answered: err %v pongs %d", err, pongs)
+	}
+	ws2 := connect(t, s.URL("/silent"), nil)
+	s.DropAll()
+	if _, _, err := ws2.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
+		t.Errorf("after DropAll: read = %v, want 1006", err)
+	}
+	ws3 := connect(t, s.URL("/echo"), nil) // still listening
+	ws3.WriteMessage(websocket.TextMessage, []byte("ok"))
+	if _, got, err := ws3.ReadMessage(); err != nil || string(got) != "ok" {
+		t.Errorf("echo after DropAll = %q, %v", got, err)
+	}
+	s.Close()
+	if s.Conns() != 0 || s.Accepted() != 3 {
+		t.Errorf("after Close: Conns %d Accepted %d, want 0 3", s.Conns(), s.Accepted())
+	}
+}
+
+func TestReject(t *testing.T) {
+	s := start(t)
+	for path, want := range map[string][2]string{
+		"/reject/503":               {"503", "2"},
+		"/reject/429?retry_after=9": {"429", "9"},
+		"/reject/401":               {"401", ""},
+		"/reject/abc":               {"400", ""},
+		"/close/99":                 {"400", ""},
+		"/drop-after/x":             {"400", ""},
+		"/unknown":                  {"404", ""},
+	} {
+		_, resp, err := websocket.DefaultDialer.Dial(s.URL(path), nil)
+		if !errors.Is(err, websocket.ErrBadHandshake) || resp == nil {
+			t.Errorf("%s: dial = %v, want a refused handshake", path, err)
+			continue
+		}
+		if got := resp.Status[:3]; got != want[0] {
+			t.Errorf("%s: status %s, want %s", path, got, want[0])
+		}
+		if got := resp.Header.Get("Retry-After"); got != want[1] {
+			t.Errorf("%s: Retry-After %q, want %q", path, got, want[1])
+		}
+	}
+}
+
+func TestSinkRecordsEveryMessage(t *testing.T) {
+	s := start(t)
+	var conns []*websocket.Conn
+	for c := range 2 {
+		ws := connect(t, s.URL("/sink"), nil)
+		for i := range 3 {
+			ws.WriteMessage(websocket.TextMessage, []byte{byte('a' + c), byte('0' + i)})
+		}
+		conns = append(conns, ws)
+	}
+	// A completed close handshake proves everything before it was read.
+	for _, ws := range conns {
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), deadline())
+		if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, 1000) {
+			t.Fatalf("close answer = %v", err)
+		}
+	}
+	if s.Received() != 6 || len(s.Messages()) != 6 {
+		t.Errorf("Received %d, Messages %d, want 6", s.Received(), len(s.Messages()))
+	}
+	per := s.ConnMessages()
+	if len(per) != 2 || len(per[0]) != 3 || string(per[1][2]) != "b2" {
+		t.Errorf("ConnMessages = %q", per)
+	}
+}
+
+func TestDiscardSinkAndOptions(t *testing.T) {
+	s := start(t, DiscardSink(), Subprotocols("v2"), ReadLimit(4))
+	ws := connect(t, s.URL("/sink"), &websocket.Dialer{Subprotocols: []string{"v1", "v2"}})
+	if ws.Subprotocol() != "v2" {
+		t.Errorf("subprotocol %q, want v2", ws.Subprotocol())
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte("1234"))
+	ws.WriteMessage(websocket.TextMessage, []byte("12345")) // over the limit
+	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+		t.Errorf("read = %v, want 1009 from the server's read limit", err)
+	}
+	if s.Received() != 1 || s.Messages() != nil {
+		t.Errorf("Received %d Messages %v, want 1 and nil", s.Received(), s.Messages())
+	}
+}
+
+func TestTLSServer(t *testing.T) {
+	checkFDs(t)
+	s := NewTLSServer()
+	t.Cleanup(s.Close)
+	if !strings.HasPrefix(s.URL("/echo"), "wss://") || s.Certificate() == nil {
+		t.Fatalf("URL %q, certificate %v", s.URL("/echo"), s.Certificate())
+	}
+	ws := connect(t, s.URL("/echo"), &websocket.Dialer{TLSClientConfig: s.ClientTLSConfig()})
+	ws.WriteMessage(websocket.TextMessage, []byte("tls"))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "tls" {
+		t.Errorf("echo over TLS = %q, %v", got, err)
+	}
+	if _, _, err := websocket.DefaultDialer.Dial(s.URL("/echo"), nil); err == nil {
+		t.Error("dial without trusting the certificate succeeded")
+	}
+	plain := start(t)
+	if plain.ClientTLSConfig() != nil || plain.Certificate() != nil {
+		t.Error("plain server has TLS material")
+	}
+}
+
+func TestHandlerOnAnyServer(t *testing.T) {
+	checkFDs(t)
+	srv := httptest.NewServer(Handler())
+	t.Cleanup(srv.Close)
+	ws := connect(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/echo", nil)
+	ws.WriteMessage(websocket.TextMessage, []byte("x"))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "x" {
+		t.Errorf("echo = %q, %v", got, err)
+	}
+	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), deadline())
+	ws.ReadMessage() // the handler answers and returns
+}
+
+func TestShutdownRefusesLaterRequests(t *testing.T) {
+	checkFDs(t)
+	r := NewRouter()
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	r.Shutdown()
+	_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/echo", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("dial after Shutdown = %v, want 503", err)
+	}
+}
+
+func TestBlackHole(t *testing.T) {
+	checkFDs(t)
+	b := NewBlackHole()
+	c, err := net.Dial("tcp", strings.TrimPrefix(b.URL(""), "ws://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	var ne net.Error
+	if _, err := c.Read(make([]byte, 1)); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("black hole answered: %v", err)
+	}
+	b.Close()
+	c.SetReadDeadline(deadline())
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Error("connection still open after BlackHole.Close")
+	}
+	if b.Accepted() != 1 {
+		t.Errorf("Accepted() = %d, want 1", b.Accepted())
+	}
+}
