@@ -1,0 +1,135 @@
+package transport
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/wstest"
+)
+
+// latencies records one duration per iteration and reports p50/p99 as
+// benchmark metrics (and in the log with -v).
+type latencies []time.Duration
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	p := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	b.ReportMetric(float64(p(0.50).Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(p(0.99).Nanoseconds()), "p99-ns")
+	b.Logf("n=%d p50=%v p99=%v max=%v", len(s), p(0.50), p(0.99), s[len(s)-1])
+}
+
+// benchLink dials /echo and proves the reader is up (and about to block
+// in its next read) with one echo.
+func benchLink(b *testing.B, s *wstest.Server, done func(error)) (*Link, chan Message) {
+	ctx := context.Background()
+	l, err := Dial(ctx, s.URL("/echo"), DialConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	msgs := make(chan Message, 1)
+	l.StartReader(msgs, done)
+	if err := l.WriteMessage(ctx, websocket.TextMessage, []byte("x")); err != nil {
+		b.Fatal(err)
+	}
+	<-msgs
+	return l, msgs
+}
+
+// BenchmarkAbortUnblocksReader times Abort until the blocked reader
+// goroutine has returned its error.
+func BenchmarkAbortUnblocksReader(b *testing.B) {
+	s := wstest.NewServer()
+	defer s.Close()
+	lat := make(latencies, 0, 1024)
+	ended := make(chan struct{}, 1)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		l, _ := benchLink(b, s, func(error) { ended <- struct{}{} })
+		b.StartTimer()
+		t0 := time.Now()
+		l.Abort()
+		<-ended
+		lat = append(lat, time.Since(t0))
+		b.StopTimer()
+		<-l.Done()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
+// BenchmarkGracefulClose times Link.Close against a responsive local peer:
+// with the reader running (the normal case) and with Close reading itself.
+func BenchmarkGracefulClose(b *testing.B) {
+	for _, withReader := range []bool{true, false} {
+		name := map[bool]string{true: "reader", false: "self-read"}[withReader]
+		b.Run(name, func(b *testing.B) {
+			s := wstest.NewServer()
+			defer s.Close()
+			ctx := context.Background()
+			lat := make(latencies, 0, 1024)
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				var l *Link
+				if withReader {
+					l, _ = benchLink(b, s, nil)
+				} else {
+					var err error
+					if l, err = Dial(ctx, s.URL("/echo"), DialConfig{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				t0 := time.Now()
+				res, err := l.Close(ctx, websocket.CloseNormalClosure, "", 0)
+				lat = append(lat, time.Since(t0))
+				if err != nil || !res.Completed {
+					b.Fatalf("Close = %+v, %v", res, err)
+				}
+			}
+			b.StopTimer()
+			lat.report(b)
+		})
+	}
+}
+
+// BenchmarkGorillaGracefulClose is the same close done by hand with raw
+// gorilla: WriteControl(close), read until the peer's close frame, Close.
+func BenchmarkGorillaGracefulClose(b *testing.B) {
+	s := wstest.NewServer()
+	defer s.Close()
+	d := websocket.Dialer{}
+	lat := make(latencies, 0, 1024)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		ws, _, err := d.Dial(s.URL("/echo"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		err = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(DefaultCloseTimeout))
+		ws.SetReadDeadline(time.Now().Add(DefaultCloseTimeout))
+		for err == nil {
+			_, _, err = ws.NextReader()
+		}
+		ws.Close()
+		lat = append(lat, time.Since(t0))
+		if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+			b.Fatalf("gorilla close ended with %v", err)
+		}
+	}
+	b.StopTimer()
+	lat.report(b)
+}
