@@ -133,3 +133,43 @@ func BenchmarkGorillaGracefulClose(b *testing.B) {
 	b.StopTimer()
 	lat.report(b)
 }
+
+// BenchmarkGorillaAbortUnblocksReader is the reference for
+// BenchmarkAbortUnblocksReader: raw gorilla, closing the net.Conn under a
+// goroutine blocked in NextReader.
+func BenchmarkGorillaAbortUnblocksReader(b *testing.B) {
+	s := wstest.NewServer()
+	defer s.Close()
+	d := websocket.Dialer{}
+	lat := make(latencies, 0, 1024)
+	ended := make(chan struct{}, 1)
+	echoed := make(chan struct{}, 1)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		ws, _, err := d.Dial(s.URL("/echo"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() {
+			for {
+				if _, _, err := ws.ReadMessage(); err != nil {
+					ended <- struct{}{}
+					return
+				}
+				echoed <- struct{}{}
+			}
+		}()
+		if err := ws.WriteMessage(websocket.TextMessage, []byte("x")); err != nil {
+			b.Fatal(err)
+		}
+		<-echoed
+		b.StartTimer()
+		t0 := time.Now()
+		ws.NetConn().Close()
+		<-ended
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	lat.report(b)
+}

@@ -6,5 +6,6 @@
 // cuts TCP after N messages, /silent never reads or writes, /reject/STATUS
 // refuses the upgrade and /sink swallows and records messages. Every
 // connection it accepts can be dropped at will (DropAll), and Close leaves no
-// goroutine and no file descriptor behind.
+// goroutine and no file descriptor behind. A BlackHole accepts TCP and never
+// answers, for handshake timeouts and cancelled dials.
 package wstest

@@ -1,0 +1,63 @@
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/wstest"
+)
+
+// Dial a fresh link, echo one message, and close politely within a bound.
+func ExampleDial() {
+	srv := wstest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+
+	link, err := transport.Dial(ctx, srv.URL("/echo"), transport.DialConfig{})
+	if err != nil {
+		fmt.Println("dial:", err)
+		return
+	}
+	msgs := make(chan transport.Message)
+	ended := make(chan error, 1)
+	link.StartReader(msgs, func(err error) { ended <- err })
+
+	link.WriteMessage(ctx, websocket.TextMessage, []byte("hello"))
+	fmt.Printf("echo: %s\n", (<-msgs).Data)
+
+	res, err := link.Close(ctx, websocket.CloseNormalClosure, "bye", time.Second)
+	fmt.Println("completed:", res.Completed, "peer code:", res.PeerCode, "err:", err)
+	var ce *transport.CloseError
+	fmt.Println("reader saw close frame:", errors.As(<-ended, &ce) && ce.Code == 1000)
+	// Output:
+	// echo: hello
+	// completed: true peer code: 1000 err: <nil>
+	// reader saw close frame: true
+}
+
+// A refused upgrade carries the status and Retry-After, which the schedule
+// uses as a floor.
+func ExampleSchedule() {
+	srv := wstest.NewServer()
+	defer srv.Close()
+
+	_, err := transport.Dial(context.Background(), srv.URL("/reject/503?retry_after=3"), transport.DialConfig{})
+	var he *transport.HandshakeError
+	if errors.As(err, &he) {
+		fmt.Println("status:", he.StatusCode, "retry after:", he.RetryAfter)
+	}
+	fmt.Println("verdict:", transport.Classify(err))
+
+	s := transport.NewSchedule(transport.BackoffConfig{}, nil, rand.New(rand.NewPCG(1, 1)))
+	delay, ok := s.Next(err)
+	fmt.Println("delay:", delay, "ok:", ok)
+	// Output:
+	// status: 503 retry after: 3s
+	// verdict: Retry
+	// delay: 3s ok: true
+}
