@@ -71,7 +71,7 @@ func (r *Router) ignoreClose(c *conn, _ *http.Request) {
 			if isRealClose(err) {
 				// gorilla will not read again; drain the socket so the
 				// client's TCP close (or abort) is noticed.
-				io.Copy(io.Discard, c.ws.NetConn())
+				io.Copy(io.Discard, c.nc)
 			}
 			return
 		}

@@ -1,6 +1,9 @@
 package wstest
 
 import (
+	"bufio"
+	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,8 +62,10 @@ type Router struct {
 	perConn  [][][]byte
 }
 
-// conn is one upgraded connection.
+// conn is one upgraded connection, tracked from the moment it is hijacked
+// (before the 101 response goes out).
 type conn struct {
+	nc       net.Conn
 	ws       *websocket.Conn
 	kill     chan struct{} // closed by DropAll/Shutdown
 	killOnce sync.Once
@@ -70,7 +75,7 @@ type conn struct {
 func (c *conn) drop() {
 	c.killOnce.Do(func() {
 		close(c.kill)
-		c.ws.NetConn().Close()
+		c.nc.Close()
 	})
 }
 
@@ -151,32 +156,58 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-// serve upgrades, registers the connection, runs behave and then releases
-// the connection. The upgrade's own error response is written by gorilla.
+// serve upgrades, runs behave and then releases the connection. The
+// connection is registered when gorilla hijacks it, before the 101
+// response, so a client that saw 101 is always counted and droppable.
+// The upgrade's own error response is written by gorilla.
 func (r *Router) serve(w http.ResponseWriter, req *http.Request, behave func(*conn, *http.Request)) {
-	ws, err := r.upgrader.Upgrade(w, req, nil)
+	hj := &tracker{ResponseWriter: w, r: r}
+	ws, err := r.upgrader.Upgrade(hj, req, nil)
+	if hj.c != nil {
+		defer r.release(hj.c)
+	}
 	if err != nil {
 		return
 	}
 	if r.cfg.readLimit > 0 {
 		ws.SetReadLimit(r.cfg.readLimit)
 	}
-	c := r.register(ws)
-	if c == nil {
-		return
-	}
-	defer r.release(c)
-	behave(c, req)
+	hj.c.ws = ws
+	behave(hj.c, req)
 }
 
-func (r *Router) register(ws *websocket.Conn) *conn {
+// tracker registers the connection gorilla hijacks.
+type tracker struct {
+	http.ResponseWriter
+	r *Router
+	c *conn
+}
+
+var errShutDown = errors.New("wstest: router shut down")
+
+func (t *tracker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := t.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	nc, brw, err := h.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.c = t.r.register(nc); t.c == nil {
+		nc.Close()
+		return nil, nil, errShutDown
+	}
+	return nc, brw, nil
+}
+
+func (r *Router) register(nc net.Conn) *conn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		ws.NetConn().Close()
 		return nil
 	}
-	c := &conn{ws: ws, kill: make(chan struct{}), index: r.accepted}
+	c := &conn{nc: nc, kill: make(chan struct{}), index: r.accepted}
 	r.accepted++
 	r.perConn = append(r.perConn, nil)
 	r.live[c] = struct{}{}
@@ -227,8 +258,7 @@ func (r *Router) Conns() int {
 }
 
 // Accepted returns how many upgrades were accepted so far. A connection
-// counts once its handler runs, which may be a moment after the client saw
-// the 101 response; a first echo proves it was counted.
+// counts before its 101 response is sent.
 func (r *Router) Accepted() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
