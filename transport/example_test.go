@@ -25,7 +25,7 @@ func ExampleDial() {
 	}
 	msgs := make(chan transport.Message)
 	ended := make(chan error, 1)
-	link.StartReader(msgs, func(err error) { ended <- err })
+	link.StartReader(msgs, nil, func(err error) { ended <- err })
 
 	link.WriteMessage(ctx, websocket.TextMessage, []byte("hello"))
 	fmt.Printf("echo: %s\n", (<-msgs).Data)

@@ -80,7 +80,7 @@ func (k *keepalive) fire() {
 		return
 	}
 	if k.awaiting {
-		if k.l.life.Load() == k.lifeMark {
+		if k.l.life.Load() == k.lifeMark && !k.l.delivering.Load() {
 			k.stopped = true
 			k.mu.Unlock()
 			k.l.AbortCause(ErrDeadPeer)

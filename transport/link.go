@@ -28,10 +28,11 @@ type Link struct {
 	writeTimeout time.Duration // <= 0: none
 	abortRST     bool
 
-	wmu  chan struct{} // write lock (capacity 1), so waiting honours ctx
-	life atomic.Uint64 // counts frames and message bytes received
-	rtt  atomic.Int64  // last ping round trip, ns
-	ka   atomic.Pointer[keepalive]
+	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx
+	life       atomic.Uint64 // counts frames and message bytes received
+	delivering atomic.Bool   // the reader waits for the consumer to take a message
+	rtt        atomic.Int64  // last ping round trip, ns
+	ka         atomic.Pointer[keepalive]
 
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended

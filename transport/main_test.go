@@ -82,11 +82,12 @@ func dial(t *testing.T, url string, cfg DialConfig) *Link {
 }
 
 // reader starts the link's reader; messages arrive on the first channel,
-// the terminal error on the second.
+// the terminal error on the second. Its stop channel is never closed: the
+// tests consume what they expect and the buffer holds the rest.
 func reader(l *Link) (chan Message, chan error) {
 	msgs := make(chan Message, 64)
 	errc := make(chan error, 1)
-	l.StartReader(msgs, func(err error) { errc <- err })
+	l.StartReader(msgs, nil, func(err error) { errc <- err })
 	return msgs, errc
 }
 

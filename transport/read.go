@@ -19,9 +19,12 @@ type Message struct {
 
 // StartReader starts the link's only reader goroutine; call it at most once,
 // before Close. Each data message is sent on out; the send blocks
-// (backpressure) until out takes it, but gives up once the link is closing
-// or aborted (messages not yet taken are then dropped while the reader
-// waits for the peer's close frame).
+// (backpressure) until out takes it or stop is closed. A message already
+// read is never dropped because the link was closed or aborted: the caller
+// decides, by closing stop, when undelivered messages may be discarded (the
+// reader then keeps reading, discarding data, until the link ends). While
+// the reader is blocked on out, keepalive does not count the silence against
+// the peer.
 //
 // When reading ends the reader closes TCP, then calls done exactly once,
 // from its goroutine, with the terminal error: *CloseError (the peer's close
@@ -30,7 +33,7 @@ type Message struct {
 // error matching ErrAborted (local abort; also matching its cause such as
 // ErrDeadPeer or ErrCloseTimeout), or a wrapped network error. done must
 // not block for long; Done() is closed after it returns.
-func (l *Link) StartReader(out chan<- Message, done func(error)) {
+func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, done func(error)) {
 	l.mu.Lock()
 	if l.readerState != readerNone {
 		l.mu.Unlock()
@@ -39,11 +42,11 @@ func (l *Link) StartReader(out chan<- Message, done func(error)) {
 	l.readerState = readerRunning
 	l.readEnded = make(chan struct{})
 	l.mu.Unlock()
-	go l.readLoop(out, done)
+	go l.readLoop(out, stop, done)
 }
 
-func (l *Link) readLoop(out chan<- Message, done func(error)) {
-	err := l.classifyRead(l.readMessages(out))
+func (l *Link) readLoop(out chan<- Message, stop <-chan struct{}, done func(error)) {
+	err := l.classifyRead(l.readMessages(out, stop))
 	l.mu.Lock()
 	l.readErr = err
 	close(l.readEnded)
@@ -58,7 +61,7 @@ func (l *Link) readLoop(out chan<- Message, done func(error)) {
 	l.maybeFinish()
 }
 
-func (l *Link) readMessages(out chan<- Message) error {
+func (l *Link) readMessages(out chan<- Message, stop <-chan struct{}) error {
 	for {
 		typ, r, err := l.ws.NextReader()
 		if err != nil {
@@ -69,11 +72,22 @@ func (l *Link) readMessages(out chan<- Message) error {
 		if err != nil {
 			return err
 		}
+		msg := Message{Type: typ, Data: data}
 		select {
-		case out <- Message{Type: typ, Data: data}:
-		case <-l.closing:
-			// Closing: keep reading for the close frame, drop data.
+		case out <- msg:
+			continue
+		case <-stop:
+			continue // discarded, as the caller allowed
+		default:
 		}
+		l.delivering.Store(true)
+		select {
+		case out <- msg:
+		case <-stop:
+		}
+		l.delivering.Store(false)
+		l.life.Add(1) // the wait was ours, not the peer's
+
 	}
 }
 

@@ -1,0 +1,85 @@
+package transport
+
+import (
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// A message the reader has read is not lost when the link is aborted while the
+// consumer is slow: it is still handed over, and only then does done report
+// the abort.
+func TestAbortKeepsMessageInHand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		go s.WriteMessage(websocket.TextMessage, []byte("in hand"))
+		out := make(chan Message) // unbuffered: the reader blocks delivering
+		errc := make(chan error, 1)
+		l.StartReader(out, nil, func(err error) { errc <- err })
+		synctest.Wait() // the reader holds the message, blocked on out
+		l.Abort()
+		synctest.Wait()
+		select {
+		case err := <-errc:
+			t.Fatalf("reader ended (%v) before handing over the message it held", err)
+		default:
+		}
+		if m := <-out; string(m.Data) != "in hand" {
+			t.Errorf("got %q", m.Data)
+		}
+		if err := <-errc; !errors.Is(err, ErrAborted) {
+			t.Errorf("done(%v), want ErrAborted", err)
+		}
+	})
+}
+
+// Closing stop lets the reader discard what the consumer will never take.
+func TestStopDiscards(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		go s.WriteMessage(websocket.TextMessage, []byte("unwanted"))
+		out := make(chan Message)
+		stop := make(chan struct{})
+		errc := make(chan error, 1)
+		l.StartReader(out, stop, func(err error) { errc <- err })
+		synctest.Wait()
+		close(stop)
+		l.Abort()
+		if err := <-errc; !errors.Is(err, ErrAborted) {
+			t.Errorf("done(%v), want ErrAborted", err)
+		}
+		select {
+		case m := <-out:
+			t.Errorf("delivered %q after stop", m.Data)
+		default:
+		}
+	})
+}
+
+// A reader blocked on a slow consumer is not a dead peer: keepalive waits for
+// the consumer instead of aborting a healthy link.
+func TestSlowConsumerIsNotDeadPeer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		go s.WriteMessage(websocket.TextMessage, []byte("slow"))
+		out := make(chan Message)
+		errc := make(chan error, 1)
+		l.StartReader(out, nil, func(err error) { errc <- err })
+		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
+		time.Sleep(time.Second) // fake time: the consumer takes a second
+		synctest.Wait()
+		select {
+		case err := <-errc:
+			t.Fatalf("link ended while the consumer was slow: %v", err)
+		default:
+		}
+		<-out
+		l.Abort()
+		if err := <-errc; !errors.Is(err, ErrAborted) || errors.Is(err, ErrDeadPeer) {
+			t.Errorf("done(%v), want a plain abort", err)
+		}
+	})
+}
