@@ -1,0 +1,149 @@
+package wsfsm
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/wsfsm/wsfsm/transport"
+)
+
+// Defaults of Options. The reasons for each are in the README's defaults table.
+const (
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultCloseTimeout     = 5 * time.Second
+	DefaultPingInterval     = 20 * time.Second
+	DefaultPongTimeout      = 20 * time.Second
+	DefaultBackoffInitial   = 250 * time.Millisecond
+	DefaultBackoffMax       = 30 * time.Second
+	DefaultMinUptime        = 10 * time.Second
+	DefaultMaxRetryAfter    = 5 * time.Minute
+	DefaultReceiveBuffer    = 16
+)
+
+// Verdict is a retry-or-stop decision; see Options.Classify.
+type Verdict = transport.Verdict
+
+// Verdicts a Classify hook returns.
+const (
+	// Default defers to the built-in classification.
+	Default = transport.Default
+	// Retry dials again after the backoff delay.
+	Retry = transport.Retry
+	// Stop ends the Conn in Closed.
+	Stop = transport.Stop
+	// RetryLater dials again after a longer delay (the server said 1013, try again later).
+	RetryLater = transport.RetryLater
+)
+
+// Options configures a Conn. A nil *Options means every default. The zero value of
+// each field means its default; negative durations mean "none" where said.
+type Options struct {
+	// HandshakeTimeout bounds each dial: TCP, TLS and the HTTP upgrade.
+	// Default 10 s. Negative: no timer (only the context of Dial bounds the first dial).
+	HandshakeTimeout time.Duration
+	// CloseTimeout bounds the wait for the peer's close frame in Close, after
+	// which the connection is aborted. Default 5 s. It cannot be disabled:
+	// negative means the default too.
+	CloseTimeout time.Duration
+	// PingInterval is the time between keepalive pings. Default 20 s.
+	// Negative: no keepalive pings.
+	PingInterval time.Duration
+	// PongTimeout is how long after a ping the peer has to send any frame
+	// before it is declared dead and the connection aborted. Default 20 s.
+	PongTimeout time.Duration
+	// BackoffInitial is the first backoff envelope; each failed attempt doubles
+	// it up to BackoffMax. Each delay is drawn uniformly from [0, envelope].
+	// Default 250 ms; negative means the default too.
+	BackoffInitial time.Duration
+	// BackoffMax caps the backoff envelope. Default 30 s; negative means the
+	// default too.
+	BackoffMax time.Duration
+	// MinUptime is how long a connection must stay Open before the backoff
+	// resets; a server that accepts and drops at once keeps the backoff growing.
+	// Default 10 s. Negative: reset after every successful open.
+	MinUptime time.Duration
+	// MaxAttempts is the number of consecutive failed dials after which the Conn
+	// stops. Default 0: unlimited.
+	MaxAttempts int
+	// MaxRetryAfter clamps a server's Retry-After header (on 429 and 503).
+	// Default 5 min. Negative: Retry-After is ignored.
+	MaxRetryAfter time.Duration
+	// ImmediateFirstRetry makes the first redial after an Open connection was
+	// lost wait zero instead of a jittered delay. Default false: with many
+	// clients on one server, an immediate retry is a stampede.
+	ImmediateFirstRetry bool
+	// RetryFirstDial applies the retry policy to the first dial too. Default
+	// false: Dial returns the first dial's error.
+	RetryFirstDial bool
+	// Header returns the request headers for each dial attempt, so that tokens
+	// can be refreshed. Default nil: no extra headers.
+	Header func() http.Header
+	// TLSConfig is used for wss:// URLs. Default nil: the system roots.
+	TLSConfig *tls.Config
+	// Subprotocols are offered in the upgrade request. Default none.
+	Subprotocols []string
+	// Proxy chooses a proxy for each dial. Default nil: no proxy; the
+	// environment is not read.
+	Proxy func(*http.Request) (*url.URL, error)
+	// ReadLimit is the largest message accepted from the peer, in bytes; a
+	// larger one closes the connection with 1009. Default
+	// transport.DefaultReadLimit. Negative: no limit.
+	ReadLimit int64
+	// WriteTimeout bounds each write to the kernel. Default
+	// transport.DefaultWriteTimeout. Negative: none.
+	WriteTimeout time.Duration
+	// AbortWithRST makes aborts send a TCP RST instead of a FIN. Default false.
+	AbortWithRST bool
+	// SendQueue bounds how many Send calls may wait while the connection is not
+	// Open; one more returns ErrQueueFull. Default 0: no bound (each waits until
+	// its context ends).
+	SendQueue int
+	// ReceiveBuffer is how many received messages wait for Receive before the
+	// reader stops reading (backpressure). Default 16.
+	ReceiveBuffer int
+	// Classify decides retry or stop from the cause of a lost connection or a
+	// failed dial: an error, a *HandshakeError or a *CloseError. Return Default
+	// to use the built-in rules. Close codes 4000-4999 belong to the
+	// application: without a hook they stop.
+	Classify func(err error) Verdict
+	// OnTransition receives every transition, in order, on a goroutine of its
+	// own: it can neither block the connection nor re-enter it (it may call
+	// any method of the Conn). Default nil.
+	OnTransition func(Transition)
+	// Logger receives a debug line for every transition. Default nil: no logs.
+	Logger *slog.Logger
+}
+
+// resolved returns a copy of o with the defaults filled in.
+func (o *Options) resolved() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&r.HandshakeTimeout, DefaultHandshakeTimeout)
+	if r.CloseTimeout <= 0 {
+		r.CloseTimeout = DefaultCloseTimeout
+	}
+	def(&r.PingInterval, DefaultPingInterval)
+	def(&r.PongTimeout, DefaultPongTimeout)
+	if r.BackoffInitial <= 0 {
+		r.BackoffInitial = DefaultBackoffInitial
+	}
+	if r.BackoffMax <= 0 {
+		r.BackoffMax = DefaultBackoffMax
+	}
+	def(&r.MinUptime, DefaultMinUptime)
+	def(&r.MaxRetryAfter, DefaultMaxRetryAfter)
+	if r.ReceiveBuffer <= 0 {
+		r.ReceiveBuffer = DefaultReceiveBuffer
+	}
+	return r
+}

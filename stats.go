@@ -1,0 +1,64 @@
+package wsfsm
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/wsfsm/wsfsm/fsm"
+)
+
+// Stats is a snapshot of a Conn's counters since Dial.
+type Stats struct {
+	// State is the current state.
+	State fsm.State
+	// Dials counts dial attempts, the first one included.
+	Dials uint64
+	// Opens counts connections that reached Open.
+	Opens uint64
+	// Reconnects counts entries into Reconnecting.
+	Reconnects uint64
+	// Aborts counts connections or dials shut down without a completed close
+	// handshake.
+	Aborts uint64
+	// MessagesSent and BytesSent count messages Send reported written.
+	MessagesSent, BytesSent uint64
+	// MessagesReceived and BytesReceived count messages Receive handed out.
+	MessagesReceived, BytesReceived uint64
+	// RTT is the last keepalive round trip, zero before the first pong.
+	RTT time.Duration
+	// CloseCode and CloseReason are from the last close frame the peer sent
+	// (1006 when a connection ended without one); zero before any.
+	CloseCode   int
+	CloseReason string
+}
+
+// counters are the live values behind Stats, updated without locks.
+type counters struct {
+	dials, opens, reconnects, aborts atomic.Uint64
+	msgsSent, bytesSent              atomic.Uint64
+	msgsReceived, bytesReceived      atomic.Uint64
+	rtt                              atomic.Int64
+	closeCode                        atomic.Int64
+	closeReason                      atomic.Pointer[string]
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Conn) Stats() Stats {
+	s := Stats{
+		State:            c.State(),
+		Dials:            c.stats.dials.Load(),
+		Opens:            c.stats.opens.Load(),
+		Reconnects:       c.stats.reconnects.Load(),
+		Aborts:           c.stats.aborts.Load(),
+		MessagesSent:     c.stats.msgsSent.Load(),
+		BytesSent:        c.stats.bytesSent.Load(),
+		MessagesReceived: c.stats.msgsReceived.Load(),
+		BytesReceived:    c.stats.bytesReceived.Load(),
+		RTT:              time.Duration(c.stats.rtt.Load()),
+		CloseCode:        int(c.stats.closeCode.Load()),
+	}
+	if r := c.stats.closeReason.Load(); r != nil {
+		s.CloseReason = *r
+	}
+	return s
+}
