@@ -196,4 +196,3 @@ func (a *actions) CloseTimeout() time.Duration { return a.c.opts.CloseTimeout }
 
 // Backoff is the backoff timer of Reconnecting: the delay MayRetry chose.
 func (a *actions) Backoff() time.Duration { return a.nextDelay }
-

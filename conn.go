@@ -39,12 +39,12 @@ type Conn struct {
 	opts  Options
 	stats counters
 
-	events      chan func()            // work for the loop goroutine
-	inbox       chan transport.Message // received messages, across reconnects
-	loopDone    chan struct{}          // closed when the loop and every link goroutine ended
-	done        chan struct{}          // closed after loopDone, once the observer returned too
-	notify      *notifier              // nil without Options.OnTransition
-	state       atomic.Uint32          // fsm.State, mirrored for State()
+	events   chan func()            // work for the loop goroutine
+	inbox    chan transport.Message // received messages, across reconnects
+	loopDone chan struct{}          // closed when the loop and every link goroutine ended
+	done     chan struct{}          // closed after loopDone, once the observer returned too
+	notify   *notifier              // nil without Options.OnTransition
+	state    atomic.Uint32          // fsm.State, mirrored for State()
 
 	loop loopState // owned by the loop goroutine
 
@@ -101,14 +101,14 @@ func checkURL(rawURL string) error {
 
 func newConn(rawURL string, opts Options) *Conn {
 	c := &Conn{
-		url:         rawURL,
-		opts:        opts,
-		events:      make(chan func(), 16),
-		inbox:       make(chan transport.Message, opts.ReceiveBuffer),
-		loopDone:    make(chan struct{}),
-		done:        make(chan struct{}),
-		openCh:      make(chan struct{}),
-		closingCh:   make(chan struct{}),
+		url:       rawURL,
+		opts:      opts,
+		events:    make(chan func(), 16),
+		inbox:     make(chan transport.Message, opts.ReceiveBuffer),
+		loopDone:  make(chan struct{}),
+		done:      make(chan struct{}),
+		openCh:    make(chan struct{}),
+		closingCh: make(chan struct{}),
 	}
 	if opts.OnTransition != nil {
 		c.notify = newNotifier(opts.OnTransition)
