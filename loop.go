@@ -119,14 +119,17 @@ func (l *loopState) armTimer(s fsm.State) {
 		return
 	}
 	epoch, c := l.timerEpoch, l.c
-	l.timer = time.AfterFunc(d, func() {
-		c.post(func() {
-			if epoch == l.timerEpoch {
-				l.timer = nil
-				l.fire(tm.Event, timerCause(tm.Name))
-			}
-		})
-	})
+	l.timer = time.AfterFunc(d, func() { c.post(func() { l.timerFired(epoch, tm) }) })
+}
+
+// timerFired fires a timer's event, unless the state it was armed for was
+// left since (epoch moved on).
+func (l *loopState) timerFired(epoch uint64, tm fsm.Timer) {
+	if epoch != l.timerEpoch {
+		return
+	}
+	l.timer = nil
+	l.fire(tm.Event, timerCause(tm.Name))
 }
 
 // timerCause is the error a timer's event carries.
@@ -170,9 +173,12 @@ func (l *loopState) dialed(gen uint64, link *transport.Link, err error) {
 // readerDone handles the end of the reader of generation gen.
 func (l *loopState) readerDone(gen uint64, err error) {
 	l.outstanding--
+	if gen != l.gen {
+		return // an older connection's
+	}
 	l.recordClose(err)
-	if gen != l.gen || l.m.State() != fsm.Open {
-		return // stale, or Closing, where the close result decides
+	if l.m.State() != fsm.Open {
+		return // Closing: the close result decides
 	}
 	var ce *CloseError
 	if errors.As(err, &ce) && ce.Code != 1006 {
@@ -192,10 +198,13 @@ func (l *loopState) writeFailed(gen uint64, err error) {
 // closeDone handles the result of the close handshake of generation gen.
 func (l *loopState) closeDone(gen uint64, res transport.CloseResult, err error) {
 	l.outstanding--
+	if gen != l.gen {
+		return
+	}
 	if res.PeerCode != 0 {
 		l.recordClose(&CloseError{Code: res.PeerCode, Reason: res.PeerReason})
 	}
-	if gen != l.gen || l.m.State() != fsm.Closing {
+	if l.m.State() != fsm.Closing {
 		return
 	}
 	if err != nil {
