@@ -93,19 +93,27 @@ func (a *actions) SendClose(fsm.Transition) {
 // connection's TCP down at once.
 func (a *actions) ShutdownTCP(t fsm.Transition) {
 	l := (*loopState)(a)
-	c := l.c
+	l.dropLink(t.Cause)
+	l.c.stats.aborts.Add(1)
+	if t.From == fsm.Closing && l.stopRequested && l.closeErr == nil {
+		l.closeErr = fmt.Errorf("wsfsm: close: %w", t.Cause)
+	}
+}
+
+// dropLink cancels a dial in flight and shuts the current connection's TCP
+// down at once, recording cause as the reason.
+func (l *loopState) dropLink(cause error) {
 	if l.dialCancel != nil {
 		l.dialCancel()
 		l.dialCancel = nil
 	}
 	if l.link != nil {
-		c.unpublish(l.gen)
-		l.link.AbortCause(t.Cause)
+		l.c.unpublish(l.gen)
+		if cause == nil {
+			cause = ErrClosed
+		}
+		l.link.AbortCause(cause)
 		l.link = nil
-	}
-	c.stats.aborts.Add(1)
-	if t.From == fsm.Closing && l.stopRequested && l.closeErr == nil {
-		l.closeErr = fmt.Errorf("wsfsm: close: %w", t.Cause)
 	}
 }
 
@@ -119,15 +127,7 @@ func (a *actions) ScheduleBackoff(fsm.Transition) {
 func (a *actions) Release(t fsm.Transition) {
 	l := (*loopState)(a)
 	c := l.c
-	if l.dialCancel != nil {
-		l.dialCancel()
-		l.dialCancel = nil
-	}
-	if l.link != nil {
-		c.unpublish(l.gen)
-		_ = l.link.Abort()
-		l.link = nil
-	}
+	l.dropLink(t.Cause)
 	var cause error
 	if !l.stopRequested {
 		cause = t.Cause
