@@ -31,7 +31,7 @@ func runClient(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	c, code := dialInterruptible(ctx, cfg.url, cfg.options(p.transition), signals, stderr)
+	c, interrupted, code := dialInterruptible(ctx, cfg.url, cfg.options(p.transition), signals, stderr)
 	if c == nil {
 		return code
 	}
@@ -59,6 +59,9 @@ func runClient(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		closeDone = make(chan error, 1)
 		go func() { closeDone <- c.Close(context.WithoutCancel(ctx)) }()
+	}
+	if interrupted {
+		startClose() // the signal came as the dial succeeded: it counts as the first
 	}
 	for done := false; !done; {
 		select {
@@ -95,8 +98,9 @@ func runClient(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 }
 
 // dialInterruptible dials rawURL; a signal or the end of ctx abandons the
-// dial. It returns the Conn, or nil and the exit status.
-func dialInterruptible(ctx context.Context, rawURL string, opts *wsfsm.Options, signals <-chan os.Signal, stderr io.Writer) (*wsfsm.Conn, int) {
+// dial. It returns the Conn and whether a signal arrived as it opened, or nil
+// and the exit status.
+func dialInterruptible(ctx context.Context, rawURL string, opts *wsfsm.Options, signals <-chan os.Signal, stderr io.Writer) (*wsfsm.Conn, bool, int) {
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
@@ -109,26 +113,29 @@ func dialInterruptible(ctx context.Context, rawURL string, opts *wsfsm.Options, 
 		res <- result{c, err}
 	}()
 	var r result
+	interrupted := false
 	select {
 	case r = <-res:
 	case <-signals:
+		interrupted = true
 		cancel()
-		if r = <-res; r.c != nil {
-			r.c.Abort()
-		}
-		return nil, exitOK // the user asked
+		r = <-res
 	case <-ctx.Done():
 		cancel()
-		if r = <-res; r.c != nil {
+		r = <-res
+		if r.c != nil {
 			r.c.Abort()
 		}
-		return nil, exitOK
+		return nil, false, exitOK
 	}
-	if r.err != nil {
+	switch {
+	case r.err != nil && interrupted:
+		return nil, false, exitOK // the user asked
+	case r.err != nil:
 		fmt.Fprintf(stderr, "wsfsm: %v\n", strings.TrimPrefix(r.err.Error(), "wsfsm: "))
-		return nil, exitFail
+		return nil, false, exitFail
 	}
-	return r.c, exitOK
+	return r.c, interrupted, exitOK
 }
 
 // receiveAll prints every message until the Conn is closed and drained.
