@@ -60,6 +60,7 @@ func (a *actions) StartIO(fsm.Transition) {
 	c.stats.opens.Add(1)
 	l.outstanding++
 	link.StartReader(c.inbox, c.closingCh, func(err error) {
+		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended
 		c.events <- func() { l.readerDone(gen, err) }
 	})
 	if c.opts.PingInterval > 0 {

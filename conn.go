@@ -52,7 +52,7 @@ type Conn struct {
 	link      *transport.Link
 	linkGen   uint64
 	openCh    chan struct{} // closed when a connection is published
-	closingCh chan struct{} // closed once Close or Abort was called, or the Conn ended: Sends stop waiting, readers stop delivering
+	closingCh chan struct{} // closed once Close or Abort was called, or the Conn ended: Sends stop waiting, readers stop waiting for Receive
 	closing   bool
 	waiting   int   // Sends waiting for Open
 	final     bool  // Closed reached
@@ -159,7 +159,10 @@ func (c *Conn) LocalAddr() net.Addr {
 
 // Close closes the connection gracefully and for good: it lets Sends already
 // writing finish, sends a close frame (1000), waits for the peer's answer up to
-// Options.CloseTimeout, then shuts TCP. If the peer does not answer in time, or
+// Options.CloseTimeout, then shuts TCP. Messages the peer sends before its
+// close frame still reach Receive while Options.ReceiveBuffer has room; the
+// close does not wait for Receive beyond that (Stats.MessagesDiscarded counts
+// the rest). If the peer does not answer in time, or
 // ctx ends first, the connection is aborted and Close returns an error wrapping
 // ErrCloseTimeout or the context's error. It returns once the Conn is Closed.
 // A second Close returns ErrClosed.

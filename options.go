@@ -102,7 +102,8 @@ type Options struct {
 	// its context ends).
 	SendQueue int
 	// ReceiveBuffer is how many received messages wait for Receive before the
-	// reader stops reading (backpressure). Default 16.
+	// reader stops reading (backpressure). Default 16. After Close or Abort
+	// the reader no longer waits: what does not fit is discarded.
 	ReceiveBuffer int
 	// Classify decides retry or stop from the cause of a lost connection or a
 	// failed dial: an error, a *HandshakeError or a *CloseError. Return Default

@@ -24,6 +24,10 @@ type Stats struct {
 	MessagesSent, BytesSent uint64
 	// MessagesReceived and BytesReceived count messages Receive handed out.
 	MessagesReceived, BytesReceived uint64
+	// MessagesDiscarded counts messages read after Close or Abort that found
+	// no room in the receive buffer (Options.ReceiveBuffer) and were dropped
+	// rather than make the close wait for Receive.
+	MessagesDiscarded uint64
 	// RTT is the last keepalive round trip, zero before the first pong.
 	RTT time.Duration
 	// CloseCode and CloseReason are from the last close frame the peer sent
@@ -37,6 +41,7 @@ type counters struct {
 	dials, opens, reconnects, aborts atomic.Uint64
 	msgsSent, bytesSent              atomic.Uint64
 	msgsReceived, bytesReceived      atomic.Uint64
+	msgsDiscarded                    atomic.Uint64
 	rtt                              atomic.Int64
 	closeCode                        atomic.Int64
 	closeReason                      atomic.Pointer[string]
@@ -45,17 +50,18 @@ type counters struct {
 // Stats returns a snapshot of the counters.
 func (c *Conn) Stats() Stats {
 	s := Stats{
-		State:            c.State(),
-		Dials:            c.stats.dials.Load(),
-		Opens:            c.stats.opens.Load(),
-		Reconnects:       c.stats.reconnects.Load(),
-		Aborts:           c.stats.aborts.Load(),
-		MessagesSent:     c.stats.msgsSent.Load(),
-		BytesSent:        c.stats.bytesSent.Load(),
-		MessagesReceived: c.stats.msgsReceived.Load(),
-		BytesReceived:    c.stats.bytesReceived.Load(),
-		RTT:              time.Duration(c.stats.rtt.Load()),
-		CloseCode:        int(c.stats.closeCode.Load()),
+		State:             c.State(),
+		Dials:             c.stats.dials.Load(),
+		Opens:             c.stats.opens.Load(),
+		Reconnects:        c.stats.reconnects.Load(),
+		Aborts:            c.stats.aborts.Load(),
+		MessagesSent:      c.stats.msgsSent.Load(),
+		BytesSent:         c.stats.bytesSent.Load(),
+		MessagesReceived:  c.stats.msgsReceived.Load(),
+		BytesReceived:     c.stats.bytesReceived.Load(),
+		MessagesDiscarded: c.stats.msgsDiscarded.Load(),
+		RTT:               time.Duration(c.stats.rtt.Load()),
+		CloseCode:         int(c.stats.closeCode.Load()),
 	}
 	if r := c.stats.closeReason.Load(); r != nil {
 		s.CloseReason = *r

@@ -83,3 +83,35 @@ func TestSlowConsumerIsNotDeadPeer(t *testing.T) {
 		}
 	})
 }
+
+// After stop, a message still goes to a consumer with room in its buffer (a
+// closing application gets what fits); only those that would wait are
+// discarded, and counted.
+func TestStopKeepsWhatFits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		out := make(chan Message, 2)
+		stop := make(chan struct{})
+		close(stop)
+		errc := make(chan error, 1)
+		l.StartReader(out, stop, func(err error) { errc <- err })
+		for _, m := range []string{"one", "two", "three", "four"} {
+			if err := s.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		l.Abort()
+		<-errc
+		var got []string
+		for len(out) > 0 {
+			got = append(got, string((<-out).Data))
+		}
+		if len(got) != 2 || got[0] != "one" || got[1] != "two" {
+			t.Errorf("delivered %q, want the two that fit: one, two", got)
+		}
+		if n := l.Discarded(); n != 2 {
+			t.Errorf("Discarded() = %d, want 2", n)
+		}
+	})
+}

@@ -31,6 +31,7 @@ type Link struct {
 	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx
 	life       atomic.Uint64 // counts frames and message bytes received
 	delivering atomic.Bool   // the reader waits for the consumer to take a message
+	discarded  atomic.Uint64 // messages read and dropped after stop
 	rtt        atomic.Int64  // last ping round trip, ns
 	ka         atomic.Pointer[keepalive]
 

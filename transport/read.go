@@ -21,8 +21,10 @@ type Message struct {
 // before Close. Each data message is sent on out; the send blocks
 // (backpressure) until out takes it or stop is closed. A message already
 // read is never dropped because the link was closed or aborted: the caller
-// decides, by closing stop, when undelivered messages may be discarded (the
-// reader then keeps reading, discarding data, until the link ends). While
+// decides, by closing stop, when undelivered messages may be discarded: from
+// then on a message is still delivered if out has room at once, and
+// discarded (see Discarded) if it would have to wait; the reader keeps
+// reading until the link ends. While
 // the reader is blocked on out, keepalive does not count the silence against
 // the peer.
 //
@@ -73,23 +75,34 @@ func (l *Link) readMessages(out chan<- Message, stop <-chan struct{}) error {
 			return err
 		}
 		msg := Message{Type: typ, Data: data}
+		// Room in out always wins over stop, so that a closing consumer still
+		// gets what fits in its buffer; only what would have to wait is
+		// discarded.
 		select {
 		case out <- msg:
 			continue
+		default:
+		}
+		select {
 		case <-stop:
-			continue // discarded, as the caller allowed
+			l.discarded.Add(1) // as the caller allowed
+			continue
 		default:
 		}
 		l.delivering.Store(true)
 		select {
 		case out <- msg:
 		case <-stop:
+			l.discarded.Add(1)
 		}
 		l.delivering.Store(false)
 		l.life.Add(1) // the wait was ours, not the peer's
-
 	}
 }
+
+// Discarded returns how many messages the reader read and then discarded
+// because stop was closed and out had no room.
+func (l *Link) Discarded() uint64 { return l.discarded.Load() }
 
 // readAll is io.ReadAll counting every chunk as a sign of life, so a large
 // message arriving slowly does not look like a dead peer.
