@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -362,6 +363,35 @@ func TestReceiveSpansReconnects(t *testing.T) {
 	}
 }
 
+// Messages the peer sends before answering Close still reach Receive, in
+// order, and then Receive reports ErrClosed; nothing was discarded.
+func TestCloseDeliversMessagesInFlight(t *testing.T) {
+	srv := newServer(t)
+	rec := newRecorder()
+	c := dial(t, srv.URL("/echo"), fastOptions(rec))
+	want := []string{"one", "two", "three"}
+	for _, m := range want {
+		if err := c.Send(testCtx(t), wsfsm.Text, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Close(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range want {
+		if _, got, err := c.Receive(testCtx(t)); err != nil || string(got) != m {
+			t.Fatalf("Receive after Close = %q %v, want %q", got, err, m)
+		}
+	}
+	if _, _, err := c.Receive(testCtx(t)); !errors.Is(err, wsfsm.ErrClosed) {
+		t.Errorf("Receive once drained = %v, want ErrClosed", err)
+	}
+	if st := c.Stats(); st.MessagesReceived != 3 || st.MessagesDiscarded != 0 {
+		t.Errorf("stats: %d received, %d discarded; want 3 and 0", st.MessagesReceived, st.MessagesDiscarded)
+	}
+	expectPath(t, rec, "Connecting>Open>Closing>Closed")
+}
+
 // Sends from many goroutines through forced reconnects: every Send that
 // returned nil reached the server, exactly once; the others returned an error.
 func TestConcurrentSendsThroughReconnects(t *testing.T) {
@@ -443,6 +473,47 @@ func TestSendQueueFull(t *testing.T) {
 	}
 	if err := <-results; !errors.Is(err, wsfsm.ErrClosed) {
 		t.Errorf("waiting Send after Close = %v, want ErrClosed", err)
+	}
+}
+
+// Abort from another goroutine, while the observer is inside a callback, still
+// returns only once the observer has seen every transition, Closed included.
+func TestAbortWaitsForTheObserver(t *testing.T) {
+	srv := newServer(t)
+	release := make(chan struct{})
+	var (
+		mu   sync.Mutex
+		seen []fsm.State
+	)
+	opts := &wsfsm.Options{OnTransition: func(tr wsfsm.Transition) {
+		coverage.add(tr)
+		if tr.To == fsm.Open {
+			<-release // the observer is slow
+		}
+		mu.Lock()
+		seen = append(seen, tr.To)
+		mu.Unlock()
+	}}
+	c, err := wsfsm.Dial(testCtx(t), srv.URL("/echo"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aborted := make(chan struct{})
+	go func() { _ = c.Abort(); close(aborted) }()
+	if _, _, err := c.Receive(testCtx(t)); !errors.Is(err, wsfsm.ErrClosed) {
+		t.Fatalf("Receive = %v, want ErrClosed", err) // the loop has ended
+	}
+	select {
+	case <-aborted:
+		t.Fatal("Abort returned while the observer had not seen Aborted and Closed")
+	default:
+	}
+	close(release)
+	<-aborted
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []fsm.State{fsm.Open, fsm.Aborted, fsm.Closed}; !slices.Equal(seen, want) {
+		t.Errorf("observer saw %v by the time Abort returned, want %v", seen, want)
 	}
 }
 

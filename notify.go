@@ -1,6 +1,9 @@
 package wsfsm
 
 import (
+	"bytes"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -9,13 +12,13 @@ import (
 // in order, through an unbounded queue: the loop never waits for the observer,
 // and the observer may call back into the Conn without deadlock.
 type notifier struct {
-	f          func(Transition)
-	mu         sync.Mutex
-	cond       sync.Cond
-	queue      []Transition
-	closed     bool
-	inCallback atomic.Bool
-	done       chan struct{}
+	f      func(Transition)
+	mu     sync.Mutex
+	cond   sync.Cond
+	queue  []Transition
+	closed bool
+	goid   atomic.Uint64 // the id of the goroutine that runs f
+	done   chan struct{}
 }
 
 func newNotifier(f func(Transition)) *notifier {
@@ -40,16 +43,36 @@ func (n *notifier) close() {
 	n.cond.Signal()
 }
 
-// wait waits for the goroutine to end, unless called from inside the callback,
-// where waiting would deadlock.
+// wait waits for the goroutine to end, unless called from inside the
+// callback (on that very goroutine), where waiting would deadlock. Another
+// goroutine calling while a callback runs does wait: it must see every
+// transition delivered.
 func (n *notifier) wait() {
-	if !n.inCallback.Load() {
-		<-n.done
+	if id := n.goid.Load(); id != 0 && id == goroutineID() {
+		return
 	}
+	<-n.done
+}
+
+// goroutineID returns the id of the calling goroutine, read from the first
+// line of its stack trace ("goroutine 42 [running]:"). Go offers no other way
+// to tell that Close was called from inside OnTransition, on the notifier's
+// own goroutine; it costs about a microsecond and runs once per Close or
+// Abort.
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, _ := strconv.ParseUint(string(b), 10, 64)
+	return id
 }
 
 func (n *notifier) run() {
 	defer close(n.done)
+	n.goid.Store(goroutineID())
 	for {
 		n.mu.Lock()
 		for len(n.queue) == 0 && !n.closed {
@@ -63,8 +86,6 @@ func (n *notifier) run() {
 		n.queue[0] = Transition{}
 		n.queue = n.queue[1:]
 		n.mu.Unlock()
-		n.inCallback.Store(true)
 		n.f(t)
-		n.inCallback.Store(false)
 	}
 }
