@@ -87,11 +87,11 @@ func runClient(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if closeDone != nil {
 		// Close returns once the Conn is Closed, which it is.
 		if err := <-closeDone; err != nil && !aborting && !errors.Is(err, wsfsm.ErrClosed) {
-			fmt.Fprintf(stderr, "wsfsm: close: %v\n", err)
+			fmt.Fprintf(stderr, "wsfsm: %s\n", errText(err))
 		}
 	}
 	if err := c.Err(); err != nil {
-		fmt.Fprintf(stderr, "wsfsm: connection ended: %v\n", err)
+		fmt.Fprintf(stderr, "wsfsm: connection ended: %s\n", errText(err))
 		return exitFail
 	}
 	return exitOK
@@ -132,7 +132,7 @@ func dialInterruptible(ctx context.Context, rawURL string, opts *wsfsm.Options, 
 	case r.err != nil && interrupted:
 		return nil, false, exitOK // the user asked
 	case r.err != nil:
-		fmt.Fprintf(stderr, "wsfsm: %v\n", strings.TrimPrefix(r.err.Error(), "wsfsm: "))
+		fmt.Fprintf(stderr, "wsfsm: %s\n", errText(r.err))
 		return nil, false, exitFail
 	}
 	return r.c, interrupted, exitOK
@@ -166,4 +166,10 @@ func sendLines(ctx context.Context, c *wsfsm.Conn, stdin io.Reader, eof chan<- s
 			return
 		}
 	}
+}
+
+// errText is err's message without the "wsfsm: " of each wrapping layer, for
+// a line that already starts with it.
+func errText(err error) string {
+	return strings.ReplaceAll(err.Error(), "wsfsm: ", "")
 }

@@ -65,8 +65,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, sign
 		display = net.JoinHostPort("localhost", fmt.Sprint(host.Port))
 	}
 	fmt.Fprintf(stdout, "wsfsm serve: listening on %s; Ctrl-C stops\n", ln.Addr())
+	width := 0
 	for _, p := range servePaths {
-		fmt.Fprintf(stdout, "  %-50s %s\n", "ws://"+display+p.path, p.doc)
+		width = max(width, len("ws://"+display+p.path))
+	}
+	for _, p := range servePaths {
+		fmt.Fprintf(stdout, "  %-*s  %s\n", width, "ws://"+display+p.path, p.doc)
 	}
 
 	code := exitOK
