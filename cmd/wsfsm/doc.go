@@ -12,6 +12,7 @@
 //	wsfsm [flags] URL                     connect to a ws:// or wss:// server
 //	wsfsm serve [ADDR]                    run the test server (default 127.0.0.1:8080)
 //	wsfsm diagram [--format mermaid|dot]  print the state diagram
+//	wsfsm bench [-quick] [-json FILE] [-svg DIR]  benchmark against raw gorilla
 //
 // As a client it works like websocat: each line of stdin is sent as a text
 // message, received messages go to stdout and transitions to stderr (or,

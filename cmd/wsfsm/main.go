@@ -36,6 +36,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr, signals)
 	case "diagram":
 		return runDiagram(args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage())
 		return exitOK
@@ -61,6 +63,8 @@ Usage:
   wsfsm serve [ADDR]                    run the misbehaving test server on ADDR
                                         (default 127.0.0.1:8080) until Ctrl-C
   wsfsm diagram [--format mermaid|dot]  print the state diagram generated from states.yaml
+  wsfsm bench [-quick] [-json FILE] [-svg DIR]
+                                        benchmark against raw gorilla/websocket
 
 Client flags:
 ` + clientFlagDefaults() + `

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/wsfsm/wsfsm/internal/bench"
+)
+
+// runBench is `wsfsm bench [-quick] [-json FILE] [-svg DIR]`: it runs the
+// benchmark suite (wsfsm side by side with raw gorilla/websocket), prints a
+// table on stdout and progress on stderr, and optionally writes the JSON
+// report and the SVG plots.
+//
+// The suite's server runs in a separate process: this same program,
+// re-executed as `wsfsm bench -serve-addr 127.0.0.1:PORT`, which prints
+// "LISTENING <port>" and serves until its stdin closes. Idle-connection
+// memory is measured in child processes started as `wsfsm bench
+// -conns-child KIND -conns-n N -conns-url URL`. These flags are internal
+// and not listed in the usage.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wsfsm bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quick := fs.Bool("quick", false, "run the short suite (under a minute) instead of the full one (under ten minutes)")
+	jsonPath := fs.String("json", "", "write the report as one JSON object to `FILE`")
+	svgDir := fs.String("svg", "", "write the plots "+bench.StormSVG+" and "+bench.BackoffSVG+" into `DIR`")
+	serveAddr := fs.String("serve-addr", "", "internal: run the server process on this 127.0.0.1 address")
+	connsKind := fs.String("conns-child", "", "internal: hold idle connections of this kind and report their cost")
+	connsN := fs.Int("conns-n", 0, "internal: how many idle connections")
+	connsURL := fs.String("conns-url", "", "internal: where the idle connections go")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: wsfsm bench [-quick] [-json FILE] [-svg DIR]\n\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Name == "quick" || f.Name == "json" || f.Name == "svg" {
+				name, use := flag.UnquoteUsage(f)
+				fmt.Fprintf(stderr, "  -%s %s\n    \t%s\n", f.Name, name, use)
+			}
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wsfsm bench: unexpected argument %q (wsfsm bench -h for usage)\n", fs.Arg(0))
+		return exitUsage
+	}
+	// Interrupts end the run through ctx, so that every child process is
+	// stopped on the way out.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch {
+	case *serveAddr != "":
+		if err := bench.Serve(ctx, *serveAddr, os.Stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+			return exitFail
+		}
+		return exitOK
+	case *connsKind != "":
+		if err := bench.ConnsChild(ctx, *connsKind, *connsN, *connsURL, stdout); err != nil {
+			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+			return exitFail
+		}
+		return exitOK
+	}
+
+	rep, cx, err := bench.Run(ctx, bench.Config{Quick: *quick, Progress: stderr})
+	if err != nil {
+		fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+		return exitFail
+	}
+	if err := rep.WriteTable(stdout, cx); err != nil {
+		fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+		return exitFail
+	}
+	if *jsonPath != "" {
+		if err := rep.WriteJSON(*jsonPath); err != nil {
+			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+			return exitFail
+		}
+	}
+	if *svgDir != "" {
+		if err := bench.WritePlots(*svgDir, cx); err != nil {
+			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+			return exitFail
+		}
+	}
+	return exitOK
+}

@@ -1,0 +1,123 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/wsfsm/wsfsm"
+)
+
+// measureAbort times n times: Abort() on an Open Conn whose Receive is
+// blocked, until both Abort and that Receive have returned (Abort returns
+// once the Conn is Closed and its file descriptors are closed). It checks
+// that the round left no file descriptor open.
+func measureAbort(ctx context.Context, echoURL string, n int) (p99 time.Duration, err error) {
+	fds0, err := openFDs()
+	if err != nil {
+		return 0, err
+	}
+	lat := make([]time.Duration, 0, n)
+	for i := range n + warmup {
+		d, err := abortOnce(ctx, echoURL)
+		if err != nil {
+			return 0, err
+		}
+		if i >= warmup {
+			lat = append(lat, d)
+		}
+	}
+	if fds1, err := openFDs(); err != nil {
+		return 0, err
+	} else if fds1 > fds0 {
+		return 0, fmt.Errorf("bench: abort left %d file descriptors open", fds1-fds0)
+	}
+	return percentile(lat, 0.99), nil
+}
+
+func abortOnce(ctx context.Context, echoURL string) (time.Duration, error) {
+	c, err := wsfsm.Dial(ctx, echoURL, nil)
+	if err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
+	}
+	echoed := make(chan error, 1)
+	returned := make(chan time.Time, 1)
+	go func() {
+		_, _, err := c.Receive(ctx) // the echo: the reader is running
+		echoed <- err
+		_, _, _ = c.Receive(ctx) // blocks until Abort
+		returned <- time.Now()
+	}()
+	if err := c.Send(ctx, wsfsm.Binary, []byte("x")); err != nil {
+		c.Abort()
+		return 0, fmt.Errorf("bench: send: %w", err)
+	}
+	if err := <-echoed; err != nil {
+		c.Abort()
+		return 0, fmt.Errorf("bench: receive: %w", err)
+	}
+	// Let the receiving goroutine block again; being early only makes the
+	// measured time longer, never shorter.
+	time.Sleep(200 * time.Microsecond)
+	t0 := time.Now()
+	_ = c.Abort()
+	tAbort := time.Now()
+	tRecv := <-returned
+	if tRecv.After(tAbort) {
+		return tRecv.Sub(t0), nil
+	}
+	return tAbort.Sub(t0), nil
+}
+
+// openFDs counts this process's open file descriptors.
+func openFDs() (int, error) {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0, fmt.Errorf("bench: counting fds: %w", err)
+	}
+	return len(ents), nil
+}
+
+// measureClose times n graceful Close calls against /echo, which answers
+// the close frame.
+func measureClose(ctx context.Context, echoURL string, n int) (p50 time.Duration, err error) {
+	lat := make([]time.Duration, 0, n)
+	for i := range n + warmup {
+		c, err := wsfsm.Dial(ctx, echoURL, nil)
+		if err != nil {
+			return 0, fmt.Errorf("bench: %w", err)
+		}
+		t0 := time.Now()
+		err = c.Close(ctx)
+		d := time.Since(t0)
+		if err != nil {
+			return 0, fmt.Errorf("bench: close: %w", err)
+		}
+		if i >= warmup {
+			lat = append(lat, d)
+		}
+	}
+	return percentile(lat, 0.50), nil
+}
+
+// measureUnresponsiveClose runs n Close calls against /ignore-close, which
+// never answers the close frame, with CloseTimeout timeout, and returns the
+// largest overshoot: Close's duration minus timeout.
+func measureUnresponsiveClose(ctx context.Context, ignoreURL string, n int, timeout time.Duration) (worst time.Duration, err error) {
+	for range n {
+		c, err := wsfsm.Dial(ctx, ignoreURL, &wsfsm.Options{CloseTimeout: timeout})
+		if err != nil {
+			return 0, fmt.Errorf("bench: %w", err)
+		}
+		t0 := time.Now()
+		err = c.Close(ctx)
+		d := time.Since(t0)
+		if !errors.Is(err, wsfsm.ErrCloseTimeout) {
+			return 0, fmt.Errorf("bench: close against a silent peer returned %v, want ErrCloseTimeout", err)
+		}
+		worst = max(worst, d-timeout)
+	}
+	return worst, nil
+}

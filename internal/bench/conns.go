@@ -1,0 +1,207 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm"
+)
+
+// Kinds of idle connections a conns child holds.
+const (
+	KindConn    = "wsfsm"   // wsfsm.Conn with default options (keepalive on)
+	KindGorilla = "gorilla" // raw gorilla, one reader goroutine each
+)
+
+// ErrUnknownKind is returned by ConnsChild for a kind other than KindConn
+// and KindGorilla.
+var ErrUnknownKind = errors.New("bench: unknown connection kind")
+
+// ConnsResult is what a conns child measured.
+type ConnsResult struct {
+	Kind              string  `json:"kind"`
+	Conns             int     `json:"conns"`
+	KiBPerConn        float64 `json:"kib_per_conn"`
+	GoroutinesPerConn float64 `json:"goroutines_per_conn"`
+}
+
+// dialWorkers is how many dials run at once when opening many connections.
+const dialWorkers = 32
+
+// ConnsChild is the body of a conns child process: it opens n idle
+// connections of kind to url, measures the growth of its resident memory
+// (VmRSS, after a GC that returns freed memory to the OS, before and after)
+// and goroutines, writes a ConnsResult as one JSON line to stdout, and
+// closes everything.
+func ConnsChild(ctx context.Context, kind string, n int, url string, stdout io.Writer) error {
+	if kind != KindConn && kind != KindGorilla {
+		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
+	}
+	if err := raiseNoFile(); err != nil {
+		return err
+	}
+	settle()
+	rss0, err := vmRSSKiB()
+	if err != nil {
+		return err
+	}
+	g0 := runtime.NumGoroutine()
+
+	closers := make([]func(), n)
+	defer func() {
+		var wg sync.WaitGroup
+		for _, c := range closers {
+			if c != nil {
+				wg.Go(c)
+			}
+		}
+		wg.Wait()
+	}()
+	err = parallel(ctx, n, dialWorkers, func(i int) error {
+		switch kind {
+		case KindConn:
+			c, err := wsfsm.Dial(ctx, url, nil)
+			if err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+			closers[i] = func() { _ = c.Abort() }
+		default:
+			d := websocket.Dialer{}
+			ws, _, err := d.DialContext(ctx, url, nil)
+			if err != nil {
+				return fmt.Errorf("bench: gorilla dial: %w", err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					if _, _, err := ws.NextReader(); err != nil {
+						return
+					}
+				}
+			}()
+			closers[i] = func() { ws.Close(); <-done }
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	settle()
+	rss1, err := vmRSSKiB()
+	if err != nil {
+		return err
+	}
+	g1 := runtime.NumGoroutine()
+	res := ConnsResult{
+		Kind:              kind,
+		Conns:             n,
+		KiBPerConn:        float64(rss1-rss0) / float64(n),
+		GoroutinesPerConn: float64(g1-g0) / float64(n),
+	}
+	b, _ := json.Marshal(res)
+	if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
+		return fmt.Errorf("bench: conns child stdout: %w", err)
+	}
+	return nil
+}
+
+// settle runs the GC and returns freed memory to the OS, so that RSS shows
+// live memory; a short pause lets goroutines that are starting or ending
+// get there.
+func settle() {
+	time.Sleep(50 * time.Millisecond)
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+// vmRSSKiB reads VmRSS from /proc/self/status.
+func vmRSSKiB() (int64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, fmt.Errorf("bench: reading /proc/self/status: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest) // "12345 kB"
+			if len(f) > 0 {
+				return strconv.ParseInt(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, errors.New("bench: no VmRSS in /proc/self/status")
+}
+
+// parallel runs f(0..n-1) on workers goroutines and returns the first error.
+func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				if err := f(i); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
+}
+
+// runConnsChild runs one conns child process for kind against url and
+// returns what it measured.
+func runConnsChild(ctx context.Context, self []string, kind string, n int, url string) (ConnsResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	args := append(append([]string(nil), self...), "-conns-child", kind, "-conns-n", strconv.Itoa(n), "-conns-url", url)
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return ConnsResult{}, fmt.Errorf("bench: conns child %s: %w: %s", kind, err, strings.TrimSpace(stderr.String()))
+	}
+	var res ConnsResult
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		if err := json.Unmarshal(sc.Bytes(), &res); err == nil && res.Kind == kind {
+			return res, nil
+		}
+	}
+	return ConnsResult{}, fmt.Errorf("bench: conns child %s printed no result: %q", kind, stdout.String())
+}

@@ -1,0 +1,224 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/wstest"
+)
+
+// ErrNotLoopback is returned by Serve for an address outside 127.0.0.1:
+// the suite never opens a socket anywhere else.
+var ErrNotLoopback = errors.New("bench: server address must be 127.0.0.1:PORT")
+
+// DropPath is the server's failover path: each new connection first
+// receives, as 8 bytes (big endian), the wall-clock time in Unix nanoseconds
+// at which the server dropped the previous connection of this path (0 for
+// none); every message received makes the server drop the connection at once
+// (TCP closed, no close frame). Client and server share the machine's clock,
+// so the client can time "server drops TCP -> Open again" from the real drop.
+const DropPath = "/bench/drop"
+
+// Serve is the body of the server process: it listens on addr (127.0.0.1
+// only; port 0 picks one), prints "LISTENING <port>" on stdout, and serves
+// the wstest router (its /sink discarding) plus DropPath until stdin reaches
+// EOF or ctx ends.
+func Serve(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host != "127.0.0.1" {
+		return fmt.Errorf("%w: %q", ErrNotLoopback, addr)
+	}
+	if err := raiseNoFile(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("bench: server listen: %w", err)
+	}
+	router := wstest.NewRouter(wstest.DiscardSink())
+	mux := http.NewServeMux()
+	mux.Handle(DropPath, &dropHandler{})
+	mux.Handle("/", router)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if _, err := fmt.Fprintf(stdout, "LISTENING %d\n", ln.Addr().(*net.TCPAddr).Port); err != nil {
+		_ = srv.Close()
+		router.Shutdown()
+		<-served
+		return fmt.Errorf("bench: server stdout: %w", err)
+	}
+
+	eof := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, stdin)
+		close(eof)
+	}()
+	select {
+	case <-eof:
+	case <-ctx.Done():
+	case err := <-served:
+		router.Shutdown()
+		return fmt.Errorf("bench: server: %w", err)
+	}
+	_ = srv.Close()
+	router.Shutdown()
+	<-served
+	return nil
+}
+
+// dropHandler serves DropPath.
+type dropHandler struct {
+	mu     sync.Mutex
+	lastAt int64 // Unix ns of the last drop
+	up     websocket.Upgrader
+}
+
+func (h *dropHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ws, err := h.up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer ws.Close()
+	h.mu.Lock()
+	last := h.lastAt
+	h.mu.Unlock()
+	var stamp [8]byte
+	binary.BigEndian.PutUint64(stamp[:], uint64(last))
+	if err := ws.WriteMessage(websocket.BinaryMessage, stamp[:]); err != nil {
+		return
+	}
+	if _, _, err := ws.ReadMessage(); err != nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	h.mu.Lock()
+	h.lastAt = now
+	h.mu.Unlock()
+	ws.NetConn().Close() // the drop: FIN, no close frame
+}
+
+// serverProc is a running server process.
+type serverProc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	port   int
+	ready  time.Time // when its LISTENING line arrived
+	exited chan struct{}
+	stderr *strings.Builder
+	once   sync.Once
+}
+
+// startServer starts a server process: self (the command that re-executes
+// this program's bench command) with -serve-addr addr, pinned to cpu with
+// taskset when cpu >= 0 and pin has taskset. It waits, bounded by ctx and
+// 30 s, for the LISTENING line.
+func startServer(ctx context.Context, self []string, addr string, pin *pinner, cpu int) (*serverProc, error) {
+	args := append(append([]string(nil), self...), "-serve-addr", addr)
+	if cpu >= 0 && pin.available() {
+		args = append([]string{pin.taskset, "-c", strconv.Itoa(cpu)}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive us
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("bench: server stdin: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("bench: server stdout: %w", err)
+	}
+	p := &serverProc{cmd: cmd, stdin: stdin, exited: make(chan struct{}), stderr: &strings.Builder{}}
+	cmd.Stderr = &lockedWriter{w: p.stderr}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: starting server process %q: %w", args, err)
+	}
+	lines := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(stdout)
+		line, err := r.ReadString('\n')
+		if err == nil {
+			lines <- strings.TrimSpace(line)
+		}
+		close(lines)
+		_, _ = io.Copy(io.Discard, r)
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	select {
+	case line, ok := <-lines:
+		port, perr := strconv.Atoi(strings.TrimPrefix(line, "LISTENING "))
+		if !ok || perr != nil {
+			p.kill()
+			return nil, fmt.Errorf("bench: server process did not listen (%q): %s", line, p.stderr.String())
+		}
+		p.port, p.ready = port, time.Now()
+		return p, nil
+	case <-ctx.Done():
+		p.kill()
+		return nil, fmt.Errorf("bench: waiting for the server process: %w", ctx.Err())
+	}
+}
+
+// url returns ws://127.0.0.1:PORT + path.
+func (p *serverProc) url(path string) string {
+	return "ws://127.0.0.1:" + strconv.Itoa(p.port) + path
+}
+
+// kill sends SIGKILL and waits for the process to be reaped.
+func (p *serverProc) kill() {
+	p.once.Do(func() {
+		_ = p.stdin.Close()
+		_ = p.cmd.Process.Kill()
+	})
+	<-p.exited
+}
+
+// stop closes the server's stdin, which makes it exit; after 5 s it is
+// killed.
+func (p *serverProc) stop() {
+	_ = p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		p.kill()
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// selfCommand is the command that runs this program's bench command:
+// os.Executable() followed by prefix (e.g. "bench").
+func selfCommand(prefix ...string) ([]string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("bench: finding this executable: %w", err)
+	}
+	return append([]string{exe}, prefix...), nil
+}
