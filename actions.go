@@ -44,7 +44,7 @@ func (a *actions) Dial(fsm.Transition) {
 	}
 	go func() {
 		link, err := transport.Dial(ctx, c.url, cfg)
-		c.events <- func() { l.dialed(gen, link, err) } // the loop waits for outstanding posts
+		c.post(func() { l.dialed(gen, link, err) }) // accepted: the loop waits for outstanding ones
 	}()
 }
 
@@ -61,7 +61,7 @@ func (a *actions) StartIO(fsm.Transition) {
 	l.outstanding++
 	link.StartReader(c.inbox, c.closingCh, func(err error) {
 		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended
-		c.events <- func() { l.readerDone(gen, err) }
+		c.post(func() { l.readerDone(gen, err) })
 	})
 	if c.opts.PingInterval > 0 {
 		pong := c.opts.PongTimeout
@@ -71,7 +71,7 @@ func (a *actions) StartIO(fsm.Transition) {
 		link.StartKeepalive(c.opts.PingInterval, pong, func(rtt time.Duration) { c.stats.rtt.Store(int64(rtt)) })
 	}
 	c.publish(link, gen)
-	l.resolveOpenWaiters(nil)
+	// Dial and Reconnect are answered by transitioned, once State says Open.
 }
 
 // SendClose (entering Closing) runs the close handshake on a goroutine of its
@@ -86,7 +86,7 @@ func (a *actions) SendClose(fsm.Transition) {
 	timeout := c.opts.CloseTimeout
 	go func() {
 		res, err := link.Close(context.Background(), 1000, "", timeout)
-		c.events <- func() { l.closeDone(gen, res, err) }
+		c.post(func() { l.closeDone(gen, res, err) })
 	}()
 }
 

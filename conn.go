@@ -39,14 +39,14 @@ type Conn struct {
 	opts  Options
 	stats counters
 
-	events   chan func()            // work for the loop goroutine
+	work     serial                 // runs the loop's work, one item at a time
 	inbox    chan transport.Message // received messages, across reconnects
 	loopDone chan struct{}          // closed when the loop and every link goroutine ended
 	done     chan struct{}          // closed after loopDone, once the observer returned too
 	notify   *notifier              // nil without Options.OnTransition
 	state    atomic.Uint32          // fsm.State, mirrored for State()
 
-	loop loopState // owned by the loop goroutine
+	loop loopState // owned by whichever goroutine runs c.work
 
 	mu        sync.Mutex // guards the fields below
 	link      *transport.Link
@@ -71,7 +71,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 	c := newConn(rawURL, opts.resolved())
 	opened := make(chan error, 1)
 	c.loop.openWaiters = append(c.loop.openWaiters, opened)
-	go c.run()
+	c.post(c.loop.start)
 	select {
 	case err := <-opened:
 		if err != nil {
@@ -103,7 +103,6 @@ func newConn(rawURL string, opts Options) *Conn {
 	c := &Conn{
 		url:       rawURL,
 		opts:      opts,
-		events:    make(chan func(), 16),
 		inbox:     make(chan transport.Message, opts.ReceiveBuffer),
 		loopDone:  make(chan struct{}),
 		done:      make(chan struct{}),
@@ -114,6 +113,8 @@ func newConn(rawURL string, opts Options) *Conn {
 		c.notify = newNotifier(opts.OnTransition)
 	}
 	c.loop.init(c)
+	c.work.done = c.loop.over
+	c.work.onEnd = c.ended
 	return c
 }
 
@@ -279,14 +280,20 @@ func (c *Conn) closedErr() error {
 	return closedError(c.cause)
 }
 
-// post queues f to the loop goroutine; false once the loop has ended.
-func (c *Conn) post(f func()) bool {
-	select {
-	case c.events <- f:
-		return true
-	case <-c.loopDone:
-		return false
+// post queues f to the loop (see serial); false once the loop has ended.
+func (c *Conn) post(f func()) bool { return c.work.post(f) }
+
+// ended runs once, after the loop's last work: the Conn is Closed and no
+// goroutine of a link remains. Done closes once the observer, if any, has
+// seen every transition; the loop does not wait for it, as the goroutine that
+// ran the last work may be the observer's own.
+func (c *Conn) ended() {
+	close(c.loopDone)
+	if c.notify != nil {
+		c.notify.close(func() { close(c.done) })
+		return
 	}
+	close(c.done)
 }
 
 func (c *Conn) waitNotifier() {

@@ -4,9 +4,11 @@
 //
 // The life cycle is the state machine of states.yaml, generated into package
 // [github.com/wsfsm/wsfsm/fsm]; a [Conn] owns one such machine and at most one
-// live connection from package [github.com/wsfsm/wsfsm/transport]. One goroutine
-// owns the machine: API calls, I/O results and timers are queued to it and run to
-// completion, and events from an older connection are ignored.
+// live connection from package [github.com/wsfsm/wsfsm/transport]. The machine
+// has one owner at a time: API calls, I/O results and timers are queued and run
+// one by one, each to completion, and events from an older connection are
+// ignored. No goroutine waits on that queue: whoever posts into an idle queue
+// runs it, so an idle Open Conn holds one goroutine, its reader.
 //
 // What a caller can rely on:
 //

@@ -548,7 +548,7 @@ func TestHeaderPerAttempt(t *testing.T) {
 	var n int
 	opts := fastOptions(newRecorder())
 	opts.Header = func() http.Header {
-		n++ // called from the loop goroutine only
+		n++ // called by the loop only, one call at a time
 		return http.Header{"Authorization": {fmt.Sprintf("Bearer %d", n)}}
 	}
 	c := dial(t, srv.URL("/echo"), opts)

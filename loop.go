@@ -10,8 +10,9 @@ import (
 	"github.com/wsfsm/wsfsm/transport"
 )
 
-// loopState is everything the loop goroutine owns. Only that goroutine touches
-// it: API calls, I/O results and timers reach it as closures on Conn.events.
+// loopState is everything the loop owns. Only the goroutine running Conn.work
+// touches it: API calls, I/O results and timers reach it as closures posted
+// there.
 type loopState struct {
 	c     *Conn
 	m     *fsm.Machine
@@ -51,23 +52,16 @@ func (l *loopState) init(c *Conn) {
 	c.state.Store(uint32(l.m.State()))
 }
 
-// run is the loop goroutine: it starts the machine and runs queued work to
-// completion until the machine is final and no goroutine of it remains.
-func (c *Conn) run() {
-	l := &c.loop
+// start is the loop's first work: it enters the initial state (Start runs
+// its enter actions but no hooks, so its timer is armed here).
+func (l *loopState) start() {
 	l.m.Start(context.Background())
-	l.armTimer(l.m.State()) // Start runs no hooks; the initial state's timer starts here
-	for !(l.m.State().Final() && l.outstanding == 0) {
-		f := <-c.events
-		f()
-	}
-	close(c.loopDone)
-	if c.notify != nil {
-		c.notify.close()
-		<-c.notify.done
-	}
-	close(c.done)
+	l.armTimer(l.m.State())
 }
+
+// over reports whether the loop is over: the machine is final and no
+// goroutine that will still post (dial, reader, close handshake) remains.
+func (l *loopState) over() bool { return l.m.State().Final() && l.outstanding == 0 }
 
 // fire moves the machine; an event the current state does not take is
 // dropped, as it was overtaken by an earlier one.
@@ -100,6 +94,9 @@ func (l *loopState) transitioned(t fsm.Transition) {
 	if c.notify != nil {
 		c.notify.push(tr)
 	}
+	if t.To == fsm.Open {
+		l.resolveOpenWaiters(nil)
+	}
 }
 
 // armTimer cancels the timer of the state left and starts the one of the
@@ -119,7 +116,12 @@ func (l *loopState) armTimer(s fsm.State) {
 		return
 	}
 	epoch, c := l.timerEpoch, l.c
-	l.timer = time.AfterFunc(d, func() { c.post(func() { l.timerFired(epoch, tm) }) })
+	fire := func() { l.timerFired(epoch, tm) }
+	if d == 0 {
+		c.post(fire) // runs right after the current work, with no timer goroutine
+		return
+	}
+	l.timer = time.AfterFunc(d, func() { c.post(fire) })
 }
 
 // timerFired fires a timer's event, unless the state it was armed for was
