@@ -38,6 +38,7 @@ func (a *actions) Dial(fsm.Transition) {
 		ReadLimit:        c.opts.ReadLimit,
 		WriteTimeout:     c.opts.WriteTimeout,
 		AbortWithRST:     c.opts.AbortWithRST,
+		WriteBufferPool:  &c.writeBufs,
 	}
 	if c.opts.Header != nil {
 		cfg.Header = c.opts.Header()

@@ -39,12 +39,15 @@ type Conn struct {
 	opts  Options
 	stats counters
 
-	work     serial                 // runs the loop's work, one item at a time
-	inbox    chan transport.Message // received messages, across reconnects
-	loopDone chan struct{}          // closed when the loop and every link goroutine ended
-	done     chan struct{}          // closed after loopDone, once the observer returned too
-	notify   *notifier              // nil without Options.OnTransition
-	state    atomic.Uint32          // fsm.State, mirrored for State()
+	work serial // runs the loop's work, one item at a time
+	// writeBufs lends each connection its write buffer only while a message
+	// is written: an idle Conn holds none (4 KiB less per connection).
+	writeBufs sync.Pool
+	inbox     chan transport.Message // received messages, across reconnects
+	loopDone  chan struct{}          // closed when the loop and every link goroutine ended
+	done      chan struct{}          // closed after loopDone, once the observer returned too
+	notify    *notifier              // nil without Options.OnTransition
+	state     atomic.Uint32          // fsm.State, mirrored for State()
 
 	loop loopState // owned by whichever goroutine runs c.work
 

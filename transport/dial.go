@@ -49,6 +49,11 @@ type DialConfig struct {
 	// AbortWithRST makes Abort reset the connection (SetLinger(0), RST)
 	// instead of closing it with FIN.
 	AbortWithRST bool
+	// WriteBufferPool lends the 4 KiB write buffer to a connection only
+	// while it writes a message (gorilla's Dialer.WriteBufferPool; a
+	// *sync.Pool will do), so an idle connection holds none. nil means each
+	// connection keeps its own buffer for its whole life.
+	WriteBufferPool websocket.BufferPool
 }
 
 // longAgo is a deadline in the past: it fails every pending I/O at once.
@@ -98,6 +103,7 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 		Proxy:           cfg.Proxy,
 		TLSClientConfig: cfg.TLSConfig,
 		Subprotocols:    cfg.Subprotocols,
+		WriteBufferPool: cfg.WriteBufferPool,
 	}
 	ws, resp, err := d.DialContext(hctx, rawURL, cfg.Header)
 	if unwatch != nil && !unwatch() && err == nil {
