@@ -16,8 +16,9 @@
 //
 // The spec is parsed strictly (unknown fields, duplicate keys, wrong types,
 // YAML syntax errors) and then validated: names are narrow identifiers that
-// cannot inject code into Go, Mermaid or DOT, no duplicates or collisions
-// after conversion to Go names, exactly one initial state, every reference
+// cannot inject code into Go, Mermaid or DOT, state names are not Mermaid
+// keywords (DOT output quotes them), no duplicates or collisions after
+// conversion to Go names, exactly one initial state, every reference
 // resolves, no ambiguous (event, state) pair, every state reachable, final
 // states are left by nothing, `then` lists end with an unguarded event and
 // form no cycle. Every problem is printed at once, compiler style

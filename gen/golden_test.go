@@ -107,3 +107,25 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// State names are quoted in DOT, where node, edge, graph, digraph, subgraph
+// and strict are keywords in any case.
+func TestDOTQuotesStateNames(t *testing.T) {
+	spec := `
+states:
+  - {name: Node, doc: first., initial: true}
+  - {name: Graph, doc: second., final: true}
+events:
+  - {name: go_on, doc: go., from: [Node], to: Graph}
+`
+	files, err := render([]byte(spec), "spec.yaml", "fsm")
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	dot := string(files["states.dot"])
+	for _, want := range []string{"\t\"Node\";\n", "\t\"Graph\" [peripheries=2];\n", "\t__start -> \"Node\";\n", "\t\"Node\" -> \"Graph\" [label=\"go_on\"];\n", "\t\"Graph\" -> __end;\n"} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("states.dot lacks %q:\n%s", want, dot)
+		}
+	}
+}

@@ -48,20 +48,23 @@ func TestInvalidSpecs(t *testing.T) {
 	}
 }
 
-// Problems are reported all at once and sorted by position.
+// Problems are reported all at once: those of the model, and those of the
+// file's shape (unknown and repeated keys, wrong types).
 func TestAllProblemsAtOnce(t *testing.T) {
-	data, err := os.ReadFile("testdata/invalid/hostile_names.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = render(data, "hostile_names.yaml", "fsm")
-	var dl diagList
-	if !errors.As(err, &dl) {
-		t.Fatalf("render: %v, want a diagList", err)
-	}
-	lines := strings.Split(strings.TrimSpace(dl.Format("hostile_names.yaml")), "\n")
-	if len(lines) < 5 {
-		t.Errorf("got %d diagnostics, want every problem (at least 5):\n%s", len(lines), strings.Join(lines, "\n"))
+	for spec, atLeast := range map[string]int{"hostile_names.yaml": 5, "shape_errors.yaml": 8} {
+		data, err := os.ReadFile(filepath.Join("testdata/invalid", spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = render(data, spec, "fsm")
+		var dl diagList
+		if !errors.As(err, &dl) {
+			t.Fatalf("%s: render: %v, want a diagList", spec, err)
+		}
+		lines := strings.Split(strings.TrimSpace(dl.Format(spec)), "\n")
+		if len(lines) < atLeast {
+			t.Errorf("%s: got %d diagnostics, want every problem (at least %d):\n%s", spec, len(lines), atLeast, strings.Join(lines, "\n"))
+		}
 	}
 }
 

@@ -63,6 +63,16 @@ var predeclared = map[string]bool{
 	"print": true, "println": true, "real": true, "recover": true,
 }
 
+// mermaidKeywords are the words Mermaid's state-diagram lexer, which ignores
+// case, reads as keywords where a state name stands (at the start of a line
+// or after "-->"): a state named like one would break states.mmd. DOT's
+// keywords need no list: states.dot quotes every state name.
+var mermaidKeywords = map[string]bool{
+	"accdescr": true, "acctitle": true, "class": true, "classdef": true,
+	"default": true, "note": true, "scale": true, "state": true,
+	"statediagram": true,
+}
+
 // isGoKeyword reports whether s is a Go keyword.
 func isGoKeyword(s string) bool { return token.IsKeyword(s) }
 

@@ -71,6 +71,8 @@ func (v *validator) checkName(kind string, itemPos pos, n ident) bool {
 		v.errorf(n.Pos, "%s name %q is not a snake_case or camelCase identifier ([A-Za-z][A-Za-z0-9]* words joined by single underscores)", kind, n.Value)
 	case isGoKeyword(n.Value):
 		v.errorf(n.Pos, "%s name %q is a Go keyword", kind, n.Value)
+	case kind == "state" && mermaidKeywords[strings.ToLower(n.Value)]:
+		v.errorf(n.Pos, "state name %q is a keyword of Mermaid state diagrams (any case); it would break states.mmd", n.Value)
 	default:
 		return true
 	}

@@ -12,12 +12,12 @@ import (
 
 var (
 	// ErrInvalidEvent means the event has no transition from the current state.
-	ErrInvalidEvent = errors.New("fsm: event not allowed in current state")
+	ErrInvalidEvent = errors.New("machine: event not allowed in current state")
 	// ErrGuardRejected means the event's guard returned false.
-	ErrGuardRejected = errors.New("fsm: guard rejected transition")
+	ErrGuardRejected = errors.New("machine: guard rejected transition")
 	// ErrReentrant means Fire was called from inside an action, guard or hook
 	// of the same Machine, during another Fire.
-	ErrReentrant = errors.New("fsm: event fired from inside an action, guard or hook")
+	ErrReentrant = errors.New("machine: event fired from inside an action, guard or hook")
 )
 
 // EventError is returned by Fire when an event cannot be taken. Err is one
@@ -34,11 +34,11 @@ type EventError struct {
 func (e *EventError) Error() string {
 	switch {
 	case e.Guard != "":
-		return fmt.Sprintf("fsm: event %s in state %s: guard %s rejected it", e.Event, e.State, e.Guard)
+		return fmt.Sprintf("machine: event %s in state %s: guard %s rejected it", e.Event, e.State, e.Guard)
 	case errors.Is(e.Err, ErrReentrant):
-		return fmt.Sprintf("fsm: event %s in state %s: fired from inside an action, guard or hook", e.Event, e.State)
+		return fmt.Sprintf("machine: event %s in state %s: fired from inside an action, guard or hook", e.Event, e.State)
 	}
-	return fmt.Sprintf("fsm: event %s not allowed in state %s", e.Event, e.State)
+	return fmt.Sprintf("machine: event %s not allowed in state %s", e.Event, e.State)
 }
 
 // Unwrap returns the sentinel error.
@@ -84,7 +84,7 @@ type Machine struct {
 // panics if a or g is nil.
 func New(a Actions, g Guards) *Machine {
 	if a == nil || g == nil {
-		panic("fsm: New needs non-nil Actions and Guards")
+		panic("machine: New needs non-nil Actions and Guards")
 	}
 	return &Machine{
 		fsm:     looplab.NewFSM(stateNames[Initial], looplabEvents, nil),
@@ -175,7 +175,7 @@ func (m *Machine) take(ctx context.Context, tr Transition) error {
 	switch err := m.fsm.Event(ctx, eventNames[tr.Event]).(type) {
 	case nil, looplab.NoTransitionError:
 	default:
-		return fmt.Errorf("fsm: looplab/fsm refused event %s from %s: %w", tr.Event, tr.From, err)
+		return fmt.Errorf("machine: looplab/fsm refused event %s from %s: %w", tr.Event, tr.From, err)
 	}
 	m.state = tr.To
 	m.started = true
