@@ -42,7 +42,10 @@ type Link struct {
 	tcpClosed   bool
 	abortErr    error // set by the Abort that closed TCP
 	readerState int
-	readEnded   chan struct{} // closed once readErr is known (StartReader)
+	readEnded   chan struct{}   // closed once readErr is known (StartReader)
+	out         chan<- Message  // StartReader's arguments, for the reader goroutine
+	stop        <-chan struct{} //
+	onReadEnd   func(error)     //
 	readErr     error
 	peerClosed  bool // a close frame arrived (and was answered)
 	peerCode    int

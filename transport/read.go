@@ -43,15 +43,42 @@ func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, done func(e
 	}
 	l.readerState = readerRunning
 	l.readEnded = make(chan struct{})
+	l.out, l.stop, l.onReadEnd = out, stop, done
 	l.mu.Unlock()
-	go l.readLoop(out, stop, done)
+	go l.readLoop()
 }
 
-func (l *Link) readLoop(out chan<- Message, stop <-chan struct{}, done func(error)) {
-	err := l.classifyRead(l.readMessages(out, stop))
+// readLoop is the reader goroutine. It is kept small and flat (arguments in
+// the Link, delivery and the ending out of line) because an idle reader
+// waits at the bottom of gorilla's read path: a few more bytes of frames
+// there and the runtime doubles every idle connection's stack to 4 KiB.
+func (l *Link) readLoop() {
+	var err error
+	for {
+		var typ int
+		var r io.Reader
+		if typ, r, err = l.ws.NextReader(); err != nil {
+			break
+		}
+		l.life.Add(1)
+		var data []byte
+		if data, err = l.readAll(r); err != nil {
+			break
+		}
+		l.deliver(Message{Type: typ, Data: data})
+	}
+	l.endReading(err)
+}
+
+// endReading records the reader's terminal error, closes TCP and reports.
+//
+//go:noinline
+func (l *Link) endReading(err error) {
+	err = l.classifyRead(err)
 	l.mu.Lock()
 	l.readErr = err
 	close(l.readEnded)
+	done := l.onReadEnd
 	l.mu.Unlock()
 	l.closeTCP()
 	if done != nil {
@@ -63,41 +90,34 @@ func (l *Link) readLoop(out chan<- Message, stop <-chan struct{}, done func(erro
 	l.maybeFinish()
 }
 
-func (l *Link) readMessages(out chan<- Message, stop <-chan struct{}) error {
-	for {
-		typ, r, err := l.ws.NextReader()
-		if err != nil {
-			return err
-		}
-		l.life.Add(1)
-		data, err := l.readAll(r)
-		if err != nil {
-			return err
-		}
-		msg := Message{Type: typ, Data: data}
-		// Room in out always wins over stop, so that a closing consumer still
-		// gets what fits in its buffer; only what would have to wait is
-		// discarded.
-		select {
-		case out <- msg:
-			continue
-		default:
-		}
-		select {
-		case <-stop:
-			l.discarded.Add(1) // as the caller allowed
-			continue
-		default:
-		}
-		l.delivering.Store(true)
-		select {
-		case out <- msg:
-		case <-stop:
-			l.discarded.Add(1)
-		}
-		l.delivering.Store(false)
-		l.life.Add(1) // the wait was ours, not the peer's
+// deliver hands msg to out. Room in out always wins over stop, so that a
+// closing consumer still gets what fits in its buffer; only what would have
+// to wait is discarded. It is a function of its own, kept out of line, so
+// that its frame is not on the reader's stack while the reader waits for the
+// network: an idle reader's stack stays at the runtime's smallest size.
+//
+//go:noinline
+func (l *Link) deliver(msg Message) {
+	out, stop := l.out, l.stop
+	select {
+	case out <- msg:
+		return
+	default:
 	}
+	select {
+	case <-stop:
+		l.discarded.Add(1) // as the caller allowed
+		return
+	default:
+	}
+	l.delivering.Store(true)
+	select {
+	case out <- msg:
+	case <-stop:
+		l.discarded.Add(1)
+	}
+	l.delivering.Store(false)
+	l.life.Add(1) // the wait was ours, not the peer's
 }
 
 // Discarded returns how many messages the reader read and then discarded
