@@ -44,19 +44,32 @@ apt_install() {
     die "apt-get install $* failed"
 }
 
-# Python peer: Debian's interpreter with Debian's websockets package.
-if ! /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1; then
+# Python peer: Debian's interpreter with Debian's websockets package, which
+# must have what server.py imports (websockets 10 or later: bookworm has 10.4).
+python_check='import websockets.frames, websockets.legacy.server'
+if ! /usr/bin/python3 -c "$python_check" >/dev/null 2>&1; then
   apt_install python3 python3-websockets
-  /usr/bin/python3 -c 'import websockets' >"$log" 2>&1 ||
-    die "python3-websockets installed but /usr/bin/python3 cannot import websockets"
+  /usr/bin/python3 -c "$python_check" >"$log" 2>&1 ||
+    die "/usr/bin/python3 cannot import what server.py needs ($python_check): websockets 10 or later"
 fi
 
-# Node peer: the runtime and npm, then the locked packages.
+# Node peer: the runtime and npm, then the locked packages. package.json's
+# "engines" says which node server.js needs; package-lock.json (lockfile v3)
+# needs npm 7 or later. Debian bookworm has node 18 and npm 9.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
   command -v node >/dev/null 2>&1 || die "nodejs installed but node is not on PATH"
   command -v npm >/dev/null 2>&1 || die "npm installed but not on PATH"
 fi
+node -e '
+  const min = Number(require(process.argv[1]).engines.node.replace(/^>=\s*/, "").split(".")[0]);
+  const have = Number(process.versions.node.split(".")[0]);
+  if (!(have >= min)) { console.error(`node ${process.version} is older than ${min}`); process.exit(1); }
+' "$peers_dir/package.json" >"$log" 2>&1 ||
+  die "node $(node --version) is too old for package.json's engines.node; install a newer nodejs"
+npm_major=$(npm --version 2>/dev/null | cut -d. -f1)
+[ "${npm_major:-0}" -ge 7 ] 2>/dev/null ||
+  die "npm $(npm --version 2>/dev/null) cannot read package-lock.json (lockfile v3): npm 7 or later is needed"
 
 want=$(sha256sum "$peers_dir/package-lock.json" | cut -d' ' -f1)
 have=$(cat "$stamp" 2>/dev/null || true)
