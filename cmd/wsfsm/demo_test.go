@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wsfsm/wsfsm/fsm"
@@ -26,12 +30,28 @@ func parseTransitions(t *testing.T, out string) []shownTransition {
 	return ts
 }
 
-func TestDemoShowsEveryStateAndEndsClosed(t *testing.T) {
+// demoRun runs the demo once for every test that looks at its output.
+var demoRun = sync.OnceValues(func() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
 	var stdout, stderr bytes.Buffer
-	if code := run(testContext(t), nil, strings.NewReader(""), &stdout, &stderr, nil); code != exitOK {
-		t.Fatalf("exit %d, want 0; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
+	if code := run(ctx, nil, strings.NewReader(""), &stdout, &stderr, nil); code != exitOK {
+		return "", fmt.Errorf("exit %d, want 0; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
-	out := stdout.String()
+	return stdout.String(), nil
+})
+
+func demoOutput(t *testing.T) string {
+	t.Helper()
+	out, err := demoRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestDemoShowsEveryStateAndEndsClosed(t *testing.T) {
+	out := demoOutput(t)
 	ts := parseTransitions(t, out)
 	if len(ts) == 0 {
 		t.Fatalf("no transition lines in:\n%s", out)
@@ -92,5 +112,35 @@ func TestDemoRejectsArguments(t *testing.T) {
 	}
 	if n := strings.Count(stderr.String(), "\n"); n != 1 || !strings.Contains(stderr.String(), `"extra"`) {
 		t.Errorf("stderr %q, want one line naming the argument", stderr.String())
+	}
+}
+
+// The demo output in the README comes from a real run, and a run today still
+// takes the same transitions in the same order and ends with the same counts
+// (times, ports and backoff delays vary).
+func TestReadmeDemoOutput(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "<!-- BEGIN demo output -->\n")
+	block, _, ok2 := strings.Cut(block, "<!-- END demo output -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no demo output between <!-- BEGIN demo output --> and <!-- END demo output -->")
+	}
+	steps := func(out string) (s []string) {
+		for _, tr := range parseTransitions(t, out) {
+			s = append(s, fmt.Sprintf("%s -> %s (%s)", tr.from, tr.to, tr.event))
+		}
+		return s
+	}
+	summary := regexp.MustCompile(`(?m)^summary: (.*), [0-9.]+s$`)
+	out := demoOutput(t)
+	if got, want := steps(out), steps(block); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the demo takes other transitions than README.md shows: paste a new run.\nrun:\n%s\nREADME:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	got, want := summary.FindStringSubmatch(out), summary.FindStringSubmatch(block)
+	if got == nil || want == nil || got[1] != want[1] {
+		t.Errorf("summary of the run %q, of README.md %q: paste a new run", got, want)
 	}
 }
