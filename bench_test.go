@@ -2,7 +2,10 @@ package wsfsm_test
 
 import (
 	"context"
+	"runtime"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -110,4 +113,52 @@ func BenchmarkGorillaEcho(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkAbort times Abort on an Open Conn whose Receive is blocked, until
+// both Abort and that Receive returned, and reports p50 and p99.
+func BenchmarkAbort(b *testing.B) {
+	srv := newServer(b)
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		b.StopTimer()
+		c, err := wsfsm.Dial(ctx, srv.URL("/echo"), &wsfsm.Options{PingInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Send(ctx, wsfsm.Text, []byte("x")); err != nil {
+			b.Fatal(err)
+		}
+		echoed, returned := make(chan struct{}), make(chan time.Time, 1)
+		go func() {
+			_, _, _ = c.Receive(ctx) // the echo: the reader is running
+			close(echoed)
+			_, _, _ = c.Receive(ctx) // blocks until Abort
+			returned <- time.Now()
+		}()
+		<-echoed
+		runtime.Gosched() // let the Receive block again; if it did not, the time only grows
+		b.StartTimer()
+		t0 := time.Now()
+		_ = c.Abort()
+		lat = append(lat, time.Since(t0))
+		if d := (<-returned).Sub(t0); d > lat[len(lat)-1] {
+			lat[len(lat)-1] = d
+		}
+	}
+	reportPercentiles(b, lat)
+}
+
+// reportPercentiles adds p50 and p99 of lat, in µs, to the benchmark's line.
+func reportPercentiles(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	p := func(q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Nanoseconds()) / 1e3
+	}
+	b.ReportMetric(p(0.50), "p50-µs")
+	b.ReportMetric(p(0.99), "p99-µs")
 }
