@@ -96,9 +96,10 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 			}
 			raw = c
 			// gorilla only notices a ctx deadline, not a cancellation,
-			// while it reads the HTTP response: fail the I/O ourselves.
+			// while it reads the HTTP response: fail the I/O ourselves. If
+			// this fires, the connection is never used.
 			unwatch = context.AfterFunc(hctx, func() { c.SetDeadline(longAgo) })
-			return c, nil
+			return &deadlineConn{Conn: c}, nil
 		},
 		Proxy:           cfg.Proxy,
 		TLSClientConfig: cfg.TLSConfig,

@@ -149,6 +149,35 @@ func TestWriteTimeoutSynctest(t *testing.T) {
 	})
 }
 
+// The write deadline moves only once an eighth of WriteTimeout has passed
+// since it was set: a write is cut after at least 7/8 of WriteTimeout and at
+// most all of it, however long the link was idle before.
+func TestWriteTimeoutAfterEarlierWrites(t *testing.T) {
+	for _, tc := range []struct {
+		idle, want time.Duration
+	}{
+		{5 * time.Millisecond, 95 * time.Millisecond},   // the first write's deadline still holds
+		{30 * time.Millisecond, 100 * time.Millisecond}, // moved: a full timeout
+		{time.Hour, 100 * time.Millisecond},             // long idle: a full timeout, not an expired one
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			l, s := pipeLink(t, 100*time.Millisecond)
+			go s.ReadMessage() // the peer reads one message, then nothing
+			if err := l.WriteMessage(t.Context(), websocket.TextMessage, []byte("read")); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(tc.idle)
+			start := time.Now()
+			if err := l.WriteMessage(t.Context(), websocket.TextMessage, []byte("stuck")); err == nil {
+				t.Fatal("write to a peer that stopped reading succeeded")
+			}
+			if got := time.Since(start); got != tc.want {
+				t.Errorf("after %v idle: write cut after %v, want %v", tc.idle, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestKeepaliveRealSockets(t *testing.T) {
 	checkFDs(t)
 	s := newServer(t)

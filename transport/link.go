@@ -26,7 +26,9 @@ type Link struct {
 	ws           *websocket.Conn
 	raw          net.Conn
 	writeTimeout time.Duration // <= 0: none
-	abortRST     bool
+	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
+	writeDeadline time.Time
+	abortRST      bool
 
 	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx
 	life       atomic.Uint64 // counts frames and message bytes received

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,7 +44,8 @@ func pipeLink(t *testing.T, writeTimeout time.Duration) (*Link, *websocket.Conn)
 		}
 		srv <- ws
 	}()
-	d := websocket.Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) { return cc, nil }}
+	// As Dial does: gorilla writes through a deadlineConn.
+	d := websocket.Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) { return &deadlineConn{Conn: cc}, nil }}
 	ws, _, err := d.Dial("ws://pipe/", nil)
 	s := <-srv
 	if err != nil || s == nil {
@@ -55,4 +57,29 @@ func pipeLink(t *testing.T, writeTimeout time.Duration) (*Link, *websocket.Conn)
 		s.Close()
 	})
 	return l, s
+}
+
+// countingConn counts the write deadlines that reach the connection.
+type countingConn struct {
+	net.Conn
+	set []time.Time
+}
+
+func (c *countingConn) SetWriteDeadline(t time.Time) error {
+	c.set = append(c.set, t)
+	return nil
+}
+
+// deadlineConn passes on a write deadline only when it differs from the one
+// set last, whoever set that one (a data frame or a ping).
+func TestDeadlineConnSkipsRepeats(t *testing.T) {
+	cc := &countingConn{}
+	d := &deadlineConn{Conn: cc}
+	t1, t2 := time.Unix(100, 0), time.Unix(200, 0)
+	for _, dl := range []time.Time{t1, t1, t1, t2, t1, {}, {}} {
+		d.SetWriteDeadline(dl)
+	}
+	if want := []time.Time{t1, t2, t1, {}}; !slices.EqualFunc(cc.set, want, time.Time.Equal) {
+		t.Errorf("deadlines set %v, want %v", cc.set, want)
+	}
 }

@@ -15,7 +15,8 @@ import (
 // once the whole frame was handed to the kernel.
 //
 // ctx bounds the wait for the write lock and is checked before writing;
-// once bytes start going out only DialConfig.WriteTimeout bounds the write,
+// once bytes start going out only DialConfig.WriteTimeout bounds the write
+// (to within an eighth of it: see refreshWriteDeadline),
 // so a cancelled ctx never leaves half a frame. A failed write aborts the
 // link (the stream can no longer be trusted). After Close or Abort began it
 // returns an error wrapping net.ErrClosed (closing) or ErrAborted (aborted).
@@ -24,11 +25,15 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 		return fmt.Errorf("transport: write: %w", err)
 	}
 	select {
-	case l.wmu <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("transport: write: %w", ctx.Err())
-	case <-l.closing:
-		return l.closedError()
+	case l.wmu <- struct{}{}: // the usual case: nobody else is writing
+	default:
+		select {
+		case l.wmu <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("transport: write: %w", ctx.Err())
+		case <-l.closing:
+			return l.closedError()
+		}
 	}
 	defer func() { <-l.wmu }()
 	select {
@@ -39,11 +44,7 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("transport: write: %w", err)
 	}
-	var deadline time.Time
-	if l.writeTimeout > 0 {
-		deadline = time.Now().Add(l.writeTimeout)
-	}
-	l.ws.SetWriteDeadline(deadline)
+	l.refreshWriteDeadline()
 	err := l.ws.WriteMessage(typ, data)
 	if err == nil {
 		return nil
@@ -59,6 +60,40 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	err = fmt.Errorf("transport: write: %w", err)
 	l.AbortCause(err)
 	return err
+}
+
+// refreshWriteDeadline gives the write about to start WriteTimeout, give or
+// take an eighth: the deadline moves only once an eighth of it has passed.
+// gorilla sets the connection's deadline before every frame, and setting a
+// new one costs a runtime timer update; an unchanged one costs nothing (see
+// deadlineConn). Called with the write lock held.
+func (l *Link) refreshWriteDeadline() {
+	if l.writeTimeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if l.writeDeadline.Sub(now) >= l.writeTimeout-l.writeTimeout/8 {
+		return
+	}
+	l.writeDeadline = now.Add(l.writeTimeout)
+	l.ws.SetWriteDeadline(l.writeDeadline)
+}
+
+// deadlineConn is the connection gorilla reads and writes through. gorilla
+// calls SetWriteDeadline before every frame it writes, always under its own
+// write lock; a deadline equal to the one already set is not set again.
+type deadlineConn struct {
+	net.Conn
+	writeDeadline time.Time // the last one set; guarded by gorilla's write lock
+}
+
+// SetWriteDeadline sets t unless it is the deadline already set.
+func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
+	if t.Equal(c.writeDeadline) {
+		return nil
+	}
+	c.writeDeadline = t
+	return c.Conn.SetWriteDeadline(t)
 }
 
 func (l *Link) closedError() error {
