@@ -50,14 +50,42 @@ func parseJSONLines(t *testing.T, out string) (transitions, messages []jsonLine)
 			if l.From == "" || l.To == "" || l.Event == "" || l.Attempt == nil || l.DelayMS == nil {
 				t.Errorf("transition line %q lacks a field", line)
 			}
+			if got := jsonKeys(t, line); got != "type at from to event cause attempt delay_ms" {
+				t.Errorf("transition line %q has keys %q, want the issue's order", line, got)
+			}
 			transitions = append(transitions, l)
 		case "message":
+			if got := jsonKeys(t, line); got != "type at kind data" {
+				t.Errorf("message line %q has keys %q, want the issue's order", line, got)
+			}
 			messages = append(messages, l)
 		default:
 			t.Errorf("line %q: unknown type", line)
 		}
 	}
 	return transitions, messages
+}
+
+// jsonKeys lists the keys of the JSON object on line, in order.
+func jsonKeys(t *testing.T, line string) string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(line))
+	var keys []string
+	if _, err := dec.Token(); err != nil { // {
+		t.Fatalf("line %q: %v", line, err)
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		keys = append(keys, k.(string))
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+	}
+	return strings.Join(keys, " ")
 }
 
 func hasTransition(ts []jsonLine, from, to string) bool {
