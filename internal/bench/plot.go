@@ -3,10 +3,10 @@ package bench
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -95,6 +95,7 @@ func stormPanel(title string, measured, jitter, noJitter []int, back float64) (*
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.Top = true
+	p.Legend.XOffs = -3 * vg.Millimeter // keep the swatches inside the canvas
 	p.Add(plotter.NewGrid())
 	if measured != nil {
 		if err := addLine(p, "measured", series(measured), colMeasured, false); err != nil {
@@ -104,7 +105,7 @@ func stormPanel(title string, measured, jitter, noJitter []int, back float64) (*
 	if err := addLine(p, "simulated, full jitter", series(jitter), colJitter, measured != nil); err != nil {
 		return nil, err
 	}
-	if err := addPoints(p, "simulated, no jitter (delay = envelope)", series(noJitter), colNoJitter); err != nil {
+	if err := addPoints(p, "simulated, no jitter", series(noJitter), colNoJitter); err != nil {
 		return nil, err
 	}
 	// The server's return.
@@ -124,12 +125,12 @@ func stormPanel(title string, measured, jitter, noJitter []int, back float64) (*
 }
 
 func writeStormSVG(path string, cx *Context) error {
-	top, err := stormPanel(fmt.Sprintf("Reconnect storm: %d clients, server killed (SIGKILL), back after %.1f s; %s",
+	top, err := stormPanel(fmt.Sprintf("Reconnect storm: %d clients, server killed, back after %.1f s (%s)",
 		cx.StormClients, cx.StormBack, cx.StormBackoff), cx.StormMeasured, cx.StormSimJitter, cx.StormSimNoJitter, cx.StormBack)
 	if err != nil {
 		return err
 	}
-	bottom, err := stormPanel(fmt.Sprintf("Simulation: 1,000,000 virtual clients, %.0f s outage, default backoff", cx.SimOutageS),
+	bottom, err := stormPanel(fmt.Sprintf("Simulation: 1,000,000 clients, %.0f s outage, default backoff", cx.SimOutageS),
 		nil, cx.Sim, cx.SimNoJitter, cx.SimOutageS)
 	if err != nil {
 		return err
@@ -159,9 +160,24 @@ func writeBackoffSVG(path string) error {
 		env = append(env, plotter.XY{X: x, Y: min(transport.DefaultBackoffMax, transport.DefaultBackoffInitial<<a).Seconds()})
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Backoff delay by attempt (transport.Schedule defaults, %d draws per attempt)", samples)
+	p.Title.Text = fmt.Sprintf("Backoff delay by attempt (defaults, %d draws each)", samples)
 	p.X.Label.Text = "attempt since the connection dropped"
 	p.Y.Label.Text = "delay before the dial (s)"
+	p.Y.Min = 0
+	p.Y.Tick.Marker = plot.TickerFunc(func(_, hi float64) []plot.Tick {
+		var ts []plot.Tick
+		for y := 0.0; y <= hi+2.5; y += 5 {
+			ts = append(ts, plot.Tick{Value: y, Label: fmt.Sprint(y)})
+		}
+		return ts
+	})
+	p.X.Tick.Marker = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+		var ts []plot.Tick
+		for x := math.Ceil(lo); x <= hi; x++ {
+			ts = append(ts, plot.Tick{Value: x, Label: fmt.Sprint(x)})
+		}
+		return ts
+	})
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.Add(plotter.NewGrid())
@@ -169,10 +185,10 @@ func writeBackoffSVG(path string) error {
 	if err != nil {
 		return fmt.Errorf("bench: plot: %w", err)
 	}
-	band.Color = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0x40}
+	band.Color = color.NRGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0x40} // not premultiplied
 	band.LineStyle.Width = 0
 	p.Add(band)
-	p.Legend.Add("p5-p95", band)
+	p.Legend.Add("5th to 95th percentile", band)
 	if err := addLine(p, "median", p50, colJitter, false); err != nil {
 		return err
 	}
@@ -204,5 +220,3 @@ func writeSVG(path string, img *vgsvg.Canvas) error {
 	}
 	return nil
 }
-
-var _ = time.Second
