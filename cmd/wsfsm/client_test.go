@@ -172,10 +172,23 @@ func TestClientExitsOneWhenThePeerClosesForGood(t *testing.T) {
 func TestClientExitsOneWhenAttemptsAreSpent(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
-	args := []string{"--retry-first-dial", "--max-attempts", "2", "--backoff-initial", "1ms", "--backoff-max", "2ms", srv.URL("/reject/500")}
-	code, _, stderr := runCLI(t, args, openStdin(t), nil)
+	args := []string{"--json", "--retry-first-dial", "--max-attempts", "2", "--backoff-initial", "1ms", "--backoff-max", "2ms", srv.URL("/reject/500")}
+	code, stdout, stderr := runCLI(t, args, openStdin(t), nil)
 	if code != exitFail {
 		t.Fatalf("exit %d, want 1; stderr: %s", code, stderr)
+	}
+	ts, _ := parseJSONLines(t, stdout)
+	if len(ts) == 0 {
+		t.Fatalf("no transitions in:\n%s", stdout)
+	}
+	redials := 0
+	for _, tr := range ts {
+		if tr.Event == "redial" {
+			redials++
+		}
+	}
+	if last := ts[len(ts)-1]; redials != 2 || last.To != "Closed" {
+		t.Errorf("%d redials, last transition %+v; want 2 redials (--max-attempts 2), then Closed", redials, last)
 	}
 	if !strings.Contains(stderr, "attempts exhausted") {
 		t.Errorf("stderr %q, want the cause", stderr)

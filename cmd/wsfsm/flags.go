@@ -94,7 +94,7 @@ func newClientFlags(cfg *clientConfig) *flag.FlagSet {
 	fs.DurationVar(&cfg.pongTimeout, "pong-timeout", wsfsm.DefaultPongTimeout, "how long after a ping the peer has to answer before it is declared dead")
 	fs.DurationVar(&cfg.backoffInitial, "backoff-initial", wsfsm.DefaultBackoffInitial, "first backoff envelope before a redial (doubles per failed attempt)")
 	fs.DurationVar(&cfg.backoffMax, "backoff-max", wsfsm.DefaultBackoffMax, "cap of the backoff envelope")
-	fs.IntVar(&cfg.maxAttempts, "max-attempts", 0, "consecutive failed dials before giving up (0: unlimited)")
+	fs.IntVar(&cfg.maxAttempts, "max-attempts", 0, "how many redials in a row, after a failed dial or a lost connection, before giving up (0: unlimited)")
 	fs.BoolVar(&cfg.retryFirstDial, "retry-first-dial", false, "apply the retry policy to the first dial too, instead of exiting when it fails")
 	fs.Var(&cfg.header, "H", "request header `'Name: value'` sent with every dial (repeatable)")
 	fs.Var(&cfg.subprotocols, "subprotocol", "subprotocol to offer in the upgrade (repeatable)")
