@@ -185,13 +185,7 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 		}
 		me := &mEvent{Doc: doc}
 		if e.Guard.Set {
-			if !v.checkName("guard", e.Guard.Pos, e.Guard) {
-				me.Guard = nil
-			} else if g := guards[e.Guard.Value]; g == nil && !v.bad["guard "+e.Guard.Value] {
-				v.errorf(e.Guard.Pos, "%s: unknown guard %q (declare it under `guards:`)", what, e.Guard.Value)
-			} else {
-				me.Guard = g
-			}
+			me.Guard = resolve(v, "guard", e.Guard, guards, "%s: unknown guard %q (declare it under `guards:`)", what)
 		}
 		if !e.To.Set {
 			v.errorf(e.Pos, "%s: missing `to` state", what)

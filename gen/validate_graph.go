@@ -4,6 +4,23 @@ import (
 	"fmt"
 )
 
+// resolve looks up ref, a reference to a declared kind ("action", "event",
+// ...), in byName. A misspelled ref is reported by checkName; an unknown one
+// with unknown (a format taking what and the name), unless its declaration
+// was reported as bad already. It returns nil in both cases.
+func resolve[T any](v *validator, kind string, ref ident, byName map[string]*T, unknown, what string) *T {
+	if !v.checkName(kind, ref.Pos, ref) {
+		return nil
+	}
+	if x := byName[ref.Value]; x != nil {
+		return x
+	}
+	if !v.bad[kind+" "+ref.Value] {
+		v.errorf(ref.Pos, unknown, what, ref.Value)
+	}
+	return nil
+}
+
 // stateDetails checks each state's enter actions, timer and then list.
 func (v *validator) stateDetails(s *specFile, stateOf []*mState, events map[string]*mEvent, actions, timers map[string]*mDecl) {
 	for i, st := range s.States {
@@ -14,14 +31,9 @@ func (v *validator) stateDetails(s *specFile, stateOf []*mState, events map[stri
 		what := fmt.Sprintf("state %q", ms.Name)
 		seen := map[string]bool{}
 		for _, a := range st.Enter {
-			if !v.checkName("action", a.Pos, a) {
-				continue
-			}
-			d := actions[a.Value]
+			d := resolve(v, "action", a, actions, "%s: unknown action %q (declare it under `actions:`)", what)
 			switch {
-			case d == nil && v.bad["action "+a.Value]:
 			case d == nil:
-				v.errorf(a.Pos, "%s: unknown action %q (declare it under `actions:`)", what, a.Value)
 			case seen[a.Value]:
 				v.errorf(a.Pos, "%s: action %q is listed twice in `enter`", what, a.Value)
 			default:
@@ -38,25 +50,14 @@ func (v *validator) stateDetails(s *specFile, stateOf []*mState, events map[stri
 
 func (v *validator) timer(what string, ms *mState, t *timerSpec, events map[string]*mEvent, timers map[string]*mDecl) {
 	mt := &mTimer{}
-	switch {
-	case !t.After.Set:
+	if !t.After.Set {
 		v.errorf(t.Pos, "%s: timer: missing `after` (a timer name)", what)
-	case !v.checkName("timer", t.After.Pos, t.After):
-	case timers[t.After.Value] == nil && v.bad["timer "+t.After.Value]:
-	case timers[t.After.Value] == nil:
-		v.errorf(t.After.Pos, "%s: unknown timer %q (declare it under `timers:`)", what, t.After.Value)
-	default:
-		mt.Decl = timers[t.After.Value]
+	} else {
+		mt.Decl = resolve(v, "timer", t.After, timers, "%s: unknown timer %q (declare it under `timers:`)", what)
 	}
-	switch {
-	case !t.Event.Set:
+	if !t.Event.Set {
 		v.errorf(t.Pos, "%s: timer: missing `event`", what)
-	case !v.checkName("event", t.Event.Pos, t.Event):
-	case events[t.Event.Value] == nil && v.bad["event "+t.Event.Value]:
-	case events[t.Event.Value] == nil:
-		v.errorf(t.Event.Pos, "%s: timer: unknown event %q", what, t.Event.Value)
-	default:
-		mt.Event = events[t.Event.Value]
+	} else if mt.Event = resolve(v, "event", t.Event, events, "%s: timer: unknown event %q", what); mt.Event != nil {
 		if mt.Edge = edgeFrom(ms, mt.Event); mt.Edge == nil && mt.Event.Complete {
 			v.errorf(t.Event.Pos, "%s: timer: event %q has no transition from %q", what, t.Event.Value, ms.Name)
 		}
@@ -86,15 +87,9 @@ func (v *validator) then(what string, ms *mState, st stateSpec, events map[strin
 	}
 	seen := map[string]bool{}
 	for i, n := range st.Then {
-		if !v.checkName("event", n.Pos, n) {
-			continue
-		}
-		e := events[n.Value]
+		e := resolve(v, "event", n, events, "%s: then: unknown event %q", what)
 		switch {
-		case e == nil && v.bad["event "+n.Value]:
-			continue
 		case e == nil:
-			v.errorf(n.Pos, "%s: then: unknown event %q", what, n.Value)
 			continue
 		case seen[n.Value]:
 			v.errorf(n.Pos, "%s: then: event %q is listed twice", what, n.Value)
