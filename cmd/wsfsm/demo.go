@@ -110,15 +110,11 @@ func (d *demo) note(format string, a ...any) {
 // connection and a forced Reconnect, and closes gracefully.
 func (d *demo) echoLifeCycle(ctx context.Context, srv *wstest.Server, opts *wsfsm.Options) (wsfsm.Stats, error) {
 	d.say("Dial %s", srv.URL("/echo"))
-	mark := d.rec.len()
-	c, err := wsfsm.Dial(ctx, srv.URL("/echo"), opts)
+	c, err := d.dial(ctx, srv.URL("/echo"), opts)
 	if err != nil {
 		return wsfsm.Stats{}, err
 	}
 	defer c.Abort() // on an early return only; a no-op once closed
-	if err := d.rec.waitFor(ctx, mark, fsm.Open); err != nil {
-		return wsfsm.Stats{}, err
-	}
 	addr := c.LocalAddr()
 	d.say("Open from %s; exchange two messages", addr)
 	if err := d.echo(ctx, c, "hello", "world"); err != nil {
@@ -126,7 +122,7 @@ func (d *demo) echoLifeCycle(ctx context.Context, srv *wstest.Server, opts *wsfs
 	}
 
 	d.say("the server drops TCP, no close frame: abort, then redial after a backoff")
-	mark = d.rec.len()
+	mark := d.rec.len()
 	srv.DropAll()
 	if err := d.rec.waitFor(ctx, mark, fsm.Open); err != nil {
 		return wsfsm.Stats{}, err
@@ -162,15 +158,11 @@ func (d *demo) echoLifeCycle(ctx context.Context, srv *wstest.Server, opts *wsfs
 // the close is aborted after CloseTimeout.
 func (d *demo) unansweredClose(ctx context.Context, srv *wstest.Server, opts *wsfsm.Options) (wsfsm.Stats, error) {
 	d.say("Dial %s, a server that never answers a close frame", srv.URL("/ignore-close"))
-	mark := d.rec.len()
-	c, err := wsfsm.Dial(ctx, srv.URL("/ignore-close"), opts)
+	c, err := d.dial(ctx, srv.URL("/ignore-close"), opts)
 	if err != nil {
 		return wsfsm.Stats{}, err
 	}
 	defer c.Abort()
-	if err := d.rec.waitFor(ctx, mark, fsm.Open); err != nil {
-		return wsfsm.Stats{}, err
-	}
 	if err := d.echo(ctx, c, "still echoes"); err != nil {
 		return wsfsm.Stats{}, err
 	}
@@ -183,6 +175,20 @@ func (d *demo) unansweredClose(ctx context.Context, srv *wstest.Server, opts *ws
 	<-c.Done()
 	d.say("Close returned after %.2fs: %v", time.Since(start).Seconds(), err)
 	return c.Stats(), nil
+}
+
+// dial dials url and waits until the transition into Open was printed.
+func (d *demo) dial(ctx context.Context, url string, opts *wsfsm.Options) (*wsfsm.Conn, error) {
+	mark := d.rec.len()
+	c, err := wsfsm.Dial(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.rec.waitFor(ctx, mark, fsm.Open); err != nil {
+		c.Abort()
+		return nil, err
+	}
+	return c, nil
 }
 
 // echo sends each message and waits for its echo.
