@@ -177,11 +177,16 @@ func (a *actions) MayRetry(t fsm.Transition) bool {
 		l.stopCause = t.Cause
 		return false
 	}
-	if transport.Classifier(c.opts.Classify).Classify(t.Cause) == transport.Stop {
+	verdict := transport.Classifier(c.opts.Classify).Classify(t.Cause)
+	if verdict == transport.Stop {
 		l.stopCause = t.Cause
 		return false
 	}
-	delay, ok := l.sched.Next(t.Cause)
+	next := l.sched.Next
+	if verdict == transport.RetryLater {
+		next = l.sched.NextLater // the hook may say so of any cause, not only 1013
+	}
+	delay, ok := next(t.Cause)
 	if !ok {
 		l.stopCause = fmt.Errorf("%w: %w", ErrAttemptsExhausted, t.Cause)
 		return false

@@ -2,6 +2,7 @@ package wsfsm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -80,6 +81,9 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 		if err != nil {
 			<-c.loopDone
 			c.waitNotifier()
+			if de := (*transport.DialError)(nil); errors.As(err, &de) {
+				return nil, fmt.Errorf("wsfsm: %w", err) // it names the URL already
+			}
 			return nil, fmt.Errorf("wsfsm: dial %s: %w", rawURL, err)
 		}
 		return c, nil

@@ -26,8 +26,8 @@ var ErrAbortRequested = errors.New("wsfsm: abort requested")
 // starts.
 var ErrCloseRequested = errors.New("wsfsm: close requested")
 
-// ErrAttemptsExhausted is the cause of the final stop when Options.MaxAttempts
-// consecutive dials failed.
+// ErrAttemptsExhausted is the cause of the final stop once Options.MaxAttempts
+// redials since the backoff last reset were spent.
 var ErrAttemptsExhausted = errors.New("wsfsm: dial attempts exhausted")
 
 // Errors reported by the transport, re-exported so callers need not import it.

@@ -121,6 +121,27 @@ func TestPeerClosesPermanent(t *testing.T) {
 	}
 }
 
+// A Classify hook may answer RetryLater for the application's own close codes:
+// the reconnect then waits at least the 1013 floor (here the 5 ms cap), never the
+// short first envelope (1 ms).
+func TestClassifyRetryLaterWaitsLonger(t *testing.T) {
+	srv := newSeqServer(t, "/close/4000?after=0", "/echo")
+	rec := newRecorder()
+	opts := fastOptions(rec)
+	opts.Classify = func(err error) wsfsm.Verdict {
+		if ce := (*wsfsm.CloseError)(nil); errors.As(err, &ce) && ce.Code == 4000 {
+			return wsfsm.RetryLater
+		}
+		return wsfsm.Default
+	}
+	dial(t, srv.URL(), opts)
+	tr := rec.waitFor(t, fsm.Reconnecting)
+	if tr.Delay < 5*time.Millisecond || tr.Delay > 10*time.Millisecond {
+		t.Errorf("delay after a RetryLater verdict: %v, want in [5ms, 10ms]", tr.Delay)
+	}
+	rec.waitFor(t, fsm.Open)
+}
+
 // Close against a peer that never answers the close frame costs CloseTimeout,
 // then aborts: it never hangs.
 func TestCloseUnresponsivePeer(t *testing.T) {

@@ -65,8 +65,9 @@ type Options struct {
 	// resets; a server that accepts and drops at once keeps the backoff growing.
 	// Default 10 s. Negative: reset after every successful open.
 	MinUptime time.Duration
-	// MaxAttempts is the number of consecutive failed dials after which the Conn
-	// stops. Default 0: unlimited.
+	// MaxAttempts is how many redials the Conn makes since the backoff last
+	// reset (after a connection stayed Open for MinUptime) before it stops with
+	// ErrAttemptsExhausted. Default 0: unlimited.
 	MaxAttempts int
 	// MaxRetryAfter clamps a server's Retry-After header (on 429 and 503).
 	// Default 5 min. Negative: Retry-After is ignored.

@@ -17,8 +17,8 @@ type Transition struct {
 	// or one of ErrCloseRequested, ErrAbortRequested, ErrReconnectRequested.
 	// Nil for a successful open or an expired backoff.
 	Cause error
-	// Attempt counts the consecutive failed attempts since the backoff last
-	// reset.
+	// Attempt counts the redials since the backoff last reset, which happens
+	// once a connection stayed Open for Options.MinUptime.
 	Attempt int
 	// Delay is the backoff before the next dial, on transitions into
 	// Reconnecting; zero otherwise.

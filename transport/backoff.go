@@ -148,6 +148,16 @@ func (s *Schedule) Dropped() {
 // and never less than a *HandshakeError's RetryAfter clamped to
 // MaxRetryAfter.
 func (s *Schedule) Next(cause error) (delay time.Duration, ok bool) {
+	return s.next(cause, isTryLater(cause))
+}
+
+// NextLater is Next for a cause the application classified RetryLater: the
+// longer wait of close code 1013 whatever the cause.
+func (s *Schedule) NextLater(cause error) (delay time.Duration, ok bool) {
+	return s.next(cause, true)
+}
+
+func (s *Schedule) next(cause error, later bool) (delay time.Duration, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cfg.MaxAttempts > 0 && s.attempt >= s.cfg.MaxAttempts {
@@ -161,7 +171,7 @@ func (s *Schedule) Next(cause error) (delay time.Duration, ok bool) {
 	switch {
 	case s.cfg.FirstDelayZero && s.attempt == 1:
 		delay = 0
-	case isTryLater(cause):
+	case later:
 		l := max(env, min(s.cfg.RetryLaterMin, s.cfg.Max))
 		delay = l + s.jitter(l)
 	default:

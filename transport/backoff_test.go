@@ -156,6 +156,19 @@ func TestScheduleTryAgainLaterWaitsLonger(t *testing.T) {
 	}
 }
 
+// NextLater gives any cause the longer wait of 1013: for an application's
+// RetryLater verdict on, say, its own close code 4000.
+func TestScheduleNextLater(t *testing.T) {
+	s := NewSchedule(BackoffConfig{}, newFake(), seeded())
+	for n := 1; n <= 12; n++ {
+		d, ok := s.NextLater(&CloseError{Code: 4000})
+		l := max(envelope(n), DefaultRetryLaterMin)
+		if !ok || d < l || d > 2*l {
+			t.Errorf("attempt %d: delay %v, want in [%v, %v]", n, d, l, 2*l)
+		}
+	}
+}
+
 func TestScheduleMaxAttempts(t *testing.T) {
 	s := NewSchedule(BackoffConfig{MaxAttempts: 3}, newFake(), seeded())
 	for n := 1; n <= 3; n++ {

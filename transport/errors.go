@@ -2,9 +2,9 @@ package transport
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -99,7 +99,7 @@ func (e *DialError) Unwrap() error { return e.Err }
 type abortError struct{ cause error }
 
 func (e *abortError) Error() string {
-	return fmt.Sprintf("transport: connection aborted: %v", e.cause)
+	return "transport: connection aborted: " + strings.TrimPrefix(e.cause.Error(), "transport: ")
 }
 
 func (e *abortError) Unwrap() []error { return []error{ErrAborted, e.cause} }
