@@ -238,8 +238,12 @@ func TestTLSServer(t *testing.T) {
 
 func TestHandlerOnAnyServer(t *testing.T) {
 	checkFDs(t)
-	srv := httptest.NewServer(Handler())
+	r := NewRouter() // what Handler returns, kept to wait for its handlers
+	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
+	// httptest does not track hijacked connections: wait for the handler,
+	// which closes its side, before the descriptors are counted.
+	t.Cleanup(r.Shutdown)
 	ws := connect(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/echo", nil)
 	ws.WriteMessage(websocket.TextMessage, []byte("x"))
 	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "x" {
