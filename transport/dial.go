@@ -99,7 +99,7 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 			// while it reads the HTTP response: fail the I/O ourselves. If
 			// this fires, the connection is never used.
 			unwatch = context.AfterFunc(hctx, func() { c.SetDeadline(longAgo) })
-			return &deadlineConn{Conn: c}, nil
+			return withDeadlineCache(c), nil
 		},
 		Proxy:           cfg.Proxy,
 		TLSClientConfig: cfg.TLSConfig,

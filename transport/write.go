@@ -96,6 +96,31 @@ func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
 	return c.Conn.SetWriteDeadline(t)
 }
 
+// tcpDeadlineConn is deadlineConn over TCP. It embeds the concrete
+// *net.TCPConn so that its Read compiles into the TCP read itself instead
+// of adding a frame under every idle reader (see StartReader).
+type tcpDeadlineConn struct {
+	*net.TCPConn
+	writeDeadline time.Time // as deadlineConn's
+}
+
+// SetWriteDeadline sets t unless it is the deadline already set.
+func (c *tcpDeadlineConn) SetWriteDeadline(t time.Time) error {
+	if t.Equal(c.writeDeadline) {
+		return nil
+	}
+	c.writeDeadline = t
+	return c.TCPConn.SetWriteDeadline(t)
+}
+
+// withDeadlineCache wraps c for gorilla.
+func withDeadlineCache(c net.Conn) net.Conn {
+	if tc, ok := c.(*net.TCPConn); ok {
+		return &tcpDeadlineConn{TCPConn: tc}
+	}
+	return &deadlineConn{Conn: c}
+}
+
 func (l *Link) closedError() error {
 	if ab := l.aborted(); ab != nil {
 		return fmt.Errorf("transport: write: %w", ab)
