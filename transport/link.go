@@ -34,6 +34,7 @@ type Link struct {
 	life       atomic.Uint64 // counts frames and message bytes received
 	delivering atomic.Bool   // the reader waits for the consumer to take a message
 	discarded  atomic.Uint64 // messages read and dropped after stop
+	lr         lifeReader    // the reader goroutine's, reused for every message
 	rtt        atomic.Int64  // last ping round trip, ns
 	ka         atomic.Pointer[keepalive]
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/gorilla/websocket"
@@ -134,24 +135,26 @@ func (l *Link) Discarded() uint64 { return l.discarded.Load() }
 
 // readAll is io.ReadAll counting every chunk as a sign of life, so a large
 // message arriving slowly does not look like a dead peer.
+// Only the reader goroutine calls it: it reuses the Link's lifeReader.
 func (l *Link) readAll(r io.Reader) ([]byte, error) {
-	b := make([]byte, 0, 512)
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if n > 0 {
-			l.life.Add(1)
-		}
-		if err != nil {
-			if err == io.EOF {
-				return b, nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
+	l.lr = lifeReader{r: r, life: &l.life}
+	b, err := io.ReadAll(&l.lr)
+	l.lr.r = nil
+	return b, err
+}
+
+// lifeReader counts each read that returned bytes.
+type lifeReader struct {
+	r    io.Reader
+	life *atomic.Uint64
+}
+
+func (lr *lifeReader) Read(p []byte) (int, error) {
+	n, err := lr.r.Read(p)
+	if n > 0 {
+		lr.life.Add(1)
 	}
+	return n, err
 }
 
 // classifyRead maps gorilla's read error to the documented terminal errors.
