@@ -2,8 +2,11 @@ package wsfsm_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,4 +164,49 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	}
 	b.ReportMetric(p(0.50), "p50-µs")
 	b.ReportMetric(p(0.99), "p99-µs")
+}
+
+// firehose is a server that writes size-byte binary messages as fast as the
+// client reads them, until the client goes away.
+func firehose(b *testing.B, size int) string {
+	b.Helper()
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		msg := make([]byte, size)
+		for ws.WriteMessage(websocket.BinaryMessage, msg) == nil {
+		}
+	}))
+	b.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+// BenchmarkReceive is Conn.Receive from a server that never stops sending.
+func BenchmarkReceive(b *testing.B) {
+	benchSizes(b, func(b *testing.B, size int) {
+		c := benchConn(b, firehose(b, size))
+		ctx := context.Background()
+		for b.Loop() {
+			if _, _, err := c.Receive(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkGorillaRead is BenchmarkReceive's reference: ReadMessage on a raw
+// gorilla connection.
+func BenchmarkGorillaRead(b *testing.B) {
+	benchSizes(b, func(b *testing.B, size int) {
+		ws := benchGorilla(b, firehose(b, size))
+		for b.Loop() {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
