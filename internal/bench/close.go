@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/wsfsm/wsfsm"
 )
 
@@ -69,6 +70,42 @@ func abortOnce(ctx context.Context, echoURL string) (time.Duration, error) {
 		return tRecv.Sub(t0), nil
 	}
 	return tAbort.Sub(t0), nil
+}
+
+// measureGorillaAbort is measureAbort's reference: n times, raw gorilla's
+// Close (which only closes TCP) on a connection whose ReadMessage is blocked,
+// until that ReadMessage returned.
+func measureGorillaAbort(ctx context.Context, echoURL string, n int) (p99 time.Duration, err error) {
+	d := websocket.Dialer{}
+	lat := make([]time.Duration, 0, n)
+	for i := range n + warmup {
+		ws, _, err := d.DialContext(ctx, echoURL, nil)
+		if err != nil {
+			return 0, fmt.Errorf("bench: gorilla dial: %w", err)
+		}
+		if err := ws.WriteMessage(websocket.BinaryMessage, []byte("x")); err != nil {
+			ws.Close()
+			return 0, fmt.Errorf("bench: gorilla write: %w", err)
+		}
+		if _, _, err := ws.ReadMessage(); err != nil {
+			ws.Close()
+			return 0, fmt.Errorf("bench: gorilla read: %w", err)
+		}
+		returned := make(chan time.Time, 1)
+		go func() {
+			_, _, _ = ws.ReadMessage() // blocks until Close
+			returned <- time.Now()
+		}()
+		time.Sleep(200 * time.Microsecond) // as in abortOnce
+		t0 := time.Now()
+		ws.Close()
+		if i >= warmup {
+			lat = append(lat, (<-returned).Sub(t0))
+		} else {
+			<-returned
+		}
+	}
+	return percentile(lat, 0.99), nil
 }
 
 // openFDs counts this process's open file descriptors.

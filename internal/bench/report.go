@@ -98,6 +98,7 @@ type Context struct {
 	RTTP50us, RTTP99us      [2]Figure // gorilla, wsfsm
 	FSMTransitionNs         [2]Figure // looplab Event, generated Machine
 	GorillaMemPerConnKiB    Figure
+	GorillaAbortP99us       Figure // raw gorilla Close until a blocked ReadMessage returned
 	GorillaGoroutines       Figure
 	StormClients            int
 	StormOutage             string
@@ -187,6 +188,10 @@ func (r *Report) context(k string, c *Context) string {
 		return fmt.Sprintf("gorilla %s us, wsfsm %s us", num(c.RTTP50us[0].Median), num(c.RTTP50us[1].Median))
 	case "rtt_p99_ratio":
 		return fmt.Sprintf("gorilla %s us, wsfsm %s us", num(c.RTTP99us[0].Median), num(c.RTTP99us[1].Median))
+	case "abort_p99_us":
+		return fmt.Sprintf("gorilla Close to blocked read returning: %s us", num(c.GorillaAbortP99us.Median))
+	case "failover_p50_us", "failover_p99_us", "failover_ratio", "reconnect_p50_us":
+		return fmt.Sprintf("gorilla dial + handshake p50: %s us", num(r.DialP50us.Median))
 	case "fsm_transition_ratio":
 		return fmt.Sprintf("looplab %s ns, Machine %s ns", num(c.FSMTransitionNs[0].Median), num(c.FSMTransitionNs[1].Median))
 	case "mem_per_conn_kib", "mem_per_conn_ratio":

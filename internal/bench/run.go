@@ -123,7 +123,7 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 
 	var thr64, thr16, g64, c64, g16, c16 []float64
 	var rtt50, rtt99, g50, c50, g99, c99 []float64
-	var dial, fail50, fail99, failRatio, reconn, abort, closeP50, overshoot []float64
+	var dial, fail50, fail99, failRatio, reconn, abort, gAbort, closeP50, overshoot []float64
 	var fsmRatio, fsmM, fsmL []float64
 	for round := range p.rounds {
 		t, err := measureThroughput(ctx, srv.url("/sink"), 64, p.thrDur, round)
@@ -165,7 +165,11 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 		if err != nil {
 			return err
 		}
-		abort = append(abort, us(ab))
+		gab, err := measureGorillaAbort(ctx, srv.url("/echo"), p.abortN)
+		if err != nil {
+			return err
+		}
+		abort, gAbort = append(abort, us(ab)), append(gAbort, us(gab))
 		cl, err := measureClose(ctx, srv.url("/echo"), p.closeN)
 		if err != nil {
 			return err
@@ -190,6 +194,7 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 	rep.DialP50us = summarize(dial)
 	rep.FailoverP50us, rep.FailoverP99us, rep.FailoverRatio = summarize(fail50), summarize(fail99), summarize(failRatio)
 	rep.ReconnectP50us, rep.AbortP99us = summarize(reconn), summarize(abort)
+	cx.GorillaAbortP99us = summarize(gAbort)
 	rep.CloseP50us, rep.CloseUnresponsiveOvershootMs = summarize(closeP50), summarize(overshoot)
 	rep.FSMTransitionRatio = summarize(fsmRatio)
 	cx.FSMTransitionNs = [2]Figure{summarize(fsmL), summarize(fsmM)}
