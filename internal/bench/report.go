@@ -98,7 +98,8 @@ type Context struct {
 	RTTP50us, RTTP99us      [2]Figure // gorilla, wsfsm
 	FSMTransitionNs         [2]Figure // looplab Event, generated Machine
 	GorillaMemPerConnKiB    Figure
-	GorillaAbortP99us       Figure // raw gorilla Close until a blocked ReadMessage returned
+	GorillaAbortP99us       Figure    // raw gorilla Close until a blocked ReadMessage returned
+	FailoverPhasesUs        [3]Figure // p50 of detect, loop and dial (see failoverRound)
 	GorillaGoroutines       Figure
 	StormClients            int
 	StormOutage             string
@@ -190,7 +191,10 @@ func (r *Report) context(k string, c *Context) string {
 		return fmt.Sprintf("gorilla %s us, wsfsm %s us", num(c.RTTP99us[0].Median), num(c.RTTP99us[1].Median))
 	case "abort_p99_us":
 		return fmt.Sprintf("gorilla Close to blocked read returning: %s us", num(c.GorillaAbortP99us.Median))
-	case "failover_p50_us", "failover_p99_us", "failover_ratio", "reconnect_p50_us":
+	case "failover_p50_us":
+		f := c.FailoverPhasesUs
+		return fmt.Sprintf("p50 phases: detect %s, loop %s, dial %s us", num(f[0].Median), num(f[1].Median), num(f[2].Median))
+	case "failover_p99_us", "failover_ratio", "reconnect_p50_us":
 		return fmt.Sprintf("gorilla dial + handshake p50: %s us", num(r.DialP50us.Median))
 	case "fsm_transition_ratio":
 		return fmt.Sprintf("looplab %s ns, Machine %s ns", num(c.FSMTransitionNs[0].Median), num(c.FSMTransitionNs[1].Median))

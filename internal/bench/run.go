@@ -51,7 +51,7 @@ func paramsFor(quick bool) params {
 		}
 	}
 	return params{
-		rounds: 5, heavyRounds: 3, thrDur: time.Second,
+		rounds: 9, heavyRounds: 3, thrDur: time.Second,
 		rttN: 10_000, dialN: 2000, failN: 2000, reconnN: 2000, abortN: 1000, closeN: 2000,
 		unrespN: 20, unrespTimeout: 100 * time.Millisecond, fsmCycles: 500_000, conns: 10_000,
 		storm:      stormConfig{clients: 10_000, outage: 10 * time.Second},
@@ -124,6 +124,7 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 	var thr64, thr16, g64, c64, g16, c16 []float64
 	var rtt50, rtt99, g50, c50, g99, c99 []float64
 	var dial, fail50, fail99, failRatio, reconn, abort, gAbort, closeP50, overshoot []float64
+	var failDetect, failLoop, failDial []float64
 	var fsmRatio, fsmM, fsmL []float64
 	for round := range p.rounds {
 		t, err := measureThroughput(ctx, srv.url("/sink"), 64, p.thrDur, round)
@@ -151,11 +152,12 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 			return err
 		}
 		dial = append(dial, us(d))
-		f50, f99, err := measureFailover(ctx, srv.url(DropPath), p.failN)
+		fo, err := measureFailover(ctx, srv.url(DropPath), p.failN)
 		if err != nil {
 			return err
 		}
-		fail50, fail99, failRatio = append(fail50, us(f50)), append(fail99, us(f99)), append(failRatio, float64(f50)/float64(d))
+		fail50, fail99, failRatio = append(fail50, us(fo.p50)), append(fail99, us(fo.p99)), append(failRatio, float64(fo.p50)/float64(d))
+		failDetect, failLoop, failDial = append(failDetect, us(fo.detect)), append(failLoop, us(fo.loop)), append(failDial, us(fo.dial))
 		rc, err := measureReconnect(ctx, srv.url("/echo"), p.reconnN)
 		if err != nil {
 			return err
@@ -193,6 +195,7 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 	cx.RTTP50us, cx.RTTP99us = [2]Figure{summarize(g50), summarize(c50)}, [2]Figure{summarize(g99), summarize(c99)}
 	rep.DialP50us = summarize(dial)
 	rep.FailoverP50us, rep.FailoverP99us, rep.FailoverRatio = summarize(fail50), summarize(fail99), summarize(failRatio)
+	cx.FailoverPhasesUs = [3]Figure{summarize(failDetect), summarize(failLoop), summarize(failDial)}
 	rep.ReconnectP50us, rep.AbortP99us = summarize(reconn), summarize(abort)
 	cx.GorillaAbortP99us = summarize(gAbort)
 	rep.CloseP50us, rep.CloseUnresponsiveOvershootMs = summarize(closeP50), summarize(overshoot)

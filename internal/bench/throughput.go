@@ -14,66 +14,51 @@ type throughputRound struct {
 	gorilla, conn float64 // messages per second
 }
 
-// measureThroughput sends size-byte binary messages to /sink for dur, once
-// with raw gorilla WriteMessage and once with Conn.Send, on fresh
-// connections to the same server. Odd rounds go first with Conn so that a
-// drift over time does not favour one side.
-func measureThroughput(ctx context.Context, sinkURL string, size int, dur time.Duration, round int) (throughputRound, error) {
-	var r throughputRound
-	var err error
-	runG := func() error { r.gorilla, err = gorillaThroughput(ctx, sinkURL, size, dur); return err }
-	runC := func() error { r.conn, err = connThroughput(ctx, sinkURL, size, dur); return err }
-	first, second := runG, runC
-	if round%2 == 1 {
-		first, second = runC, runG
-	}
-	if err := first(); err != nil {
-		return r, err
-	}
-	return r, second()
-}
+// throughputSlice is how long one side sends before the other takes over.
+const throughputSlice = 50 * time.Millisecond
 
-func gorillaThroughput(ctx context.Context, sinkURL string, size int, dur time.Duration) (float64, error) {
-	d := websocket.Dialer{}
-	ws, _, err := d.DialContext(ctx, sinkURL, nil)
+// measureThroughput sends size-byte binary messages to /sink for dur per
+// side, with raw gorilla WriteMessage and with Conn.Send, each on a
+// connection of its own to the same server. The two take turns in slices of
+// throughputSlice (the first side alternates), so that the machine's drift
+// over a round, which is larger than the difference measured, falls on both
+// alike.
+func measureThroughput(ctx context.Context, sinkURL string, size int, dur time.Duration, round int) (throughputRound, error) {
+	ws, _, err := (&websocket.Dialer{}).DialContext(ctx, sinkURL, nil)
 	if err != nil {
-		return 0, fmt.Errorf("bench: gorilla dial %s: %w", sinkURL, err)
+		return throughputRound{}, fmt.Errorf("bench: gorilla dial %s: %w", sinkURL, err)
 	}
 	defer ws.Close()
-	msg := make([]byte, size)
-	n := 0
-	start := time.Now()
-	deadline := start.Add(dur)
-	for {
-		if err := ws.WriteMessage(websocket.BinaryMessage, msg); err != nil {
-			return 0, fmt.Errorf("bench: gorilla write: %w", err)
-		}
-		n++
-		if n%64 == 0 && time.Now().After(deadline) {
-			break
-		}
-	}
-	return float64(n) / time.Since(start).Seconds(), nil
-}
-
-func connThroughput(ctx context.Context, sinkURL string, size int, dur time.Duration) (float64, error) {
 	c, err := wsfsm.Dial(ctx, sinkURL, nil)
 	if err != nil {
-		return 0, fmt.Errorf("bench: %w", err)
+		return throughputRound{}, fmt.Errorf("bench: %w", err)
 	}
 	defer c.Abort()
 	msg := make([]byte, size)
-	n := 0
-	start := time.Now()
-	deadline := start.Add(dur)
-	for {
-		if err := c.Send(ctx, wsfsm.Binary, msg); err != nil {
-			return 0, fmt.Errorf("bench: send: %w", err)
-		}
-		n++
-		if n%64 == 0 && time.Now().After(deadline) {
-			break
+	gorilla := func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) }
+	conn := func() error { return c.Send(ctx, wsfsm.Binary, msg) }
+
+	var n [2]int
+	var spent [2]time.Duration
+	sides := [2]func() error{gorilla, conn}
+	for i := 0; spent[0] < dur || spent[1] < dur; i++ {
+		for k := range 2 {
+			side := (i + round + k) % 2
+			start := time.Now()
+			for {
+				if err := sides[side](); err != nil {
+					return throughputRound{}, fmt.Errorf("bench: write: %w", err)
+				}
+				n[side]++
+				if n[side]%16 == 0 && time.Since(start) >= throughputSlice {
+					break
+				}
+			}
+			spent[side] += time.Since(start)
 		}
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return throughputRound{
+		gorilla: float64(n[0]) / spent[0].Seconds(),
+		conn:    float64(n[1]) / spent[1].Seconds(),
+	}, nil
 }
