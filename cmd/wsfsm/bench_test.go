@@ -1,0 +1,47 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// wsfsm bench checks its flags before it starts anything: bad usage is one
+// line and exit 2, -h lists only the public flags.
+func TestBenchUsage(t *testing.T) {
+	for _, args := range [][]string{{"bench", "-nonsense"}, {"bench", "extra"}, {"bench", "-json"}} {
+		code, stdout, stderr := runCLI(t, args, strings.NewReader(""), nil)
+		if code != exitUsage || stdout != "" {
+			t.Errorf("%q: exit %d, stdout %q; want 2 and nothing", args, code, stdout)
+		}
+		if stderr == "" {
+			t.Errorf("%q: no error message", args)
+		}
+	}
+	code, _, stderr := runCLI(t, []string{"bench", "-h"}, strings.NewReader(""), nil)
+	if code != exitOK {
+		t.Errorf("bench -h: exit %d", code)
+	}
+	for _, f := range []string{"-quick", "-json", "-svg"} {
+		if !strings.Contains(stderr, f) {
+			t.Errorf("bench -h does not list %s:\n%s", f, stderr)
+		}
+	}
+	for _, f := range []string{"serve-addr", "conns-child"} {
+		if strings.Contains(stderr, f) {
+			t.Errorf("bench -h lists the internal flag %s", f)
+		}
+	}
+}
+
+// The internal child modes refuse what they cannot do, with an error, not a
+// panic: an unknown connection kind, a server address off loopback.
+func TestBenchInternalModesRefuseBadInput(t *testing.T) {
+	code, _, stderr := runCLI(t, []string{"bench", "-conns-child", "nonsense", "-conns-n", "1", "-conns-url", "ws://127.0.0.1:1/"}, strings.NewReader(""), nil)
+	if code != exitFail || !strings.Contains(stderr, "unknown connection kind") {
+		t.Errorf("unknown kind: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, []string{"bench", "-serve-addr", "0.0.0.0:0"}, strings.NewReader(""), nil)
+	if code != exitFail || !strings.Contains(stderr, "127.0.0.1") {
+		t.Errorf("non-loopback server: exit %d, stderr %q", code, stderr)
+	}
+}
