@@ -101,11 +101,7 @@ func (l *Link) endReading(err error) {
 
 // deliver hands msg to out. Room in out always wins over stop, so that a
 // closing consumer still gets what fits in its buffer; only what would have
-// to wait is discarded. It is a function of its own, kept out of line, so
-// that its frame is not on the reader's stack while the reader waits for the
-// network: an idle reader's stack stays at the runtime's smallest size.
-//
-//go:noinline
+// to wait is discarded.
 func (l *Link) deliver(msg Message) {
 	out, stop := l.out, l.stop
 	select {
