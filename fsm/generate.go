@@ -1,3 +1,4 @@
 package fsm
 
-//go:generate go run ../gen -spec ../states.yaml -out . -pkg fsm -readme ../README.md
+// wsfsm.Conn is this machine's Conn: -conn=false, as package wsfsm imports this one.
+//go:generate go run ../gen -spec ../states.yaml -out . -pkg fsm -conn=false -readme ../README.md

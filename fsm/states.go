@@ -3,9 +3,10 @@
 package fsm
 
 import (
-	"slices"
 	"strconv"
-	"time"
+
+	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/vocab"
 )
 
 // State is a state of the machine.
@@ -13,49 +14,49 @@ type State uint8
 
 // The states, in the order of the spec.
 const (
-	// Connecting: A fresh dial is in flight (TCP, TLS, HTTP upgrade) on a brand-new connection.
+	// Connecting: A fresh dial is in flight (TCP, TLS, HTTP upgrade, then Options.OnConnect) on a brand-new connection.
 	//
 	// It is the initial state.
-	// On enter: Actions.Dial.
-	// After Durations.HandshakeTimeout in it, abort fires.
+	// On enter: dial.
+	// After timer handshake_timeout in it, abort fires.
 	// Moves to Open (opened) or Aborted (abort).
 	Connecting State = iota
 
 	// Open: The WebSocket is up; messages flow and pings watch the peer.
 	//
-	// On enter: Actions.StartIO.
+	// On enter: start_reader, release_sends.
 	// Moves to Closing (close) or Aborted (abort).
 	Open
 
 	// Closing: A close frame was sent (or received and answered); waiting for the peer's.
 	//
-	// On enter: Actions.SendClose.
-	// After Durations.CloseTimeout in it, abort fires.
+	// On enter: send_close.
+	// After timer close_timeout in it, abort fires.
 	// Moves to Closed (closed), Aborted (abort) or Reconnecting (retry).
 	Closing
 
 	// Aborted: The TCP connection was shut down without a completed close handshake; decides at once.
 	//
-	// On enter: Actions.ShutdownTCP.
-	// At once, it takes the first of: retry to Reconnecting if Guards.MayRetry; stop to Closed.
+	// On enter: shutdown_tcp.
+	// At once, it takes the first of: retry to Reconnecting if may_retry; stop to Closed.
 	// Moves to Reconnecting (retry) or Closed (stop).
 	Aborted
 
 	// Reconnecting: Waiting out the backoff delay before the next dial.
 	//
-	// On enter: Actions.ScheduleBackoff.
-	// After Durations.Backoff in it, redial fires.
+	// On enter: schedule_backoff.
+	// After timer backoff in it, redial fires.
 	// Moves to Connecting (redial) or Closed (stop).
 	Reconnecting
 
 	// Closed: Nothing will be dialed again; everything is released.
 	//
 	// It is final: no event leaves it.
-	// On enter: Actions.Release.
+	// On enter: release.
 	Closed
 )
 
-// Initial is the state a new Machine starts in.
+// Initial is the state a new machine starts in.
 const Initial State = Connecting
 
 const stateCount = 6
@@ -63,7 +64,7 @@ const stateCount = 6
 var stateNames = [stateCount]string{"Connecting", "Open", "Closing", "Aborted", "Reconnecting", "Closed"}
 
 var stateDocs = [stateCount]string{
-	"A fresh dial is in flight (TCP, TLS, HTTP upgrade) on a brand-new connection.",
+	"A fresh dial is in flight (TCP, TLS, HTTP upgrade, then Options.OnConnect) on a brand-new connection.",
 	"The WebSocket is up; messages flow and pings watch the peer.",
 	"A close frame was sent (or received and answered); waiting for the peer's.",
 	"The TCP connection was shut down without a completed close handshake; decides at once.",
@@ -74,23 +75,13 @@ var stateDocs = [stateCount]string{
 var stateFinal = [stateCount]bool{Closed: true}
 
 // String returns the state's name as written in the spec.
-func (s State) String() string {
-	if int(s) < stateCount {
-		return stateNames[s]
-	}
-	return "State(" + strconv.Itoa(int(s)) + ")"
-}
+func (s State) String() string { return name(stateNames[:], int(s), "State") }
 
 // Final reports whether no event leaves s.
 func (s State) Final() bool { return int(s) < stateCount && stateFinal[s] }
 
 // Doc returns the state's doc line from the spec.
-func (s State) Doc() string {
-	if int(s) < stateCount {
-		return stateDocs[s]
-	}
-	return ""
-}
+func (s State) Doc() string { return name(stateDocs[:], int(s), "") }
 
 // States returns every state in spec order, in a fresh slice.
 func States() []State {
@@ -103,7 +94,7 @@ type Event uint8
 
 // The events, in the order of the spec.
 const (
-	// EventOpened (opened): The handshake succeeded.
+	// EventOpened (opened): The dial succeeded (upgrade and Options.OnConnect).
 	//
 	// It moves Connecting to Open.
 	EventOpened Event = iota
@@ -126,7 +117,7 @@ const (
 	// EventRetry (retry): The retry policy says dial again.
 	//
 	// It moves Aborted or Closing to Reconnecting.
-	// Guards.MayRetry must allow it.
+	// Guard may_retry must allow it.
 	EventRetry
 
 	// EventRedial (redial): The backoff delay is over (zero for Reconnect).
@@ -140,8 +131,7 @@ const (
 	EventStop
 )
 
-// NoEvent is the Event of the Transition that Machine.Start passes to the
-// initial state's enter actions: no event caused it.
+// NoEvent is the Event of the initial state's entry: no event caused it.
 const NoEvent Event = 255
 
 const eventCount = 7
@@ -149,7 +139,7 @@ const eventCount = 7
 var eventNames = [eventCount]string{"opened", "close", "closed", "abort", "retry", "redial", "stop"}
 
 var eventDocs = [eventCount]string{
-	"The handshake succeeded.",
+	"The dial succeeded (upgrade and Options.OnConnect).",
 	"Close was called, or the peer sent a close frame.",
 	"The close handshake completed and nothing asks to reconnect.",
 	"Abort or Reconnect was called, I/O or dial failed, the peer is dead, or a timer fired.",
@@ -161,179 +151,253 @@ var eventDocs = [eventCount]string{
 // String returns the event's name as written in the spec ("NoEvent" for
 // NoEvent).
 func (e Event) String() string {
-	switch {
-	case int(e) < eventCount:
-		return eventNames[e]
-	case e == NoEvent:
+	if e == NoEvent {
 		return "NoEvent"
 	}
-	return "Event(" + strconv.Itoa(int(e)) + ")"
+	return name(eventNames[:], int(e), "Event")
 }
 
 // Doc returns the event's doc line from the spec.
-func (e Event) Doc() string {
-	if int(e) < eventCount {
-		return eventDocs[e]
-	}
-	return ""
-}
+func (e Event) Doc() string { return name(eventDocs[:], int(e), "") }
 
 // Events returns every event in spec order, in a fresh slice.
 func Events() []Event {
 	return []Event{EventOpened, EventClose, EventClosed, EventAbort, EventRetry, EventRedial, EventStop}
 }
 
-// Edge is one row of the transition table: Event moves From to To, if the
-// named guard (a spec name, "" for none) allows it.
+// Action is an action of the machine, run on entering or leaving a state.
+type Action uint8
+
+// The actions, in the order of the spec.
+const (
+	// Dial is run on entering Connecting (built into package wsfsm).
+	// Dial a brand-new connection, then run Options.OnConnect on it; the outcome fires opened or abort.
+	ActionDial Action = iota
+
+	// StartReader is run on entering Open (built into package wsfsm).
+	// Start reading, with keepalive pings; the peer's close frame fires close, any other end abort.
+	ActionStartReader
+
+	// ReleaseSends is run on entering Open (built into package wsfsm).
+	// Let Send write on this connection; Sends waiting for one go out in the order they were called.
+	ActionReleaseSends
+
+	// SendClose is run on entering Closing (built into package wsfsm).
+	// Let writes in progress finish, send the close frame, await the peer's; fires closed, retry or abort.
+	ActionSendClose
+
+	// ShutdownTCP is run on entering Aborted (built into package wsfsm).
+	// Cancel a dial in flight and shut the connection's TCP down at once (FIN, or RST by option).
+	ActionShutdownTCP
+
+	// ScheduleBackoff is run on entering Reconnecting (built into package wsfsm).
+	// Ask the retry policy for the delay before the next dial; fires stop when no attempt is left.
+	ActionScheduleBackoff
+
+	// Release is run on entering Closed (built into package wsfsm).
+	// Release everything and answer waiting calls; no goroutine or descriptor of the Conn remains.
+	ActionRelease
+)
+
+const actionCount = 7
+
+var actionNames = [actionCount]string{"dial", "start_reader", "release_sends", "send_close", "shutdown_tcp", "schedule_backoff", "release"}
+
+// String returns the action's name as written in the spec.
+func (a Action) String() string { return name(actionNames[:], int(a), "Action") }
+
+// Guard is a guard of the machine: it decides whether a guarded event may be
+// taken.
+type Guard uint8
+
+// The guards, in the order of the spec.
+const (
+	// MayRetry guards retry (built into package wsfsm).
+	// The retry policy allows another dial after this cause (never after Close or Abort, always after Reconnect).
+	GuardMayRetry Guard = iota
+)
+
+// NoGuard is the Guard of an unguarded edge.
+const NoGuard Guard = 255
+
+const guardCount = 1
+
+var guardNames = [guardCount]string{"may_retry"}
+
+// String returns the guard's name as written in the spec ("NoGuard" for
+// NoGuard).
+func (g Guard) String() string {
+	if g == NoGuard {
+		return "NoGuard"
+	}
+	return name(guardNames[:], int(g), "Guard")
+}
+
+// Timer is a timer of the machine: after its duration in a state, the
+// state's timer event fires.
+type Timer uint8
+
+// The timers, in the order of the spec.
+const (
+	// HandshakeTimeout is the duration of timer handshake_timeout (in Connecting, fires abort) (built into package wsfsm).
+	// Options.HandshakeTimeout, how long a dial, its upgrade and Options.OnConnect may take.
+	TimerHandshakeTimeout Timer = iota
+
+	// CloseTimeout is the duration of timer close_timeout (in Closing, fires abort) (built into package wsfsm).
+	// Options.CloseTimeout, how long to wait for the peer's close frame.
+	TimerCloseTimeout
+
+	// Backoff is the duration of timer backoff (in Reconnecting, fires redial) (built into package wsfsm).
+	// The delay schedule_backoff chose.
+	TimerBackoff
+)
+
+const timerCount = 3
+
+var timerNames = [timerCount]string{"handshake_timeout", "close_timeout", "backoff"}
+
+// String returns the timer's name as written in the spec.
+func (t Timer) String() string { return name(timerNames[:], int(t), "Timer") }
+
+func name(names []string, i int, kind string) string {
+	if i < len(names) {
+		return names[i]
+	}
+	if kind == "" {
+		return ""
+	}
+	return kind + "(" + strconv.Itoa(i) + ")"
+}
+
+// Edge is one row of the transition table: Event moves From to To if Guard
+// (NoGuard for none) allows it.
 type Edge struct {
 	Event    Event
 	From, To State
-	Guard    string
+	Guard    Guard
 }
 
-// table lists the edges: events in spec order, then their from-list order.
-var table = [...]Edge{
-	{EventOpened, Connecting, Open, ""},
-	{EventClose, Open, Closing, ""},
-	{EventClosed, Closing, Closed, ""},
-	{EventAbort, Connecting, Aborted, ""},
-	{EventAbort, Open, Aborted, ""},
-	{EventAbort, Closing, Aborted, ""},
-	{EventRetry, Aborted, Reconnecting, "may_retry"},
-	{EventRetry, Closing, Reconnecting, "may_retry"},
-	{EventRedial, Reconnecting, Connecting, ""},
-	{EventStop, Aborted, Closed, ""},
-	{EventStop, Reconnecting, Closed, ""},
+// Table returns the transition table, events in spec order and then their
+// from-list order, in a fresh slice.
+func Table() []Edge {
+	out := make([]Edge, len(machine.Spec.Edges))
+	for i, e := range machine.Spec.Edges {
+		g := NoGuard
+		if e.Guard != engine.None {
+			g = Guard(e.Guard)
+		}
+		out[i] = Edge{Event(e.Event), State(e.From), State(e.To), g}
+	}
+	return out
 }
 
-// edgeIndex[e][s] is the index in table of event e's edge from state s, or -1.
-var edgeIndex = [eventCount][stateCount]int16{
-	{0, -1, -1, -1, -1, -1},
-	{-1, 1, -1, -1, -1, -1},
-	{-1, -1, 2, -1, -1, -1},
-	{3, 4, 5, -1, -1, -1},
-	{-1, -1, 7, 6, -1, -1},
-	{-1, -1, -1, -1, 8, -1},
-	{-1, -1, -1, 9, 10, -1},
-}
-
-// Table returns the transition table in spec order, in a fresh slice.
-func Table() []Edge { return slices.Clone(table[:]) }
-
-// Timer is a per-state timer from the spec: after the named duration in
-// State, the owner of the machine fires Event.
-type Timer struct {
+// StateTimer is a per-state timer of the spec: after Timer's duration in
+// State, Event fires.
+type StateTimer struct {
 	State State
-	Name  string
+	Timer Timer
 	Event Event
 }
 
-var timers = [...]Timer{
-	{Connecting, "handshake_timeout", EventAbort},
-	{Closing, "close_timeout", EventAbort},
-	{Reconnecting, "backoff", EventRedial},
-}
-
 // Timers returns every state's timer in spec order, in a fresh slice.
-func Timers() []Timer { return slices.Clone(timers[:]) }
-
-// TimerOf returns the timer of state s, if it has one.
-func TimerOf(s State) (Timer, bool) {
-	for _, t := range timers {
-		if t.State == s {
-			return t, true
+func Timers() []StateTimer {
+	var out []StateTimer
+	for s, t := range machine.Spec.Timer {
+		if t.Timer != engine.None {
+			out = append(out, StateTimer{State(s), Timer(t.Timer), Event(t.Event)})
 		}
 	}
-	return Timer{}, false
+	return out
 }
 
-// Durations supplies the duration of each named timer. A negative duration
-// means "no timer this time".
-type Durations interface {
-	// HandshakeTimeout is the duration of timer handshake_timeout (in Connecting, fires abort).
-	// How long a dial and handshake may take.
-	HandshakeTimeout() time.Duration
-	// CloseTimeout is the duration of timer close_timeout (in Closing, fires abort).
-	// How long to wait for the peer's close frame.
-	CloseTimeout() time.Duration
-	// Backoff is the duration of timer backoff (in Reconnecting, fires redial).
-	// The delay before the next dial.
-	Backoff() time.Duration
-}
-
-// Duration returns t's duration as d supplies it; -1 if t is not a timer of
-// this spec.
-func (t Timer) Duration(d Durations) time.Duration {
-	switch t.Name {
-	case "handshake_timeout":
-		return d.HandshakeTimeout()
-	case "close_timeout":
-		return d.CloseTimeout()
-	case "backoff":
-		return d.Backoff()
+// enterActions[s], exitActions[s] and thenEvents[s] are what state s runs on
+// entering and leaving it, and the events its `then` tries, in order.
+var (
+	enterActions = [stateCount][]int{
+		Connecting:   {int(ActionDial)},
+		Open:         {int(ActionStartReader), int(ActionReleaseSends)},
+		Closing:      {int(ActionSendClose)},
+		Aborted:      {int(ActionShutdownTCP)},
+		Reconnecting: {int(ActionScheduleBackoff)},
+		Closed:       {int(ActionRelease)},
 	}
-	return -1
+	exitActions = [stateCount][]int{}
+	thenEvents  = [stateCount][]int{
+		Aborted: {int(EventRetry), int(EventStop)},
+	}
+)
+
+// machine is the spec as tables for package engine, and which of its names
+// are built into package wsfsm.
+var machine = vocab.Machine{
+	Spec: engine.Spec{
+		Name:    "states.yaml",
+		States:  stateNames[:],
+		Events:  eventNames[:],
+		Actions: actionNames[:],
+		Guards:  guardNames[:],
+		Timers:  timerNames[:],
+		Initial: int(Initial),
+		Final:   stateFinal[:],
+		Edges: []engine.Edge{
+			{Event: int(EventOpened), From: int(Connecting), To: int(Open), Guard: engine.None},
+			{Event: int(EventClose), From: int(Open), To: int(Closing), Guard: engine.None},
+			{Event: int(EventClosed), From: int(Closing), To: int(Closed), Guard: engine.None},
+			{Event: int(EventAbort), From: int(Connecting), To: int(Aborted), Guard: engine.None},
+			{Event: int(EventAbort), From: int(Open), To: int(Aborted), Guard: engine.None},
+			{Event: int(EventAbort), From: int(Closing), To: int(Aborted), Guard: engine.None},
+			{Event: int(EventRetry), From: int(Aborted), To: int(Reconnecting), Guard: int(GuardMayRetry)},
+			{Event: int(EventRetry), From: int(Closing), To: int(Reconnecting), Guard: int(GuardMayRetry)},
+			{Event: int(EventRedial), From: int(Reconnecting), To: int(Connecting), Guard: engine.None},
+			{Event: int(EventStop), From: int(Aborted), To: int(Closed), Guard: engine.None},
+			{Event: int(EventStop), From: int(Reconnecting), To: int(Closed), Guard: engine.None},
+		},
+		Enter: enterActions[:],
+		Exit:  exitActions[:],
+		Then:  thenEvents[:],
+		Timer: []engine.StateTimer{
+			Connecting:   {Timer: int(TimerHandshakeTimeout), Event: int(EventAbort)},
+			Open:         {Timer: engine.None, Event: engine.None},
+			Closing:      {Timer: int(TimerCloseTimeout), Event: int(EventAbort)},
+			Aborted:      {Timer: engine.None, Event: engine.None},
+			Reconnecting: {Timer: int(TimerBackoff), Event: int(EventRedial)},
+			Closed:       {Timer: engine.None, Event: engine.None},
+		},
+	},
+	Binding: vocab.Binding{
+		Actions: []vocab.Action{vocab.Dial, vocab.StartReader, vocab.ReleaseSends, vocab.SendClose, vocab.ShutdownTCP, vocab.ScheduleBackoff, vocab.Release},
+		Guards:  []vocab.Guard{vocab.MayRetry},
+		Timers:  []vocab.Timer{vocab.HandshakeTimeout, vocab.CloseTimeout, vocab.Backoff},
+		Events:  []vocab.Event{vocab.Opened, vocab.Close, vocab.Closed, vocab.Abort, vocab.Retry, vocab.Redial, vocab.Stop},
+	},
 }
 
-// Transition is what actions, guards and hooks see: Event moves From to To.
-// Cause is the error (or nil) given to Fire; eventless `then` steps carry it
-// over.
-type Transition struct {
-	Event    Event
-	From, To State
-	Cause    error
-}
+// Machine returns the machine as package wsfsm drives it: the tables and
+// which of their names are built in. It is read, never written.
+func Machine() *vocab.Machine { return &machine }
 
-// Actions has one method per action of the spec; the Machine calls them on
-// entering a state, on the goroutine that called Fire. They must not call
-// the Machine's Fire (it answers ErrReentrant).
-type Actions interface {
-	// Dial is run on entering Connecting.
-	// Dial a new connection; its outcome arrives later as opened or abort.
-	Dial(Transition)
-	// StartIO is run on entering Open.
-	// Start the reader, the writer and the keepalive of the new connection.
-	StartIO(Transition)
-	// SendClose is run on entering Closing.
-	// Flush what Send accepted, then send the close frame.
-	SendClose(Transition)
-	// ShutdownTCP is run on entering Aborted.
-	// Shut the TCP connection down now (FIN, or RST by option) and drop the connection.
-	ShutdownTCP(Transition)
-	// ScheduleBackoff is run on entering Reconnecting.
-	// Compute the next backoff delay; the backoff timer fires redial when it is over.
-	ScheduleBackoff(Transition)
-	// Release is run on entering Closed.
-	// Release everything; no goroutine or file descriptor of the connection remains.
-	Release(Transition)
-}
-
-// Guards has one method per guard of the spec: it reports whether the
-// transition it is shown may happen.
-type Guards interface {
-	// MayRetry guards retry.
-	// Reports whether the retry policy allows another dial after this cause.
-	MayRetry(Transition) bool
-}
-
-// enterActions[s] are the actions run on entering s, in order.
-var enterActions = [stateCount][]func(Actions, Transition){
-	Connecting:   {Actions.Dial},
-	Open:         {Actions.StartIO},
-	Closing:      {Actions.SendClose},
-	Aborted:      {Actions.ShutdownTCP},
-	Reconnecting: {Actions.ScheduleBackoff},
-	Closed:       {Actions.Release},
-}
-
-// edgeGuards[i] is the guard of table[i], or nil.
-var edgeGuards = [len(table)]func(Guards, Transition) bool{
-	6: Guards.MayRetry,
-	7: Guards.MayRetry,
-}
-
-// thenEdges[s] are the table indexes of the eventless steps tried, in order,
-// right after entering s.
-var thenEdges = [stateCount][]int16{
-	Aborted: {6, 9},
+// The generated tables are only valid for the engine and the built-in
+// vocabulary they were generated against. An "invalid array index" compiler
+// error signifies that the runtime changed: run the generator again.
+func _() {
+	var x [1]struct{}
+	_ = x[engine.Version-3]
+	_ = x[vocab.Opened-1]
+	_ = x[vocab.Close-2]
+	_ = x[vocab.Closed-3]
+	_ = x[vocab.Abort-4]
+	_ = x[vocab.Retry-5]
+	_ = x[vocab.Redial-6]
+	_ = x[vocab.Stop-7]
+	_ = x[vocab.Dial-1]
+	_ = x[vocab.StartReader-2]
+	_ = x[vocab.ReleaseSends-3]
+	_ = x[vocab.SendClose-4]
+	_ = x[vocab.ShutdownTCP-5]
+	_ = x[vocab.ScheduleBackoff-6]
+	_ = x[vocab.Release-7]
+	_ = x[vocab.MayRetry-1]
+	_ = x[vocab.HandshakeTimeout-1]
+	_ = x[vocab.CloseTimeout-2]
+	_ = x[vocab.Backoff-3]
 }

@@ -144,6 +144,7 @@ func (d *decoder) state(n ast.Node) stateSpec {
 		d.boolField("initial", &st.Initial),
 		d.boolField("final", &st.Final),
 		d.namesField("enter", &st.Enter),
+		d.namesField("exit", &st.Exit),
 		{"timer", func(v ast.Node) {
 			st.Timer = &timerSpec{Pos: posOf(v)}
 			d.mapping(v, "a timer {after, event}", []field{

@@ -20,6 +20,7 @@ type options struct {
 	Out    string // output directory of the package and diagrams
 	Pkg    string // package name of the generated code
 	Readme string // README whose diagram section to rewrite ("" for none)
+	Conn   bool   // emit conn.go: the package's Conn over package wsfsm
 }
 
 func main() {
@@ -35,9 +36,10 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&o.Spec, "spec", "", "the YAML `file` describing the machine (required)")
 	fs.StringVar(&o.Out, "out", ".", "the `directory` to write the Go package and diagrams to")
 	fs.StringVar(&o.Pkg, "pkg", "fsm", "the package `name` of the generated Go code")
+	fs.BoolVar(&o.Conn, "conn", true, "emit conn.go: a Conn type, Dial and one method per added event, over package wsfsm (false only for the reference machine that package wsfsm itself uses)")
 	fs.StringVar(&o.Readme, "readme", "", "a Markdown `file` whose section between "+beginMarker+" and "+endMarker+" is replaced by the diagram")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: gen -spec FILE -out DIR [-pkg NAME] [-readme FILE]\n\n")
+		fmt.Fprintf(stderr, "usage: gen -spec FILE -out DIR [-pkg NAME] [-conn=false] [-readme FILE]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,7 +77,7 @@ func generate(o options, stderr io.Writer) error {
 	if !safeFileName.MatchString(specName) {
 		return fmt.Errorf("spec file name %q: use letters, digits, '.', '_' and '-' only", specName)
 	}
-	files, err := render(data, specName, o.Pkg)
+	files, err := render(data, specName, o.Pkg, o.Conn)
 	if err != nil {
 		var dl diagList
 		if errors.As(err, &dl) {
@@ -112,7 +114,7 @@ func generate(o options, stderr io.Writer) error {
 
 // render parses, validates and emits: file name -> contents. A bad spec
 // yields a diagList.
-func render(data []byte, specName, pkg string) (map[string][]byte, error) {
+func render(data []byte, specName, pkg string, conn bool) (map[string][]byte, error) {
 	spec, err := parseSpec(data)
 	if err != nil {
 		return nil, err
@@ -121,7 +123,7 @@ func render(data []byte, specName, pkg string) (map[string][]byte, error) {
 	if dl != nil {
 		return nil, dl
 	}
-	files, err := emitGo(m, specName, pkg)
+	files, err := emitGo(m, specName, pkg, conn)
 	if err != nil {
 		return nil, fmt.Errorf("emit Go (a bug in gen: please report it): %w", err)
 	}

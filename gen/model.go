@@ -19,6 +19,7 @@ type mState struct {
 	Initial bool
 	Final   bool
 	Enter   []*mDecl
+	Exit    []*mDecl
 	Timer   *mTimer
 	Then    []*mEdge // the edges `then` tries, in order
 	Out     []*mEdge // every edge leaving this state, table order

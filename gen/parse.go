@@ -50,6 +50,7 @@ type stateSpec struct {
 	Initial bool
 	Final   bool
 	Enter   []ident
+	Exit    []ident
 	Timer   *timerSpec
 	Then    []ident
 	Pos     pos

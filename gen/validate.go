@@ -37,6 +37,9 @@ func validate(s *specFile) (*model, diagList) {
 	v.unused(s, actions, guards, timers)
 	v.collisions()
 	v.graph(s)
+	if len(v.diags) == 0 {
+		v.vocabulary()
+	}
 	if len(v.diags) > 0 {
 		return nil, v.diags
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 )
 
 // resolve looks up ref, a reference to a declared kind ("action", "event",
@@ -29,23 +30,34 @@ func (v *validator) stateDetails(s *specFile, stateOf []*mState, events map[stri
 			continue // bad or duplicate name, reported already
 		}
 		what := fmt.Sprintf("state %q", ms.Name)
-		seen := map[string]bool{}
-		for _, a := range st.Enter {
-			d := resolve(v, "action", a, actions, "%s: unknown action %q (declare it under `actions:`)", what)
-			switch {
-			case d == nil:
-			case seen[a.Value]:
-				v.errorf(a.Pos, "%s: action %q is listed twice in `enter`", what, a.Value)
-			default:
-				ms.Enter = append(ms.Enter, d)
-			}
-			seen[a.Value] = true
+		ms.Enter = v.actionList(what, "enter", st.Enter, actions)
+		ms.Exit = v.actionList(what, "exit", st.Exit, actions)
+		if ms.Final && len(ms.Exit) > 0 {
+			v.errorf(st.Exit[0].Pos, "%s: a final state is never left: `exit` actions would never run", what)
 		}
 		if t := st.Timer; t != nil {
 			v.timer(what, ms, t, events, timers)
 		}
 		v.then(what, ms, st, events)
 	}
+}
+
+// actionList resolves the actions of a state's `enter` or `exit` list.
+func (v *validator) actionList(what, key string, refs []ident, actions map[string]*mDecl) []*mDecl {
+	var out []*mDecl
+	seen := map[string]bool{}
+	for _, a := range refs {
+		d := resolve(v, "action", a, actions, "%s: unknown action %q (declare it under `actions:`)", what)
+		switch {
+		case d == nil:
+		case seen[a.Value]:
+			v.errorf(a.Pos, "%s: action %q is listed twice in `%s`", what, a.Value, key)
+		default:
+			out = append(out, d)
+		}
+		seen[a.Value] = true
+	}
+	return out
 }
 
 func (v *validator) timer(what string, ms *mState, t *timerSpec, events map[string]*mEvent, timers map[string]*mDecl) {
@@ -116,7 +128,7 @@ func (v *validator) then(what string, ms *mState, st stateSpec, events map[strin
 func (v *validator) unused(s *specFile, actions, guards, timers map[string]*mDecl) {
 	used := map[*mDecl]bool{}
 	for _, st := range v.m.States {
-		for _, a := range st.Enter {
+		for _, a := range slices.Concat(st.Enter, st.Exit) {
 			used[a] = true
 		}
 		if st.Timer != nil {
@@ -133,7 +145,7 @@ func (v *validator) unused(s *specFile, actions, guards, timers map[string]*mDec
 		if st.Timer != nil && timers[st.Timer.After.Value] != nil {
 			used[timers[st.Timer.After.Value]] = true
 		}
-		for _, a := range st.Enter {
+		for _, a := range slices.Concat(st.Enter, st.Exit) {
 			if actions[a.Value] != nil {
 				used[actions[a.Value]] = true
 			}

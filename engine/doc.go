@@ -1,0 +1,20 @@
+// Package engine moves the state machines that package gen generates: one
+// hand-written runtime for the reference machine of states.yaml and for every
+// machine a user extends from it.
+//
+// A [Spec] is a machine as data (states, events, the transition table, enter
+// and exit actions, per-state timers, eventless `then` choices), emitted by
+// the generator. A [Machine] drives one Spec on github.com/looplab/fsm, which
+// holds the current state and decides which transitions are legal; the engine
+// adds what looplab/fsm lacks: run-to-completion (work is queued and run one
+// item at a time, each to completion, on whichever goroutine posted into an
+// idle queue), guards evaluated before a transition, enter and exit actions,
+// the `then` choice, per-state timers that never fire for a state already
+// left, and generations, so that a result of an older connection is dropped.
+//
+// The owner of a Machine supplies what the names in the Spec mean through
+// [Hooks]: it runs actions, decides guards, gives timer durations and hears
+// about each transition. Callbacks run inside the machine and must not block
+// or fire events themselves: they post work instead, which runs after the
+// current item.
+package engine

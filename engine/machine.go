@@ -1,0 +1,363 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	looplab "github.com/looplab/fsm"
+)
+
+// Transition is one step of a machine, in the Spec's ids: Event moved From to
+// To. Cause is the error given to Fire (nil for none); `then` steps carry the
+// cause of the event that led to them. The initial state's entry has Event
+// None and From equal to To.
+type Transition struct {
+	Event, From, To int
+	Cause           error
+}
+
+// Hooks is what the owner of a Machine supplies: what the Spec's action,
+// guard and timer names mean. Every method but TimerCause runs inside the
+// machine, on the goroutine running its work: it must not block, and must not
+// call Fire (it posts work instead).
+type Hooks interface {
+	// Act runs action a, on entering (or leaving) a state during t.
+	Act(a int, t Transition)
+	// Allow reports whether guard g lets t happen. It decides and changes
+	// nothing: guards of `then` steps are asked in turn.
+	Allow(g int, t Transition) bool
+	// Duration is how long timer tm runs, from now; negative means no timer
+	// this time.
+	Duration(tm int) time.Duration
+	// TimerCause is the cause that the event of timer tm carries. It is
+	// called on the timer's own goroutine when the timer expires, outside the
+	// machine, so it may take its time.
+	TimerCause(tm int) error
+	// Moved is told about every transition, after the enter actions of its
+	// target state and after that state's timer was armed.
+	Moved(t Transition)
+	// Ended is called once, after the last work: the machine is in a final
+	// state and no tracked goroutine (see Track) remains.
+	Ended()
+}
+
+// Errors of Fire, matchable with errors.Is; they come wrapped in an
+// *EventError.
+var (
+	// ErrNotAllowed: the current state has no transition for the event.
+	ErrNotAllowed = errors.New("event not allowed in the current state")
+	// ErrGuardRejected: the event's guard did not allow it.
+	ErrGuardRejected = errors.New("guard rejected the event")
+	// ErrReentrant: Fire was called from inside an action, guard or hook.
+	ErrReentrant = errors.New("event fired from inside an action, guard or hook")
+)
+
+// EventError reports an event that was not taken; nothing changed.
+type EventError struct {
+	Event, State string // names from the Spec
+	Guard        string // the guard that rejected it, for ErrGuardRejected
+	Err          error  // ErrNotAllowed, ErrGuardRejected or ErrReentrant
+}
+
+// Error describes what was refused, and why.
+func (e *EventError) Error() string {
+	if e.Guard != "" {
+		return fmt.Sprintf("event %s in state %s: guard %s rejected it", e.Event, e.State, e.Guard)
+	}
+	return fmt.Sprintf("event %s in state %s: %v", e.Event, e.State, e.Err)
+}
+
+// Unwrap returns the sentinel.
+func (e *EventError) Unwrap() error { return e.Err }
+
+// Machine drives one Spec. looplab/fsm holds its current state and decides
+// which transitions are legal; the Machine keeps no copy of it. Its methods
+// are safe for concurrent use except where said: Fire, Can, NewGeneration and
+// Track belong to the work the Machine runs (see Post).
+type Machine struct {
+	spec   *Spec
+	hooks  Hooks
+	fsm    *looplab.FSM
+	edge   [][]int        // edge[e][s]: index in spec.Edges, or None
+	states map[string]int // looplab's state names -> ids
+	q      queue
+
+	// Owned by the goroutine running the work.
+	firing      bool
+	cur         Transition // the transition in progress
+	epoch       uint64     // counts state entries: a timer or step of an older one is stale
+	timer       *time.Timer
+	gen         uint64 // the generation of the owner's current connection
+	outstanding int    // tracked goroutines that will still post
+	started     bool
+}
+
+// New returns a Machine for sp in sp's initial state, driven by h. It checks
+// the tables first and returns an error wrapping ErrSpec if they are
+// inconsistent. Nothing runs until Start.
+func New(sp *Spec, h Hooks) (*Machine, error) {
+	if h == nil {
+		return nil, fmt.Errorf("%w %s: nil Hooks", ErrSpec, sp.Name)
+	}
+	idx, err := sp.check()
+	if err != nil {
+		return nil, err
+	}
+	m := &Machine{spec: sp, hooks: h, edge: idx, states: make(map[string]int, len(sp.States))}
+	for i, name := range sp.States {
+		m.states[name] = i
+	}
+	var events looplab.Events
+	for e, name := range sp.Events {
+		d := looplab.EventDesc{Name: name}
+		for _, ed := range sp.Edges {
+			if ed.Event == e {
+				d.Src = append(d.Src, sp.States[ed.From])
+				d.Dst = sp.States[ed.To]
+			}
+		}
+		if len(d.Src) > 0 {
+			events = append(events, d)
+		}
+	}
+	// Only the four generic callback keys: they cannot be misspelled, and
+	// each dispatches on the Spec's tables.
+	m.fsm = looplab.NewFSM(sp.States[sp.Initial], events, looplab.Callbacks{
+		"before_event": m.beforeEvent,
+		"leave_state":  m.leaveState,
+		"enter_state":  m.enterState,
+		"after_event":  m.afterEvent,
+	})
+	m.q.over = m.over
+	m.q.onEnd = h.Ended
+	return m, nil
+}
+
+// State returns the current state, as looplab/fsm holds it. Safe from any
+// goroutine.
+func (m *Machine) State() int { return m.states[m.fsm.Current()] }
+
+// Spec returns the tables the Machine drives.
+func (m *Machine) Spec() *Spec { return m.spec }
+
+// Start posts the entry into the initial state: its enter actions run (with
+// a Transition whose Event is None) and its timer is armed. Moved is not
+// called for it. Later calls do nothing.
+func (m *Machine) Start() bool {
+	return m.Post(func() {
+		if m.started {
+			return
+		}
+		m.started = true
+		s := m.spec.Initial
+		m.cur = Transition{Event: None, From: s, To: s}
+		m.firing = true
+		defer func() { m.firing, m.cur = false, Transition{} }()
+		m.entered(s)
+	})
+}
+
+// Post queues f to run inside the machine, after the work queued before it;
+// see Hooks for what work may do. It reports false, without running f, once
+// the machine has ended.
+func (m *Machine) Post(f func()) bool { return m.q.post(f) }
+
+// PostAt is Post for work that belongs to one entry into a state: f runs only
+// if the machine has not moved since Epoch returned epoch.
+func (m *Machine) PostAt(epoch uint64, f func()) bool {
+	return m.q.post(func() {
+		if epoch == m.epoch {
+			f()
+		}
+	})
+}
+
+// PostFor is Post for the result of the owner's connection of generation
+// gen: f runs only if no newer generation was started since.
+func (m *Machine) PostFor(gen uint64, f func()) bool {
+	return m.q.post(func() {
+		if gen == m.gen {
+			f()
+		}
+	})
+}
+
+// Epoch identifies the current entry into the current state (see PostAt).
+// Call it inside the machine's work.
+func (m *Machine) Epoch() uint64 { return m.epoch }
+
+// NewGeneration starts a new generation for the owner's next connection and
+// returns it; results posted with PostFor for older ones are dropped from now
+// on. Call it inside the machine's work.
+func (m *Machine) NewGeneration() uint64 {
+	m.gen++
+	return m.gen
+}
+
+// Generation returns the current generation. Call it inside the machine's
+// work.
+func (m *Machine) Generation() uint64 { return m.gen }
+
+// Ticket is a tracked goroutine's promise to post once more: the machine does
+// not end while a ticket is outstanding.
+type Ticket struct {
+	m    *Machine
+	used bool
+}
+
+// Track registers a goroutine that will post its result with the returned
+// Ticket. Call it inside the machine's work, before starting the goroutine.
+func (m *Machine) Track() *Ticket {
+	m.outstanding++
+	return &Ticket{m: m}
+}
+
+// Post runs f inside the machine and settles the ticket in the same item.
+// Work posted through a ticket is always accepted. Post or Release, once.
+func (t *Ticket) Post(f func()) {
+	if t.used {
+		panic("engine: Ticket used twice")
+	}
+	t.used = true
+	m := t.m
+	m.q.post(func() {
+		m.outstanding--
+		f()
+	})
+}
+
+// Release settles the ticket with nothing to run: the goroutine will post no
+// result, or will post it with an untracked Post that may be refused once
+// the machine ended.
+func (t *Ticket) Release() { t.Post(func() {}) }
+
+// over reports whether the machine has nothing left to do: it is in a final
+// state and no tracked goroutine remains.
+func (m *Machine) over() bool {
+	return m.started && m.outstanding == 0 && m.spec.Final[m.State()]
+}
+
+// Can reports whether the current state has a transition for event e (its
+// guard is not consulted). Call it inside the machine's work, not from a
+// guard.
+func (m *Machine) Can(e int) bool {
+	return e >= 0 && e < len(m.spec.Events) && m.fsm.Can(m.spec.Events[e])
+}
+
+// Fire takes event e with the given cause and runs it to completion: the
+// guard, the exit actions, the move (looplab/fsm decides it), the enter
+// actions, the new state's timer, Moved, then the new state's `then` steps
+// until a state without them is reached. Call it inside the machine's work.
+//
+// It returns an *EventError wrapping ErrNotAllowed or ErrGuardRejected when
+// e is not taken (nothing changed), or ErrReentrant when called from inside
+// an action, guard or hook.
+func (m *Machine) Fire(e int, cause error) error {
+	if e < 0 || e >= len(m.spec.Events) {
+		return &EventError{Event: fmt.Sprintf("Event(%d)", e), State: m.spec.States[m.State()], Err: ErrNotAllowed}
+	}
+	if m.firing {
+		return &EventError{Event: m.spec.Events[e], State: m.spec.States[m.State()], Err: ErrReentrant}
+	}
+	m.firing = true
+	defer func() { m.firing, m.cur = false, Transition{} }()
+	m.started = true
+	if err := m.take(e, cause); err != nil {
+		return err
+	}
+	// `then` steps: the validated spec has no cycle of them, so this ends;
+	// the bound guards against hand-written tables.
+	for range len(m.spec.States) {
+		steps := m.spec.Then[m.State()]
+		if len(steps) == 0 {
+			return nil
+		}
+		taken := false
+		for _, step := range steps {
+			err := m.take(step, cause)
+			if err == nil {
+				taken = true
+				break
+			}
+			if !errors.Is(err, ErrGuardRejected) {
+				return err
+			}
+		}
+		if !taken {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w %s: `then` steps from %s do not settle", ErrSpec, m.spec.Name, m.spec.States[m.State()])
+}
+
+// take asks looplab/fsm to take one event.
+func (m *Machine) take(e int, cause error) error {
+	m.cur = Transition{Event: e, From: None, To: None, Cause: cause}
+	// A cancelled ctx would wedge looplab/fsm (InTransitionError from then
+	// on): it gets one that is never cancelled.
+	err := m.fsm.Event(context.Background(), m.spec.Events[e])
+	var noTransition looplab.NoTransitionError
+	var canceled looplab.CanceledError
+	var invalid looplab.InvalidEventError
+	switch {
+	case err == nil, errors.As(err, &noTransition): // a self-loop succeeded
+		return nil
+	case errors.As(err, &canceled):
+		guard := m.spec.Edges[m.edge[e][m.State()]].Guard
+		return &EventError{Event: m.spec.Events[e], State: m.spec.States[m.State()], Guard: m.spec.Guards[guard], Err: ErrGuardRejected}
+	case errors.As(err, &invalid):
+		return &EventError{Event: m.spec.Events[e], State: m.spec.States[m.State()], Err: ErrNotAllowed}
+	}
+	return fmt.Errorf("engine: looplab/fsm refused event %s in state %s: %w", m.spec.Events[e], m.spec.States[m.State()], err)
+}
+
+// beforeEvent completes the transition in progress from looplab's view and
+// asks its guard.
+func (m *Machine) beforeEvent(_ context.Context, ev *looplab.Event) {
+	m.cur.From, m.cur.To = m.states[ev.Src], m.states[ev.Dst]
+	ed := m.spec.Edges[m.edge[m.cur.Event][m.cur.From]]
+	if ed.Guard != None && !m.hooks.Allow(ed.Guard, m.cur) {
+		ev.Cancel()
+	}
+}
+
+func (m *Machine) leaveState(context.Context, *looplab.Event) {
+	for _, a := range m.spec.Exit[m.cur.From] {
+		m.hooks.Act(a, m.cur)
+	}
+}
+
+func (m *Machine) enterState(context.Context, *looplab.Event) { m.entered(m.cur.To) }
+
+func (m *Machine) afterEvent(context.Context, *looplab.Event) { m.hooks.Moved(m.cur) }
+
+// entered runs s's enter actions, then arms its timer: a duration may depend
+// on what the actions decided (the backoff delay).
+func (m *Machine) entered(s int) {
+	m.epoch++
+	if m.timer != nil {
+		m.timer.Stop()
+		m.timer = nil
+	}
+	for _, a := range m.spec.Enter[s] {
+		m.hooks.Act(a, m.cur)
+	}
+	st := m.spec.Timer[s]
+	if st.Timer == None {
+		return
+	}
+	d := m.hooks.Duration(st.Timer)
+	if d < 0 {
+		return
+	}
+	epoch := m.epoch
+	m.timer = time.AfterFunc(d, func() {
+		cause := m.hooks.TimerCause(st.Timer)
+		m.PostAt(epoch, func() {
+			m.timer = nil
+			_ = m.Fire(st.Event, cause) // taken: the timer's state has an edge for it
+		})
+	})
+}

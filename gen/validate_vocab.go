@@ -1,0 +1,159 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wsfsm/wsfsm/vocab"
+)
+
+// vocabulary checks the spec against what package wsfsm's built-in actions,
+// guards and timers need, so that a spec that cannot work is refused here and
+// not at run time. It runs after graph, on a complete model.
+//
+//   - A state that runs a built-in whose outcome fires events (dial: opened
+//     and abort; send_close: closed and abort; ...) has a transition for each.
+//   - A state that works on the connection (start_reader, release_sends,
+//     send_close) is entered only while one is open: by a dial's opened, or
+//     from a state that has one and did not drop it.
+//   - The reader is started once per connection, and Sends are released only
+//     where it runs (the reader is what reports a broken connection).
+//   - Every state where a connection may be open has an abort, for its
+//     failures; every state that is neither final nor decides at once (then)
+//     has abort or stop, so that Close and Abort can always end the Conn.
+//   - Every final state runs release; the backoff timer runs only where
+//     schedule_backoff chose it; built-ins that fire events or need the
+//     connection do not run on exit.
+func (v *validator) vocabulary() {
+	m := v.m
+	builtin := func(a *mDecl) vocab.Action { return vocab.ActionNamed(a.Name) }
+	has := func(s *mState, a vocab.Action) bool {
+		for _, x := range s.Enter {
+			if builtin(x) == a {
+				return true
+			}
+		}
+		return false
+	}
+	takes := func(s *mState, e vocab.Event) bool {
+		for _, ed := range s.Out {
+			if ed.Event.Name == e.String() {
+				return true
+			}
+		}
+		return false
+	}
+	drops := func(s *mState) bool {
+		for _, x := range s.Enter {
+			if builtin(x).DropsConnection() {
+				return true
+			}
+		}
+		return false
+	}
+
+	// open[s]: a connection is open whichever way s is entered (greatest
+	// fixpoint); mayOpen[s]: some way (least fixpoint). reading and
+	// mayRead: the same for a running reader.
+	n := len(m.States)
+	open, reading := make([]bool, n), make([]bool, n)
+	mayOpen, mayRead := make([]bool, n), make([]bool, n)
+	for i, s := range m.States {
+		open[i] = s != m.Initial && len(s.In) > 0
+		reading[i] = open[i]
+	}
+	opensOn := func(ed *mEdge) bool { return ed.Event.Name == vocab.Opened.String() && has(ed.From, vocab.Dial) }
+	for changed := true; changed; {
+		changed = false
+		for i, s := range m.States {
+			if s == m.Initial {
+				continue
+			}
+			o, r, mo, mr := len(s.In) > 0, len(s.In) > 0, false, false
+			for _, ed := range s.In {
+				f := ed.From.Index
+				fresh := opensOn(ed)
+				after := !drops(ed.From)
+				eo := fresh || (open[f] && after)
+				er := !fresh && (reading[f] || has(ed.From, vocab.StartReader)) && open[f] && after
+				emo := fresh || (mayOpen[f] && after)
+				emr := !fresh && (mayRead[f] || has(ed.From, vocab.StartReader)) && mayOpen[f] && after
+				o, r, mo, mr = o && eo, r && er, mo || emo, mr || emr
+			}
+			if o != open[i] || r != reading[i] || mo != mayOpen[i] || mr != mayRead[i] {
+				open[i], reading[i], mayOpen[i], mayRead[i] = o, r, mo, mr
+				changed = true
+			}
+		}
+	}
+	// noConn names one way into s with no connection open, for messages.
+	noConn := func(s *mState) string {
+		for _, ed := range s.In {
+			f := ed.From.Index
+			if !opensOn(ed) && !(open[f] && !drops(ed.From)) {
+				return fmt.Sprintf("event %q from %q", ed.Event.Name, ed.From.Name)
+			}
+		}
+		return "its initial entry"
+	}
+
+	for i, s := range m.States {
+		what := fmt.Sprintf("state %q", s.Name)
+		for _, a := range s.Enter {
+			b := builtin(a)
+			for _, e := range b.Fires() {
+				if !takes(s, e) {
+					v.errorf(s.Pos, "%s runs %s, whose outcome fires %s, but no event %q leaves it", what, a.Name, e, e.String())
+				}
+			}
+			if b.NeedsConnection() && !open[i] {
+				v.errorf(s.Pos, "%s runs %s, which needs an open connection, but it can be entered by %s with none (a connection opens with opened from a state that runs dial)", what, a.Name, noConn(s))
+			}
+		}
+		if has(s, vocab.StartReader) && mayRead[i] {
+			v.errorf(s.Pos, "%s runs start_reader, but the reader may already run when it is entered: start it once per connection", what)
+		}
+		if has(s, vocab.ReleaseSends) && open[i] && !reading[i] && !has(s, vocab.StartReader) {
+			v.errorf(s.Pos, "%s runs release_sends, but the reader does not run there: run start_reader in it or before it (the reader reports a broken connection)", what)
+		}
+		if mayOpen[i] && !drops(s) && !takes(s, vocab.Abort) {
+			v.errorf(s.Pos, "%s may have a connection open, but no event %q leaves it: its failures would be lost", what, vocab.Abort.String())
+		}
+		if !s.Final && len(s.Then) == 0 && !takes(s, vocab.Abort) && !takes(s, vocab.Stop) {
+			v.errorf(s.Pos, "%s is not final and takes neither %q nor %q: Close and Abort could not end the Conn there", what, vocab.Abort.String(), vocab.Stop.String())
+		}
+		if s.Final && !has(s, vocab.Release) {
+			v.errorf(s.Pos, "%s is final but does not run release: the Conn's goroutines and descriptors would outlive it", what)
+		}
+		if s.Timer != nil && vocab.TimerNamed(s.Timer.Decl.Name) == vocab.Backoff && !has(s, vocab.ScheduleBackoff) {
+			v.errorf(s.Pos, "%s uses timer backoff, which waits the delay schedule_backoff chose, but does not run schedule_backoff", what)
+		}
+		for _, a := range s.Exit {
+			if b := builtin(a); b != vocab.NoAction && b != vocab.ShutdownTCP {
+				v.errorf(s.Pos, "%s runs %s on exit; built-in actions run on enter (only shutdown_tcp may also run on exit)", what, a.Name)
+			}
+		}
+	}
+	if len(v.diags) == 0 && !hasAny(m, vocab.Dial) {
+		v.errorf(m.Initial.Pos, "no state runs dial: a Conn could never open (built-in actions: %s)", builtinList())
+	}
+}
+
+func hasAny(m *model, a vocab.Action) bool {
+	for _, s := range m.States {
+		for _, x := range s.Enter {
+			if vocab.ActionNamed(x.Name) == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func builtinList() string {
+	var names []string
+	for _, a := range vocab.Actions() {
+		names = append(names, a.String())
+	}
+	return strings.Join(names, ", ")
+}
