@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/fsm"
 	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/vocab"
 )
 
 // MessageType is the type of a data message.
@@ -33,212 +35,304 @@ func (t MessageType) String() string {
 	return fmt.Sprintf("MessageType(%d)", int(t))
 }
 
-// Conn is a WebSocket connection that re-establishes itself. Its methods are
-// safe for concurrent use.
-type Conn struct {
-	url   string
-	opts  Options
-	stats counters
+// Enum is what a generated State or Event type is: a small integer that
+// prints its name from the spec.
+type Enum interface {
+	~uint8
+	String() string
+}
 
-	work serial // runs the loop's work, one item at a time
+// Conn is a WebSocket connection that re-establishes itself, through the
+// reference machine of states.yaml (package fsm). Its methods are safe for
+// concurrent use.
+type Conn = ConnOf[fsm.State, fsm.Event]
+
+// ConnOf is a WebSocket connection that re-establishes itself through a
+// machine generated from YAML, whose states are S and events E. Conn is the
+// reference machine's; a package generated from an extended spec wraps one
+// for its own machine. Its methods are safe for concurrent use.
+type ConnOf[S, E Enum] struct {
+	url   string
+	opts  OptionsOf[S, E]
+	m     *engine.Machine
+	bind  *vocab.Binding
+	ev    [len(vocabEvents)]int // the spec's event for each library event, or engine.None
+	ext   ExtensionOf[S, E]
+	stats counters
+	lane  lane // runs the observer and the spec's own actions
+
 	// writeBufs lends each connection its write buffer only while a message
-	// is written: an idle Conn holds none (4 KiB less per connection).
+	// is written: an idle Conn holds none.
 	writeBufs sync.Pool
 	inbox     chan transport.Message // received messages, across reconnects
-	loopDone  chan struct{}          // closed when the loop and every link goroutine ended
-	done      chan struct{}          // closed after loopDone, once the observer returned too
-	notify    *notifier              // nil without Options.OnTransition
-	state     atomic.Uint32          // fsm.State, mirrored for State()
+	loopDone  chan struct{}          // closed once the machine ended: Closed, and no goroutine of a connection left
+	done      chan struct{}          // closed after loopDone, once the observer and the spec's actions returned too
+	userGo    atomic.Int64           // Step.Go goroutines running
+	finish    sync.Once
 
-	loop loopState // owned by whichever goroutine runs c.work
+	loop loopState // owned by the machine's work
 
 	mu        sync.Mutex // guards the fields below
 	link      *transport.Link
 	linkGen   uint64
-	openCh    chan struct{} // closed when a connection is published
-	closingCh chan struct{} // closed once Close or Abort was called, or the Conn ended: Sends stop waiting, readers stop waiting for Receive
+	openCh    chan struct{} // closed when a connection is released to Send
+	closingCh chan struct{} // closed once Close or Abort was called, or the Conn ended
 	closing   bool
-	waiting   int   // Sends waiting for Open
-	final     bool  // Closed reached
+	waiting   int   // Sends waiting for a connection
 	cause     error // why the Conn ended on its own; nil when the user ended it
 }
+
+// vocabEvents lists the library's events by their vocab value.
+var vocabEvents = [...]vocab.Event{vocab.NoEvent, vocab.Opened, vocab.Close, vocab.Closed, vocab.Abort, vocab.Retry, vocab.Redial, vocab.Stop}
 
 // Dial connects to rawURL (ws:// or wss://) and returns once the connection is
 // Open. If the first dial fails it returns that error, unless
 // Options.RetryFirstDial is set; then it retries under the retry policy until
-// ctx ends. ctx bounds only this call: once Dial has returned, cancelling it does
-// nothing.
+// ctx ends. ctx bounds only this call: once Dial has returned, cancelling it
+// does nothing.
 func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
+	return DialOf(ctx, rawURL, opts, fsm.Machine(), nil)
+}
+
+// DialOf is Dial for any generated machine: m is the generated package's
+// machine, and x implements the actions, guards and timers its spec adds to
+// the built-in vocabulary (nil when it adds none). Generated packages call it
+// from their own Dial.
+func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E], m *vocab.Machine, x ExtensionOf[S, E]) (c *ConnOf[S, E], err error) {
+	defer wrap(&err, "dial %s", redact(rawURL))
 	if err := checkURL(rawURL); err != nil {
 		return nil, err
 	}
-	c := newConn(rawURL, opts.resolved())
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	c, err = newConn(rawURL, opts.resolved(), m, x)
+	if err != nil {
+		return nil, err
+	}
 	opened := make(chan error, 1)
 	c.loop.openWaiters = append(c.loop.openWaiters, opened)
-	c.post(c.loop.start)
+	c.m.Start()
 	select {
 	case err := <-opened:
 		if err != nil {
 			<-c.loopDone
-			c.waitNotifier()
-			if de := (*transport.DialError)(nil); errors.As(err, &de) {
-				return nil, fmt.Errorf("wsfsm: %w", err) // it names the URL already
-			}
-			return nil, fmt.Errorf("wsfsm: dial %s: %w", rawURL, err)
+			return nil, err
 		}
-		return c, nil
+		if ctx.Err() == nil {
+			return c, nil
+		}
 	case <-ctx.Done():
-		_ = c.Abort()
-		return nil, fmt.Errorf("wsfsm: dial %s: %w", rawURL, context.Cause(ctx))
 	}
+	// ctx ended: a Conn that opened at the same instant is not returned.
+	_ = c.Abort()
+	return nil, dialCause(ctx, c)
 }
 
-func checkURL(rawURL string) error {
-	u, err := url.Parse(rawURL)
-	switch {
-	case err != nil:
-		return fmt.Errorf("wsfsm: %w %q: %w", ErrBadURL, rawURL, err)
-	case u.Scheme != "ws" && u.Scheme != "wss":
-		return fmt.Errorf("wsfsm: %w %q: scheme must be ws or wss", ErrBadURL, rawURL)
-	case u.Host == "":
-		return fmt.Errorf("wsfsm: %w %q: no host", ErrBadURL, rawURL)
+// dialCause is why a Dial whose ctx ended failed: the ctx's error, with what
+// the last attempt saw (a 503 and its Retry-After, say) when there was one.
+func dialCause[S, E Enum](ctx context.Context, c *ConnOf[S, E]) error {
+	cause := context.Cause(ctx)
+	if last := c.lastAttemptErr(); last != nil {
+		return fmt.Errorf("%w (last attempt: %w)", cause, last)
 	}
-	return nil
+	return cause
 }
 
-func newConn(rawURL string, opts Options) *Conn {
-	c := &Conn{
+func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine, x ExtensionOf[S, E]) (*ConnOf[S, E], error) {
+	b := &mach.Binding
+	sp := &mach.Spec
+	if len(b.Actions) != len(sp.Actions) || len(b.Guards) != len(sp.Guards) || len(b.Timers) != len(sp.Timers) || len(b.Events) != len(sp.Events) {
+		return nil, fmt.Errorf("%w %s: binding does not match the tables", engine.ErrSpec, sp.Name)
+	}
+	if x == nil && (slicesContain(b.Actions, vocab.NoAction) || slicesContain(b.Guards, vocab.NoGuard) || slicesContain(b.Timers, vocab.NoTimer)) {
+		return nil, ErrNoExtension
+	}
+	c := &ConnOf[S, E]{
 		url:       rawURL,
 		opts:      opts,
+		bind:      b,
+		ext:       x,
 		inbox:     make(chan transport.Message, opts.ReceiveBuffer),
 		loopDone:  make(chan struct{}),
 		done:      make(chan struct{}),
 		openCh:    make(chan struct{}),
 		closingCh: make(chan struct{}),
 	}
-	if opts.OnTransition != nil {
-		c.notify = newNotifier(opts.OnTransition)
+	for i := range c.ev {
+		c.ev[i] = engine.None
 	}
+	for e, v := range b.Events {
+		if v != vocab.NoEvent {
+			c.ev[v] = e
+		}
+	}
+	m, err := engine.New(sp, (*hooks[S, E])(c))
+	if err != nil {
+		return nil, err
+	}
+	c.m = m
 	c.loop.init(c)
-	c.work.done = c.loop.over
-	c.work.onEnd = c.ended
-	return c
+	return c, nil
 }
 
-// State returns the current state of the life cycle.
-func (c *Conn) State() fsm.State { return fsm.State(c.state.Load()) }
+func slicesContain[T comparable](s []T, v T) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
 
-// Err returns why the Conn ended on its own (the peer's permanent *CloseError,
-// a refused *HandshakeError, ErrAttemptsExhausted, ...), or nil while it is
-// alive or when Close or Abort ended it.
-func (c *Conn) Err() error {
+// State returns the current state of the life cycle, as looplab/fsm holds it.
+func (c *ConnOf[S, E]) State() S { return S(c.m.State()) }
+
+// Err returns why the Conn ended on its own (the peer's permanent
+// *CloseError, a refused *HandshakeError, ErrAttemptsExhausted, ...), or nil
+// while it is alive or when Close or Abort ended it.
+func (c *ConnOf[S, E]) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cause
 }
 
-// Done is closed once the Conn reached Closed and every goroutine of it ended,
-// the one that calls Options.OnTransition included (so an observer must not
-// wait for it).
-func (c *Conn) Done() <-chan struct{} { return c.done }
+// Done is closed once the Conn reached its final state and every goroutine of
+// it ended, those that run Options.OnTransition and the spec's own actions
+// included: after Done, the observer has seen the last transition. (Close and
+// Abort wait for the connection, not for the observer.)
+func (c *ConnOf[S, E]) Done() <-chan struct{} { return c.done }
 
 // Subprotocol returns the subprotocol the server chose on the current
-// connection, or "" while none is Open.
-func (c *Conn) Subprotocol() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.link == nil {
-		return ""
+// connection, or "" while none is released to Send.
+func (c *ConnOf[S, E]) Subprotocol() string {
+	if l := c.currentLink(); l != nil {
+		return l.Subprotocol()
 	}
-	return c.link.Subprotocol()
+	return ""
 }
 
-// LocalAddr returns the local address of the current connection, or nil while
-// none is Open. Each dial makes a new TCP connection, so it changes on every
-// reconnect.
-func (c *Conn) LocalAddr() net.Addr {
+// LocalAddr returns the local address of the current connection, or nil
+// while none is released to Send. Each dial makes a new TCP connection, so
+// it changes on every reconnect.
+func (c *ConnOf[S, E]) LocalAddr() net.Addr {
+	if l := c.currentLink(); l != nil {
+		return l.NetConn().LocalAddr()
+	}
+	return nil
+}
+
+func (c *ConnOf[S, E]) currentLink() *transport.Link {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.link == nil {
-		return nil
-	}
-	return c.link.NetConn().LocalAddr()
+	return c.link
 }
 
 // Close closes the connection gracefully and for good: it lets Sends already
-// writing finish, sends a close frame (1000), waits for the peer's answer up to
-// Options.CloseTimeout, then shuts TCP. Messages the peer sends before its
+// writing finish, sends a close frame (1000), waits for the peer's answer up
+// to Options.CloseTimeout, then shuts TCP. Messages the peer sends before its
 // close frame still reach Receive while Options.ReceiveBuffer has room; the
 // close does not wait for Receive beyond that (Stats.MessagesDiscarded counts
-// the rest). If the peer does not answer in time, or
-// ctx ends first, the connection is aborted and Close returns an error wrapping
-// ErrCloseTimeout or the context's error. It returns once the Conn is Closed.
-// A second Close returns ErrClosed.
-func (c *Conn) Close(ctx context.Context) error {
+// the rest). If the peer does not answer in time, or ctx ends first, the
+// connection is aborted and Close returns an error wrapping ErrCloseTimeout
+// or the context's error. It returns once the Conn is in its final state and
+// no goroutine of a connection remains. A second Close returns ErrClosed.
+func (c *ConnOf[S, E]) Close(ctx context.Context) (err error) {
+	return c.CloseWith(ctx, CloseNormal, "")
+}
+
+// CloseWith is Close with the close frame's code and reason: 1000 (normal),
+// 1001 (going away) or an application code in 3000-4999; the reason is at
+// most 123 bytes of UTF-8. A code or reason that may not be sent returns an
+// error wrapping ErrBadCloseCode and changes nothing.
+func (c *ConnOf[S, E]) CloseWith(ctx context.Context, code int, reason string) (err error) {
+	defer wrap(&err, "close")
+	if err := checkClose(code, reason); err != nil {
+		return err
+	}
 	if !c.startClosing() {
 		return c.closedErr()
 	}
 	res := make(chan error, 1)
-	if !c.post(func() { c.loop.close(res) }) {
+	if !c.m.Post(func() { c.loop.close(res, code, reason) }) {
 		return c.closedErr()
 	}
-	var err error
 	select {
 	case err = <-res:
 	case <-ctx.Done():
-		c.post(func() { c.loop.abort() })
-		err = fmt.Errorf("wsfsm: close: aborted: %w", context.Cause(ctx))
+		c.m.Post(func() { c.loop.abort(ErrAbortRequested) })
+		err = fmt.Errorf("aborted: %w", context.Cause(ctx))
 	}
 	<-c.loopDone
-	c.waitNotifier()
 	return err
 }
 
-// Abort shuts the TCP connection at once, without a close handshake, and ends
-// the Conn for good. A blocked Receive or Send returns at once. It is
-// idempotent and safe from any goroutine; it returns once the Conn is Closed.
-func (c *Conn) Abort() error {
+// Abort shuts the TCP connection at once, without a close handshake, and
+// ends the Conn for good. A blocked Receive or Send returns at once. It is
+// idempotent and safe from any goroutine, the observer's included; it
+// returns once the Conn is in its final state and no goroutine of a
+// connection remains.
+func (c *ConnOf[S, E]) Abort() error {
 	c.startClosing()
-	c.mu.Lock()
-	link := c.link
-	c.mu.Unlock()
-	if link != nil {
-		link.AbortCause(ErrAbortRequested) // now, from this goroutine
+	if l := c.currentLink(); l != nil {
+		l.AbortCause(ErrAbortRequested) // now, from this goroutine
 	}
-	c.post(func() { c.loop.abort() })
+	c.m.Post(func() { c.loop.abort(ErrAbortRequested) })
 	<-c.loopDone
-	c.waitNotifier()
 	return nil
 }
 
-// Reconnect shuts the current connection down at once (no close handshake) and
-// dials again immediately on a brand-new connection. It returns once that
-// connection is Open, when the Conn ends (ErrClosed), or when ctx ends; ending
-// ctx stops only the wait.
-func (c *Conn) Reconnect(ctx context.Context) error {
-	c.mu.Lock()
-	closing := c.closing
-	c.mu.Unlock()
-	if closing {
+// Reconnect shuts the current connection down at once (no close handshake)
+// and dials again immediately on a brand-new connection. It returns once that
+// connection is Open, when the Conn ends (ErrClosed), or when ctx ends;
+// ending ctx stops only the wait.
+func (c *ConnOf[S, E]) Reconnect(ctx context.Context) (err error) {
+	defer wrap(&err, "reconnect")
+	if c.isClosing() {
 		return c.closedErr()
 	}
 	res := make(chan error, 1)
-	if !c.post(func() { c.loop.reconnect(res) }) {
+	if !c.m.Post(func() { c.loop.reconnect(res) }) {
 		return c.closedErr()
 	}
 	select {
 	case err := <-res:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("wsfsm: reconnect: %w", context.Cause(ctx))
+		return context.Cause(ctx)
 	}
 }
 
-// Receive returns the next message, waiting across reconnects. Once the Conn is
-// closed and every message already read was returned, it returns ErrClosed
-// (wrapping the cause when the Conn ended on its own). Ending ctx stops only
-// this call.
-func (c *Conn) Receive(ctx context.Context) (MessageType, []byte, error) {
+// Fire takes one of the events the spec adds (not one the library fires,
+// such as opened or abort) and returns once it was taken and run to
+// completion, or an error wrapping ErrEventNotAllowed or ErrGuardRejected
+// when the current state does not take it. Generated packages give each such
+// event a method (c.Suspend(ctx)). ctx bounds only the wait.
+func (c *ConnOf[S, E]) Fire(ctx context.Context, e E, cause error) (err error) {
+	defer wrap(&err, "%s", e)
+	if int(e) >= len(c.bind.Events) {
+		return fmt.Errorf("%w: not an event of %s", ErrEventNotAllowed, c.m.Spec().Name)
+	}
+	if v := c.bind.Events[e]; v != vocab.NoEvent {
+		return fmt.Errorf("%w: the library fires %s itself", ErrEventNotAllowed, v)
+	}
+	res := make(chan error, 1)
+	if !c.m.Post(func() { res <- c.loop.fireUser(int(e), cause) }) {
+		return c.closedErr()
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// Receive returns the next message, waiting across reconnects. Once the Conn
+// is closed and every message already read was returned, it returns
+// ErrClosed (wrapping the cause when the Conn ended on its own). Ending ctx
+// stops only this call.
+func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error) {
 	select {
 	case m := <-c.inbox:
 		return c.received(m)
@@ -254,15 +348,15 @@ func (c *Conn) Receive(ctx context.Context) (MessageType, []byte, error) {
 	}
 }
 
-func (c *Conn) received(m transport.Message) (MessageType, []byte, error) {
+func (c *ConnOf[S, E]) received(m transport.Message) (MessageType, []byte, error) {
 	c.stats.msgsReceived.Add(1)
 	c.stats.bytesReceived.Add(uint64(len(m.Data)))
 	return MessageType(m.Type), m.Data, nil
 }
 
-// startClosing marks the Conn as closing for Send and reports whether this call
-// was the first to do so.
-func (c *Conn) startClosing() bool {
+// startClosing marks the Conn as closing for Send and reports whether this
+// call was the first to do so.
+func (c *ConnOf[S, E]) startClosing() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
@@ -274,37 +368,42 @@ func (c *Conn) startClosing() bool {
 }
 
 // isClosing reports whether Close or Abort was called, or the Conn ended.
-func (c *Conn) isClosing() bool {
+func (c *ConnOf[S, E]) isClosing() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closing
 }
 
 // closedErr is the error for calls on a Conn that is closing or closed.
-func (c *Conn) closedErr() error {
+func (c *ConnOf[S, E]) closedErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return closedError(c.cause)
 }
 
-// post queues f to the loop (see serial); false once the loop has ended.
-func (c *Conn) post(f func()) bool { return c.work.post(f) }
-
-// ended runs once, after the loop's last work: the Conn is Closed and no
-// goroutine of a link remains. Done closes once the observer, if any, has
-// seen every transition; the loop does not wait for it, as the goroutine that
-// ran the last work may be the observer's own.
-func (c *Conn) ended() {
+// ended runs once, after the machine's last work: the Conn is final and no
+// goroutine of a connection remains. Done closes once the lane (observer and
+// the spec's actions) and every Step.Go goroutine returned too.
+func (c *ConnOf[S, E]) ended() {
 	close(c.loopDone)
-	if c.notify != nil {
-		c.notify.close(func() { close(c.done) })
-		return
-	}
-	close(c.done)
+	c.lane.close(c.maybeDone)
 }
 
-func (c *Conn) waitNotifier() {
-	if c.notify != nil {
-		c.notify.wait()
+// maybeDone closes done once the machine and the lane ended and no Step.Go
+// goroutine runs.
+func (c *ConnOf[S, E]) maybeDone() {
+	if c.userGo.Load() == 0 && c.lane.isOver() {
+		c.finish.Do(func() { close(c.done) })
 	}
 }
+
+// lastAttemptErr is the error of the last failed dial, if any.
+func (c *ConnOf[S, E]) lastAttemptErr() error {
+	if p := c.stats.lastDialErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+var _ = time.Second
+var _ = errors.New

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/wsfsm/wsfsm/fsm"
 	"github.com/wsfsm/wsfsm/transport"
 )
 
@@ -38,9 +39,13 @@ const (
 	RetryLater = transport.RetryLater
 )
 
-// Options configures a Conn. A nil *Options means every default. The zero value of
-// each field means its default; negative durations mean "none" where said.
-type Options struct {
+// Options configures a Conn of the reference machine.
+type Options = OptionsOf[fsm.State, fsm.Event]
+
+// OptionsOf configures a Conn of a machine whose states are S and events E. A
+// nil *OptionsOf means every default. The zero value of each field means its
+// default; negative durations mean "none" where said.
+type OptionsOf[S, E Enum] struct {
 	// HandshakeTimeout bounds each dial: TCP, TLS and the HTTP upgrade.
 	// Default 10 s. Negative: no timer (only the context of Dial bounds the first dial).
 	HandshakeTimeout time.Duration
@@ -109,19 +114,23 @@ type Options struct {
 	// Classify decides retry or stop from the cause of a lost connection or a
 	// failed dial: an error, a *HandshakeError or a *CloseError. Return Default
 	// to use the built-in rules. Close codes 4000-4999 belong to the
-	// application: without a hook they stop.
+	// application: without a hook they stop. It runs on the goroutine that saw
+	// the error (a dial, a reader, a timer), never inside the machine, so it
+	// may call any method of the Conn, Close and Abort included; they do not
+	// wait for it. It may see the causes of connections already given up.
 	Classify func(err error) Verdict
 	// OnTransition receives every transition, in order, on a goroutine of its
-	// own: it can neither block the connection nor re-enter it (it may call
-	// any method of the Conn). Default nil.
-	OnTransition func(Transition)
+	// own (shared, in order, with the spec's own actions): it can neither
+	// block the connection nor re-enter it, and it may call any method of the
+	// Conn. Close and Abort do not wait for it; Done does. Default nil.
+	OnTransition func(TransitionOf[S, E])
 	// Logger receives a debug line for every transition. Default nil: no logs.
 	Logger *slog.Logger
 }
 
 // resolved returns a copy of o with the defaults filled in.
-func (o *Options) resolved() Options {
-	var r Options
+func (o *OptionsOf[S, E]) resolved() OptionsOf[S, E] {
+	var r OptionsOf[S, E]
 	if o != nil {
 		r = *o
 	}

@@ -1,21 +1,25 @@
 package wsfsm
 
 import (
+	"github.com/wsfsm/wsfsm/fsm"
 	"sync/atomic"
 	"time"
-
-	"github.com/wsfsm/wsfsm/fsm"
 )
 
-// Stats is a snapshot of a Conn's counters since Dial.
-type Stats struct {
+// Stats is a snapshot of the reference machine's Conn counters.
+type Stats = StatsOf[fsm.State]
+
+// StatsOf is a snapshot of a Conn's counters since Dial, for a machine whose
+// states are S.
+type StatsOf[S Enum] struct {
 	// State is the current state.
-	State fsm.State
+	State S
 	// Dials counts dial attempts, the first one included.
 	Dials uint64
-	// Opens counts connections that reached Open.
+	// Opens counts connections whose reader started (Open).
 	Opens uint64
-	// Reconnects counts entries into Reconnecting.
+	// Reconnects counts entries into a state that runs schedule_backoff
+	// (Reconnecting).
 	Reconnects uint64
 	// Aborts counts connections or dials shut down without a completed close
 	// handshake.
@@ -45,11 +49,12 @@ type counters struct {
 	rtt                              atomic.Int64
 	closeCode                        atomic.Int64
 	closeReason                      atomic.Pointer[string]
+	lastDialErr                      atomic.Pointer[error]
 }
 
 // Stats returns a snapshot of the counters.
-func (c *Conn) Stats() Stats {
-	s := Stats{
+func (c *ConnOf[S, E]) Stats() StatsOf[S] {
+	s := StatsOf[S]{
 		State:             c.State(),
 		Dials:             c.stats.dials.Load(),
 		Opens:             c.stats.opens.Load(),

@@ -1,18 +1,22 @@
 package wsfsm
 
 import (
+	"github.com/wsfsm/wsfsm/fsm"
 	"fmt"
 	"time"
-
-	"github.com/wsfsm/wsfsm/fsm"
 )
 
-// Transition is one step of the life cycle, as Options.OnTransition sees it.
-type Transition struct {
+// Transition is one step of the reference machine's life cycle, as
+// Options.OnTransition sees it.
+type Transition = TransitionOf[fsm.State, fsm.Event]
+
+// TransitionOf is one step of a machine's life cycle, whose states are S and
+// events E.
+type TransitionOf[S, E Enum] struct {
 	// From and To are the states left and entered.
-	From, To fsm.State
+	From, To S
 	// Event is the event that moved the machine.
-	Event fsm.Event
+	Event E
 	// Cause is why: the I/O error, the peer's *CloseError, a timer's error,
 	// or one of ErrCloseRequested, ErrAbortRequested, ErrReconnectRequested.
 	// Nil for a successful open or an expired backoff.
@@ -20,21 +24,23 @@ type Transition struct {
 	// Attempt counts the redials since the backoff last reset, which happens
 	// once a connection stayed Open for Options.MinUptime.
 	Attempt int
-	// Delay is the backoff before the next dial, on transitions into
-	// Reconnecting; zero otherwise.
+	// Delay is the backoff before the next dial, on transitions into a state
+	// that runs schedule_backoff (Reconnecting); zero otherwise.
 	Delay time.Duration
 	// At is when the transition happened.
 	At time.Time
+
+	scheduled bool // To runs schedule_backoff
 }
 
 // String renders the transition on one line, e.g.
 // "Open -> Aborted (abort): wsfsm: reconnect requested".
-func (t Transition) String() string {
+func (t TransitionOf[S, E]) String() string {
 	s := fmt.Sprintf("%s -> %s (%s)", t.From, t.To, t.Event)
 	if t.Cause != nil {
 		s += ": " + t.Cause.Error()
 	}
-	if t.To == fsm.Reconnecting {
+	if t.scheduled {
 		s += fmt.Sprintf(" [attempt %d, delay %s]", t.Attempt, t.Delay)
 	}
 	return s

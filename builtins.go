@@ -1,0 +1,258 @@
+package wsfsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/vocab"
+)
+
+// The built-in vocabulary (package vocab): what each action, guard and timer
+// that a spec names does. They run inside the machine: they start goroutines,
+// whose results come back as posted work, and never block.
+
+func (c *ConnOf[S, E]) runBuiltin(a vocab.Action, t engine.Transition) {
+	switch a {
+	case vocab.Dial:
+		c.dial()
+	case vocab.StartReader:
+		c.startReader()
+	case vocab.ReleaseSends:
+		c.releaseSends()
+	case vocab.SendClose:
+		c.sendClose()
+	case vocab.ShutdownTCP:
+		c.shutdownTCP(t)
+	case vocab.ScheduleBackoff:
+		c.scheduleBackoff(t)
+	case vocab.Release:
+		c.release(t)
+	}
+}
+
+// dial dials a brand-new connection on a goroutine of its own; its result
+// counts only in the state entry that started it.
+func (c *ConnOf[S, E]) dial() {
+	l := &c.loop
+	epoch := c.m.Epoch()
+	c.m.NewGeneration()
+	ctx, cancel := context.WithCancel(context.Background())
+	l.dialCancel = cancel
+	tk := c.m.Track()
+	c.stats.dials.Add(1)
+	cfg := transport.DialConfig{
+		HandshakeTimeout: -1, // the machine's handshake_timeout timer bounds it
+		TLSConfig:        c.opts.TLSConfig,
+		Subprotocols:     c.opts.Subprotocols,
+		Proxy:            c.opts.Proxy,
+		ReadLimit:        c.opts.ReadLimit,
+		WriteTimeout:     c.opts.WriteTimeout,
+		AbortWithRST:     c.opts.AbortWithRST,
+		WriteBufferPool:  &c.writeBufs,
+	}
+	go func() {
+		if c.opts.Header != nil {
+			cfg.Header = c.opts.Header()
+		}
+		link, err := transport.Dial(ctx, c.url, cfg)
+		if err == nil {
+			tk.Post(func() { c.dialed(epoch, link) })
+			return
+		}
+		c.stats.lastDialErr.Store(&err)
+		c.settle(tk, err, func(cause error) {
+			if epoch == c.m.Epoch() {
+				c.dialFailed(cause)
+			}
+		})
+	}()
+}
+
+// startReader starts the connection's reader and keepalive. The reader does
+// not read before the previous connection's reader stopped delivering, so that
+// messages keep their order and readers cannot pile up behind a slow Receive.
+func (c *ConnOf[S, E]) startReader() {
+	l := &c.loop
+	link, gen := l.link, c.m.Generation()
+	after := l.lastReader
+	l.lastReader = link.ReaderDone()
+	tk := c.m.Track()
+	link.StartReader(c.inbox, c.closingCh, after, func(err error) {
+		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended
+		c.settle(tk, err, func(cause error) {
+			if gen == c.m.Generation() {
+				c.readerDone(link, cause)
+			}
+		})
+	})
+	if c.opts.PingInterval > 0 {
+		link.StartKeepalive(c.opts.PingInterval, max(c.opts.PongTimeout, 0), func(rtt time.Duration) { c.stats.rtt.Store(int64(rtt)) })
+	}
+	l.everOpened = true
+	l.reconnectRequested = false
+	l.sched.Opened()
+	c.stats.opens.Add(1)
+}
+
+// releaseSends lets Send write on the connection.
+func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link, c.m.Generation()) }
+
+// sendClose runs the close handshake on a goroutine of its own: it waits for
+// Sends already writing, sends the close frame, and waits for the peer's,
+// until the close_timeout timer aborts the connection.
+func (c *ConnOf[S, E]) sendClose() {
+	l := &c.loop
+	link, epoch := l.link, c.m.Epoch()
+	c.unpublish(link)
+	l.sched.Dropped()
+	tk := c.m.Track()
+	code, reason := l.closeCode, l.closeReason
+	go func() {
+		res, err := link.Close(context.Background(), code, reason)
+		var peer error
+		if res.PeerCode != 0 {
+			peer = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}
+		}
+		c.settle(tk, peer, func(cause error) {
+			if epoch == c.m.Epoch() {
+				c.closeDone(res, err, cause)
+			}
+		})
+	}()
+}
+
+// shutdownTCP cancels a dial in flight and shuts the connection's TCP down at
+// once.
+func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
+	l := &c.loop
+	c.dropLink(t.Cause)
+	c.stats.aborts.Add(1)
+	cause := plain(t.Cause)
+	if l.stopRequested && l.closeErr == nil && cause != nil &&
+		!errors.Is(cause, ErrCloseRequested) && !errors.Is(cause, ErrAbortRequested) {
+		l.closeErr = cause // Close's handshake did not complete: say why
+	}
+}
+
+// dropLink cancels a dial in flight and shuts the current connection's TCP
+// down at once, recording cause as the reason.
+func (c *ConnOf[S, E]) dropLink(cause error) {
+	l := &c.loop
+	if l.dialCancel != nil {
+		l.dialCancel()
+		l.dialCancel = nil
+	}
+	if l.link == nil {
+		return
+	}
+	c.unpublish(l.link)
+	l.sched.Dropped()
+	if cause = plain(cause); cause == nil {
+		cause = ErrClosed
+	}
+	l.link.AbortCause(cause)
+	l.link = nil
+}
+
+// scheduleBackoff asks the retry policy for the delay before the next dial;
+// the backoff timer waits it out. When the policy allows no more attempts,
+// stop fires with ErrAttemptsExhausted.
+func (c *ConnOf[S, E]) scheduleBackoff(t engine.Transition) {
+	l := &c.loop
+	c.stats.reconnects.Add(1)
+	if l.reconnectRequested {
+		l.reconnectRequested = false
+		l.nextDelay = 0
+		return
+	}
+	next := l.sched.Next
+	if verdictOf(t.Cause) == RetryLater {
+		next = l.sched.NextLater // the hook may say so of any cause, not only 1013
+	}
+	d, ok := next(plain(t.Cause))
+	if ok {
+		l.nextDelay = d
+		return
+	}
+	l.nextDelay = -1
+	cause := fmt.Errorf("%w (%d redials since the backoff last reset): %w", ErrAttemptsExhausted, l.sched.Attempt(), plain(t.Cause))
+	c.m.PostAt(c.m.Epoch(), func() { c.fire(cause, vocab.Stop) })
+}
+
+// release lets go of everything and answers the calls still waiting.
+func (c *ConnOf[S, E]) release(t engine.Transition) {
+	l := &c.loop
+	c.dropLink(t.Cause)
+	var cause error
+	if !l.stopRequested {
+		cause = plain(t.Cause)
+	}
+	c.mu.Lock()
+	c.cause = cause
+	if !c.closing {
+		c.closing = true
+		close(c.closingCh)
+	}
+	c.mu.Unlock()
+	if l.stepCancel != nil {
+		l.stepCancel()
+	}
+	for _, w := range l.openWaiters {
+		if !l.everOpened && cause != nil {
+			w <- cause // the first dial's own error
+		} else {
+			w <- closedError(cause)
+		}
+	}
+	l.openWaiters = nil
+	for _, w := range l.closeWaiters {
+		w <- l.closeErr
+	}
+	l.closeWaiters = nil
+}
+
+// mayRetry is the retry policy's verdict on t's cause: never after Close or
+// Abort, always after Reconnect, never after a failed first dial unless
+// Options.RetryFirstDial, otherwise as the classification says. It decides
+// and changes nothing.
+func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
+	l := &c.loop
+	switch {
+	case l.stopRequested:
+		return false
+	case l.reconnectRequested:
+		return true
+	case !l.everOpened && !c.opts.RetryFirstDial:
+		return false
+	}
+	v := verdictOf(t.Cause)
+	return v == Retry || v == RetryLater
+}
+
+// duration is a built-in timer's duration.
+func (c *ConnOf[S, E]) duration(t vocab.Timer) time.Duration {
+	switch t {
+	case vocab.HandshakeTimeout:
+		return c.opts.HandshakeTimeout
+	case vocab.CloseTimeout:
+		return c.opts.CloseTimeout
+	case vocab.Backoff:
+		return c.loop.nextDelay
+	}
+	return -1
+}
+
+// timerCause is the cause a built-in timer's event carries.
+func timerCause(t vocab.Timer) error {
+	switch t {
+	case vocab.HandshakeTimeout:
+		return ErrHandshakeTimeout
+	case vocab.CloseTimeout:
+		return ErrCloseTimeout
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+package wsfsm
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/vocab"
+)
+
+// hooks is a ConnOf seen by its engine.Machine: what the names of the spec
+// mean. Built-in names run the library's code; the spec's own run the
+// Extension's.
+type hooks[S, E Enum] ConnOf[S, E]
+
+var _ engine.Hooks = (*hooks[uint8Enum, uint8Enum])(nil)
+
+type uint8Enum uint8
+
+func (uint8Enum) String() string { return "" }
+
+func (h *hooks[S, E]) conn() *ConnOf[S, E] { return (*ConnOf[S, E])(h) }
+
+// Act runs a built-in action at once; an action of the spec's own is handed
+// to the lane, where it runs after the machine moved, in order, on a goroutine
+// that may block without holding the machine.
+func (h *hooks[S, E]) Act(a int, t engine.Transition) {
+	c := h.conn()
+	if b := c.bind.Actions[a]; b != vocab.NoAction {
+		c.runBuiltin(b, t)
+		return
+	}
+	s := c.newStep(t)
+	c.lane.push(func() { c.ext.Act(a, s) })
+}
+
+// Allow asks the built-in guard, or the spec's own.
+func (h *hooks[S, E]) Allow(g int, t engine.Transition) bool {
+	c := h.conn()
+	if c.bind.Guards[g] == vocab.MayRetry {
+		return c.mayRetry(t)
+	}
+	return c.ext.Allow(g, c.transition(t))
+}
+
+// Duration gives a built-in timer's duration, or asks the spec's own.
+func (h *hooks[S, E]) Duration(tm int) time.Duration {
+	c := h.conn()
+	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
+		return c.duration(b)
+	}
+	return c.ext.Duration(tm)
+}
+
+// TimerCause runs on the timer's goroutine: the Classify hook may run there.
+func (h *hooks[S, E]) TimerCause(tm int) error {
+	c := h.conn()
+	var err error
+	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
+		err = timerCause(b)
+	} else {
+		err = &TimerError{Timer: c.m.Spec().Timers[tm]}
+	}
+	return c.classified(err)
+}
+
+// Moved reports a transition: logs it, hands it to the observer, and answers
+// Dial and Reconnect once Sends are released.
+func (h *hooks[S, E]) Moved(t engine.Transition) {
+	c := h.conn()
+	l := &c.loop
+	if l.stepCancel != nil && l.stepEpoch != c.m.Epoch() {
+		l.stepCancel() // the state whose steps used it was left
+		l.stepCancel, l.stepCtx = nil, nil
+	}
+	tr := c.transition(t)
+	tr.Attempt = l.sched.Attempt()
+	tr.At = time.Now()
+	if c.runs(t.To, vocab.ScheduleBackoff) {
+		tr.scheduled = true
+		tr.Delay = max(l.nextDelay, 0)
+	}
+	if lg := c.opts.Logger; lg != nil {
+		lg.Debug("wsfsm: transition", slog.String("from", tr.From.String()), slog.String("to", tr.To.String()),
+			slog.String("event", tr.Event.String()), slog.Any("cause", tr.Cause),
+			slog.Int("attempt", tr.Attempt), slog.Duration("delay", tr.Delay))
+	}
+	if f := c.opts.OnTransition; f != nil {
+		c.lane.push(func() { f(tr) })
+	}
+	if c.runs(t.To, vocab.ReleaseSends) {
+		for _, w := range l.openWaiters {
+			w <- nil
+		}
+		l.openWaiters = nil
+	}
+}
+
+// Ended: the machine is final and no goroutine of a connection remains.
+func (h *hooks[S, E]) Ended() { h.conn().ended() }
+
+// runs reports whether state s runs built-in action a on entering it.
+func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool {
+	for _, x := range c.m.Spec().Enter[s] {
+		if c.bind.Actions[x] == a {
+			return true
+		}
+	}
+	return false
+}
+
+// transition is t in the spec's types, with its cause as the user sees it.
+func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {
+	ev := E(255) // the generated NoEvent
+	if t.Event != engine.None {
+		ev = E(t.Event)
+	}
+	return TransitionOf[S, E]{From: S(t.From), To: S(t.To), Event: ev, Cause: plain(t.Cause)}
+}
+
+// settle reports the result of a connection's goroutine (dial, reader, close
+// handshake) with its ticket. With a Classify hook, the hook runs first, on
+// this goroutine and outside the machine: the ticket is released before it,
+// so that a hook that calls Close or Abort does not wait for itself, and the
+// result is then posted untracked (refused if the Conn ended meanwhile).
+func (c *ConnOf[S, E]) settle(tk *engine.Ticket, err error, f func(cause error)) {
+	if err == nil || c.opts.Classify == nil {
+		tk.Post(func() { f(err) })
+		return
+	}
+	tk.Release()
+	cause := c.classified(err)
+	c.m.Post(func() { f(cause) })
+}
+
+// classified runs the Classify hook on err, outside the machine, and returns
+// err carrying the verdict for the may_retry guard.
+func (c *ConnOf[S, E]) classified(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &verdictError{err: err, v: transport.Classifier(c.opts.Classify).Classify(err)}
+}
+
+// verdictError is a cause with the verdict Classify gave it. It stays inside
+// the machine: plain takes it off before a cause reaches the user.
+type verdictError struct {
+	err error
+	v   Verdict
+}
+
+func (e *verdictError) Error() string { return e.err.Error() }
+func (e *verdictError) Unwrap() error { return e.err }
+
+// verdictOf is the verdict carried by cause, or the built-in classification's.
+func verdictOf(cause error) Verdict {
+	if ve, ok := cause.(*verdictError); ok {
+		return ve.v
+	}
+	return transport.Classifier(nil).Classify(cause)
+}
+
+// plain is cause without the verdict it carries inside the machine.
+func plain(cause error) error {
+	if ve, ok := cause.(*verdictError); ok {
+		return ve.err
+	}
+	return cause
+}
+
+var _ = errors.New
