@@ -97,7 +97,7 @@ func NewSchedule(cfg Config) *Schedule {
 	if cfg.MinUptime == 0 {
 		cfg.MinUptime = DefaultMinUptime
 	}
-	if cfg.MaxRetryAfter <= 0 {
+	if cfg.MaxRetryAfter == 0 { // not <= 0: negative ignores Retry-After (issue 10 item 8)
 		cfg.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	switch {

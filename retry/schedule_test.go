@@ -16,6 +16,30 @@ func constant(d time.Duration) func() backoff.BackOff {
 	return func() backoff.BackOff { return backoff.NewConstantBackOff(d) }
 }
 
+// Issue 10 item 8: MaxRetryAfter < 0 ignores Retry-After, as its doc says;
+// 0 still means the 5 min default.
+func TestScheduleRetryAfterFloorClampIgnore(t *testing.T) {
+	refused := func(ra time.Duration) error { return &transport.HandshakeError{StatusCode: 503, RetryAfter: ra} }
+	for _, tc := range []struct {
+		name                      string
+		maxRetryAfter, retryAfter time.Duration
+		want                      time.Duration
+	}{
+		{"floor", 0, 2 * time.Second, 2 * time.Second},
+		{"below the delay", 0, time.Millisecond, 100 * time.Millisecond},
+		{"clamped to the default", 0, time.Hour, retry.DefaultMaxRetryAfter},
+		{"clamped", 10 * time.Second, time.Hour, 10 * time.Second},
+		{"ignored", -1, 2 * time.Second, 100 * time.Millisecond},
+		{"ignored, large", -time.Hour, time.Hour, 100 * time.Millisecond},
+		{"absent", 0, 0, 100 * time.Millisecond},
+	} {
+		s := retry.NewSchedule(retry.Config{NewBackOff: constant(100 * time.Millisecond), MaxRetryAfter: tc.maxRetryAfter})
+		if d, ok := s.Next(refused(tc.retryAfter), false); !ok || d != tc.want {
+			t.Errorf("%s: Retry-After %v, MaxRetryAfter %v: delay %v ok %v, want %v", tc.name, tc.retryAfter, tc.maxRetryAfter, d, ok, tc.want)
+		}
+	}
+}
+
 func wrap(err error) error { return fmt.Errorf("transport: read: %w", err) }
 
 // t0 is an arbitrary start for the times given to Opened and Dropped.
