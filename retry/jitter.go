@@ -154,28 +154,32 @@ func (noClock) Now() time.Time { return time.Time{} }
 // what a Schedule uses when Config.NewBackOff is nil.
 func NewDefault() backoff.BackOff { return NewJitter(JitterConfig{}) }
 
-// The published strategies below take the AWS Architecture Blog's "Exponential
-// Backoff And Jitter" parameters: base, the first envelope, and ceiling
-// (the study's cap), the largest; n counts delays since the last Reset, from
-// 0. base and ceiling <= 0 mean 250 ms and 30 s, a base above ceiling is
-// ceiling; a nil Rand means a generator of the instance's own.
+// The published strategies below are those of the AWS Architecture Blog's
+// study "Exponential Backoff And Jitter", with its parameters: base, the
+// first envelope, and ceiling (the study's cap), the largest.
 
-// Exponential returns min(ceiling, base·2^n) for the n-th delay, with no
-// jitter: NewJitter with Floor 1. A fleet using it dials in lockstep; it is
-// here for reference.
+// Exponential returns min(ceiling, base·2^n) for the n-th delay since the
+// last Reset (n from 0), with no jitter: NewJitter with Floor 1. A fleet
+// using it dials in lockstep; it is here for reference. base and ceiling <= 0
+// mean 250 ms and 30 s; a base above ceiling is ceiling.
 func Exponential(base, ceiling time.Duration) *Jitter {
 	return NewJitter(JitterConfig{Initial: base, Max: ceiling, Multiplier: 2, Floor: 1})
 }
 
 // FullJitter is the study's "Full Jitter":
-// sleep = random_between(0, min(ceiling, base·2^n)), that is NewJitter with
-// Floor 0.
+// sleep = random_between(0, min(ceiling, base·2^n)), n from 0 since the last
+// Reset; that is NewJitter with Floor 0. base and ceiling <= 0 mean 250 ms
+// and 30 s; a base above ceiling is ceiling; a nil r means a generator of
+// the instance's own.
 func FullJitter(base, ceiling time.Duration, r Rand) *Jitter {
 	return NewJitter(JitterConfig{Initial: base, Max: ceiling, Multiplier: 2, Floor: 0, Rand: r})
 }
 
 // EqualJitter is the study's "Equal Jitter": with v = min(ceiling, base·2^n),
-// sleep = v/2 + random_between(0, v/2), that is NewJitter with Floor 0.5.
+// n from 0 since the last Reset, sleep = v/2 + random_between(0, v/2); that
+// is NewJitter with Floor 0.5. base and ceiling <= 0 mean 250 ms and 30 s; a
+// base above ceiling is ceiling; a nil r means a generator of the
+// instance's own.
 func EqualJitter(base, ceiling time.Duration, r Rand) *Jitter {
 	return NewJitter(JitterConfig{Initial: base, Max: ceiling, Multiplier: 2, Floor: 0.5, Rand: r})
 }
@@ -195,7 +199,9 @@ type Decorrelated struct {
 //
 // Unlike Jitter it is not random at the ceiling: once the delays reach it,
 // many draws exceed it and return ceiling itself (38% of all delays in the
-// long run with base = ceiling/30).
+// long run with base = ceiling/30). base and ceiling <= 0 mean 250 ms and
+// 30 s; a base above ceiling is ceiling; a nil r means a generator of the
+// instance's own.
 func DecorrelatedJitter(base, ceiling time.Duration, r Rand) *Decorrelated {
 	if ceiling <= 0 {
 		ceiling = DefaultMax

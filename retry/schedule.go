@@ -171,7 +171,8 @@ func (s *Schedule) Dropped(now time.Time) {
 //     floor, and a fleet sent away at once does not return at once even
 //     with an unjittered BackOff;
 //   - with ImmediateFirstRetry, on the first redial after a lost Open
-//     connection while the schedule stands at attempt 0: 0;
+//     connection while the schedule stood at attempt 0: 0 (1013 above
+//     wins: the server's word comes first);
 //   - otherwise d;
 //
 // and, if cause holds a *transport.HandshakeError with a RetryAfter, never
