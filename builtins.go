@@ -94,12 +94,12 @@ func (c *ConnOf[S, E]) startReader() {
 	}
 	l.everOpened = true
 	l.reconnectRequested = false
-	l.sched.Opened()
+	l.sched.Opened(time.Now())
 	c.stats.opens.Add(1)
 }
 
 // releaseSends lets Send write on the connection.
-func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link, c.m.Generation()) }
+func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link) }
 
 // sendClose runs the close handshake on a goroutine of its own: it waits for
 // Sends already writing, sends the close frame, and waits for the peer's,
@@ -108,7 +108,7 @@ func (c *ConnOf[S, E]) sendClose() {
 	l := &c.loop
 	link, epoch := l.link, c.m.Epoch()
 	c.unpublish(link)
-	l.sched.Dropped()
+	l.sched.Dropped(time.Now())
 	tk := c.m.Track()
 	code, reason := l.closeCode, l.closeReason
 	go func() {
@@ -150,7 +150,7 @@ func (c *ConnOf[S, E]) dropLink(cause error) {
 		return
 	}
 	c.unpublish(l.link)
-	l.sched.Dropped()
+	l.sched.Dropped(time.Now())
 	if cause = plain(cause); cause == nil {
 		cause = ErrClosed
 	}
@@ -169,11 +169,8 @@ func (c *ConnOf[S, E]) scheduleBackoff(t engine.Transition) {
 		l.nextDelay = 0
 		return
 	}
-	next := l.sched.Next
-	if verdictOf(t.Cause) == RetryLater {
-		next = l.sched.NextLater // the hook may say so of any cause, not only 1013
-	}
-	d, ok := next(plain(t.Cause))
+	// A RetryLater verdict waits as long as 1013 does, whatever the cause.
+	d, ok := l.sched.Next(plain(t.Cause), verdictOf(t.Cause) == RetryLater)
 	if ok {
 		l.nextDelay = d
 		return

@@ -2,12 +2,10 @@ package wsfsm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/fsm"
@@ -72,13 +70,12 @@ type ConnOf[S, E Enum] struct {
 
 	loop loopState // owned by the machine's work
 
-	mu        sync.Mutex // guards the fields below
-	link      *transport.Link
-	linkGen   uint64
-	openCh    chan struct{} // closed when a connection is released to Send
-	closingCh chan struct{} // closed once Close or Abort was called, or the Conn ended
+	mu        sync.Mutex      // guards the fields below
+	link      *transport.Link // the connection released to Send, or nil
+	sendQ     []*sendWaiter   // Sends waiting for their turn, in call order
+	turnHeld  bool            // a waiting Send has its turn and is writing
+	closingCh chan struct{}   // closed once Close or Abort was called, or the Conn ended
 	closing   bool
-	waiting   int   // Sends waiting for a connection
 	cause     error // why the Conn ended on its own; nil when the user ended it
 }
 
@@ -156,7 +153,6 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		inbox:     make(chan transport.Message, opts.ReceiveBuffer),
 		loopDone:  make(chan struct{}),
 		done:      make(chan struct{}),
-		openCh:    make(chan struct{}),
 		closingCh: make(chan struct{}),
 	}
 	for i := range c.ev {
@@ -172,7 +168,7 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		return nil, err
 	}
 	c.m = m
-	c.loop.init(c)
+	c.initLoop()
 	return c, nil
 }
 
@@ -254,13 +250,13 @@ func (c *ConnOf[S, E]) CloseWith(ctx context.Context, code int, reason string) (
 		return c.closedErr()
 	}
 	res := make(chan error, 1)
-	if !c.m.Post(func() { c.loop.close(res, code, reason) }) {
+	if !c.m.Post(func() { c.requestClose(res, code, reason) }) {
 		return c.closedErr()
 	}
 	select {
 	case err = <-res:
 	case <-ctx.Done():
-		c.m.Post(func() { c.loop.abort(ErrAbortRequested) })
+		c.m.Post(func() { c.requestAbort(ErrAbortRequested) })
 		err = fmt.Errorf("aborted: %w", context.Cause(ctx))
 	}
 	<-c.loopDone
@@ -277,7 +273,7 @@ func (c *ConnOf[S, E]) Abort() error {
 	if l := c.currentLink(); l != nil {
 		l.AbortCause(ErrAbortRequested) // now, from this goroutine
 	}
-	c.m.Post(func() { c.loop.abort(ErrAbortRequested) })
+	c.m.Post(func() { c.requestAbort(ErrAbortRequested) })
 	<-c.loopDone
 	return nil
 }
@@ -292,7 +288,7 @@ func (c *ConnOf[S, E]) Reconnect(ctx context.Context) (err error) {
 		return c.closedErr()
 	}
 	res := make(chan error, 1)
-	if !c.m.Post(func() { c.loop.reconnect(res) }) {
+	if !c.m.Post(func() { c.requestReconnect(res) }) {
 		return c.closedErr()
 	}
 	select {
@@ -317,7 +313,7 @@ func (c *ConnOf[S, E]) Fire(ctx context.Context, e E, cause error) (err error) {
 		return fmt.Errorf("%w: the library fires %s itself", ErrEventNotAllowed, v)
 	}
 	res := make(chan error, 1)
-	if !c.m.Post(func() { res <- c.loop.fireUser(int(e), cause) }) {
+	if !c.m.Post(func() { res <- c.fireUser(int(e), cause) }) {
 		return c.closedErr()
 	}
 	select {
@@ -404,6 +400,3 @@ func (c *ConnOf[S, E]) lastAttemptErr() error {
 	}
 	return nil
 }
-
-var _ = time.Second
-var _ = errors.New

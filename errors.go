@@ -2,18 +2,28 @@ package wsfsm
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
 
+	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/transport"
 )
 
-// ErrClosed is returned by Send, Receive, Close and Reconnect once the Conn was
-// closed or aborted. When the connection ended on its own, the returned error
-// also wraps the cause, so errors.As finds a *CloseError or *HandshakeError.
+// ErrClosed is returned by Send, Receive, Close and Reconnect once the Conn
+// was closed or aborted. When the connection ended on its own, the returned
+// error also wraps the cause, so errors.As finds a *CloseError or
+// *HandshakeError.
 var ErrClosed = errors.New("wsfsm: connection closed")
 
-// ErrQueueFull is returned by Send when the connection is not Open and
-// Options.SendQueue sends are already waiting for it.
+// ErrQueueFull is returned by Send when no connection is released to Send and
+// Options.SendQueue sends are already waiting for one.
 var ErrQueueFull = errors.New("wsfsm: send queue full")
+
+// ErrNotOpen is returned by Send with SendNow when no connection is released
+// to Send: the message was not written, nothing waits.
+var ErrNotOpen = errors.New("wsfsm: no open connection")
 
 // ErrReconnectRequested is the cause of the abort that Reconnect starts.
 var ErrReconnectRequested = errors.New("wsfsm: reconnect requested")
@@ -22,13 +32,53 @@ var ErrReconnectRequested = errors.New("wsfsm: reconnect requested")
 // context ended, starts.
 var ErrAbortRequested = errors.New("wsfsm: abort requested")
 
-// ErrCloseRequested is the cause of the Open to Closing transition that Close
-// starts.
+// ErrCloseRequested is the cause of the transition that Close starts.
 var ErrCloseRequested = errors.New("wsfsm: close requested")
 
-// ErrAttemptsExhausted is the cause of the final stop once Options.MaxAttempts
-// redials since the backoff last reset were spent.
+// ErrAttemptsExhausted is the cause of the final stop once the retry policy
+// allows no more redials: Options.MaxAttempts was spent since the backoff
+// last reset, or the Options.Backoff strategy returned backoff.Stop.
 var ErrAttemptsExhausted = errors.New("wsfsm: dial attempts exhausted")
+
+// ErrBadCloseCode reports a close code or reason that may not be sent: codes
+// other than 1000, 1001 and 3000-4999, or a reason longer than 123 bytes or
+// not UTF-8.
+var ErrBadCloseCode = errors.New("wsfsm: bad close code or reason")
+
+// ErrNoExtension reports a generated machine whose spec adds actions, guards
+// or timers, dialed without an Extension implementing them.
+var ErrNoExtension = errors.New("wsfsm: the spec adds actions, guards or timers: Dial needs an Extension")
+
+// Errors of Fire (and of the event methods of generated packages), wrapped in
+// an error that names the event and the state.
+var (
+	// ErrEventNotAllowed: the current state has no transition for the event,
+	// or the library fires that event itself.
+	ErrEventNotAllowed = engine.ErrNotAllowed
+	// ErrGuardRejected: the event's guard did not allow it.
+	ErrGuardRejected = engine.ErrGuardRejected
+)
+
+// StateError reports a call the current state cannot serve, such as
+// Reconnect in a state that takes neither abort nor redial.
+type StateError struct {
+	Op    string // the method: "reconnect"
+	State string // the state's name
+}
+
+func (e *StateError) Error() string { return e.Op + " is not possible in state " + e.State }
+
+// Is makes a StateError match ErrEventNotAllowed.
+func (e *StateError) Is(target error) bool { return target == ErrEventNotAllowed }
+
+// Close codes for CloseWith.
+const (
+	// CloseNormal (1000): the purpose of the connection was fulfilled.
+	CloseNormal = 1000
+	// CloseGoingAway (1001): the client is going away (shutting down,
+	// navigating away).
+	CloseGoingAway = 1001
+)
 
 // Errors reported by the transport, re-exported so callers need not import it.
 var (
@@ -52,6 +102,12 @@ type CloseError = transport.CloseError
 // and the start of the body.
 type HandshakeError = transport.HandshakeError
 
+// TimerError is the cause carried by the event of a timer that the spec adds
+// (a built-in timer's cause is ErrHandshakeTimeout or ErrCloseTimeout).
+type TimerError struct{ Timer string }
+
+func (e *TimerError) Error() string { return "wsfsm: timer " + e.Timer + " expired" }
+
 // closedError wraps ErrClosed together with the cause that ended the Conn.
 func closedError(cause error) error {
 	if cause == nil {
@@ -63,5 +119,69 @@ func closedError(cause error) error {
 // finalError is ErrClosed with the cause that ended the connection.
 type finalError struct{ cause error }
 
-func (e *finalError) Error() string   { return ErrClosed.Error() + ": " + e.cause.Error() }
+func (e *finalError) Error() string   { return ErrClosed.Error() + ": " + trimPrefix(e.cause.Error()) }
 func (e *finalError) Unwrap() []error { return []error{ErrClosed, e.cause} }
+
+// opError is the error of an exported call: the call, then what went wrong,
+// wrapped once (see wrap).
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return "wsfsm: " + e.op + ": " + trimPrefix(e.err.Error()) }
+func (e *opError) Unwrap() error { return e.err }
+
+// trimPrefix drops a leading "wsfsm: " so that wrapped messages never stutter.
+func trimPrefix(s string) string { return strings.TrimPrefix(s, "wsfsm: ") }
+
+// wrap wraps *err, if any, with the exported call it came from, once.
+func wrap(err *error, format string, args ...any) {
+	if *err != nil {
+		*err = &opError{op: fmt.Sprintf(format, args...), err: *err}
+	}
+}
+
+// redact returns rawURL without user info, query and fragment: those often
+// carry secrets, and never reach an error or a log line.
+func redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// checkURL validates rawURL once, before anything is dialed; its errors name
+// the URL redacted.
+func checkURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	switch {
+	case err != nil:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the raw URL
+		}
+		return fmt.Errorf("%w: %v", ErrBadURL, err)
+	case u.Scheme != "ws" && u.Scheme != "wss":
+		return fmt.Errorf("%w: scheme %q is not ws or wss", ErrBadURL, u.Scheme)
+	case u.Host == "":
+		return fmt.Errorf("%w: no host", ErrBadURL)
+	case u.User != nil:
+		return fmt.Errorf("%w: user info is not allowed in a WebSocket URL (send credentials in a header)", ErrBadURL)
+	}
+	return nil
+}
+
+// checkClose validates what CloseWith would send.
+func checkClose(code int, reason string) error {
+	switch {
+	case code != CloseNormal && code != CloseGoingAway && (code < 3000 || code > 4999):
+		return fmt.Errorf("%w: code %d (use 1000, 1001 or 3000-4999)", ErrBadCloseCode, code)
+	case len(reason) > 123:
+		return fmt.Errorf("%w: reason is %d bytes, at most 123 fit in a close frame", ErrBadCloseCode, len(reason))
+	case !utf8.ValidString(reason):
+		return fmt.Errorf("%w: reason is not UTF-8", ErrBadCloseCode)
+	}
+	return nil
+}

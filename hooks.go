@@ -1,12 +1,11 @@
 package wsfsm
 
 import (
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/retry"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -141,7 +140,7 @@ func (c *ConnOf[S, E]) classified(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &verdictError{err: err, v: transport.Classifier(c.opts.Classify).Classify(err)}
+	return &verdictError{err: err, v: retry.Classifier(c.opts.Classify).Classify(err)}
 }
 
 // verdictError is a cause with the verdict Classify gave it. It stays inside
@@ -159,7 +158,7 @@ func verdictOf(cause error) Verdict {
 	if ve, ok := cause.(*verdictError); ok {
 		return ve.v
 	}
-	return transport.Classifier(nil).Classify(cause)
+	return retry.Classifier(nil).Classify(cause)
 }
 
 // plain is cause without the verdict it carries inside the machine.
@@ -169,5 +168,3 @@ func plain(cause error) error {
 	}
 	return cause
 }
-
-var _ = errors.New

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/retry"
 	"github.com/wsfsm/wsfsm/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
@@ -13,7 +14,7 @@ import (
 // loopState is what the machine's work owns: only the goroutine running it
 // (see engine.Machine.Post) touches these fields.
 type loopState struct {
-	sched *transport.Schedule
+	sched *retry.Schedule
 
 	link       *transport.Link    // the connection, from opened until it is dropped
 	dialCancel context.CancelFunc // cancels the dial in flight
@@ -36,14 +37,13 @@ type loopState struct {
 
 func (c *ConnOf[S, E]) initLoop() {
 	o := &c.opts
-	c.loop.sched = transport.NewSchedule(transport.BackoffConfig{
-		Initial:        o.BackoffInitial,
-		Max:            o.BackoffMax,
-		MinUptime:      o.MinUptime,
-		MaxAttempts:    o.MaxAttempts,
-		MaxRetryAfter:  o.MaxRetryAfter,
-		FirstDelayZero: o.ImmediateFirstRetry,
-	}, nil, nil)
+	c.loop.sched = retry.NewSchedule(retry.Config{
+		NewBackOff:          o.Backoff,
+		MinUptime:           o.MinUptime,
+		MaxAttempts:         o.MaxAttempts,
+		MaxRetryAfter:       o.MaxRetryAfter,
+		ImmediateFirstRetry: o.ImmediateFirstRetry,
+	})
 	c.loop.closeCode = CloseNormal
 	c.loop.nextDelay = -1
 }

@@ -7,36 +7,40 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/retry"
 	"github.com/wsfsm/wsfsm/transport"
 )
 
-// Defaults of Options. The reasons for each are in the README's defaults table.
+// Defaults of Options. The reasons for each are in the README's defaults
+// table; those of the retry policy are package retry's, defined there.
 const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultCloseTimeout     = 5 * time.Second
 	DefaultPingInterval     = 20 * time.Second
 	DefaultPongTimeout      = 20 * time.Second
-	DefaultBackoffInitial   = 250 * time.Millisecond
-	DefaultBackoffMax       = 30 * time.Second
-	DefaultMinUptime        = 10 * time.Second
-	DefaultMaxRetryAfter    = 5 * time.Minute
+	DefaultBackoffInitial   = retry.DefaultInitial
+	DefaultBackoffMax       = retry.DefaultMax
+	DefaultMinUptime        = retry.DefaultMinUptime
+	DefaultMaxRetryAfter    = retry.DefaultMaxRetryAfter
 	DefaultReceiveBuffer    = 16
 )
 
 // Verdict is a retry-or-stop decision; see Options.Classify.
-type Verdict = transport.Verdict
+type Verdict = retry.Verdict
 
 // Verdicts a Classify hook returns.
 const (
 	// Default defers to the built-in classification.
-	Default = transport.Default
+	Default = retry.Default
 	// Retry dials again after the backoff delay.
-	Retry = transport.Retry
-	// Stop ends the Conn in Closed.
-	Stop = transport.Stop
+	Retry = retry.Retry
+	// Stop ends the Conn in its final state.
+	Stop = retry.Stop
 	// RetryLater dials again after a longer delay (the server said 1013, try again later).
-	RetryLater = transport.RetryLater
+	RetryLater = retry.RetryLater
 )
 
 // Options configures a Conn of the reference machine.
@@ -59,12 +63,21 @@ type OptionsOf[S, E Enum] struct {
 	// PongTimeout is how long after a ping the peer has to send any frame
 	// before it is declared dead and the connection aborted. Default 20 s.
 	PongTimeout time.Duration
-	// BackoffInitial is the first backoff envelope; each failed attempt doubles
-	// it up to BackoffMax. Each delay is drawn uniformly from [0, envelope].
-	// Default 250 ms; negative means the default too.
+	// Backoff makes the delay strategy of one Conn (called once per Dial):
+	// any backoff.BackOff, such as retry.NewJitter(...),
+	// backoff.NewExponentialBackOff() or backoff.WithMaxRetries(...). When
+	// it returns backoff.Stop the Conn ends with ErrAttemptsExhausted (mind
+	// that backoff.NewExponentialBackOff() does so after 15 minutes unless
+	// its MaxElapsedTime is 0). MinUptime, MaxAttempts, MaxRetryAfter, the
+	// longer wait after 1013 and ImmediateFirstRetry apply on top of any
+	// strategy. Default nil: retry.NewJitter with BackoffInitial and
+	// BackoffMax, full jitter kept random at the cap.
+	Backoff func() backoff.BackOff
+	// BackoffInitial is the default strategy's first envelope (ignored when
+	// Backoff is set). Default 250 ms; negative means the default too.
 	BackoffInitial time.Duration
-	// BackoffMax caps the backoff envelope. Default 30 s; negative means the
-	// default too.
+	// BackoffMax caps the default strategy's envelope (ignored when Backoff
+	// is set). Default 30 s; negative means the default too.
 	BackoffMax time.Duration
 	// MinUptime is how long a connection must stay Open before the backoff
 	// resets; a server that accepts and drops at once keeps the backoff growing.
@@ -150,6 +163,10 @@ func (o *OptionsOf[S, E]) resolved() OptionsOf[S, E] {
 	}
 	if r.BackoffMax <= 0 {
 		r.BackoffMax = DefaultBackoffMax
+	}
+	if r.Backoff == nil {
+		jc := retry.JitterConfig{Initial: r.BackoffInitial, Max: r.BackoffMax}
+		r.Backoff = func() backoff.BackOff { return retry.NewJitter(jc) }
 	}
 	def(&r.MinUptime, DefaultMinUptime)
 	def(&r.MaxRetryAfter, DefaultMaxRetryAfter)

@@ -4,94 +4,162 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/wsfsm/wsfsm/transport"
 )
 
-// Send writes one message. It returns nil only once the whole frame was handed
-// to the kernel on an Open connection. While the connection is being
-// re-established it waits for the next one, bounded by ctx and
-// Options.SendQueue (ErrQueueFull). A write that fails because the connection
-// broke is retried on the next connection, so a message is never reported sent
-// and then dropped. After Close or Abort it returns ErrClosed. Ending ctx never
-// tears the connection down, and never cuts a frame in half.
-func (c *Conn) Send(ctx context.Context, typ MessageType, data []byte) error {
+// Send writes one message. It returns nil only once the whole frame was
+// handed to the kernel on a connection released to Send (Open). While none is
+// (the connection is being re-established) it waits, bounded by ctx and
+// Options.SendQueue (ErrQueueFull); waiting Sends are written in the order
+// they were called, one at a time, and a Send called later does not overtake
+// them. A write that fails because the connection broke is retried on the
+// next connection, first in line, so a message is never reported sent and
+// then dropped by the library (TCP may still lose what the kernel accepted
+// just before the connection broke: see the README). After Close or Abort it
+// returns ErrClosed. Ending ctx never tears the connection down, and never
+// cuts a frame in half.
+func (c *ConnOf[S, E]) Send(ctx context.Context, typ MessageType, data []byte) error {
+	return c.send(ctx, typ, data, true)
+}
+
+// SendNow is Send for messages that are only worth sending now (socket.io's
+// "volatile"): when no connection is released to Send it returns ErrNotOpen
+// at once instead of waiting. Otherwise it behaves as Send, in line behind
+// Sends already waiting.
+func (c *ConnOf[S, E]) SendNow(ctx context.Context, typ MessageType, data []byte) error {
+	return c.send(ctx, typ, data, false)
+}
+
+// sendWaiter is a Send waiting for its turn; ready is closed when it has it,
+// with the connection to write on.
+type sendWaiter struct {
+	ready chan struct{}
+	link  *transport.Link
+}
+
+func (c *ConnOf[S, E]) send(ctx context.Context, typ MessageType, data []byte, wait bool) (err error) {
+	defer wrap(&err, "send")
 	if typ != Text && typ != Binary {
-		return fmt.Errorf("wsfsm: send: invalid message type %d", int(typ))
+		return fmt.Errorf("invalid message type %d", int(typ))
 	}
+	front := false // a Send whose write failed keeps its place at the front
 	for {
-		link, gen, err := c.writableLink(ctx)
+		link, turn, err := c.sendTurn(ctx, wait, front)
 		if err != nil {
 			return err
 		}
 		err = link.WriteMessage(ctx, int(typ), data)
 		if err == nil {
+			c.endTurn(turn)
 			c.stats.msgsSent.Add(1)
 			c.stats.bytesSent.Add(uint64(len(data)))
 			return nil
 		}
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			// The write lock was not obtained in time: nothing was written.
-			return fmt.Errorf("wsfsm: send: %w", err)
+			c.endTurn(turn) // the write lock was not obtained in time: nothing was written
+			return context.Cause(ctx)
 		}
-		// The connection broke under this write: take it out of service and
-		// try again on the next one.
-		c.unpublish(gen)
-		c.post(func() { c.loop.writeFailed(gen, err) })
+		// The connection broke under this write. The transport took it out
+		// of service (its reader reports how it ended); try the next one.
+		c.unpublish(link)
+		c.endTurn(turn)
+		front, wait = true, true
 	}
 }
 
-// writableLink returns the Open connection, waiting for one while the Conn is
-// re-establishing it.
-func (c *Conn) writableLink(ctx context.Context) (*transport.Link, uint64, error) {
-	for {
-		c.mu.Lock()
-		if c.closing {
-			c.mu.Unlock()
-			return nil, 0, c.closedErr()
-		}
-		if c.link != nil {
-			link, gen := c.link, c.linkGen
-			c.mu.Unlock()
-			return link, gen, nil
-		}
-		if q := c.opts.SendQueue; q > 0 && c.waiting >= q {
-			c.mu.Unlock()
-			return nil, 0, fmt.Errorf("wsfsm: send: %w (%d waiting)", ErrQueueFull, q)
-		}
-		c.waiting++
-		opened := c.openCh
-		c.mu.Unlock()
-
-		select {
-		case <-opened:
-		case <-c.closingCh:
-		case <-ctx.Done():
-		}
-		c.mu.Lock()
-		c.waiting--
-		c.mu.Unlock()
-		if err := ctx.Err(); err != nil {
-			return nil, 0, fmt.Errorf("wsfsm: send: %w", context.Cause(ctx))
-		}
-	}
-}
-
-// publish makes link the connection Sends write to.
-func (c *Conn) publish(link *transport.Link, gen uint64) {
+// sendTurn returns the connection to write on: at once when one is released
+// and no Send waits, else after the Sends queued before this one. turn is
+// true when this Send holds the queue's turn (see endTurn).
+func (c *ConnOf[S, E]) sendTurn(ctx context.Context, wait, front bool) (*transport.Link, bool, error) {
 	c.mu.Lock()
-	c.link, c.linkGen = link, gen
-	close(c.openCh)
+	switch {
+	case c.closing:
+		c.mu.Unlock()
+		return nil, false, c.closedErr()
+	case c.link != nil && len(c.sendQ) == 0 && !c.turnHeld:
+		link := c.link
+		c.mu.Unlock()
+		return link, false, nil
+	case c.link == nil && !wait:
+		c.mu.Unlock()
+		return nil, false, ErrNotOpen
+	case !front && c.opts.SendQueue > 0 && len(c.sendQ) >= c.opts.SendQueue:
+		c.mu.Unlock()
+		return nil, false, fmt.Errorf("%w (%d waiting)", ErrQueueFull, c.opts.SendQueue)
+	}
+	w := &sendWaiter{ready: make(chan struct{})}
+	if front {
+		c.sendQ = slices.Insert(c.sendQ, 0, w)
+	} else {
+		c.sendQ = append(c.sendQ, w)
+	}
+	c.grantLocked()
+	c.mu.Unlock()
+
+	select {
+	case <-w.ready:
+		return w.link, true, nil
+	case <-c.closingCh:
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-w.ready: // granted meanwhile: pass the turn on
+		c.turnHeld = false
+		c.grantLocked()
+	default:
+		c.sendQ = slices.DeleteFunc(c.sendQ, func(x *sendWaiter) bool { return x == w })
+	}
+	if c.closing {
+		return nil, false, closedError(c.cause)
+	}
+	return nil, false, context.Cause(ctx)
+}
+
+// endTurn passes the queue's turn to the next waiting Send.
+func (c *ConnOf[S, E]) endTurn(turn bool) {
+	if !turn {
+		return
+	}
+	c.mu.Lock()
+	c.turnHeld = false
+	c.grantLocked()
 	c.mu.Unlock()
 }
 
-// unpublish takes the connection of generation gen out of service, if it still
-// is the published one; Sends then wait for the next.
-func (c *Conn) unpublish(gen uint64) {
+// grantLocked gives the turn to the first waiting Send, if a connection is
+// released and nobody holds the turn. c.mu is held.
+func (c *ConnOf[S, E]) grantLocked() {
+	if c.link == nil || c.turnHeld || len(c.sendQ) == 0 {
+		return
+	}
+	w := c.sendQ[0]
+	c.sendQ = c.sendQ[1:]
+	if len(c.sendQ) == 0 {
+		c.sendQ = nil // let a burst's backing array go
+	}
+	w.link = c.link
+	c.turnHeld = true
+	close(w.ready)
+}
+
+// publish releases link to Send; the first waiting Send gets its turn.
+func (c *ConnOf[S, E]) publish(link *transport.Link) {
 	c.mu.Lock()
-	if c.link != nil && c.linkGen == gen {
+	c.link = link
+	c.grantLocked()
+	c.mu.Unlock()
+}
+
+// unpublish takes link out of service, if it still is the released one;
+// Sends then wait for the next.
+func (c *ConnOf[S, E]) unpublish(link *transport.Link) {
+	c.mu.Lock()
+	if c.link == link {
 		c.link = nil
-		c.openCh = make(chan struct{})
 	}
 	c.mu.Unlock()
 }

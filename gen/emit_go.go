@@ -75,7 +75,9 @@ func emitGo(m *model, specName, pkg string, conn bool) (map[string][]byte, error
 			v.UserEvents = append(v.UserEvents, e)
 			v.UserEventDocs = append(v.UserEventDocs, []string{
 				fmt.Sprintf("%s fires Event%s (%s): %s", e.Go, e.Go, e.Name, e.Doc),
-				fmt.Sprintf("It moves %s. It returns once the event was taken and run to completion, or an error wrapping wsfsm.ErrEventNotAllowed or wsfsm.ErrGuardRejected when it was not.", movesOf(e)),
+				fmt.Sprintf("It moves %s.", movesOf(e)),
+				"It returns once the event was taken and run to completion, or an",
+				"error wrapping wsfsm.ErrEventNotAllowed or wsfsm.ErrGuardRejected.",
 			})
 		}
 	}

@@ -32,7 +32,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		files, err := render(data, "spec.yaml", "fsm")
+		files, err := render(data, "spec.yaml", "fsm", true)
 		if err != nil {
 			var dl diagList
 			if !errors.As(err, &dl) {
@@ -48,7 +48,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		for _, name := range []string{"states.go", "machine.go"} {
+		for _, name := range []string{"states.go", "conn.go"} {
 			if _, err := parser.ParseFile(token.NewFileSet(), name, files[name], parser.AllErrors); err != nil {
 				t.Fatalf("%s does not parse: %v", name, err)
 			}

@@ -33,7 +33,7 @@ func TestGoldenExtended(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := render(data, "extended.yaml", "fsm")
+	files, err := render(data, "extended.yaml", "paused", true)
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
@@ -49,7 +49,7 @@ func TestCommittedPackageUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := render(data, "states.yaml", "fsm")
+	files, err := render(data, "states.yaml", "fsm", false)
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
@@ -82,12 +82,12 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := render(data, "states.yaml", "fsm")
+	first, err := render(data, "states.yaml", "fsm", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {
-		again, err := render(data, "states.yaml", "fsm")
+		again, err := render(data, "states.yaml", "fsm", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,17 +113,21 @@ func TestDeterministic(t *testing.T) {
 func TestDOTQuotesStateNames(t *testing.T) {
 	spec := `
 states:
-  - {name: Node, doc: first., initial: true}
-  - {name: Graph, doc: second., final: true}
+  - {name: Node, doc: first., initial: true, enter: [dial]}
+  - {name: Graph, doc: second., final: true, enter: [release]}
 events:
-  - {name: go_on, doc: go., from: [Node], to: Graph}
+  - {name: opened, doc: go., from: [Node], to: Graph}
+  - {name: abort, doc: stop., from: [Node], to: Graph}
+actions:
+  - {name: dial, doc: dial.}
+  - {name: release, doc: release.}
 `
-	files, err := render([]byte(spec), "spec.yaml", "fsm")
+	files, err := render([]byte(spec), "spec.yaml", "fsm", true)
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
 	dot := string(files["states.dot"])
-	for _, want := range []string{"\t\"Node\";\n", "\t\"Graph\" [peripheries=2];\n", "\t__start -> \"Node\";\n", "\t\"Node\" -> \"Graph\" [label=\"go_on\"];\n", "\t\"Graph\" -> __end;\n"} {
+	for _, want := range []string{"\t\"Node\";\n", "\t\"Graph\" [peripheries=2];\n", "\t__start -> \"Node\";\n", "\t\"Node\" -> \"Graph\" [label=\"opened\"];\n", "\t\"Graph\" -> __end;\n"} {
 		if !strings.Contains(dot, want) {
 			t.Errorf("states.dot lacks %q:\n%s", want, dot)
 		}

@@ -56,7 +56,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = render(data, spec, "fsm")
+		_, err = render(data, spec, "fsm", true)
 		var dl diagList
 		if !errors.As(err, &dl) {
 			t.Fatalf("%s: render: %v, want a diagList", spec, err)

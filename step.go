@@ -1,0 +1,128 @@
+package wsfsm
+
+import (
+	"context"
+	"time"
+
+	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/vocab"
+)
+
+// ExtensionOf is what a generated package hands DialOf: the actions, guards
+// and timers its spec adds to the built-in vocabulary, by their ids in the
+// spec. Generated code implements it over the package's Extension interface.
+type ExtensionOf[S, E Enum] interface {
+	// Act runs action a of the spec, for the state entry s describes.
+	Act(a int, s *StepOf[S, E])
+	// Allow reports whether guard g lets t happen; it must only decide.
+	Allow(g int, t TransitionOf[S, E]) bool
+	// Duration is timer t's duration, from now; negative: no timer this time.
+	Duration(t int) time.Duration
+}
+
+// StepOf is what an action of the spec's own is given: the transition that
+// ran it, and the means to act on it. The action runs on the Conn's lane (in
+// the order of the transitions, after the machine moved, never holding it),
+// so it may block, but the Conn's observer waits meanwhile: start long work
+// with Go.
+type StepOf[S, E Enum] struct {
+	// Transition is the transition whose enter (or exit) actions ran this.
+	Transition TransitionOf[S, E]
+
+	c     *ConnOf[S, E]
+	epoch uint64
+	link  *transport.Link
+	ctx   context.Context
+}
+
+// newStep makes the Step of an action run inside the machine's work, during
+// t. Steps of one state entry share a context, cancelled when it is left.
+func (c *ConnOf[S, E]) newStep(t engine.Transition) *StepOf[S, E] {
+	l := &c.loop
+	epoch := c.m.Epoch()
+	if l.stepCtx == nil || l.stepEpoch != epoch {
+		if l.stepCancel != nil {
+			l.stepCancel()
+		}
+		l.stepCtx, l.stepCancel = context.WithCancel(context.Background())
+		l.stepEpoch = epoch
+	}
+	return &StepOf[S, E]{Transition: c.transition(t), c: c, epoch: epoch, link: l.link, ctx: l.stepCtx}
+}
+
+// Context is done once the state this step entered is left, or the Conn ends.
+func (s *StepOf[S, E]) Context() context.Context { return s.ctx }
+
+// Fire takes event e with cause, unless the state this step entered was left
+// meanwhile (then nothing happens). Only the spec's own events, abort and
+// stop may be fired; the others are the library's. It does not wait: the
+// event is taken after the work queued before it, and its outcome is
+// reported to the observer.
+func (s *StepOf[S, E]) Fire(e E, cause error) {
+	c := s.c
+	if int(e) >= len(c.bind.Events) {
+		return
+	}
+	switch c.bind.Events[e] {
+	case vocab.NoEvent, vocab.Abort, vocab.Stop:
+	default:
+		return
+	}
+	cause = c.classified(cause)
+	c.m.PostAt(s.epoch, func() { _ = c.m.Fire(int(e), cause) })
+}
+
+// Go runs f on a goroutine of its own, with a context that is done once the
+// state this step entered is left or the Conn ends. If f returns an error
+// while that state lasts, abort fires (stop where the state has no abort)
+// with it as the cause, classified like any other. Done waits for f.
+func (s *StepOf[S, E]) Go(f func(ctx context.Context) error) {
+	c := s.c
+	c.userGo.Add(1)
+	go func() {
+		defer func() {
+			c.userGo.Add(-1)
+			c.maybeDone()
+		}()
+		err := f(s.ctx)
+		if err == nil || s.ctx.Err() != nil {
+			return
+		}
+		cause := c.classified(err)
+		c.m.PostAt(s.epoch, func() { c.fire(cause, vocab.Abort, vocab.Stop) })
+	}()
+}
+
+// Send writes one message on the connection this step belongs to, directly:
+// it does not wait for Sends to be released, which is what a handshake on a
+// new connection needs (its messages go before any waiting Send). It returns
+// ErrNotOpen when the step has no connection.
+func (s *StepOf[S, E]) Send(ctx context.Context, typ MessageType, data []byte) (err error) {
+	defer wrap(&err, "step: send")
+	if s.link == nil {
+		return ErrNotOpen
+	}
+	if err := s.link.WriteMessage(ctx, int(typ), data); err != nil {
+		return err
+	}
+	s.c.stats.msgsSent.Add(1)
+	s.c.stats.bytesSent.Add(uint64(len(data)))
+	return nil
+}
+
+// Receive reads the next message of the connection this step belongs to,
+// before its reader starts (start_reader): a handshake's answer, which
+// Receive on the Conn never sees. Once the reader runs it returns an error.
+// Ending ctx aborts the connection (a read cannot be abandoned halfway).
+func (s *StepOf[S, E]) Receive(ctx context.Context) (typ MessageType, data []byte, err error) {
+	defer wrap(&err, "step: receive")
+	if s.link == nil {
+		return 0, nil, ErrNotOpen
+	}
+	t, data, err := s.link.ReadMessage(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return MessageType(t), data, nil
+}
