@@ -32,6 +32,9 @@ type StatsOf[S Enum] struct {
 	// no room in the receive buffer (Options.ReceiveBuffer) and were dropped
 	// rather than make the close wait for Receive.
 	MessagesDiscarded uint64
+	// SendsWaiting is how many Sends wait for a connection, or for their
+	// turn behind the Sends called before them.
+	SendsWaiting int
 	// RTT is the last keepalive round trip, zero before the first pong.
 	RTT time.Duration
 	// CloseCode and CloseReason are from the last close frame the peer sent
@@ -68,6 +71,9 @@ func (c *ConnOf[S, E]) Stats() StatsOf[S] {
 		RTT:               time.Duration(c.stats.rtt.Load()),
 		CloseCode:         int(c.stats.closeCode.Load()),
 	}
+	c.mu.Lock()
+	s.SendsWaiting = len(c.sendQ)
+	c.mu.Unlock()
 	if r := c.stats.closeReason.Load(); r != nil {
 		s.CloseReason = *r
 	}
