@@ -54,22 +54,41 @@ func (c *ConnOf[S, E]) dial() {
 		AbortWithRST:     c.opts.AbortWithRST,
 		WriteBufferPool:  &c.writeBufs,
 	}
+	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.sched.Attempt()}
 	go func() {
-		if c.opts.Header != nil {
-			cfg.Header = c.opts.Header()
-		}
-		link, err := transport.Dial(ctx, c.url, cfg)
+		link, err := c.connect(ctx, cfg, attempt)
 		if err == nil {
 			tk.Post(func() { c.dialed(epoch, link) })
 			return
 		}
 		c.stats.lastDialErr.Store(&err)
-		c.settle(tk, err, func(cause error) {
-			if epoch == c.m.Epoch() {
-				c.dialFailed(cause)
-			}
-		})
+		c.settle(tk, err, func(cause error) { c.dialFailed(epoch, cause) })
 	}()
+}
+
+// connect is one dial attempt, on the dial's goroutine: where it goes
+// (Options.Endpoint), the dial and upgrade, then Options.OnConnect.
+func (c *ConnOf[S, E]) connect(ctx context.Context, cfg transport.DialConfig, a DialAttempt) (*transport.Link, error) {
+	ep := Endpoint{URL: a.URL}
+	switch {
+	case c.opts.Endpoint != nil:
+		var err error
+		if ep, err = c.opts.Endpoint(ctx, a); err != nil {
+			return nil, err
+		}
+	case c.opts.Header != nil:
+		ep.Header = c.opts.Header()
+	}
+	cfg.Header = ep.Header
+	link, err := transport.Dial(ctx, ep.URL, cfg)
+	if err != nil || c.opts.OnConnect == nil {
+		return link, err
+	}
+	if err := c.opts.OnConnect(ctx, &Setup{linkIO: linkIO{link, &c.stats}, Attempt: a.Attempt, URL: redact(ep.URL)}); err != nil {
+		link.AbortCause(err)
+		return nil, err
+	}
+	return link, nil
 }
 
 // startReader starts the connection's reader and keepalive. The reader does
@@ -77,17 +96,13 @@ func (c *ConnOf[S, E]) dial() {
 // messages keep their order and readers cannot pile up behind a slow Receive.
 func (c *ConnOf[S, E]) startReader() {
 	l := &c.loop
-	link, gen := l.link, c.m.Generation()
+	link := l.link
 	after := l.lastReader
 	l.lastReader = link.ReaderDone()
 	tk := c.m.Track()
 	link.StartReader(c.inbox, c.closingCh, after, func(err error) {
 		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended
-		c.settle(tk, err, func(cause error) {
-			if gen == c.m.Generation() {
-				c.readerDone(link, cause)
-			}
-		})
+		c.settle(tk, err, func(cause error) { c.readerDone(link, cause) })
 	})
 	if c.opts.PingInterval > 0 {
 		link.StartKeepalive(c.opts.PingInterval, max(c.opts.PongTimeout, 0), func(rtt time.Duration) { c.stats.rtt.Store(int64(rtt)) })
@@ -117,11 +132,7 @@ func (c *ConnOf[S, E]) sendClose() {
 		if res.PeerCode != 0 {
 			peer = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}
 		}
-		c.settle(tk, peer, func(cause error) {
-			if epoch == c.m.Epoch() {
-				c.closeDone(res, err, cause)
-			}
-		})
+		c.settle(tk, peer, func(cause error) { c.closeDone(epoch, res, err, cause) })
 	}()
 }
 

@@ -2,7 +2,9 @@ package wsfsm
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -97,9 +99,6 @@ func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 // from their own Dial.
 func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E], m *vocab.Machine, x ExtensionOf[S, E]) (c *ConnOf[S, E], err error) {
 	defer wrap(&err, "dial %s", redact(rawURL))
-	if err := checkURL(rawURL); err != nil {
-		return nil, err
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -340,6 +339,34 @@ func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error)
 			return c.received(m)
 		default:
 			return 0, nil, c.closedErr()
+		}
+	}
+}
+
+// Message is one received data message.
+type Message struct {
+	Type MessageType
+	Data []byte
+}
+
+// Messages returns an iterator over the messages Receive would return, across
+// reconnects: for msg, err := range c.Messages(ctx). It ends cleanly after
+// Close or Abort once every message already read was yielded; when the Conn
+// ended on its own, or ctx ended, it yields that error last.
+func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
+	return func(yield func(Message, error) bool) {
+		for {
+			typ, data, err := c.Receive(ctx)
+			if err != nil {
+				if errors.Is(err, ErrClosed) && c.Err() == nil {
+					return
+				}
+				yield(Message{}, err)
+				return
+			}
+			if !yield(Message{typ, data}, nil) {
+				return
+			}
 		}
 	}
 }

@@ -152,27 +152,6 @@ func redact(rawURL string) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
-// checkURL validates rawURL once, before anything is dialed; its errors name
-// the URL redacted.
-func checkURL(rawURL string) error {
-	u, err := url.Parse(rawURL)
-	switch {
-	case err != nil:
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the raw URL
-		}
-		return fmt.Errorf("%w: %v", ErrBadURL, err)
-	case u.Scheme != "ws" && u.Scheme != "wss":
-		return fmt.Errorf("%w: scheme %q is not ws or wss", ErrBadURL, u.Scheme)
-	case u.Host == "":
-		return fmt.Errorf("%w: no host", ErrBadURL)
-	case u.User != nil:
-		return fmt.Errorf("%w: user info is not allowed in a WebSocket URL (send credentials in a header)", ErrBadURL)
-	}
-	return nil
-}
-
 // checkClose validates what CloseWith would send.
 func checkClose(code int, reason string) error {
 	switch {

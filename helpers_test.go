@@ -26,117 +26,20 @@ import (
 // the generated transition table was taken by some test, and that no goroutine
 // was left behind.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 && fullRun() {
-		if missing := coverage.missing(); len(missing) > 0 {
-			fmt.Fprintf(os.Stderr, "transition coverage: pairs never taken: %s\n", strings.Join(missing, ", "))
-			code = 1
-		} else {
-			fmt.Fprintf(os.Stderr, "transition coverage: all %d (event, from) pairs of fsm.Table() taken\n", len(fsm.Table()))
-		}
-	}
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// fullRun reports whether no -run, -skip or -short narrowed the suite, so that
-// the coverage check is meaningful.
-func fullRun() bool {
-	for _, name := range []string{"test.run", "test.skip"} {
-		if f := flag.Lookup(name); f != nil && f.Value.String() != "" {
-			return false
-		}
-	}
-	return !testing.Short()
-}
-
-// pairs records which (event, from) pairs the suite took.
-type pairs struct {
-	mu    sync.Mutex
-	taken map[string]bool
-}
-
-var coverage = &pairs{taken: map[string]bool{}}
-
-func pairKey(e fsm.Event, from fsm.State) string { return e.String() + " from " + from.String() }
-
-func (p *pairs) add(t wsfsm.Transition) {
-	p.mu.Lock()
-	p.taken[pairKey(t.Event, t.From)] = true
-	p.mu.Unlock()
-}
-
-func (p *pairs) missing() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
+	var table []wsfsmtest.Edge
 	for _, e := range fsm.Table() {
-		if !p.taken[pairKey(e.Event, e.From)] {
-			out = append(out, pairKey(e.Event, e.From))
-		}
+		table = append(table, wsfsmtest.Edge{Event: e.Event, From: e.From})
 	}
-	sort.Strings(out)
-	return out
+	os.Exit(wsfsmtest.Main(m, coverage, table))
 }
+
+// coverage records the (event, from) pairs the suite took.
+var coverage = &wsfsmtest.Set{}
 
 // recorder collects a Conn's transitions for assertions.
-type recorder struct {
-	mu  sync.Mutex
-	all []wsfsm.Transition
-	ch  chan wsfsm.Transition
-}
+type recorder = wsfsmtest.Recorder[fsm.State, fsm.Event]
 
-func newRecorder() *recorder { return &recorder{ch: make(chan wsfsm.Transition, 4096)} }
-
-func (r *recorder) on(t wsfsm.Transition) {
-	coverage.add(t)
-	r.mu.Lock()
-	r.all = append(r.all, t)
-	r.mu.Unlock()
-	r.ch <- t
-}
-
-// waitFor consumes transitions until one enters state to, and returns it.
-func (r *recorder) waitFor(t testing.TB, to fsm.State) wsfsm.Transition {
-	t.Helper()
-	deadline := time.NewTimer(20 * time.Second) // a safety net, not a measurement
-	defer deadline.Stop()
-	for {
-		select {
-		case tr := <-r.ch:
-			if tr.To == to {
-				return tr
-			}
-		case <-deadline.C:
-			t.Fatalf("no transition into %s; so far: %s", to, r.path())
-		}
-	}
-}
-
-// path renders every transition so far as "Connecting>Open>Aborted...".
-func (r *recorder) path() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.all) == 0 {
-		return ""
-	}
-	parts := []string{r.all[0].From.String()}
-	for _, t := range r.all {
-		parts = append(parts, t.To.String())
-	}
-	return strings.Join(parts, ">")
-}
-
-func (r *recorder) transitions() []wsfsm.Transition {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]wsfsm.Transition(nil), r.all...)
-}
+func newRecorder() *recorder { return wsfsmtest.NewRecorder[fsm.State, fsm.Event](coverage) }
 
 // fastOptions are options for tests: short timers so that a scenario takes
 // milliseconds, and a recorder.
@@ -148,7 +51,7 @@ func fastOptions(rec *recorder) *wsfsm.Options {
 		BackoffInitial:   time.Millisecond,
 		BackoffMax:       5 * time.Millisecond,
 		MinUptime:        -1,
-		OnTransition:     rec.on,
+		OnTransition:     rec.On,
 	}
 }
 
@@ -194,44 +97,9 @@ func echo(t testing.TB, c *wsfsm.Conn, msg string) {
 	}
 }
 
-// seqServer serves its i-th request as if it asked for paths[i] (the last path
-// repeats) on a wstest router; the path "hold" accepts the request and never
-// answers it, so that a dial stays in Connecting.
-type seqServer struct {
-	router  *wstest.Router
-	srv     *httptest.Server
-	count   atomic.Int64
-	held    chan struct{} // receives once per held request
-	release chan struct{}
+// newSeqServer is a wstest.Sequence over paths, closed with the test.
+func newSeqServer(t testing.TB, paths ...string) *wstest.Sequence {
+	s := wstest.NewSequence(paths...)
+	t.Cleanup(s.Close)
+	return s
 }
-
-func newSeqServer(t testing.TB, paths ...string) *seqServer {
-	g := &seqServer{router: wstest.NewRouter(), held: make(chan struct{}, 1024), release: make(chan struct{})}
-	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		i := int(g.count.Add(1)) - 1
-		path := paths[min(i, len(paths)-1)]
-		if path == "hold" {
-			g.held <- struct{}{}
-			select {
-			case <-r.Context().Done():
-			case <-g.release:
-			}
-			return
-		}
-		u, err := url.Parse(path)
-		if err != nil {
-			panic(err)
-		}
-		r.URL.Path, r.URL.RawQuery = u.Path, u.RawQuery
-		g.router.ServeHTTP(w, r)
-	}))
-	t.Cleanup(func() {
-		close(g.release)
-		g.router.Shutdown()
-		g.srv.Close()
-	})
-	return g
-}
-
-// URL is the server's ws:// URL; the path is chosen by the sequence.
-func (g *seqServer) URL() string { return "ws" + strings.TrimPrefix(g.srv.URL, "http") + "/" }

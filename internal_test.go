@@ -15,8 +15,8 @@ import (
 )
 
 // Results of an older connection (its reader's end, its close result, its
-// dial, a failed write on it, its timer) cannot move the machine or touch the
-// stats of the live one.
+// dial) cannot move the machine or touch the stats of the live one. (Timers
+// of a state already left: engine's TestTimers.)
 func TestStaleEventsIgnored(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
@@ -27,7 +27,8 @@ func TestStaleEventsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Abort()
-	if err := c.Reconnect(ctx); err != nil { // generation 2 is live
+	old := c.currentLink()
+	if err := c.Reconnect(ctx); err != nil { // a second connection is live
 		t.Fatal(err)
 	}
 	type result struct {
@@ -35,17 +36,13 @@ func TestStaleEventsIgnored(t *testing.T) {
 		code  int64
 	}
 	got := make(chan result, 1)
-	c.post(func() {
-		l := &c.loop
-		stale := l.gen - 1
-		l.outstanding += 3 // the three results below each settle one
-		l.readerDone(stale, &CloseError{Code: 1011})
-		l.closeDone(stale, transport.CloseResult{Completed: true, PeerCode: 1008}, nil)
-		l.dialed(stale, nil, errors.New("connection refused"))
-		l.writeFailed(stale, errors.New("broken pipe"))
-		// The handshake timer of the Connecting state that was left.
-		l.timerFired(l.timerEpoch-1, fsm.Timer{State: fsm.Connecting, Name: "handshake_timeout", Event: fsm.EventAbort})
-		got <- result{l.m.State(), c.stats.closeCode.Load()}
+	c.m.Post(func() {
+		stale := c.m.Epoch() - 1 // an entry into Connecting, or Closing, already left
+		c.readerDone(old, &CloseError{Code: 1011})
+		c.closeDone(stale, transport.CloseResult{Completed: true, PeerCode: 1008}, nil, &CloseError{Code: 1008})
+		c.dialFailed(stale, errors.New("connection refused"))
+		c.dialed(stale, old) // an overtaken dial's connection is shut, not used
+		got <- result{c.State(), c.stats.closeCode.Load()}
 	})
 	r := <-got
 	if r.state != fsm.Open || r.code != 0 {
@@ -72,7 +69,7 @@ func ownGoroutines() int {
 		if strings.Contains(g, "_test.go") || strings.Contains(g, "wsfsm/wstest.") {
 			continue
 		}
-		if strings.Contains(g, "github.com/wsfsm/wsfsm.") || strings.Contains(g, "github.com/wsfsm/wsfsm/transport.") {
+		if strings.Contains(g, "github.com/wsfsm/wsfsm.") || strings.Contains(g, "github.com/wsfsm/wsfsm/transport.") || strings.Contains(g, "github.com/wsfsm/wsfsm/engine.") {
 			n++
 		}
 	}

@@ -51,12 +51,12 @@ func TestInterop(t *testing.T) {
 			t.Run("server close 1012 reconnects", func(t *testing.T) {
 				rec := newRecorder()
 				c := dial(t, peer.BaseURL+"/close/1012", fastOptions(rec))
-				tr := rec.waitFor(t, fsm.Reconnecting)
+				tr := rec.WaitFor(t, fsm.Reconnecting)
 				var ce *wsfsm.CloseError
 				if tr.From != fsm.Closing || !errors.As(tr.Cause, &ce) || ce.Code != 1012 {
 					t.Errorf("into Reconnecting from %s because %v, want from Closing after 1012", tr.From, tr.Cause)
 				}
-				rec.waitFor(t, fsm.Open)
+				rec.WaitFor(t, fsm.Open)
 				_ = c.Abort()
 			})
 
@@ -76,12 +76,12 @@ func TestInterop(t *testing.T) {
 				rec := newRecorder()
 				c := dial(t, peer.BaseURL+"/drop-after/1", fastOptions(rec))
 				echo(t, c, "one")
-				tr := rec.waitFor(t, fsm.Aborted)
+				tr := rec.WaitFor(t, fsm.Aborted)
 				var ce *wsfsm.CloseError
 				if !errors.As(tr.Cause, &ce) || ce.Code != 1006 {
 					t.Errorf("abort cause %v, want a 1006 CloseError", tr.Cause)
 				}
-				rec.waitFor(t, fsm.Open)
+				rec.WaitFor(t, fsm.Open)
 				echo(t, c, "two")
 				_ = c.Abort()
 			})

@@ -85,9 +85,12 @@ func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
 	}
 }
 
-// dialFailed handles a failed dial of the state entry it was started from.
-func (c *ConnOf[S, E]) dialFailed(err error) {
+// dialFailed handles a failed dial of the state entry epoch.
+func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
 	l := &c.loop
+	if epoch != c.m.Epoch() {
+		return
+	}
 	if l.dialCancel != nil {
 		l.dialCancel()
 		l.dialCancel = nil
@@ -111,9 +114,12 @@ func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
 	c.fire(cause, vocab.Abort)
 }
 
-// closeDone handles the close handshake's result, in the state entry it was
-// started from.
-func (c *ConnOf[S, E]) closeDone(res transport.CloseResult, err, cause error) {
+// closeDone handles the result of the close handshake started in the state
+// entry epoch.
+func (c *ConnOf[S, E]) closeDone(epoch uint64, res transport.CloseResult, err, cause error) {
+	if epoch != c.m.Epoch() {
+		return
+	}
 	if res.PeerCode != 0 {
 		c.recordClose(&CloseError{Code: res.PeerCode, Reason: res.PeerReason})
 	}

@@ -1,17 +1,18 @@
 package wsfsm
 
 import (
+	"context"
 	"crypto/tls"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/wsfsm/wsfsm/fsm"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 )
 
 // Defaults of Options. The reasons for each are in the README's defaults
@@ -98,8 +99,26 @@ type OptionsOf[S, E Enum] struct {
 	// false: Dial returns the first dial's error.
 	RetryFirstDial bool
 	// Header returns the request headers for each dial attempt, so that tokens
-	// can be refreshed. Default nil: no extra headers.
+	// can be refreshed. Default nil: no extra headers. Endpoint, when set,
+	// gives the headers instead.
 	Header func() http.Header
+	// Endpoint computes where each dial attempt goes, with the attempt's
+	// context (it ends when the attempt is given up: the handshake_timeout
+	// timer, Close, Abort): fetch a fresh token for a query string or a
+	// header, sign a URL, pick another server (see RoundRobin). Its error
+	// fails the attempt and is classified like any other. It runs on the
+	// dial's goroutine, never inside the machine. Default nil: the URL given
+	// to Dial, with Header's headers.
+	Endpoint func(ctx context.Context, a DialAttempt) (Endpoint, error)
+	// OnConnect runs on every new connection, once the upgrade succeeded and
+	// before anything else uses it: before any waiting Send is written and
+	// before Receive sees the connection's messages. With Setup's Send and
+	// Receive it can authenticate or subscribe again after a reconnect. The
+	// handshake_timeout timer bounds it (with the dial), and ctx ends when
+	// the attempt is given up. Its error aborts the connection and is
+	// classified like any other (a permanent one stops the Conn). It runs on
+	// the dial's goroutine, never inside the machine. Default nil.
+	OnConnect func(ctx context.Context, s *Setup) error
 	// TLSConfig is used for wss:// URLs. Default nil: the system roots.
 	TLSConfig *tls.Config
 	// Subprotocols are offered in the upgrade request. Default none.
@@ -174,4 +193,39 @@ func (o *OptionsOf[S, E]) resolved() OptionsOf[S, E] {
 		r.ReceiveBuffer = DefaultReceiveBuffer
 	}
 	return r
+}
+
+// Endpoint is where one dial attempt goes.
+type Endpoint struct {
+	// URL is a ws:// or wss:// URL; it is never written to an error or a
+	// log with its user info, query or fragment.
+	URL string
+	// Header holds the attempt's request headers (nil for none).
+	Header http.Header
+}
+
+// DialAttempt describes a dial attempt to Options.Endpoint.
+type DialAttempt struct {
+	// URL is the URL given to Dial.
+	URL string
+	// Dial counts the Conn's dials, this one included (1 for the first).
+	Dial int
+	// Attempt counts the redials since the backoff last reset (0 for the
+	// first dial).
+	Attempt int
+}
+
+// RoundRobin returns an Options.Endpoint that sends each dial attempt to the
+// next of urls in turn (the first dial to urls[0]), with no extra headers:
+// a Conn whose server is gone moves on to the next at its next attempt, and
+// stays on the one that answered for as long as its connection lasts. The
+// backoff runs over the set, not per URL. It panics if urls is empty.
+func RoundRobin(urls ...string) func(context.Context, DialAttempt) (Endpoint, error) {
+	if len(urls) == 0 {
+		panic("wsfsm: RoundRobin needs at least one URL")
+	}
+	urls = slices.Clone(urls)
+	return func(_ context.Context, a DialAttempt) (Endpoint, error) {
+		return Endpoint{URL: urls[(a.Dial-1)%len(urls)]}, nil
+	}
 }

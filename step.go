@@ -30,10 +30,10 @@ type StepOf[S, E Enum] struct {
 	// Transition is the transition whose enter (or exit) actions ran this.
 	Transition TransitionOf[S, E]
 
-	c     *ConnOf[S, E]
-	epoch uint64
-	link  *transport.Link
-	ctx   context.Context
+	linkIO // Send and Receive on the state entry's connection
+	c      *ConnOf[S, E]
+	epoch  uint64
+	ctx    context.Context
 }
 
 // newStep makes the Step of an action run inside the machine's work, during
@@ -48,7 +48,7 @@ func (c *ConnOf[S, E]) newStep(t engine.Transition) *StepOf[S, E] {
 		l.stepCtx, l.stepCancel = context.WithCancel(context.Background())
 		l.stepEpoch = epoch
 	}
-	return &StepOf[S, E]{Transition: c.transition(t), c: c, epoch: epoch, link: l.link, ctx: l.stepCtx}
+	return &StepOf[S, E]{Transition: c.transition(t), linkIO: linkIO{l.link, &c.stats}, c: c, epoch: epoch, ctx: l.stepCtx}
 }
 
 // Context is done once the state this step entered is left, or the Conn ends.
@@ -94,35 +94,59 @@ func (s *StepOf[S, E]) Go(f func(ctx context.Context) error) {
 	}()
 }
 
-// Send writes one message on the connection this step belongs to, directly:
-// it does not wait for Sends to be released, which is what a handshake on a
-// new connection needs (its messages go before any waiting Send). It returns
-// ErrNotOpen when the step has no connection.
-func (s *StepOf[S, E]) Send(ctx context.Context, typ MessageType, data []byte) (err error) {
-	defer wrap(&err, "step: send")
-	if s.link == nil {
+// linkIO is direct I/O on one connection, before its reader starts: what a
+// handshake on a new connection needs. StepOf and Setup share it.
+type linkIO struct {
+	link  *transport.Link
+	stats *counters
+}
+
+// Send writes one message on the connection, directly: it does not wait for
+// Sends to be released, which is what a handshake on a new connection needs
+// (its messages go before any waiting Send). It returns ErrNotOpen when
+// there is no connection.
+func (io linkIO) Send(ctx context.Context, typ MessageType, data []byte) (err error) {
+	defer wrap(&err, "handshake send")
+	if io.link == nil {
 		return ErrNotOpen
 	}
-	if err := s.link.WriteMessage(ctx, int(typ), data); err != nil {
+	if err := io.link.WriteMessage(ctx, int(typ), data); err != nil {
 		return err
 	}
-	s.c.stats.msgsSent.Add(1)
-	s.c.stats.bytesSent.Add(uint64(len(data)))
+	io.stats.msgsSent.Add(1)
+	io.stats.bytesSent.Add(uint64(len(data)))
 	return nil
 }
 
-// Receive reads the next message of the connection this step belongs to,
-// before its reader starts (start_reader): a handshake's answer, which
-// Receive on the Conn never sees. Once the reader runs it returns an error.
-// Ending ctx aborts the connection (a read cannot be abandoned halfway).
-func (s *StepOf[S, E]) Receive(ctx context.Context) (typ MessageType, data []byte, err error) {
-	defer wrap(&err, "step: receive")
-	if s.link == nil {
+// Receive reads the next message of the connection before its reader starts
+// (start_reader): a handshake's answer, which Receive on the Conn never
+// sees. Once the reader runs it returns an error. Ending ctx aborts the
+// connection (a read cannot be abandoned halfway).
+func (io linkIO) Receive(ctx context.Context) (typ MessageType, data []byte, err error) {
+	defer wrap(&err, "handshake receive")
+	if io.link == nil {
 		return 0, nil, ErrNotOpen
 	}
-	t, data, err := s.link.ReadMessage(ctx)
+	t, data, err := io.link.ReadMessage(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
+	io.stats.msgsReceived.Add(1)
+	io.stats.bytesReceived.Add(uint64(len(data)))
 	return MessageType(t), data, nil
 }
+
+// Setup is a new connection during Options.OnConnect: the upgrade succeeded,
+// and nothing else uses the connection yet. Its Send and Receive talk on it
+// directly.
+type Setup struct {
+	linkIO
+	// Attempt counts the redials since the backoff last reset (0 for the
+	// first dial).
+	Attempt int
+	// URL is where the connection went, without user info, query or fragment.
+	URL string
+}
+
+// Subprotocol returns the subprotocol the server chose, or "".
+func (s *Setup) Subprotocol() string { return s.link.Subprotocol() }

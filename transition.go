@@ -1,8 +1,8 @@
 package wsfsm
 
 import (
-	"github.com/wsfsm/wsfsm/fsm"
 	"fmt"
+	"github.com/wsfsm/wsfsm/fsm"
 	"time"
 )
 

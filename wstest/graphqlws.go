@@ -50,14 +50,14 @@ type GraphQLServer struct {
 	// reading and keeps TCP open until the client cuts it or Close.
 	IgnoreClose bool
 
-	srv      *httptest.Server
-	upgrader websocket.Upgrader
-	mu       sync.Mutex
-	conns    [][]string // messages received, per connection, in accept order
-	live     map[net.Conn]struct{}
+	srv       *httptest.Server
+	upgrader  websocket.Upgrader
+	mu        sync.Mutex
+	conns     [][]string // messages received, per connection, in accept order
+	live      map[net.Conn]struct{}
 	closeNext int           // close the next acknowledged connection with this code
-	quit     chan struct{} // closed by Close
-	wg       sync.WaitGroup
+	quit      chan struct{} // closed by Close
+	wg        sync.WaitGroup
 }
 
 // NewGraphQLServer starts a GraphQLServer; set its fields before the first

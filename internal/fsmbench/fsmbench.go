@@ -1,66 +1,69 @@
 // Package fsmbench holds what the transition benchmarks share: the Go
-// benchmarks of package fsm and the bench command's fsm_transition_ratio run
-// the same reconnect cycle through the generated Machine and through raw
-// looplab/fsm.
+// benchmarks of package engine and the bench command's fsm_transition_ratio
+// run the same reconnect cycle of the reference machine through the engine
+// and through raw looplab/fsm.
 package fsmbench
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	looplab "github.com/looplab/fsm"
 
+	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/fsm"
 )
 
-// Nop implements fsm.Actions and fsm.Guards with empty bodies, so that the
-// machine itself is measured. Its guard always allows the event.
+// Nop implements engine.Hooks with empty bodies, so that the engine itself
+// is measured. Its guard always allows the event; no state has a timer.
 type Nop struct{}
 
-// Dial does nothing.
-func (Nop) Dial(fsm.Transition) {}
+// Act does nothing.
+func (Nop) Act(int, engine.Transition) {}
 
-// StartIO does nothing.
-func (Nop) StartIO(fsm.Transition) {}
+// Allow allows every guarded event.
+func (Nop) Allow(int, engine.Transition) bool { return true }
 
-// SendClose does nothing.
-func (Nop) SendClose(fsm.Transition) {}
+// Duration arms no timer.
+func (Nop) Duration(int) time.Duration { return -1 }
 
-// ShutdownTCP does nothing.
-func (Nop) ShutdownTCP(fsm.Transition) {}
+// TimerCause is never called: no timer is armed.
+func (Nop) TimerCause(int) error { return nil }
 
-// ScheduleBackoff does nothing.
-func (Nop) ScheduleBackoff(fsm.Transition) {}
+// Moved does nothing.
+func (Nop) Moved(engine.Transition) {}
 
-// Release does nothing.
-func (Nop) Release(fsm.Transition) {}
-
-// MayRetry allows every retry.
-func (Nop) MayRetry(fsm.Transition) bool { return true }
+// Ended does nothing.
+func (Nop) Ended() {}
 
 // TransitionsPerCycle is how many transitions one cycle makes: Connecting
 // -opened-> Open -abort-> Aborted -retry-> Reconnecting -redial-> Connecting.
 const TransitionsPerCycle = 4
 
-// NewMachine returns a started Machine over Nop, in Connecting.
-func NewMachine() *fsm.Machine {
-	m := fsm.New(Nop{}, Nop{})
-	m.Start(context.Background())
-	return m
+// NewMachine returns a started engine Machine of the reference spec over
+// Nop, in Connecting.
+func NewMachine() (*engine.Machine, error) {
+	m, err := engine.New(&fsm.Machine().Spec, Nop{})
+	if err != nil {
+		return nil, err
+	}
+	m.Start()
+	return m, nil
 }
 
-// MachineCycle runs one cycle through m (retry is a `then` step of abort).
-func MachineCycle(ctx context.Context, m *fsm.Machine) error {
-	if err := m.Opened(ctx, nil); err != nil {
-		return fmt.Errorf("fsmbench: machine: %w", err)
-	}
-	if err := m.Abort(ctx, nil); err != nil {
-		return fmt.Errorf("fsmbench: machine: %w", err)
-	}
-	if err := m.Redial(ctx, nil); err != nil {
-		return fmt.Errorf("fsmbench: machine: %w", err)
-	}
-	return nil
+// MachineCycle runs one cycle through m, as posted work run to completion
+// (retry is a `then` step of abort).
+func MachineCycle(m *engine.Machine) (err error) {
+	m.Post(func() {
+		for _, e := range []fsm.Event{fsm.EventOpened, fsm.EventAbort, fsm.EventRedial} {
+			if err = m.Fire(int(e), nil); err != nil {
+				err = fmt.Errorf("fsmbench: machine: %w", err)
+				return
+			}
+		}
+	})
+	return err
 }
 
 // NewLooplab returns a raw looplab/fsm machine with the transitions of the
