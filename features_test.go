@@ -60,8 +60,8 @@ type stateCheck struct {
 }
 
 func (h *stateCheck) Enabled(context.Context, slog.Level) bool { return true }
-func (h *stateCheck) WithAttrs([]slog.Attr) slog.Handler        { return h }
-func (h *stateCheck) WithGroup(string) slog.Handler             { return h }
+func (h *stateCheck) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *stateCheck) WithGroup(string) slog.Handler            { return h }
 func (h *stateCheck) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "wsfsm: transition" || *h.c == nil {
 		return nil // the first transitions happen inside Dial, before c is known
