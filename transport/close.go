@@ -93,7 +93,7 @@ func (l *Link) Close(ctx context.Context, code int, reason string, timeout time.
 		if !stop() {
 			return l.fail(ctx)
 		}
-		err = l.classifyRead(err)
+		err = l.terminal(err)
 		l.mu.Lock()
 		l.readErr = err
 		l.mu.Unlock()

@@ -21,10 +21,12 @@ const (
 )
 
 // Link is one live WebSocket connection: a fresh *websocket.Conn and the raw
-// TCP connection under it. Its methods are safe for concurrent use.
+// connection under it. Its methods are safe for concurrent use.
 type Link struct {
 	ws           *websocket.Conn
 	raw          net.Conn
+	rd           *wireConn     // under gorilla: its guard watched the server's frames
+	wr           *wireConn     // over raw: writes are bounded by progress there
 	writeTimeout time.Duration // <= 0: none
 	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
 	writeDeadline time.Time
@@ -57,16 +59,22 @@ type Link struct {
 	doneShut    bool
 }
 
-// newLink wraps a connected gorilla conn; raw is the TCP connection under it.
-func newLink(ws *websocket.Conn, raw net.Conn, writeTimeout time.Duration, abortRST bool) *Link {
+// newLink wraps a connected gorilla conn. raw is the connection the dialer
+// returned, rd the wire gorilla reads through, wr the one over raw.
+func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout time.Duration, abortRST bool) *Link {
 	l := &Link{
 		ws:           ws,
 		raw:          raw,
+		rd:           rd,
+		wr:           wr,
 		writeTimeout: writeTimeout,
 		abortRST:     abortRST,
 		wmu:          make(chan struct{}, 1),
 		closing:      make(chan struct{}),
 		done:         make(chan struct{}),
+	}
+	if writeTimeout > 0 {
+		wr.enableProgress(writeTimeout)
 	}
 	ws.SetCloseHandler(l.onClose)
 	ws.SetPongHandler(l.onPong)
@@ -82,7 +90,8 @@ func newLink(ws *websocket.Conn, raw net.Conn, writeTimeout time.Duration, abort
 // not read from it or write data to it directly.
 func (l *Link) WS() *websocket.Conn { return l.ws }
 
-// NetConn returns the raw TCP connection (under TLS too).
+// NetConn returns the connection the dialer returned: the raw TCP
+// connection (under TLS too, and under a proxy's tunnel).
 func (l *Link) NetConn() net.Conn { return l.raw }
 
 // Subprotocol returns the subprotocol the server selected, or "".
@@ -174,12 +183,22 @@ func (l *Link) aborted() error {
 // as RFC 6455 asks (gorilla's default does the same without recording).
 func (l *Link) onClose(code int, text string) error {
 	l.life.Add(1)
+	code = l.peerCodeOf(code)
 	l.mu.Lock()
 	l.peerClosed = true
 	l.peerCode = code
 	l.peerReason = text
 	l.mu.Unlock()
 	// ErrCloseSent when we closed first: nothing more to answer.
-	l.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(controlWait))
+	l.ws.WriteControl(websocket.CloseMessage, closePayload(code, ""), time.Now().Add(controlWait))
 	return nil
+}
+
+// peerCodeOf restores a close code 1014 that the guard passed to gorilla as
+// 1011 (see frameGuard). Only the goroutine reading calls it.
+func (l *Link) peerCodeOf(code int) int {
+	if code == websocket.CloseInternalServerErr && l.rd.guard.was1014 {
+		return 1014
+	}
+	return code
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -32,8 +34,9 @@ type Message struct {
 // When reading ends the reader closes TCP, then calls done exactly once,
 // from its goroutine, with the terminal error: *CloseError (the peer's close
 // frame, already answered; Code 1006 when TCP closed with no close frame),
-// ErrMessageTooBig (close 1009 sent), ErrProtocol (close 1002 sent), an
-// error matching ErrAborted (local abort; also matching its cause such as
+// ErrMessageTooBig (close 1009 sent), ErrProtocol (close 1002 sent; close
+// 1007 and ErrInvalidUTF8 for a text message that is not UTF-8), an error
+// matching ErrAborted (local abort; also matching its cause such as
 // ErrDeadPeer or ErrCloseTimeout), or a wrapped network error. done must
 // not block for long; Done() is closed after it returns.
 func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, done func(error)) {
@@ -75,15 +78,22 @@ func (l *Link) consume(typ int, r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if typ == websocket.TextMessage && !utf8.Valid(data) {
+		return errInvalidUTF8()
+	}
 	l.deliver(Message{Type: typ, Data: data})
 	return nil
+}
+
+func errInvalidUTF8() error {
+	return &protocolError{code: websocket.CloseInvalidFramePayloadData, reason: "invalid UTF-8 in a text message"}
 }
 
 // endReading records the reader's terminal error, closes TCP and reports.
 //
 //go:noinline
 func (l *Link) endReading(err error) {
-	err = l.classifyRead(err)
+	err = l.terminal(err)
 	l.mu.Lock()
 	l.readErr = err
 	close(l.readEnded)
@@ -153,26 +163,46 @@ func (lr *lifeReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// classifyRead maps gorilla's read error to the documented terminal errors.
-func (l *Link) classifyRead(err error) error {
+// terminal maps the error that ended reading to the documented terminal
+// errors, answering the peer with a close frame where RFC 6455 asks for one
+// and gorilla did not send it.
+func (l *Link) terminal(err error) error {
 	var ce *websocket.CloseError
 	isCE := errors.As(err, &ce)
 	if isCE && ce.Code != websocket.CloseAbnormalClosure {
 		// A close frame is definitive, even if an abort raced it.
-		return &CloseError{Code: ce.Code, Reason: ce.Text}
+		return &CloseError{Code: l.peerCodeOf(ce.Code), Reason: ce.Text}
 	}
 	if ab := l.aborted(); ab != nil {
 		return ab
 	}
+	var pe *protocolError
+	var v *violation
 	switch {
+	case errors.As(err, &pe):
+	case errors.As(err, &v):
+		pe = &protocolError{code: websocket.CloseProtocolError, reason: v.reason}
 	case isCE:
 		return &CloseError{Code: websocket.CloseAbnormalClosure}
 	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla sent 1009 (the guard stops the lengths it would
+		// misreport as this).
 		return fmt.Errorf("%w (sent close 1009)", ErrMessageTooBig)
 	case isNetError(err):
-		return fmt.Errorf("transport: read: %w", err)
+		return opErr("read", err)
+	default:
+		// gorilla's own protocol errors: it sent 1002 already, so this
+		// answer is a no-op (ErrCloseSent); for anything else it is due.
+		l.answer(websocket.CloseProtocolError, "")
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
-	return fmt.Errorf("%w: %v", ErrProtocol, err)
+	l.answer(pe.code, pe.reason)
+	return pe
+}
+
+// answer sends a close frame that fails the connection.
+func (l *Link) answer(code int, reason string) {
+	l.ws.WriteControl(websocket.CloseMessage, closePayload(code, reason), time.Now().Add(controlWait))
 }
 
 func isNetError(err error) bool {

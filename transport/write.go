@@ -15,9 +15,10 @@ import (
 // once the whole frame was handed to the kernel.
 //
 // ctx bounds the wait for the write lock and is checked before writing;
-// once bytes start going out only DialConfig.WriteTimeout bounds the write
-// (to within an eighth of it: see refreshWriteDeadline),
-// so a cancelled ctx never leaves half a frame. A failed write aborts the
+// once bytes start going out only DialConfig.WriteTimeout bounds the write,
+// and by progress: the write fails once the peer accepted no byte for
+// WriteTimeout (see wireConn.Write), however long the whole message takes.
+// So a cancelled ctx never leaves half a frame. A failed write aborts the
 // link (the stream can no longer be trusted). After Close or Abort began it
 // returns an error wrapping net.ErrClosed (closing) or ErrAborted (aborted).
 func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
@@ -66,59 +67,19 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 // take an eighth: the deadline moves only once an eighth of it has passed.
 // gorilla sets the connection's deadline before every frame, and setting a
 // new one costs a runtime timer update; an unchanged one costs nothing (see
-// deadlineConn). Called with the write lock held.
+// wireConn). It also starts a new progress window (see wireConn.Write).
+// Called with the write lock held.
 func (l *Link) refreshWriteDeadline() {
 	if l.writeTimeout <= 0 {
 		return
 	}
+	l.wr.msgs.Add(1)
 	now := time.Now()
 	if l.writeDeadline.Sub(now) >= l.writeTimeout-l.writeTimeout/8 {
 		return
 	}
 	l.writeDeadline = now.Add(l.writeTimeout)
 	l.ws.SetWriteDeadline(l.writeDeadline)
-}
-
-// deadlineConn is the connection gorilla reads and writes through. gorilla
-// calls SetWriteDeadline before every frame it writes, always under its own
-// write lock; a deadline equal to the one already set is not set again.
-type deadlineConn struct {
-	net.Conn
-	writeDeadline time.Time // the last one set; guarded by gorilla's write lock
-}
-
-// SetWriteDeadline sets t unless it is the deadline already set.
-func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
-	if t.Equal(c.writeDeadline) {
-		return nil
-	}
-	c.writeDeadline = t
-	return c.Conn.SetWriteDeadline(t)
-}
-
-// tcpDeadlineConn is deadlineConn over TCP. It embeds the concrete
-// *net.TCPConn so that its Read compiles into the TCP read itself instead
-// of adding a frame under every idle reader (see StartReader).
-type tcpDeadlineConn struct {
-	*net.TCPConn
-	writeDeadline time.Time // as deadlineConn's
-}
-
-// SetWriteDeadline sets t unless it is the deadline already set.
-func (c *tcpDeadlineConn) SetWriteDeadline(t time.Time) error {
-	if t.Equal(c.writeDeadline) {
-		return nil
-	}
-	c.writeDeadline = t
-	return c.TCPConn.SetWriteDeadline(t)
-}
-
-// withDeadlineCache wraps c for gorilla.
-func withDeadlineCache(c net.Conn) net.Conn {
-	if tc, ok := c.(*net.TCPConn); ok {
-		return &tcpDeadlineConn{TCPConn: tc}
-	}
-	return &deadlineConn{Conn: c}
 }
 
 func (l *Link) closedError() error {
