@@ -2,11 +2,13 @@ package transport
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -371,4 +373,45 @@ func TestStalledReaderLargeMessageSynctest(t *testing.T) {
 			t.Errorf("cut %v after the peer stopped reading, want between 2 s and 4 s", d)
 		}
 	})
+}
+
+// When the peer sends a close frame and drops TCP while several goroutines
+// write, the writes fail but the peer's close frame decides how the link
+// ended, every time (a failed write must not abort the link under the
+// reader).
+func TestPeerCloseWinsOverFailedWrites(t *testing.T) {
+	checkFDs(t)
+	url := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if upgrade(c, br) != nil {
+			return
+		}
+		if _, _, err := readFrame(br); err != nil { // the writers are writing
+			return
+		}
+		c.Write(closeFrame(1008, "policy"))
+		// and close at once, with the writers' bytes unread (a reset)
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for run := range 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d runs in 30 s", run)
+		}
+		l := dial(t, url, DialConfig{})
+		_, errc := reader(l)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				msg := make([]byte, 32<<10)
+				for l.WriteMessage(context.Background(), websocket.BinaryMessage, msg) == nil {
+				}
+			})
+		}
+		err := recv(t, errc, "reader end")
+		wg.Wait()
+		var ce *CloseError
+		if !errors.As(err, &ce) || ce.Code != 1008 {
+			t.Fatalf("run %d: reader ended with %v, want *CloseError 1008", run, err)
+		}
+		waitDone(t, l)
+	}
 }

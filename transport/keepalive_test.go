@@ -142,7 +142,7 @@ func TestWriteTimeoutSynctest(t *testing.T) {
 		if got := time.Since(start); got != 100*time.Millisecond {
 			t.Errorf("write failed after %v, want the 100ms write timeout", got)
 		}
-		// A failed write aborts the link.
+		// A write that timed out aborts the link.
 		if err := l.WriteMessage(t.Context(), websocket.TextMessage, []byte("x")); !errors.Is(err, ErrAborted) {
 			t.Errorf("next write = %v, want ErrAborted", err)
 		}

@@ -45,6 +45,7 @@ type Link struct {
 	closingShut bool
 	closeCalled bool
 	tcpClosed   bool
+	writeShut   bool
 	abortErr    error // set by the Abort that closed TCP
 	readerState int
 	readEnded   chan struct{}   // closed once readErr is known (StartReader)
@@ -153,6 +154,32 @@ func (l *Link) closeTCP() {
 	l.stopKeepalive()
 	l.raw.Close()
 	l.maybeFinish()
+}
+
+// shutWrite ends our side of the stream after a write failed for a reason
+// other than a timeout: the peer may still have sent a close frame that
+// the reader has yet to read, and its word must win over our write's
+// error. So the raw connection's write side is shut (FIN) and reading goes
+// on until the peer's close frame or EOF. A connection with no write side
+// to shut (not TCP or Unix) is aborted with cause.
+func (l *Link) shutWrite(cause error) {
+	l.mu.Lock()
+	if l.tcpClosed || l.writeShut {
+		l.mu.Unlock()
+		return
+	}
+	l.writeShut = true
+	l.mu.Unlock()
+	// CloseWrite fails only on a connection already reset or closed: the
+	// reader then ends by itself, after what the kernel still holds.
+	switch c := l.raw.(type) {
+	case *net.TCPConn:
+		c.CloseWrite()
+	case *net.UnixConn:
+		c.CloseWrite()
+	default:
+		l.AbortCause(cause)
+	}
 }
 
 func (l *Link) beginClosingLocked() {

@@ -12,15 +12,24 @@ import (
 
 // WriteMessage writes one data message (websocket.TextMessage or
 // BinaryMessage). Concurrent callers are serialized. It returns nil only
-// once the whole frame was handed to the kernel.
+// once the whole frame was handed to the kernel. It works before
+// StartReader too.
 //
 // ctx bounds the wait for the write lock and is checked before writing;
 // once bytes start going out only DialConfig.WriteTimeout bounds the write,
 // and by progress: the write fails once the peer accepted no byte for
 // WriteTimeout (see wireConn.Write), however long the whole message takes.
-// So a cancelled ctx never leaves half a frame. A failed write aborts the
-// link (the stream can no longer be trusted). After Close or Abort began it
-// returns an error wrapping net.ErrClosed (closing) or ErrAborted (aborted).
+// So a cancelled ctx never leaves half a frame.
+//
+// A failed write does not decide how the link ends while the peer may have
+// said it first: a write that timed out (the peer stopped reading) aborts
+// the link; after the peer's close frame (the close handshake is under way)
+// nothing is done, the reader reports it; any other failure shuts only the
+// write side of the raw connection (an abort if it has none), so the reader
+// still reads the peer's close frame or EOF and reports the terminal
+// error. WriteMessage returns the error in every case. After Close or Abort
+// began it returns an error wrapping net.ErrClosed (closing) or ErrAborted
+// (aborted).
 func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("transport: write: %w", err)
@@ -59,7 +68,11 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 		return fmt.Errorf("transport: write: close frame already sent: %w", net.ErrClosed)
 	}
 	err = fmt.Errorf("transport: write: %w", err)
-	l.AbortCause(err)
+	if isTimeout(err) {
+		l.AbortCause(err) // the peer stopped reading
+	} else {
+		l.shutWrite(err)
+	}
 	return err
 }
 
