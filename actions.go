@@ -84,9 +84,10 @@ func (a *actions) SendClose(fsm.Transition) {
 	gen, link := l.gen, l.link
 	c.unpublish(gen)
 	l.outstanding++
-	timeout := c.opts.CloseTimeout
 	go func() {
-		res, err := link.Close(context.Background(), 1000, "", timeout)
+		// No timer here: the close_timeout timer aborts the link, which
+		// ends this Close at once.
+		res, err := link.Close(context.Background(), 1000, "")
 		c.post(func() { l.closeDone(gen, res, err) })
 	}()
 }

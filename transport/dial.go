@@ -15,12 +15,11 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Defaults used when a DialConfig or Close leaves a value at zero.
+// Defaults used when a DialConfig leaves a value at zero.
 const (
 	DefaultHandshakeTimeout = 10 * time.Second // TCP + TLS + HTTP upgrade
 	DefaultReadLimit        = 32 << 20         // 32 MiB per received message
 	DefaultWriteTimeout     = 10 * time.Second // a write fails once the peer accepted no byte for this long
-	DefaultCloseTimeout     = 5 * time.Second  // wait for the peer's close frame
 	DefaultPingInterval     = 20 * time.Second // suggested StartKeepalive interval
 	DefaultPongTimeout      = 20 * time.Second // suggested StartKeepalive pong timeout
 )

@@ -27,8 +27,9 @@ var (
 	// ErrDeadPeer reports a peer that sent nothing within the pong timeout
 	// after a ping.
 	ErrDeadPeer = errors.New("transport: peer did not answer keepalive in time")
-	// ErrCloseTimeout reports a peer that did not answer our close frame
-	// within the close timeout; the link was aborted.
+	// ErrCloseTimeout is the cause a caller gives AbortCause when the peer
+	// did not answer its close frame in time. Close has no timer of its
+	// own: it ends when its ctx does or when the link is aborted.
 	ErrCloseTimeout = errors.New("transport: peer did not answer the close frame in time")
 	// ErrMessageTooBig reports a received message over the read limit; the
 	// peer was sent close code 1009.

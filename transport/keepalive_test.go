@@ -111,19 +111,22 @@ func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
 	})
 }
 
-func TestCloseTimeoutSynctest(t *testing.T) {
+// The reader's Close waits for the peer's close frame as long as nothing
+// aborts the link: the caller's close timer does.
+func TestCloseWaitsForCallersTimerSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l, s := pipeLink(t, 0)
 		s.SetCloseHandler(func(int, string) error { return nil }) // never answers
 		serveReads(s)
 		_, errc := reader(l)
 		start := time.Now()
-		_, err := l.Close(t.Context(), websocket.CloseNormalClosure, "", 0)
+		time.AfterFunc(5*time.Second, func() { l.AbortCause(ErrCloseTimeout) })
+		_, err := l.Close(t.Context(), websocket.CloseNormalClosure, "")
 		if !errors.Is(err, ErrCloseTimeout) {
 			t.Fatalf("Close = %v, want ErrCloseTimeout", err)
 		}
-		if got := time.Since(start); got != DefaultCloseTimeout {
-			t.Errorf("Close took %v, want exactly DefaultCloseTimeout (%v)", got, DefaultCloseTimeout)
+		if got := time.Since(start); got != 5*time.Second {
+			t.Errorf("Close took %v, want exactly the caller's 5s", got)
 		}
 		if err := <-errc; !errors.Is(err, ErrCloseTimeout) {
 			t.Errorf("reader ended with %v, want ErrCloseTimeout", err)

@@ -43,6 +43,7 @@ type Link struct {
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended
 	closingShut bool
+	abortCh     chan struct{} // closed by the first abort
 	closeCalled bool
 	tcpClosed   bool
 	writeShut   bool
@@ -72,6 +73,7 @@ func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout ti
 		abortRST:     abortRST,
 		wmu:          make(chan struct{}, 1),
 		closing:      make(chan struct{}),
+		abortCh:      make(chan struct{}),
 		done:         make(chan struct{}),
 	}
 	if writeTimeout > 0 {
@@ -113,10 +115,10 @@ func (l *Link) Abort() error {
 	return nil
 }
 
-// AbortCause is Abort recording why: the reader's done (and later writes)
-// then report an error matching both ErrAborted and cause (e.g.
-// ErrDeadPeer). Only the first abort's cause is kept; an abort after TCP
-// was already closed changes nothing.
+// AbortCause is Abort recording why: the reader's done, a Close in
+// progress and later writes then report an error matching both ErrAborted
+// and cause (e.g. ErrDeadPeer, ErrCloseTimeout). Only the first abort's
+// cause is kept; an abort after TCP was already closed changes nothing.
 func (l *Link) AbortCause(cause error) {
 	l.mu.Lock()
 	l.beginClosingLocked()
@@ -130,6 +132,7 @@ func (l *Link) AbortCause(cause error) {
 	} else {
 		l.abortErr = &abortError{cause: cause}
 	}
+	close(l.abortCh)
 	l.mu.Unlock()
 	l.stopKeepalive()
 	if l.abortRST {
