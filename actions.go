@@ -60,7 +60,7 @@ func (a *actions) StartIO(fsm.Transition) {
 	l.sched.Opened()
 	c.stats.opens.Add(1)
 	l.outstanding++
-	link.StartReader(c.inbox, c.closingCh, func(err error) {
+	link.StartReader(c.inbox, c.closingCh, nil, func(err error) {
 		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended
 		c.post(func() { l.readerDone(gen, err) })
 	})

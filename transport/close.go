@@ -22,7 +22,8 @@ const maxReasonBytes = 123
 // WriteMessage in progress finish, sends a close frame with code and reason
 // (reason cut to 123 bytes), waits for the peer's close frame or its TCP
 // close, then shuts TCP. The wait uses the running reader if StartReader
-// was called, else Close reads (and discards) by itself.
+// was called, else Close reads (and discards) by itself, after a
+// ReadMessage in progress has returned.
 //
 // Close has no timer of its own: it is bounded by ctx, and by an abort of
 // the link, which makes it return at once (the caller's close timer aborts
@@ -55,7 +56,7 @@ func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult,
 
 	if second {
 		select {
-		case <-l.done:
+		case <-l.readEnded:
 		case <-l.abortCh:
 		}
 		return l.result(), l.closeErr()
@@ -78,14 +79,22 @@ func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult,
 	<-l.wmu
 
 	if selfRead {
-		var err error
-		for err == nil {
-			_, _, err = l.ws.NextReader()
+		select {
+		case l.rmu <- struct{}{}: // a ReadMessage in progress has returned
+		case <-l.abortCh:
+			return l.result(), l.closeErr()
 		}
-		err = l.terminal(err)
 		l.mu.Lock()
-		l.readErr = err
+		ended := l.readErr != nil
 		l.mu.Unlock()
+		if !ended {
+			var err error
+			for err == nil {
+				_, _, err = l.ws.NextReader()
+			}
+			l.endRead(err)
+		}
+		<-l.rmu
 	} else {
 		select {
 		case <-l.readEnded:

@@ -48,6 +48,9 @@ var (
 	// parameters) or whose head exceeds MaxHandshakeHeaderBytes. It comes
 	// as a *HandshakeError with Reason set.
 	ErrBadHandshakeResponse = errors.New("transport: invalid handshake response")
+	// ErrReaderRunning reports a ReadMessage on a link whose reader was
+	// started (StartReader), or while another ReadMessage is in progress.
+	ErrReaderRunning = errors.New("transport: the link already has a reader")
 )
 
 // MaxBodyBytes is how much of a refused upgrade's body HandshakeError keeps.

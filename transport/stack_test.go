@@ -37,7 +37,7 @@ func TestIdleReaderStackDepth(t *testing.T) {
 	// echo; the server's goroutine is back in its read too.
 	msgs := make(chan Message, n)
 	for _, l := range links {
-		l.StartReader(msgs, nil, nil)
+		l.StartReader(msgs, nil, nil, nil)
 		if err := l.WriteMessage(testCtx(t), 1, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
