@@ -32,7 +32,7 @@ import (
 // (aborted).
 func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("transport: write: %w", err)
+		return opErr("write", err)
 	}
 	select {
 	case l.wmu <- struct{}{}: // the usual case: nobody else is writing
@@ -40,7 +40,7 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 		select {
 		case l.wmu <- struct{}{}:
 		case <-ctx.Done():
-			return fmt.Errorf("transport: write: %w", ctx.Err())
+			return opErr("write", ctx.Err())
 		case <-l.closing:
 			return l.closedError()
 		}
@@ -52,7 +52,7 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	default:
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("transport: write: %w", err)
+		return opErr("write", err)
 	}
 	l.refreshWriteDeadline()
 	err := l.ws.WriteMessage(typ, data)
@@ -60,14 +60,14 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 		return nil
 	}
 	if ab := l.aborted(); ab != nil {
-		return fmt.Errorf("transport: write: %w", ab)
+		return opErr("write", ab)
 	}
 	if errors.Is(err, websocket.ErrCloseSent) {
 		// The close handshake is under way (the peer closed): the reader
 		// reports how it ends.
 		return fmt.Errorf("transport: write: close frame already sent: %w", net.ErrClosed)
 	}
-	err = fmt.Errorf("transport: write: %w", err)
+	err = opErr("write", err)
 	if isTimeout(err) {
 		l.AbortCause(err) // the peer stopped reading
 	} else {
@@ -97,7 +97,7 @@ func (l *Link) refreshWriteDeadline() {
 
 func (l *Link) closedError() error {
 	if ab := l.aborted(); ab != nil {
-		return fmt.Errorf("transport: write: %w", ab)
+		return opErr("write", ab)
 	}
 	return fmt.Errorf("transport: write: link is closing: %w", net.ErrClosed)
 }
