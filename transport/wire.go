@@ -270,12 +270,10 @@ func (g *frameGuard) scan(p []byte) (keep int, bad error) {
 	return len(p), nil
 }
 
-// cut reports a violation in the frame that starts at p[start] (or earlier,
-// in an earlier read, when start is 0 and the header was split).
+// cut reports a violation in the frame whose header starts at p[start] (at
+// 0 when it began in an earlier read: start is only set when a header
+// begins in this one).
 func (g *frameGuard) cut(start int, reason string) (int, error) {
-	if g.hdrN > start { // the header began in an earlier read
-		start = 0
-	}
 	return start, &violation{reason: reason}
 }
 
