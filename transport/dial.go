@@ -22,6 +22,14 @@ const (
 	DefaultWriteTimeout     = 10 * time.Second // a write fails once the peer accepted no byte for this long
 	DefaultPingInterval     = 20 * time.Second // suggested StartKeepalive interval
 	DefaultPongTimeout      = 20 * time.Second // suggested StartKeepalive pong timeout
+
+	// DefaultCompressionThreshold is the size below which a message is
+	// sent uncompressed when permessage-deflate is on (coder/websocket's
+	// choice without context takeover): deflate's block overhead makes
+	// small messages larger, not smaller.
+	DefaultCompressionThreshold = 512
+	// DefaultCompressionLevel is gorilla's default flate level (BestSpeed).
+	DefaultCompressionLevel = 1
 )
 
 // DialConfig configures one dial attempt. The zero value is usable.
@@ -54,6 +62,20 @@ type DialConfig struct {
 	// AbortWithRST makes Abort reset the connection (SetLinger(0), RST)
 	// instead of closing it with FIN.
 	AbortWithRST bool
+	// EnableCompression offers permessage-deflate (RFC 7692) without
+	// context takeover, the only mode gorilla supports: each message is
+	// compressed on its own. Off by default. Whether the server accepted is
+	// Link.Compressed. Received messages are bounded by ReadLimit once
+	// inflated, not only on the wire.
+	EnableCompression bool
+	// CompressionThreshold is the size below which a message is sent
+	// uncompressed. 0 means DefaultCompressionThreshold (512 bytes); < 0
+	// means every message is compressed.
+	CompressionThreshold int
+	// CompressionLevel is the flate level for compressed messages, from
+	// -2 (flate.HuffmanOnly) to 9 (flate.BestCompression). 0 means
+	// DefaultCompressionLevel (1, flate.BestSpeed).
+	CompressionLevel int
 	// WriteBufferPool lends the 4 KiB write buffer to a connection only
 	// while it writes a message (gorilla's Dialer.WriteBufferPool; a
 	// *sync.Pool will do), so an idle connection holds none. nil means each
@@ -83,6 +105,13 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 	if err := checkHeader(cfg.Header); err != nil {
 		return nil, err
 	}
+	level := cfg.CompressionLevel
+	if level == 0 {
+		level = DefaultCompressionLevel
+	}
+	if level < -2 || level > 9 {
+		return nil, fmt.Errorf("%w: compression level %d is not between -2 and 9", ErrBadConfig, level)
+	}
 	proxy, err := proxyFor(&cfg, u, where)
 	if err != nil {
 		return nil, err
@@ -104,6 +133,7 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 		NetDialTLSContext: dl.secure,
 		Subprotocols:      cfg.Subprotocols,
 		WriteBufferPool:   cfg.WriteBufferPool,
+		EnableCompression: cfg.EnableCompression,
 	}
 	ws, resp, err := d.DialContext(hctx, rawURL, cfg.Header)
 	if dl.unwatch != nil && !dl.unwatch() && err == nil {
@@ -130,7 +160,21 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 	if wt == 0 {
 		wt = DefaultWriteTimeout
 	}
-	return newLink(ws, dl.raw, dl.rd, dl.wr, wt, cfg.AbortWithRST), nil
+	l := newLink(ws, dl.raw, dl.rd, dl.wr, wt, cfg.AbortWithRST)
+	if cfg.EnableCompression && hasExtension(resp.Header, "permessage-deflate") {
+		// gorilla refused any parameters it cannot honour: on.
+		ws.SetCompressionLevel(level)
+		l.compressed = true
+		l.compressMin = cfg.CompressionThreshold
+		switch {
+		case l.compressMin == 0:
+			l.compressMin = DefaultCompressionThreshold
+		case l.compressMin < 0:
+			l.compressMin = 0
+		}
+		l.inflateMax = limit
+	}
+	return l, nil
 }
 
 // dialing is one Dial's connection as it is built, for gorilla's dial hooks.
@@ -251,6 +295,11 @@ func dialError(ctx, hctx context.Context, where string, timeout time.Duration, r
 		return handshakeError(resp)
 	case errors.As(err, &big):
 		return &HandshakeError{StatusCode: big.status, Reason: big.Error()}
+	case resp != nil && err.Error() == "websocket: invalid compression negotiation":
+		// gorilla's error is unexported; it has checked the rest of the 101.
+		e := handshakeError(resp)
+		e.Reason = "permessage-deflate parameters that gorilla cannot honour (it needs server_no_context_takeover and client_no_context_takeover)"
+		return e
 	case expired(ctx):
 		cause := context.Cause(ctx)
 		if cause == nil { // the deadline passed a hair before ctx noticed
@@ -309,6 +358,20 @@ func hasToken(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
 		for _, t := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasExtension reports whether Sec-WebSocket-Extensions names ext (with
+// any parameters).
+func hasExtension(h http.Header, ext string) bool {
+	for _, v := range h.Values("Sec-Websocket-Extensions") {
+		for _, e := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(e, ";")
+			if strings.EqualFold(strings.TrimSpace(name), ext) {
 				return true
 			}
 		}

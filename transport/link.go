@@ -28,6 +28,9 @@ type Link struct {
 	rd           *wireConn     // under gorilla: its guard watched the server's frames
 	wr           *wireConn     // over raw: writes are bounded by progress there
 	writeTimeout time.Duration // <= 0: none
+	compressed   bool          // permessage-deflate was negotiated
+	compressMin  int           // messages this long or longer are compressed
+	inflateMax   int64         // bound on an inflated message; 0: none
 	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
 	writeDeadline time.Time
 	abortRST      bool
@@ -110,6 +113,10 @@ func (l *Link) WS() *websocket.Conn { return l.ws }
 // connection (under TLS too, and under a proxy's tunnel), or what
 // DialConfig.NetDialContext returned.
 func (l *Link) NetConn() net.Conn { return l.raw }
+
+// Compressed reports whether the server accepted permessage-deflate
+// (DialConfig.EnableCompression).
+func (l *Link) Compressed() bool { return l.compressed }
 
 // Subprotocol returns the subprotocol the server selected, or "".
 func (l *Link) Subprotocol() string { return l.ws.Subprotocol() }

@@ -289,26 +289,46 @@ func (l *Link) ReadMessage(ctx context.Context) (typ int, data []byte, err error
 // message arriving slowly does not look like a dead peer.
 // Only the goroutine holding the read lock calls it: it reuses the Link's
 // lifeReader.
+// With compression on, it also bounds the inflated message (gorilla's read
+// limit counts the bytes on the wire, which a small message can inflate
+// far beyond).
 func (l *Link) readAll(r io.Reader) ([]byte, error) {
-	l.lr = lifeReader{r: r, life: &l.life}
+	l.lr = lifeReader{r: r, life: &l.life, left: -1}
+	if l.compressed && l.inflateMax > 0 {
+		l.lr.left = l.inflateMax
+	}
 	b, err := io.ReadAll(&l.lr)
 	l.lr.r = nil
 	return b, err
 }
 
-// lifeReader counts each read that returned bytes.
+// lifeReader counts each read that returned bytes, and fails with
+// errInflatedTooBig past left bytes (unless left < 0).
 type lifeReader struct {
 	r    io.Reader
 	life *atomic.Uint64
+	left int64
 }
 
 func (lr *lifeReader) Read(p []byte) (int, error) {
+	if lr.left >= 0 && int64(len(p)) > lr.left+1 {
+		p = p[:lr.left+1] // one byte over the bound tells
+	}
 	n, err := lr.r.Read(p)
 	if n > 0 {
 		lr.life.Add(1)
+		if lr.left >= 0 {
+			if lr.left -= int64(n); lr.left < 0 {
+				return n, errInflatedTooBig
+			}
+		}
 	}
 	return n, err
 }
+
+// errInflatedTooBig is a compressed message that inflates past the read
+// limit.
+var errInflatedTooBig = errors.New("inflated message exceeds read limit")
 
 // terminal maps the error that ended reading to the documented terminal
 // errors, answering the peer with a close frame where RFC 6455 asks for one
@@ -335,6 +355,9 @@ func (l *Link) terminal(err error) error {
 		// gorilla sent 1009 (the guard stops the lengths it would
 		// misreport as this).
 		return fmt.Errorf("%w (sent close 1009)", ErrMessageTooBig)
+	case errors.Is(err, errInflatedTooBig):
+		l.answer(websocket.CloseMessageTooBig, "")
+		return fmt.Errorf("%w once inflated (sent close 1009)", ErrMessageTooBig)
 	case isNetError(err):
 		return opErr("read", err)
 	default:

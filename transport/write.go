@@ -55,6 +55,9 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 		return opErr("write", err)
 	}
 	l.refreshWriteDeadline()
+	if l.compressed {
+		l.ws.EnableWriteCompression(len(data) >= l.compressMin)
+	}
 	err := l.ws.WriteMessage(typ, data)
 	if err == nil {
 		return nil
