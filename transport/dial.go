@@ -47,10 +47,24 @@ type DialConfig struct {
 	Subprotocols []string
 	// Proxy selects a proxy per request; nil means no proxy (the
 	// environment is NOT read; pass http.ProxyFromEnvironment to read it).
-	// Schemes: http (CONNECT, with Basic Proxy-Authorization from the URL's
-	// user info) and socks5 or socks5h (RFC 1928, user name and password
-	// from the URL's user info; host names are resolved by the proxy).
+	// Schemes: http and https (a CONNECT tunnel, over TLS to the proxy for
+	// https, with Basic Proxy-Authorization from the URL's user info) and
+	// socks5 or socks5h (RFC 1928, user name and password from the URL's
+	// user info; host names are resolved by the proxy). The proxy is
+	// reached through NetDialContext too.
 	Proxy func(*http.Request) (*url.URL, error)
+	// ProxyTLSConfig is used to speak TLS to an https:// proxy; nil means a
+	// default configuration. ServerName defaults to the proxy's host.
+	ProxyTLSConfig *tls.Config
+	// NetDialContext dials the connection everything else runs over, to
+	// the server or to the proxy: addr is its host:port. nil means a
+	// net.Dialer. Any net.Conn will do (a Unix socket, an in-memory pipe,
+	// a connection from the application's own resolver or proxy dialer).
+	// What it returns is the link's raw connection (NetConn): Abort closes
+	// it, so a blocked read or write returns at once; a failed write shuts
+	// its write side if it is a *net.TCPConn or *net.UnixConn and aborts
+	// the link otherwise; AbortWithRST applies to a *net.TCPConn only.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// ReadLimit is the largest message accepted, in bytes. 0 means
 	// DefaultReadLimit (32 MiB); < 0 means no limit.
 	ReadLimit int64
@@ -87,7 +101,8 @@ type DialConfig struct {
 var longAgo = time.Unix(1, 0)
 
 // Dial builds a brand-new *websocket.Conn over a fresh connection. It dials
-// TCP itself (through DialConfig.Proxy's tunnel if any), then TLS for wss://,
+// the connection itself (DialConfig.NetDialContext, through
+// DialConfig.Proxy's tunnel if any), then TLS for wss://,
 // and lets gorilla do the HTTP upgrade over the result, so that the raw
 // net.Conn is kept for Abort and every byte gorilla reads passes this
 // package's checks. Cancelling ctx aborts the dial at once, at any stage.
@@ -203,10 +218,17 @@ func (d *dialing) stream(ctx context.Context, network, addr string, secure bool)
 	if d.proxy != nil {
 		target = proxyAddr(d.proxy)
 	}
-	var nd net.Dialer
-	c, err := nd.DialContext(ctx, network, target)
+	dial := d.cfg.NetDialContext
+	if dial == nil {
+		var nd net.Dialer
+		dial = nd.DialContext
+	}
+	c, err := dial(ctx, network, target)
 	if err != nil {
 		return nil, err
+	}
+	if c == nil {
+		return nil, errors.New("NetDialContext returned no connection and no error")
 	}
 	d.raw = c
 	// gorilla only notices a ctx deadline, not a cancellation, while it
@@ -220,7 +242,7 @@ func (d *dialing) stream(ctx context.Context, network, addr string, secure bool)
 	d.wr = newWireConn(c, false)
 	var s net.Conn = d.wr
 	if d.proxy != nil {
-		if s, err = tunnel(ctx, s, d.proxy, addr); err != nil {
+		if s, err = tunnel(ctx, s, d.proxy, d.cfg.ProxyTLSConfig, addr); err != nil {
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -46,7 +47,7 @@ func proxyFor(cfg *DialConfig, u *url.URL, where string) (*url.URL, error) {
 		return nil, nil
 	}
 	switch p.Scheme {
-	case "http", "socks5", "socks5h":
+	case "http", "https", "socks5", "socks5h":
 	default:
 		return nil, fmt.Errorf("%w: proxy scheme %q is not supported", ErrBadConfig, p.Scheme)
 	}
@@ -71,11 +72,18 @@ func proxyAddr(p *url.URL) string {
 	return net.JoinHostPort(p.Hostname(), port)
 }
 
-// tunnel asks the proxy on c to connect to addr; the error names the proxy
-// by host only (its URL may hold a password).
-func tunnel(ctx context.Context, c net.Conn, p *url.URL, addr string) (net.Conn, error) {
+// tunnel asks the proxy on c to connect to addr (over TLS first for an
+// https proxy); the error names the proxy by host only (its URL may hold a
+// password).
+func tunnel(ctx context.Context, c net.Conn, p *url.URL, tlsCfg *tls.Config, addr string) (net.Conn, error) {
 	var err error
 	switch p.Scheme {
+	case "https":
+		tc := tls.Client(c, tlsConfigFor(tlsCfg, proxyAddr(p)))
+		if err = tc.HandshakeContext(ctx); err == nil {
+			c = tc
+			err = httpConnect(c, p, addr)
+		}
 	case "http":
 		err = httpConnect(c, p, addr)
 	case "socks5", "socks5h":
