@@ -35,7 +35,7 @@ func benchLink(b *testing.B, s *wstest.Server, done func(error)) (*Link, chan Me
 		b.Fatal(err)
 	}
 	msgs := make(chan Message, 1)
-	l.StartReader(msgs, nil, done)
+	l.StartReader(msgs, nil, nil, done)
 	if err := l.WriteMessage(ctx, websocket.TextMessage, []byte("x")); err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func BenchmarkGracefulClose(b *testing.B) {
 				}
 				b.StartTimer()
 				t0 := time.Now()
-				res, err := l.Close(ctx, websocket.CloseNormalClosure, "", 0)
+				res, err := l.Close(ctx, websocket.CloseNormalClosure, "")
 				lat = append(lat, time.Since(t0))
 				if err != nil || !res.Completed {
 					b.Fatalf("Close = %+v, %v", res, err)
@@ -119,8 +119,8 @@ func BenchmarkGorillaGracefulClose(b *testing.B) {
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		err = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(DefaultCloseTimeout))
-		ws.SetReadDeadline(time.Now().Add(DefaultCloseTimeout))
+		err = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(5*time.Second))
+		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 		for err == nil {
 			_, _, err = ws.NextReader()
 		}

@@ -3,8 +3,6 @@ package transport
 import (
 	"context"
 	"errors"
-	"fmt"
-	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
@@ -24,29 +22,25 @@ const maxReasonBytes = 123
 // WriteMessage in progress finish, sends a close frame with code and reason
 // (reason cut to 123 bytes), waits for the peer's close frame or its TCP
 // close, then shuts TCP. The wait uses the running reader if StartReader
-// was called, else Close reads (and discards) by itself.
+// was called, else Close reads (and discards) by itself, after a
+// ReadMessage in progress has returned.
 //
-// It is bounded by timeout (<= 0 means DefaultCloseTimeout, 5 s) and ctx:
-// when either ends first, the link is aborted and Close returns an error
-// wrapping ErrCloseTimeout or ctx's error. If the peer closed first (the
-// reader saw and answered its close frame), Close only shuts TCP and
-// reports Completed. A peer that closed TCP without a close frame gives
-// Completed false, PeerCode 1006 and a nil error. Close on an aborted link
-// returns an error wrapping ErrAborted. Codes that may not be sent (below
-// 1000, 1004-1006, 1015) go out as an empty close frame (1005).
-func (l *Link) Close(ctx context.Context, code int, reason string, timeout time.Duration) (CloseResult, error) {
-	if timeout <= 0 {
-		timeout = DefaultCloseTimeout
-	}
-	deadline := time.Now().Add(timeout)
-	tctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-
+// Close has no timer of its own: it is bounded by ctx, and by an abort of
+// the link, which makes it return at once (the caller's close timer aborts
+// the link, e.g. with AbortCause(ErrCloseTimeout)). When ctx ends first,
+// the link is aborted with ctx's cause. In both cases the error matches
+// ErrAborted and the cause. If the peer closed first (the reader saw and
+// answered its close frame), Close only shuts TCP and reports Completed. A
+// peer that closed TCP without a close frame gives Completed false,
+// PeerCode 1006 and a nil error. Close on an aborted link returns an error
+// wrapping ErrAborted. Codes that may not be sent (below 1000, 1004-1006,
+// 1015, above 4999) go out as an empty close frame (1005).
+func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult, error) {
 	l.mu.Lock()
 	if l.abortErr != nil {
 		err := l.abortErr
 		l.mu.Unlock()
-		return l.result(), fmt.Errorf("transport: close: %w", err)
+		return l.result(), opErr("close", err)
 	}
 	l.beginClosingLocked()
 	second := l.closeCalled
@@ -55,75 +49,61 @@ func (l *Link) Close(ctx context.Context, code int, reason string, timeout time.
 	if selfRead {
 		l.readerState = readerSelf
 	}
-	readEnded := l.readEnded
 	l.mu.Unlock()
 	l.stopKeepalive()
+	stop := context.AfterFunc(ctx, func() { l.AbortCause(context.Cause(ctx)) })
+	defer stop()
 
 	if second {
 		select {
-		case <-l.done:
-			return l.result(), l.closeErr()
-		case <-tctx.Done():
-			return l.fail(ctx)
+		case <-l.readEnded:
+		case <-l.abortCh:
 		}
+		return l.result(), l.closeErr()
 	}
 
 	select {
 	case l.wmu <- struct{}{}:
-	case <-tctx.Done():
-		return l.fail(ctx)
+	case <-l.abortCh:
+		return l.result(), l.closeErr()
 	}
 	l.mu.Lock()
 	answered := l.peerClosed || l.tcpClosed
 	l.mu.Unlock()
 	if !answered {
-		// An error here means TCP is broken (the wait below ends at once)
-		// or the deadline passed (tctx ends); ErrCloseSent means the
-		// reader answered a close frame meanwhile.
+		// An error here means TCP is broken (the wait below ends at once);
+		// ErrCloseSent means the reader answered a close frame meanwhile.
+		deadline, _ := ctx.Deadline()
 		l.ws.WriteControl(websocket.CloseMessage, closePayload(code, reason), deadline)
 	}
 	<-l.wmu
 
 	if selfRead {
-		stop := context.AfterFunc(tctx, func() { l.AbortCause(closeCause(ctx)) })
-		var err error
-		for err == nil {
-			_, _, err = l.ws.NextReader()
+		select {
+		case l.rmu <- struct{}{}: // a ReadMessage in progress has returned
+		case <-l.abortCh:
+			return l.result(), l.closeErr()
 		}
-		if !stop() {
-			return l.fail(ctx)
-		}
-		err = l.classifyRead(err)
 		l.mu.Lock()
-		l.readErr = err
+		ended := l.readErr != nil
 		l.mu.Unlock()
+		if !ended {
+			var err error
+			for err == nil {
+				_, _, err = l.ws.NextReader()
+			}
+			l.endRead(err)
+		}
+		<-l.rmu
 	} else {
 		select {
-		case <-readEnded:
-		case <-tctx.Done():
-			return l.fail(ctx)
+		case <-l.readEnded:
+		case <-l.abortCh:
+			return l.result(), l.closeErr()
 		}
 	}
 	l.closeTCP()
 	return l.result(), l.closeErr()
-}
-
-// closeCause is why a close that ran out of time was aborted.
-func closeCause(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return ErrCloseTimeout
-}
-
-// fail aborts after the close timeout or ctx ended.
-func (l *Link) fail(ctx context.Context) (CloseResult, error) {
-	cause := closeCause(ctx)
-	l.AbortCause(cause)
-	if ab := l.aborted(); ab != nil {
-		return l.result(), fmt.Errorf("transport: close: %w", ab)
-	}
-	return l.result(), fmt.Errorf("transport: close: %w", cause)
 }
 
 // result reads what is known about the peer's side of the close.
@@ -140,7 +120,7 @@ func (l *Link) result() CloseResult {
 	return CloseResult{}
 }
 
-// closeErr is Close's error once reading ended without a timeout.
+// closeErr is Close's error once reading ended or the link was aborted.
 func (l *Link) closeErr() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -148,13 +128,13 @@ func (l *Link) closeErr() error {
 	case l.peerClosed:
 		return nil
 	case l.abortErr != nil:
-		return fmt.Errorf("transport: close: %w", l.abortErr)
+		return opErr("close", l.abortErr)
 	}
 	var ce *CloseError
 	if l.readErr == nil || errors.As(l.readErr, &ce) {
 		return nil
 	}
-	return fmt.Errorf("transport: close: %w", l.readErr)
+	return opErr("close", l.readErr)
 }
 
 // closePayload builds a close frame payload, cutting reason on a rune

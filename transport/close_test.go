@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -24,7 +25,7 @@ func TestCloseHandshake(t *testing.T) {
 			if withReader {
 				_, errc = reader(l)
 			}
-			res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "bye", 0)
+			res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "bye")
 			if err != nil {
 				t.Fatalf("Close: %v", err)
 			}
@@ -42,19 +43,27 @@ func TestCloseHandshake(t *testing.T) {
 	}
 }
 
-func TestCloseTimesOutAgainstPeerIgnoringClose(t *testing.T) {
+// Close has no timer of its own: the caller's close timer aborts the link
+// (with ErrCloseTimeout as the cause), and Close returns at once with an
+// error matching ErrAborted and that cause.
+func TestCloseEndsWithCallersAbort(t *testing.T) {
 	checkFDs(t)
 	s := newServer(t)
 	l := dial(t, s.URL("/ignore-close"), DialConfig{})
 	_, errc := reader(l)
 	const timeout = 100 * time.Millisecond
 	start := time.Now()
-	res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "", timeout)
-	if !errors.Is(err, ErrCloseTimeout) {
-		t.Fatalf("Close = %v, want ErrCloseTimeout", err)
+	timer := time.AfterFunc(timeout, func() { l.AbortCause(ErrCloseTimeout) })
+	defer timer.Stop()
+	res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "")
+	if !errors.Is(err, ErrCloseTimeout) || !errors.Is(err, ErrAborted) {
+		t.Fatalf("Close = %v, want ErrAborted and ErrCloseTimeout", err)
 	}
 	if elapsed := time.Since(start); elapsed < timeout {
-		t.Errorf("Close returned after %v, before the %v timeout", elapsed, timeout)
+		t.Errorf("Close returned after %v, before the caller's %v abort", elapsed, timeout)
+	}
+	if strings.Count(err.Error(), "transport:") != 1 {
+		t.Errorf("error %q names the package more than once", err)
 	}
 	if res.Completed {
 		t.Errorf("Close reported a completed handshake: %+v", res)
@@ -69,17 +78,56 @@ func TestCloseTimesOutAgainstPeerIgnoringClose(t *testing.T) {
 	waitDone(t, l)
 }
 
+// Without a reader, Close reads by itself; an abort ends that read too.
+func TestCloseSelfReadEndsWithAbort(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		s.SetCloseHandler(func(int, string) error { return nil }) // never answers
+		serveReads(s)
+		time.AfterFunc(5*time.Second, func() { l.AbortCause(ErrCloseTimeout) })
+		start := time.Now()
+		_, err := l.Close(context.Background(), websocket.CloseNormalClosure, "")
+		if !errors.Is(err, ErrCloseTimeout) || !errors.Is(err, ErrAborted) {
+			t.Fatalf("Close = %v, want ErrAborted and ErrCloseTimeout", err)
+		}
+		if got := time.Since(start); got != 5*time.Second {
+			t.Errorf("Close took %v, want the 5s until the abort", got)
+		}
+		<-l.Done()
+	})
+}
+
 func TestCloseEndsWithCtx(t *testing.T) {
 	checkFDs(t)
 	s := newServer(t)
 	l := dial(t, s.URL("/ignore-close"), DialConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := l.Close(ctx, websocket.CloseNormalClosure, "", time.Minute)
+	_, err := l.Close(ctx, websocket.CloseNormalClosure, "")
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrAborted) {
 		t.Fatalf("Close = %v, want ctx deadline and ErrAborted", err)
 	}
 	waitDone(t, l)
+}
+
+// Close waiting behind a blocked write returns as soon as the caller's timer
+// aborts the link.
+func TestCloseBehindBlockedWriteSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := pipeLink(t, 0) // no write timeout; the peer never reads
+		werr := make(chan error, 1)
+		go func() { werr <- l.WriteMessage(context.Background(), websocket.BinaryMessage, make([]byte, 1<<20)) }()
+		synctest.Wait()
+		time.AfterFunc(time.Second, func() { l.AbortCause(ErrCloseTimeout) })
+		start := time.Now()
+		_, err := l.Close(context.Background(), websocket.CloseNormalClosure, "")
+		if !errors.Is(err, ErrCloseTimeout) || time.Since(start) != time.Second {
+			t.Errorf("Close = %v after %v, want ErrCloseTimeout after 1s", err, time.Since(start))
+		}
+		if err := <-werr; !errors.Is(err, ErrAborted) {
+			t.Errorf("blocked write = %v, want ErrAborted", err)
+		}
+	})
 }
 
 func TestClosePayload(t *testing.T) {

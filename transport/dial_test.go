@@ -121,7 +121,7 @@ func TestDialTLS(t *testing.T) {
 	if m := recv(t, msgs, "echo over TLS"); string(m.Data) != "secret" {
 		t.Errorf("echo = %q", m.Data)
 	}
-	res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "", 0)
+	res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "")
 	if err != nil || !res.Completed {
 		t.Errorf("Close over TLS = %+v, %v", res, err)
 	}

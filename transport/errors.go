@@ -27,40 +27,71 @@ var (
 	// ErrDeadPeer reports a peer that sent nothing within the pong timeout
 	// after a ping.
 	ErrDeadPeer = errors.New("transport: peer did not answer keepalive in time")
-	// ErrCloseTimeout reports a peer that did not answer our close frame
-	// within the close timeout; the link was aborted.
+	// ErrCloseTimeout is the cause a caller gives AbortCause when the peer
+	// did not answer its close frame in time. Close has no timer of its
+	// own: it ends when its ctx does or when the link is aborted.
 	ErrCloseTimeout = errors.New("transport: peer did not answer the close frame in time")
 	// ErrMessageTooBig reports a received message over the read limit; the
 	// peer was sent close code 1009.
 	ErrMessageTooBig = errors.New("transport: message exceeds read limit")
-	// ErrProtocol reports a frame that breaks RFC 6455; the peer was sent
-	// close code 1002.
+	// ErrProtocol reports a frame or message that breaks RFC 6455; the peer
+	// was sent close code 1002 (1007 for ErrInvalidUTF8, which also matches
+	// ErrProtocol).
 	ErrProtocol = errors.New("transport: protocol error")
+	// ErrInvalidUTF8 reports a text message that is not valid UTF-8 (RFC
+	// 6455 8.1); the peer was sent close code 1007. An error matching it
+	// also matches ErrProtocol.
+	ErrInvalidUTF8 = errors.New("transport: invalid UTF-8 in a text message")
+	// ErrBadHandshakeResponse reports a handshake response that is not a
+	// valid WebSocket upgrade although it may say 101 (no Upgrade or
+	// Connection token, a wrong Sec-WebSocket-Accept, unsupported extension
+	// parameters) or whose head exceeds MaxHandshakeHeaderBytes. It comes
+	// as a *HandshakeError with Reason set.
+	ErrBadHandshakeResponse = errors.New("transport: invalid handshake response")
+	// ErrReaderRunning reports a ReadMessage on a link whose reader was
+	// started (StartReader), or while another ReadMessage is in progress.
+	ErrReaderRunning = errors.New("transport: the link already has a reader")
 )
 
 // MaxBodyBytes is how much of a refused upgrade's body HandshakeError keeps.
 const MaxBodyBytes = 1024
 
-// HandshakeError reports that the server answered the HTTP upgrade with
-// something other than 101 Switching Protocols.
+// HandshakeError reports that the server did not upgrade the connection:
+// it answered with a status other than 101 Switching Protocols (Reason is
+// empty), or its response was not a valid upgrade (Reason says why; the
+// error then also matches ErrBadHandshakeResponse).
 type HandshakeError struct {
-	StatusCode int           // HTTP status of the refusal
+	StatusCode int           // HTTP status of the response; 0 if its head could not be read
 	RetryAfter time.Duration // parsed Retry-After (seconds or HTTP-date); 0 if absent or invalid
-	Header     http.Header   // response headers
+	Header     http.Header   // response headers (nil if they could not be read)
 	Body       []byte        // at most MaxBodyBytes of the response body
+	Reason     string        // why a response was not a valid upgrade; "" for a refusal
 }
 
-// Error describes the refusal.
+// Error describes the refusal or the invalid response.
 func (e *HandshakeError) Error() string {
-	s := "transport: server refused upgrade: " + strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode)
+	status := strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode)
+	if e.Reason != "" {
+		if e.StatusCode == 0 {
+			return "transport: invalid handshake response: " + e.Reason
+		}
+		return "transport: invalid handshake response (" + status + "): " + e.Reason
+	}
+	s := "transport: server refused upgrade: " + status
 	if e.RetryAfter > 0 {
 		s += " (retry after " + e.RetryAfter.String() + ")"
 	}
 	return s
 }
 
-// Unwrap returns websocket.ErrBadHandshake.
-func (e *HandshakeError) Unwrap() error { return websocket.ErrBadHandshake }
+// Unwrap returns websocket.ErrBadHandshake, and ErrBadHandshakeResponse
+// when Reason is set.
+func (e *HandshakeError) Unwrap() []error {
+	if e.Reason != "" {
+		return []error{websocket.ErrBadHandshake, ErrBadHandshakeResponse}
+	}
+	return []error{websocket.ErrBadHandshake}
+}
 
 // CloseError is the peer's close frame, or Code 1006 (websocket.CloseAbnormalClosure)
 // when TCP closed with no close frame received.
@@ -103,6 +134,40 @@ func (e *abortError) Error() string {
 }
 
 func (e *abortError) Unwrap() []error { return []error{ErrAborted, e.cause} }
+
+// protocolError is a violation of RFC 6455 that this package found and
+// answered with a close frame (gorilla answers the ones it finds itself).
+type protocolError struct {
+	code   int    // the close code sent: 1002, or 1007 for invalid UTF-8
+	reason string // what the peer did
+}
+
+func (e *protocolError) Error() string {
+	return "transport: protocol error: " + e.reason + " (sent close " + strconv.Itoa(e.code) + ")"
+}
+
+func (e *protocolError) Unwrap() []error {
+	if e.code == websocket.CloseInvalidFramePayloadData {
+		return []error{ErrProtocol, ErrInvalidUTF8}
+	}
+	return []error{ErrProtocol}
+}
+
+// opError is an error of one operation ("read", "write", "close"): its text
+// names the package once, however many layers of this package's errors it
+// wraps.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string {
+	return "transport: " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "transport: ")
+}
+
+func (e *opError) Unwrap() error { return e.err }
+
+func opErr(op string, err error) error { return &opError{op: op, err: err} }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP-date.
 // It returns 0 when absent, invalid or in the past.

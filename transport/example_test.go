@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/wsfsm/wsfsm/transport"
@@ -25,12 +24,12 @@ func ExampleDial() {
 	}
 	msgs := make(chan transport.Message)
 	ended := make(chan error, 1)
-	link.StartReader(msgs, nil, func(err error) { ended <- err })
+	link.StartReader(msgs, nil, nil, func(err error) { ended <- err })
 
 	link.WriteMessage(ctx, websocket.TextMessage, []byte("hello"))
 	fmt.Printf("echo: %s\n", (<-msgs).Data)
 
-	res, err := link.Close(ctx, websocket.CloseNormalClosure, "bye", time.Second)
+	res, err := link.Close(ctx, websocket.CloseNormalClosure, "bye")
 	fmt.Println("completed:", res.Completed, "peer code:", res.PeerCode, "err:", err)
 	var ce *transport.CloseError
 	fmt.Println("reader saw close frame:", errors.As(<-ended, &ce) && ce.Code == 1000)

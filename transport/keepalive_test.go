@@ -111,19 +111,22 @@ func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
 	})
 }
 
-func TestCloseTimeoutSynctest(t *testing.T) {
+// The reader's Close waits for the peer's close frame as long as nothing
+// aborts the link: the caller's close timer does.
+func TestCloseWaitsForCallersTimerSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l, s := pipeLink(t, 0)
 		s.SetCloseHandler(func(int, string) error { return nil }) // never answers
 		serveReads(s)
 		_, errc := reader(l)
 		start := time.Now()
-		_, err := l.Close(t.Context(), websocket.CloseNormalClosure, "", 0)
+		time.AfterFunc(5*time.Second, func() { l.AbortCause(ErrCloseTimeout) })
+		_, err := l.Close(t.Context(), websocket.CloseNormalClosure, "")
 		if !errors.Is(err, ErrCloseTimeout) {
 			t.Fatalf("Close = %v, want ErrCloseTimeout", err)
 		}
-		if got := time.Since(start); got != DefaultCloseTimeout {
-			t.Errorf("Close took %v, want exactly DefaultCloseTimeout (%v)", got, DefaultCloseTimeout)
+		if got := time.Since(start); got != 5*time.Second {
+			t.Errorf("Close took %v, want exactly the caller's 5s", got)
 		}
 		if err := <-errc; !errors.Is(err, ErrCloseTimeout) {
 			t.Errorf("reader ended with %v, want ErrCloseTimeout", err)
@@ -142,7 +145,7 @@ func TestWriteTimeoutSynctest(t *testing.T) {
 		if got := time.Since(start); got != 100*time.Millisecond {
 			t.Errorf("write failed after %v, want the 100ms write timeout", got)
 		}
-		// A failed write aborts the link.
+		// A write that timed out aborts the link.
 		if err := l.WriteMessage(t.Context(), websocket.TextMessage, []byte("x")); !errors.Is(err, ErrAborted) {
 			t.Errorf("next write = %v, want ErrAborted", err)
 		}

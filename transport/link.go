@@ -14,59 +14,86 @@ const controlWait = time.Second
 
 // reader states
 const (
-	readerNone    = iota // no reader yet
-	readerRunning        // StartReader's goroutine is reading
-	readerEnded          // it returned and called done
+	readerNone    = iota // no reader yet (ReadMessage allowed)
+	readerRunning        // StartReader's goroutine waits for its turn or reads
+	readerEnded          // it returned from done
 	readerSelf           // Close reads by itself (no StartReader)
 )
 
 // Link is one live WebSocket connection: a fresh *websocket.Conn and the raw
-// TCP connection under it. Its methods are safe for concurrent use.
+// connection under it. Its methods are safe for concurrent use.
 type Link struct {
 	ws           *websocket.Conn
 	raw          net.Conn
+	rd           *wireConn     // under gorilla: its guard watched the server's frames
+	wr           *wireConn     // over raw: writes are bounded by progress there
 	writeTimeout time.Duration // <= 0: none
+	compressed   bool          // permessage-deflate was negotiated
+	compressMin  int           // messages this long or longer are compressed
+	inflateMax   int64         // bound on an inflated message; 0: none
 	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
 	writeDeadline time.Time
 	abortRST      bool
 
 	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx
+	rmu        chan struct{} // read lock: ReadMessage, Close's own reading, the reader for good
 	life       atomic.Uint64 // counts frames and message bytes received
-	delivering atomic.Bool   // the reader waits for the consumer to take a message
+	delivering atomic.Bool   // the reader is not reading: it waits for its consumer or its turn
 	discarded  atomic.Uint64 // messages read and dropped after stop
-	lr         lifeReader    // the reader goroutine's, reused for every message
+	lr         lifeReader    // the reading goroutine's, reused for every message
 	rtt        atomic.Int64  // last ping round trip, ns
 	ka         atomic.Pointer[keepalive]
 
-	mu          sync.Mutex
-	closing     chan struct{} // closed when Close or Abort begins, or reading ended
-	closingShut bool
-	closeCalled bool
-	tcpClosed   bool
-	abortErr    error // set by the Abort that closed TCP
-	readerState int
-	readEnded   chan struct{}   // closed once readErr is known (StartReader)
-	out         chan<- Message  // StartReader's arguments, for the reader goroutine
-	stop        <-chan struct{} //
-	onReadEnd   func(error)     //
-	readErr     error
-	peerClosed  bool // a close frame arrived (and was answered)
-	peerCode    int
-	peerReason  string
-	done        chan struct{}
-	doneShut    bool
+	// The reader goroutine's own: StartReader's arguments and its mode.
+	out       chan<- Message
+	stop      <-chan struct{}
+	after     <-chan struct{}
+	onReadEnd func(error)
+	discard   bool // Close began before its turn: read to the end, deliver nothing
+
+	mu             sync.Mutex
+	closing        chan struct{} // closed when Close or Abort begins, or reading ended
+	closingShut    bool
+	abortCh        chan struct{} // closed by the first abort
+	closeCalled    bool
+	tcpClosed      bool
+	writeShut      bool
+	abortErr       error // set by the Abort that closed TCP
+	readerState    int
+	readEnded      chan struct{} // closed once readErr is known
+	readErr        error
+	readerDone     chan struct{} // see ReaderDone
+	readerDoneShut bool
+	inTurns        bool            // readerDone is in turns
+	turnPassed     bool            // this reader ended before its turn: another closes readerDone
+	followers      []chan struct{} // ReaderDones of readers that passed their turn to this one
+	peerClosed     bool            // a close frame arrived (and was answered)
+	peerCode       int
+	peerReason     string
+	done           chan struct{}
+	doneShut       bool
 }
 
-// newLink wraps a connected gorilla conn; raw is the TCP connection under it.
-func newLink(ws *websocket.Conn, raw net.Conn, writeTimeout time.Duration, abortRST bool) *Link {
+// newLink wraps a connected gorilla conn. raw is the connection the dialer
+// returned, rd the wire gorilla reads through, wr the one over raw.
+func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout time.Duration, abortRST bool) *Link {
 	l := &Link{
 		ws:           ws,
 		raw:          raw,
+		rd:           rd,
+		wr:           wr,
 		writeTimeout: writeTimeout,
 		abortRST:     abortRST,
 		wmu:          make(chan struct{}, 1),
+		rmu:          make(chan struct{}, 1),
 		closing:      make(chan struct{}),
+		abortCh:      make(chan struct{}),
+		readEnded:    make(chan struct{}),
+		readerDone:   make(chan struct{}),
 		done:         make(chan struct{}),
+	}
+	if writeTimeout > 0 {
+		wr.enableProgress(writeTimeout)
 	}
 	ws.SetCloseHandler(l.onClose)
 	ws.SetPongHandler(l.onPong)
@@ -82,8 +109,14 @@ func newLink(ws *websocket.Conn, raw net.Conn, writeTimeout time.Duration, abort
 // not read from it or write data to it directly.
 func (l *Link) WS() *websocket.Conn { return l.ws }
 
-// NetConn returns the raw TCP connection (under TLS too).
+// NetConn returns the connection the dialer returned: the raw TCP
+// connection (under TLS too, and under a proxy's tunnel), or what
+// DialConfig.NetDialContext returned.
 func (l *Link) NetConn() net.Conn { return l.raw }
+
+// Compressed reports whether the server accepted permessage-deflate
+// (DialConfig.EnableCompression).
+func (l *Link) Compressed() bool { return l.compressed }
 
 // Subprotocol returns the subprotocol the server selected, or "".
 func (l *Link) Subprotocol() string { return l.ws.Subprotocol() }
@@ -95,7 +128,69 @@ func (l *Link) RTT() time.Duration { return time.Duration(l.rtt.Load()) }
 // and, if StartReader was called, the reader has returned from done.
 func (l *Link) Done() <-chan struct{} { return l.done }
 
-// Abort shuts the raw TCP connection now, with no close frame: FIN, or RST
+// ReaderDone returns a channel closed once this link's reader, and every
+// reader before it in line, will deliver nothing more: it returned from
+// done, or it ended (or turned to discarding, see StartReader) before its
+// turn, and then its after (when that is another link's ReaderDone) is
+// closed too. Pass it as the next link's after so that readers never pile
+// up: however many links are aborted while their readers wait, only the one
+// holding a message remains, and messages come out in link order. If
+// StartReader is never called it closes when the link is finished (Done).
+func (l *Link) ReaderDone() <-chan struct{} {
+	l.mu.Lock()
+	if !l.readerDoneShut && !l.inTurns {
+		l.inTurns = true
+		turns.Store((<-chan struct{})(l.readerDone), l)
+	}
+	l.mu.Unlock()
+	return l.readerDone
+}
+
+// turns maps an open ReaderDone channel to the Link whose reader closes it:
+// its own, or the one a reader that ended before its turn left its place to
+// (passTurn). Only channels are kept for those: an aborted link is not.
+var turns sync.Map // <-chan struct{} -> *Link
+
+// finishTurn closes readerDone and those of the readers that passed their
+// turn to this one.
+func (l *Link) finishTurn() {
+	l.mu.Lock()
+	if l.readerDoneShut {
+		l.mu.Unlock()
+		return
+	}
+	l.readerDoneShut = true
+	followers := l.followers
+	l.followers = nil
+	l.mu.Unlock()
+	for _, ch := range append(followers, l.readerDone) {
+		turns.Delete((<-chan struct{})(ch))
+		close(ch)
+	}
+}
+
+// passTurn is called by a reader that will deliver nothing and ends (or
+// discards) before its after closed: its readerDone then closes with after,
+// if after is another link's ReaderDone; else now.
+func (l *Link) passTurn() {
+	if v, ok := turns.Load(l.after); ok {
+		h := v.(*Link)
+		h.mu.Lock()
+		if h != l && !h.readerDoneShut {
+			h.followers = append(h.followers, l.readerDone)
+			l.mu.Lock()
+			l.turnPassed, l.inTurns = true, true
+			turns.Store((<-chan struct{})(l.readerDone), h)
+			l.mu.Unlock()
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+	}
+	l.finishTurn()
+}
+
+// Abort shuts the raw connection now, with no close frame: FIN, or RST
 // with DialConfig.AbortWithRST. A blocked read or write returns at once. It
 // is idempotent and safe from any goroutine; it always returns nil.
 func (l *Link) Abort() error {
@@ -103,10 +198,11 @@ func (l *Link) Abort() error {
 	return nil
 }
 
-// AbortCause is Abort recording why: the reader's done (and later writes)
-// then report an error matching both ErrAborted and cause (e.g.
-// ErrDeadPeer). Only the first abort's cause is kept; an abort after TCP
-// was already closed changes nothing.
+// AbortCause is Abort recording why: the reader's done, a Close or
+// ReadMessage in progress and later writes then report an error matching
+// both ErrAborted and cause (e.g. ErrDeadPeer, ErrCloseTimeout). Only the
+// first abort's cause is kept; an abort after TCP was already closed
+// changes nothing.
 func (l *Link) AbortCause(cause error) {
 	l.mu.Lock()
 	l.beginClosingLocked()
@@ -120,6 +216,7 @@ func (l *Link) AbortCause(cause error) {
 	} else {
 		l.abortErr = &abortError{cause: cause}
 	}
+	close(l.abortCh)
 	l.mu.Unlock()
 	l.stopKeepalive()
 	if l.abortRST {
@@ -146,6 +243,32 @@ func (l *Link) closeTCP() {
 	l.maybeFinish()
 }
 
+// shutWrite ends our side of the stream after a write failed for a reason
+// other than a timeout: the peer may still have sent a close frame that
+// the reader has yet to read, and its word must win over our write's
+// error. So the raw connection's write side is shut (FIN) and reading goes
+// on until the peer's close frame or EOF. A connection with no write side
+// to shut (not TCP or Unix) is aborted with cause.
+func (l *Link) shutWrite(cause error) {
+	l.mu.Lock()
+	if l.tcpClosed || l.writeShut {
+		l.mu.Unlock()
+		return
+	}
+	l.writeShut = true
+	l.mu.Unlock()
+	// CloseWrite fails only on a connection already reset or closed: the
+	// reader then ends by itself, after what the kernel still holds.
+	switch c := l.raw.(type) {
+	case *net.TCPConn:
+		c.CloseWrite()
+	case *net.UnixConn:
+		c.CloseWrite()
+	default:
+		l.AbortCause(cause)
+	}
+}
+
 func (l *Link) beginClosingLocked() {
 	if !l.closingShut {
 		l.closingShut = true
@@ -153,13 +276,20 @@ func (l *Link) beginClosingLocked() {
 	}
 }
 
-// maybeFinish closes done once TCP is closed and no reader is running.
+// maybeFinish closes done once TCP is closed and no reader is running; a
+// link that never had a reader, or whose reader returned, is done with its
+// turn too.
 func (l *Link) maybeFinish() {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.tcpClosed && l.readerState != readerRunning && !l.doneShut {
+	finish := l.tcpClosed && l.readerState != readerRunning && !l.doneShut
+	if finish {
 		l.doneShut = true
 		close(l.done)
+	}
+	turn := finish && !l.turnPassed
+	l.mu.Unlock()
+	if turn {
+		l.finishTurn()
 	}
 }
 
@@ -174,12 +304,22 @@ func (l *Link) aborted() error {
 // as RFC 6455 asks (gorilla's default does the same without recording).
 func (l *Link) onClose(code int, text string) error {
 	l.life.Add(1)
+	code = l.peerCodeOf(code)
 	l.mu.Lock()
 	l.peerClosed = true
 	l.peerCode = code
 	l.peerReason = text
 	l.mu.Unlock()
 	// ErrCloseSent when we closed first: nothing more to answer.
-	l.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(controlWait))
+	l.ws.WriteControl(websocket.CloseMessage, closePayload(code, ""), time.Now().Add(controlWait))
 	return nil
+}
+
+// peerCodeOf restores a close code 1014 that the guard passed to gorilla as
+// 1011 (see frameGuard). Only the goroutine reading calls it.
+func (l *Link) peerCodeOf(code int) int {
+	if code == websocket.CloseInternalServerErr && l.rd.guard.was1014 {
+		return 1014
+	}
+	return code
 }

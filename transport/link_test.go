@@ -114,7 +114,7 @@ func TestPeerCloseFrame(t *testing.T) {
 				t.Errorf("Classify = %v, want %v", v, tc.want)
 			}
 			// The peer closed first: Close only reports it.
-			res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "", 0)
+			res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "")
 			if err != nil || !res.Completed || res.PeerCode != tc.code || res.PeerReason != "because" {
 				t.Errorf("Close after peer close = %+v, %v", res, err)
 			}
@@ -170,7 +170,7 @@ func TestConcurrentWritesAllArrive(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	res, err := l.Close(ctx, websocket.CloseNormalClosure, "done", 0)
+	res, err := l.Close(ctx, websocket.CloseNormalClosure, "done")
 	if err != nil || !res.Completed {
 		t.Fatalf("Close = %+v, %v", res, err)
 	}
@@ -192,7 +192,7 @@ func TestWriteAfterCloseOrAbort(t *testing.T) {
 
 	l := dial(t, s.URL("/echo"), DialConfig{})
 	reader(l)
-	if _, err := l.Close(ctx, websocket.CloseNormalClosure, "", 0); err != nil {
+	if _, err := l.Close(ctx, websocket.CloseNormalClosure, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.WriteMessage(ctx, websocket.TextMessage, []byte("x")); !errors.Is(err, net.ErrClosed) {
@@ -204,7 +204,7 @@ func TestWriteAfterCloseOrAbort(t *testing.T) {
 	if err := l2.WriteMessage(ctx, websocket.TextMessage, []byte("x")); !errors.Is(err, ErrAborted) {
 		t.Errorf("write after Abort = %v, want ErrAborted", err)
 	}
-	if _, err := l2.Close(ctx, websocket.CloseNormalClosure, "", 0); !errors.Is(err, ErrAborted) {
+	if _, err := l2.Close(ctx, websocket.CloseNormalClosure, ""); !errors.Is(err, ErrAborted) {
 		t.Errorf("Close after Abort = %v, want ErrAborted", err)
 	}
 	if err := l2.Abort(); err != nil {

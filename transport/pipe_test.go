@@ -44,14 +44,15 @@ func pipeLink(t *testing.T, writeTimeout time.Duration) (*Link, *websocket.Conn)
 		}
 		srv <- ws
 	}()
-	// As Dial does: gorilla writes through a deadlineConn.
-	d := websocket.Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) { return &deadlineConn{Conn: cc}, nil }}
+	// As Dial does: gorilla reads and writes through a guarding wireConn.
+	w := newWireConn(cc, true)
+	d := websocket.Dialer{NetDialContext: func(context.Context, string, string) (net.Conn, error) { return w, nil }}
 	ws, _, err := d.Dial("ws://pipe/", nil)
 	s := <-srv
 	if err != nil || s == nil {
 		t.Fatalf("pipe handshake failed: %v", err)
 	}
-	l := newLink(ws, cc, writeTimeout, false)
+	l := newLink(ws, cc, w, w, writeTimeout, false)
 	t.Cleanup(func() {
 		l.Abort()
 		s.Close()
@@ -70,11 +71,11 @@ func (c *countingConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// deadlineConn passes on a write deadline only when it differs from the one
+// wireConn passes on a write deadline only when it differs from the one
 // set last, whoever set that one (a data frame or a ping).
-func TestDeadlineConnSkipsRepeats(t *testing.T) {
+func TestWireConnSkipsRepeatedDeadlines(t *testing.T) {
 	cc := &countingConn{}
-	d := &deadlineConn{Conn: cc}
+	d := newWireConn(cc, false)
 	t1, t2 := time.Unix(100, 0), time.Unix(200, 0)
 	for _, dl := range []time.Time{t1, t1, t1, t2, t1, {}, {}} {
 		d.SetWriteDeadline(dl)

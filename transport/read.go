@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -25,34 +28,50 @@ type Message struct {
 // decides, by closing stop, when undelivered messages may be discarded: from
 // then on a message is still delivered if out has room at once, and
 // discarded (see Discarded) if it would have to wait; the reader keeps
-// reading until the link ends. While
-// the reader is blocked on out, keepalive does not count the silence against
-// the peer.
+// reading until the link ends. While the reader is blocked on out, keepalive
+// does not count the silence against the peer.
+//
+// Readers take turns: the reader reads nothing until after is closed (nil:
+// no wait), the previous link's ReaderDone, so that however many links a
+// slow consumer sees come and go, one reader at most holds a message for
+// it, and messages come out in link order. Keepalive does not count the
+// wait against the peer. If the link is aborted while the reader waits, the
+// reader ends at once, holding no message; if Close begins while it waits,
+// it reads up to the peer's close frame (the close handshake needs it),
+// discarding data messages (counted by Discarded). Either way it leaves its
+// place in line to the reader it waited for (see ReaderDone). after may be
+// any channel, but only another link's ReaderDone keeps that order through
+// readers that end before their turn.
 //
 // When reading ends the reader closes TCP, then calls done exactly once,
 // from its goroutine, with the terminal error: *CloseError (the peer's close
 // frame, already answered; Code 1006 when TCP closed with no close frame),
-// ErrMessageTooBig (close 1009 sent), ErrProtocol (close 1002 sent), an
-// error matching ErrAborted (local abort; also matching its cause such as
-// ErrDeadPeer or ErrCloseTimeout), or a wrapped network error. done must
-// not block for long; Done() is closed after it returns.
-func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, done func(error)) {
+// ErrMessageTooBig (close 1009 sent), ErrProtocol (close 1002 sent; close
+// 1007 and ErrInvalidUTF8 for a text message that is not UTF-8), an error
+// matching ErrAborted (local abort; also matching its cause such as
+// ErrDeadPeer or ErrCloseTimeout), or a wrapped network error. done must not
+// block for long; Done() and ReaderDone() are closed after it returns. If a
+// ReadMessage already saw the end of the link, the reader calls done at once
+// with that terminal error.
+func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after <-chan struct{}, done func(error)) {
 	l.mu.Lock()
 	if l.readerState != readerNone {
 		l.mu.Unlock()
 		panic("transport: StartReader called twice or after Close")
 	}
 	l.readerState = readerRunning
-	l.readEnded = make(chan struct{})
-	l.out, l.stop, l.onReadEnd = out, stop, done
+	l.out, l.stop, l.after, l.onReadEnd = out, stop, after, done
 	l.mu.Unlock()
 	// The reader goroutine. It is kept small and flat (arguments in the Link;
-	// reading a message, delivery and the ending out of line) because an idle
-	// reader waits at the bottom of gorilla's read path, and the runtime sizes
-	// every new goroutine's stack from the average depth it scans: once idle
-	// readers average more than about 1120 bytes, the reader of every later
-	// connection starts on 4 KiB instead of 2 KiB.
+	// waiting for its turn, reading a message, delivery and the ending out of
+	// line) because an idle reader waits at the bottom of gorilla's read path,
+	// and the runtime sizes every new goroutine's stack from the average depth
+	// it scans: once idle readers average more than about 1120 bytes, the
+	// reader of every later connection starts on 4 KiB instead of 2 KiB.
 	go func() { // a closure, not `go l.readLoop()`: no wrapper frame under the loop
+		if !l.await() {
+			return
+		}
 		for {
 			typ, r, err := l.ws.NextReader()
 			if err == nil {
@@ -66,6 +85,58 @@ func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, done func(e
 	}()
 }
 
+// await waits for the reader's turn: after closed, and no ReadMessage in
+// progress. It reports whether to read; if not, the reader has ended.
+//
+//go:noinline
+func (l *Link) await() bool {
+	waited, cut := false, false
+	if l.after != nil {
+		select {
+		case <-l.after:
+		default:
+			waited = true
+			l.delivering.Store(true) // not reading: the silence is not the peer's
+			select {
+			case <-l.after:
+			case <-l.closing:
+				cut = true
+			}
+		}
+	}
+	select {
+	case l.rmu <- struct{}{}: // held for good
+	default:
+		// A ReadMessage in progress; an abort ends it at once.
+		waited = true
+		l.delivering.Store(true)
+		select {
+		case l.rmu <- struct{}{}:
+		case <-l.abortCh:
+			l.rmu <- struct{}{} // the aborted ReadMessage lets go of it now
+		}
+	}
+	if waited {
+		l.delivering.Store(false)
+		l.life.Add(1) // the wait was ours, not the peer's
+	}
+	l.mu.Lock()
+	err := l.readErr
+	if err == nil {
+		err = l.abortErr
+	}
+	l.mu.Unlock()
+	if cut {
+		l.passTurn() // it will deliver nothing
+	}
+	if err != nil {
+		l.endReading(err) // a ReadMessage saw the end, or the link was aborted
+		return false
+	}
+	l.discard = cut
+	return true
+}
+
 // consume reads the message r that NextReader returned and delivers it.
 //
 //go:noinline
@@ -75,28 +146,50 @@ func (l *Link) consume(typ int, r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if typ == websocket.TextMessage && !utf8.Valid(data) {
+		return errInvalidUTF8()
+	}
 	l.deliver(Message{Type: typ, Data: data})
 	return nil
+}
+
+func errInvalidUTF8() error {
+	return &protocolError{code: websocket.CloseInvalidFramePayloadData, reason: "invalid UTF-8 in a text message"}
 }
 
 // endReading records the reader's terminal error, closes TCP and reports.
 //
 //go:noinline
 func (l *Link) endReading(err error) {
-	err = l.classifyRead(err)
-	l.mu.Lock()
-	l.readErr = err
-	close(l.readEnded)
-	done := l.onReadEnd
-	l.mu.Unlock()
+	err = l.endRead(err)
 	l.closeTCP()
-	if done != nil {
+	if done := l.onReadEnd; done != nil {
 		done(err)
 	}
 	l.mu.Lock()
 	l.readerState = readerEnded
 	l.mu.Unlock()
-	l.maybeFinish()
+	l.maybeFinish() // and its turn is over, unless it passed it on
+}
+
+// endRead turns the error that ended reading into the terminal error and
+// records it, once: a later call returns the recorded one.
+func (l *Link) endRead(err error) error {
+	l.mu.Lock()
+	known := l.readErr
+	l.mu.Unlock()
+	if known != nil {
+		return known
+	}
+	err = l.terminal(err)
+	l.mu.Lock()
+	if l.readErr == nil {
+		l.readErr = err
+		close(l.readEnded)
+	}
+	err = l.readErr
+	l.mu.Unlock()
+	return err
 }
 
 // deliver hands msg to out. Room in out always wins over stop, so that a
@@ -104,6 +197,10 @@ func (l *Link) endReading(err error) {
 // to wait is discarded.
 func (l *Link) deliver(msg Message) {
 	out, stop := l.out, l.stop
+	if l.discard {
+		l.discarded.Add(1)
+		return
+	}
 	select {
 	case out <- msg:
 		return
@@ -126,53 +223,156 @@ func (l *Link) deliver(msg Message) {
 }
 
 // Discarded returns how many messages the reader read and then discarded
-// because stop was closed and out had no room.
+// because stop was closed and out had no room, or because Close began
+// before its turn.
 func (l *Link) Discarded() uint64 { return l.discarded.Load() }
+
+// ReadMessage reads one data message before any reader runs: for an
+// application handshake that must go first on a new connection. It is
+// allowed only while StartReader was not called and no other ReadMessage is
+// in progress (else an error matching ErrReaderRunning), before Close.
+// Pings, pongs and close frames are handled as the reader does.
+//
+// ctx bounds the read; when it ends first the link is aborted (a read cut
+// by a deadline leaves a gorilla connection unusable) and the error matches
+// ErrAborted and ctx's cause. When the read meets the end of the link, the
+// error is the terminal error StartReader documents (the peer's close frame
+// answered, ErrProtocol, ...), TCP is closed, the link is finished, and the
+// end is final: a later ReadMessage returns the same error, and a later
+// StartReader's reader calls done with it at once.
+func (l *Link) ReadMessage(ctx context.Context) (typ int, data []byte, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, nil, opErr("read", context.Cause(ctx))
+	}
+	l.mu.Lock()
+	switch {
+	case l.readErr != nil:
+		err = l.readErr
+	case l.readerState == readerRunning || l.readerState == readerEnded:
+		err = ErrReaderRunning
+	case l.abortErr != nil:
+		err = l.abortErr
+	case l.closingShut:
+		err = fmt.Errorf("link is closing: %w", net.ErrClosed)
+	}
+	if err == nil {
+		select {
+		case l.rmu <- struct{}{}:
+		default:
+			err = ErrReaderRunning
+		}
+	}
+	l.mu.Unlock()
+	if err != nil {
+		return 0, nil, opErr("read", err)
+	}
+	defer func() { <-l.rmu }()
+	stop := context.AfterFunc(ctx, func() { l.AbortCause(context.Cause(ctx)) })
+	defer stop()
+	typ, r, err := l.ws.NextReader()
+	if err == nil {
+		l.life.Add(1)
+		data, err = l.readAll(r)
+		if err == nil && typ == websocket.TextMessage && !utf8.Valid(data) {
+			err = errInvalidUTF8()
+		}
+	}
+	if err == nil {
+		return typ, data, nil
+	}
+	err = l.endRead(err)
+	l.closeTCP()
+	return 0, nil, opErr("read", err)
+}
 
 // readAll is io.ReadAll counting every chunk as a sign of life, so a large
 // message arriving slowly does not look like a dead peer.
-// Only the reader goroutine calls it: it reuses the Link's lifeReader.
+// Only the goroutine holding the read lock calls it: it reuses the Link's
+// lifeReader.
+// With compression on, it also bounds the inflated message (gorilla's read
+// limit counts the bytes on the wire, which a small message can inflate
+// far beyond).
 func (l *Link) readAll(r io.Reader) ([]byte, error) {
-	l.lr = lifeReader{r: r, life: &l.life}
+	l.lr = lifeReader{r: r, life: &l.life, left: -1}
+	if l.compressed && l.inflateMax > 0 {
+		l.lr.left = l.inflateMax
+	}
 	b, err := io.ReadAll(&l.lr)
 	l.lr.r = nil
 	return b, err
 }
 
-// lifeReader counts each read that returned bytes.
+// lifeReader counts each read that returned bytes, and fails with
+// errInflatedTooBig past left bytes (unless left < 0).
 type lifeReader struct {
 	r    io.Reader
 	life *atomic.Uint64
+	left int64
 }
 
 func (lr *lifeReader) Read(p []byte) (int, error) {
+	if lr.left >= 0 && int64(len(p)) > lr.left+1 {
+		p = p[:lr.left+1] // one byte over the bound tells
+	}
 	n, err := lr.r.Read(p)
 	if n > 0 {
 		lr.life.Add(1)
+		if lr.left >= 0 {
+			if lr.left -= int64(n); lr.left < 0 {
+				return n, errInflatedTooBig
+			}
+		}
 	}
 	return n, err
 }
 
-// classifyRead maps gorilla's read error to the documented terminal errors.
-func (l *Link) classifyRead(err error) error {
+// errInflatedTooBig is a compressed message that inflates past the read
+// limit.
+var errInflatedTooBig = errors.New("inflated message exceeds read limit")
+
+// terminal maps the error that ended reading to the documented terminal
+// errors, answering the peer with a close frame where RFC 6455 asks for one
+// and gorilla did not send it.
+func (l *Link) terminal(err error) error {
 	var ce *websocket.CloseError
 	isCE := errors.As(err, &ce)
 	if isCE && ce.Code != websocket.CloseAbnormalClosure {
 		// A close frame is definitive, even if an abort raced it.
-		return &CloseError{Code: ce.Code, Reason: ce.Text}
+		return &CloseError{Code: l.peerCodeOf(ce.Code), Reason: ce.Text}
 	}
 	if ab := l.aborted(); ab != nil {
 		return ab
 	}
+	var pe *protocolError
+	var v *violation
 	switch {
+	case errors.As(err, &pe):
+	case errors.As(err, &v):
+		pe = &protocolError{code: websocket.CloseProtocolError, reason: v.reason}
 	case isCE:
 		return &CloseError{Code: websocket.CloseAbnormalClosure}
 	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla sent 1009 (the guard stops the lengths it would
+		// misreport as this).
 		return fmt.Errorf("%w (sent close 1009)", ErrMessageTooBig)
+	case errors.Is(err, errInflatedTooBig):
+		l.answer(websocket.CloseMessageTooBig, "")
+		return fmt.Errorf("%w once inflated (sent close 1009)", ErrMessageTooBig)
 	case isNetError(err):
-		return fmt.Errorf("transport: read: %w", err)
+		return opErr("read", err)
+	default:
+		// gorilla's own protocol errors: it sent 1002 already, so this
+		// answer is a no-op (ErrCloseSent); for anything else it is due.
+		l.answer(websocket.CloseProtocolError, "")
+		return fmt.Errorf("%w: %v", ErrProtocol, err)
 	}
-	return fmt.Errorf("%w: %v", ErrProtocol, err)
+	l.answer(pe.code, pe.reason)
+	return pe
+}
+
+// answer sends a close frame that fails the connection.
+func (l *Link) answer(code int, reason string) {
+	l.ws.WriteControl(websocket.CloseMessage, closePayload(code, reason), time.Now().Add(controlWait))
 }
 
 func isNetError(err error) bool {

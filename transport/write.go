@@ -12,17 +12,27 @@ import (
 
 // WriteMessage writes one data message (websocket.TextMessage or
 // BinaryMessage). Concurrent callers are serialized. It returns nil only
-// once the whole frame was handed to the kernel.
+// once the whole frame was handed to the kernel. It works before
+// StartReader too.
 //
 // ctx bounds the wait for the write lock and is checked before writing;
-// once bytes start going out only DialConfig.WriteTimeout bounds the write
-// (to within an eighth of it: see refreshWriteDeadline),
-// so a cancelled ctx never leaves half a frame. A failed write aborts the
-// link (the stream can no longer be trusted). After Close or Abort began it
-// returns an error wrapping net.ErrClosed (closing) or ErrAborted (aborted).
+// once bytes start going out only DialConfig.WriteTimeout bounds the write,
+// and by progress: the write fails once the peer accepted no byte for
+// WriteTimeout (see wireConn.Write), however long the whole message takes.
+// So a cancelled ctx never leaves half a frame.
+//
+// A failed write does not decide how the link ends while the peer may have
+// said it first: a write that timed out (the peer stopped reading) aborts
+// the link; after the peer's close frame (the close handshake is under way)
+// nothing is done, the reader reports it; any other failure shuts only the
+// write side of the raw connection (an abort if it has none), so the reader
+// still reads the peer's close frame or EOF and reports the terminal
+// error. WriteMessage returns the error in every case. After Close or Abort
+// began it returns an error wrapping net.ErrClosed (closing) or ErrAborted
+// (aborted).
 func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("transport: write: %w", err)
+		return opErr("write", err)
 	}
 	select {
 	case l.wmu <- struct{}{}: // the usual case: nobody else is writing
@@ -30,7 +40,7 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 		select {
 		case l.wmu <- struct{}{}:
 		case <-ctx.Done():
-			return fmt.Errorf("transport: write: %w", ctx.Err())
+			return opErr("write", ctx.Err())
 		case <-l.closing:
 			return l.closedError()
 		}
@@ -42,23 +52,30 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	default:
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("transport: write: %w", err)
+		return opErr("write", err)
 	}
 	l.refreshWriteDeadline()
+	if l.compressed {
+		l.ws.EnableWriteCompression(len(data) >= l.compressMin)
+	}
 	err := l.ws.WriteMessage(typ, data)
 	if err == nil {
 		return nil
 	}
 	if ab := l.aborted(); ab != nil {
-		return fmt.Errorf("transport: write: %w", ab)
+		return opErr("write", ab)
 	}
 	if errors.Is(err, websocket.ErrCloseSent) {
 		// The close handshake is under way (the peer closed): the reader
 		// reports how it ends.
 		return fmt.Errorf("transport: write: close frame already sent: %w", net.ErrClosed)
 	}
-	err = fmt.Errorf("transport: write: %w", err)
-	l.AbortCause(err)
+	err = opErr("write", err)
+	if isTimeout(err) {
+		l.AbortCause(err) // the peer stopped reading
+	} else {
+		l.shutWrite(err)
+	}
 	return err
 }
 
@@ -66,11 +83,13 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 // take an eighth: the deadline moves only once an eighth of it has passed.
 // gorilla sets the connection's deadline before every frame, and setting a
 // new one costs a runtime timer update; an unchanged one costs nothing (see
-// deadlineConn). Called with the write lock held.
+// wireConn). It also starts a new progress window (see wireConn.Write).
+// Called with the write lock held.
 func (l *Link) refreshWriteDeadline() {
 	if l.writeTimeout <= 0 {
 		return
 	}
+	l.wr.msgs.Add(1)
 	now := time.Now()
 	if l.writeDeadline.Sub(now) >= l.writeTimeout-l.writeTimeout/8 {
 		return
@@ -79,51 +98,9 @@ func (l *Link) refreshWriteDeadline() {
 	l.ws.SetWriteDeadline(l.writeDeadline)
 }
 
-// deadlineConn is the connection gorilla reads and writes through. gorilla
-// calls SetWriteDeadline before every frame it writes, always under its own
-// write lock; a deadline equal to the one already set is not set again.
-type deadlineConn struct {
-	net.Conn
-	writeDeadline time.Time // the last one set; guarded by gorilla's write lock
-}
-
-// SetWriteDeadline sets t unless it is the deadline already set.
-func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
-	if t.Equal(c.writeDeadline) {
-		return nil
-	}
-	c.writeDeadline = t
-	return c.Conn.SetWriteDeadline(t)
-}
-
-// tcpDeadlineConn is deadlineConn over TCP. It embeds the concrete
-// *net.TCPConn so that its Read compiles into the TCP read itself instead
-// of adding a frame under every idle reader (see StartReader).
-type tcpDeadlineConn struct {
-	*net.TCPConn
-	writeDeadline time.Time // as deadlineConn's
-}
-
-// SetWriteDeadline sets t unless it is the deadline already set.
-func (c *tcpDeadlineConn) SetWriteDeadline(t time.Time) error {
-	if t.Equal(c.writeDeadline) {
-		return nil
-	}
-	c.writeDeadline = t
-	return c.TCPConn.SetWriteDeadline(t)
-}
-
-// withDeadlineCache wraps c for gorilla.
-func withDeadlineCache(c net.Conn) net.Conn {
-	if tc, ok := c.(*net.TCPConn); ok {
-		return &tcpDeadlineConn{TCPConn: tc}
-	}
-	return &deadlineConn{Conn: c}
-}
-
 func (l *Link) closedError() error {
 	if ab := l.aborted(); ab != nil {
-		return fmt.Errorf("transport: write: %w", ab)
+		return opErr("write", ab)
 	}
 	return fmt.Errorf("transport: write: link is closing: %w", net.ErrClosed)
 }

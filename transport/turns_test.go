@@ -1,0 +1,334 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// readerGoroutines counts the reader goroutines alive.
+func readerGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "transport.(*Link).StartReader.func1")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// Readers do not pile up behind a consumer that does not read: with out
+// full and 50 links in a row, each aborted after StartReader (a reconnect
+// storm), at most two readers exist at any time, and the one message read
+// is delivered, first, once the consumer reads.
+func TestReadersTakeTurnsSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out := make(chan Message, 4)
+		for range cap(out) {
+			out <- Message{Data: []byte("earlier")}
+		}
+		ends := make(chan error, 50)
+		var links []*Link
+		var after <-chan struct{}
+		for i := range 50 {
+			l, s := pipeLink(t, 0)
+			go s.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, "from link %d", i))
+			l.StartReader(out, nil, after, func(err error) { ends <- err })
+			synctest.Wait() // the reader holds its message, or waits for its turn
+			l.Abort()
+			synctest.Wait()
+			if n := readerGoroutines(); n > 2 {
+				t.Fatalf("after %d links: %d reader goroutines, want at most 2", i+1, n)
+			}
+			after = l.ReaderDone()
+			links = append(links, l)
+		}
+		if n := len(ends); n != 49 {
+			t.Errorf("%d readers ended before the consumer read, want the 49 that held nothing", n)
+		}
+		var got []string
+		for range cap(out) + 1 {
+			got = append(got, string((<-out).Data))
+		}
+		if want := "[earlier earlier earlier earlier from link 0]"; fmt.Sprint(got) != want {
+			t.Errorf("delivered %v, want %v", got, want)
+		}
+		for range 50 { // the 49, then reader 0, once it delivered
+			if err := <-ends; !errors.Is(err, ErrAborted) {
+				t.Errorf("a reader ended with %v, want ErrAborted", err)
+			}
+		}
+		for i, l := range links {
+			<-l.Done()
+			if n := l.Discarded(); n != 0 {
+				t.Errorf("link %d discarded %d messages", i, n)
+			}
+		}
+		synctest.Wait() // the last reader returns after closing Done
+		if n := readerGoroutines(); n != 0 {
+			t.Errorf("%d reader goroutines left", n)
+		}
+	})
+}
+
+// The next link's messages come after the previous link's, even while the
+// previous reader still holds one.
+func TestReadersDeliverInOrderSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out := make(chan Message) // a consumer that has not read yet
+		first, s1 := pipeLink(t, 0)
+		go s1.WriteMessage(websocket.TextMessage, []byte("a1"))
+		first.StartReader(out, nil, nil, nil)
+		synctest.Wait()
+		first.Abort() // a reconnect: its reader holds a1
+
+		second, s2 := pipeLink(t, 0)
+		go func() {
+			s2.WriteMessage(websocket.TextMessage, []byte("b1"))
+			s2.WriteMessage(websocket.TextMessage, []byte("b2"))
+		}()
+		second.StartReader(out, nil, first.ReaderDone(), nil)
+		synctest.Wait()
+		var got []string
+		for range 3 {
+			got = append(got, string((<-out).Data))
+		}
+		if fmt.Sprint(got) != "[a1 b1 b2]" {
+			t.Errorf("delivered %v, want [a1 b1 b2]", got)
+		}
+	})
+}
+
+// A reader waiting for its turn is not reading: keepalive does not take the
+// silence for a dead peer. Once its turn comes, a silent peer is found.
+func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := pipeLink(t, 0) // the peer never answers pings
+		turn := make(chan struct{})
+		errc := make(chan error, 1)
+		l.StartReader(make(chan Message, 1), nil, turn, func(err error) { errc <- err })
+		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		select {
+		case err := <-errc:
+			t.Fatalf("link ended while its reader waited for its turn: %v", err)
+		default:
+		}
+		close(turn)
+		start := time.Now()
+		if err := <-errc; !errors.Is(err, ErrDeadPeer) {
+			t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
+		}
+		if d := time.Since(start); d > 40*time.Millisecond {
+			t.Errorf("dead peer found %v after the turn came, want within a ping and a pong timeout", d)
+		}
+	})
+}
+
+// Close while the reader waits for its turn: ReaderDone closes at once (it
+// will deliver nothing), and the reader reads up to the peer's close frame,
+// discarding what came before it.
+func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		go func() {
+			s.WriteMessage(websocket.TextMessage, []byte("never delivered"))
+			for {
+				if _, _, err := s.ReadMessage(); err != nil {
+					return // gorilla answered our close frame
+				}
+			}
+		}()
+		out := make(chan Message, 1)
+		errc := make(chan error, 1)
+		l.StartReader(out, nil, make(chan struct{}), func(err error) { errc <- err })
+		synctest.Wait()
+		res, err := l.Close(context.Background(), websocket.CloseGoingAway, "bye")
+		if err != nil || !res.Completed || res.PeerCode != websocket.CloseGoingAway {
+			t.Fatalf("Close = %+v, %v; want completed with 1001", res, err)
+		}
+		select {
+		case <-l.ReaderDone():
+		default:
+			t.Error("ReaderDone still open: the next reader would wait for one that delivers nothing")
+		}
+		var ce *CloseError
+		if err := <-errc; !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+			t.Errorf("reader ended with %v, want *CloseError 1001", err)
+		}
+		if len(out) != 0 || l.Discarded() != 1 {
+			t.Errorf("delivered %d, discarded %d; want 0 and 1", len(out), l.Discarded())
+		}
+		<-l.Done()
+	})
+}
+
+// With no reader ever started, ReaderDone closes when the link is finished,
+// so a next reader never waits for one that does not exist.
+func TestReaderDoneWithoutReader(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := pipeLink(t, 0)
+		select {
+		case <-l.ReaderDone():
+			t.Fatal("ReaderDone closed on a live link with no reader yet")
+		default:
+		}
+		l.Abort()
+		<-l.ReaderDone()
+		<-l.Done()
+	})
+}
+
+// An application handshake runs before the reader: WriteMessage, then
+// ReadMessage, then StartReader delivers what follows.
+func TestReadMessageBeforeReaderSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		go func() {
+			if _, m, err := s.ReadMessage(); err != nil || string(m) != `{"type":"connection_init"}` {
+				s.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4400, "init first"), time.Now().Add(time.Second))
+				return
+			}
+			s.WriteMessage(websocket.TextMessage, []byte(`{"type":"connection_ack"}`))
+			s.WriteMessage(websocket.TextMessage, []byte("data"))
+		}()
+		ctx := t.Context()
+		if err := l.WriteMessage(ctx, websocket.TextMessage, []byte(`{"type":"connection_init"}`)); err != nil {
+			t.Fatal(err)
+		}
+		typ, data, err := l.ReadMessage(ctx)
+		if err != nil || typ != websocket.TextMessage || string(data) != `{"type":"connection_ack"}` {
+			t.Fatalf("ReadMessage = %d %q %v, want the ack", typ, data, err)
+		}
+		msgs, _ := reader(l)
+		if m := <-msgs; string(m.Data) != "data" {
+			t.Errorf("reader got %q, want data", m.Data)
+		}
+		if _, _, err := l.ReadMessage(ctx); !errors.Is(err, ErrReaderRunning) {
+			t.Errorf("ReadMessage with a reader running = %v, want ErrReaderRunning", err)
+		}
+	})
+}
+
+// Only one ReadMessage at a time.
+func TestReadMessageOneAtATimeSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := pipeLink(t, 0)
+		go l.ReadMessage(context.Background())
+		synctest.Wait()
+		if _, _, err := l.ReadMessage(t.Context()); !errors.Is(err, ErrReaderRunning) {
+			t.Errorf("second ReadMessage = %v, want ErrReaderRunning", err)
+		}
+	})
+}
+
+// ctx ending aborts the read (and the link), with ctx's cause.
+func TestReadMessageCtxAbortsSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := pipeLink(t, 0) // the peer says nothing
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		_, _, err := l.ReadMessage(ctx)
+		if !errors.Is(err, ErrAborted) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("ReadMessage = %v, want ErrAborted and the deadline", err)
+		}
+		if d := time.Since(start); d != time.Second {
+			t.Errorf("ReadMessage returned after %v, want 1s", d)
+		}
+		<-l.Done()
+	})
+}
+
+// A close frame met by ReadMessage is answered and ends the link for good:
+// the same error from a later ReadMessage, from a later reader's done (at
+// once), and Close reports the completed handshake.
+func TestReadMessageMeetsCloseSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		answered := make(chan int, 1)
+		go func() {
+			s.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4403, "forbidden"), time.Now().Add(time.Second))
+			_, _, err := s.ReadMessage()
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				answered <- ce.Code
+			}
+			close(answered)
+		}()
+		_, _, err := l.ReadMessage(t.Context())
+		var ce *CloseError
+		if !errors.As(err, &ce) || ce.Code != 4403 || ce.Reason != "forbidden" {
+			t.Fatalf("ReadMessage = %v, want *CloseError 4403 forbidden", err)
+		}
+		if code := <-answered; code != 4403 {
+			t.Errorf("peer got close %d back, want 4403", code)
+		}
+		<-l.Done()
+		if _, _, again := l.ReadMessage(t.Context()); !errors.As(again, &ce) || ce.Code != 4403 {
+			t.Errorf("second ReadMessage = %v, want the same close", again)
+		}
+		_, errc := reader(l)
+		if err := <-errc; !errors.As(err, &ce) || ce.Code != 4403 {
+			t.Errorf("a reader started after it ended with %v, want the same close", err)
+		}
+		res, err := l.Close(t.Context(), websocket.CloseNormalClosure, "")
+		if err != nil || !res.Completed || res.PeerCode != 4403 {
+			t.Errorf("Close = %+v, %v; want the completed handshake with 4403", res, err)
+		}
+	})
+}
+
+// ReadMessage checks text like the reader does.
+func TestReadMessageInvalidUTF8Synctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		answered := make(chan int, 1)
+		go func() {
+			s.WriteMessage(websocket.TextMessage, []byte{'a', 0xff})
+			_, _, err := s.ReadMessage()
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				answered <- ce.Code
+			}
+			close(answered)
+		}()
+		if _, _, err := l.ReadMessage(t.Context()); !errors.Is(err, ErrInvalidUTF8) {
+			t.Fatalf("ReadMessage = %v, want ErrInvalidUTF8", err)
+		}
+		if code := <-answered; code != websocket.CloseInvalidFramePayloadData {
+			t.Errorf("peer got close %d, want 1007", code)
+		}
+	})
+}
+
+// Close during a ReadMessage waits for it, then completes the handshake.
+func TestCloseDuringReadMessageSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		serveReads(s) // gorilla answers our close frame
+		readErr := make(chan error, 1)
+		go func() {
+			_, _, err := l.ReadMessage(context.Background())
+			readErr <- err
+		}()
+		synctest.Wait()
+		res, err := l.Close(t.Context(), websocket.CloseNormalClosure, "")
+		if err != nil || !res.Completed {
+			t.Fatalf("Close = %+v, %v; want completed", res, err)
+		}
+		var ce *CloseError
+		if err := <-readErr; !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure {
+			t.Errorf("ReadMessage = %v, want the peer's 1000", err)
+		}
+	})
+}

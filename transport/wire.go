@@ -1,0 +1,363 @@
+package transport
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// MaxHandshakeHeaderBytes bounds the head of the server's handshake response
+// (status line and headers); a longer one fails the dial with an error
+// matching ErrBadHandshakeResponse. It is net/http's default bound for
+// request headers (http.DefaultMaxHeaderBytes), ample for a handshake.
+const MaxHandshakeHeaderBytes = 1 << 20
+
+// wireConn is the connection gorilla reads and writes through. It does three
+// things gorilla does not:
+//
+//   - Reading, it watches the server's bytes (see frameGuard): it bounds the
+//     handshake response's head and stops, before gorilla parses them, the
+//     frames gorilla would mishandle.
+//   - Writing, it bounds a write by progress (see Write), not by one
+//     deadline for a whole message.
+//   - It does not pass on a write deadline equal to the one already set:
+//     gorilla sets one before every frame, and setting a new one costs a
+//     runtime timer update.
+//
+// Under TLS there are two: one under TLS for the writes (a timed-out write
+// leaves a tls.Conn broken for good, so the progress rule must act below
+// it), one above TLS, under gorilla, for the reads.
+type wireConn struct {
+	net.Conn
+
+	// Write side, guarded by gorilla's write lock (or crypto/tls's).
+	writeDeadline time.Time     // the last one asked for
+	progress      time.Duration // > 0: extend a timed-out write that made progress
+	written       uint64        // bytes the connection accepted
+	mark          uint64        // written when the current window began
+	msgSeq        uint64        // msgs at the last Write
+	msgs          atomic.Uint64 // bumped by each WriteMessage: a new window
+
+	// Read side, used only by the one goroutine reading at a time.
+	guard frameGuard
+	n     int   // the last read's result, handed to guard.scan
+	err   error // (in the struct, not the frame: see Read)
+}
+
+// newWireConn wraps c; guard says whether its reads are watched (only the
+// layer right under gorilla, where the WebSocket bytes are clear).
+func newWireConn(c net.Conn, guard bool) *wireConn {
+	w := &wireConn{Conn: c}
+	if guard {
+		w.guard.mode = guardHead
+	}
+	return w
+}
+
+// Read reads from the connection and lets the guard look at what came. It is
+// kept small: an idle reader goroutine waits under it (see StartReader), so
+// its results go through the struct rather than its own frame.
+func (c *wireConn) Read(p []byte) (int, error) {
+	if c.guard.fail != nil {
+		return 0, c.guard.fail
+	}
+	n, err := c.Conn.Read(p)
+	c.n, c.err = n, err
+	return c.scan(p)
+}
+
+// scan hands the last read to the guard. A violation cuts the bytes at the
+// start of the offending frame and reports the error (for good).
+func (c *wireConn) scan(p []byte) (int, error) {
+	n, err := c.n, c.err
+	c.err = nil
+	if c.guard.mode == guardOff || n == 0 {
+		return n, err
+	}
+	if keep, bad := c.guard.scan(p[:n]); bad != nil {
+		c.guard.fail = bad
+		return keep, bad
+	}
+	return n, err
+}
+
+// SetWriteDeadline sets t unless it is the deadline already asked for.
+func (c *wireConn) SetWriteDeadline(t time.Time) error {
+	if t.Equal(c.writeDeadline) {
+		return nil
+	}
+	c.writeDeadline = t
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// SetDeadline sets both deadlines, keeping the write deadline's cache true.
+func (c *wireConn) SetDeadline(t time.Time) error {
+	c.writeDeadline = t
+	return c.Conn.SetDeadline(t)
+}
+
+// Write writes p. With a progress bound set (enableProgress), a write whose
+// deadline passes is not failed if the peer accepted bytes since the window
+// began (the current WriteMessage started, or the last extension): the
+// deadline moves to now + the bound and the write goes on. So a write fails
+// only once the peer accepted no byte for a whole window: a slow reader that
+// keeps reading is not cut, a peer that stopped reading is cut after at
+// most twice the bound (once, when it stopped at a message's start).
+func (c *wireConn) Write(p []byte) (int, error) {
+	if s := c.msgs.Load(); s != c.msgSeq {
+		c.msgSeq, c.mark = s, c.written // a new message: a new window
+	}
+	n, err := c.Conn.Write(p)
+	c.written += uint64(n)
+	if err != nil && c.progress > 0 {
+		return c.writeOn(p, n, err)
+	}
+	return n, err
+}
+
+// writeOn continues a write whose deadline passed while the peer was still
+// accepting bytes.
+func (c *wireConn) writeOn(p []byte, n int, err error) (int, error) {
+	for err != nil && isTimeout(err) && c.written != c.mark {
+		c.mark = c.written
+		if c.Conn.SetWriteDeadline(time.Now().Add(c.progress)) != nil {
+			break
+		}
+		var m int
+		m, err = c.Conn.Write(p[n:])
+		n += m
+		c.written += uint64(m)
+	}
+	return n, err
+}
+
+// enableProgress turns the progress bound on once the handshake is over (a
+// dial's own deadlines must stay as they are).
+func (c *wireConn) enableProgress(d time.Duration) {
+	c.progress = d
+	c.mark = c.written
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// guard modes
+const (
+	guardOff    = iota // not watching (the layer under TLS; a refused upgrade's body)
+	guardHead          // reading the handshake response's head
+	guardFrames        // reading WebSocket frames
+)
+
+// frameGuard follows the server's byte stream, frame header by frame header,
+// without copying it: payload bytes are only counted. It stops what gorilla
+// v1.5.3 gets wrong before gorilla parses it:
+//
+//   - a handshake response head longer than MaxHandshakeHeaderBytes
+//     (gorilla reads any length);
+//   - a close frame with a 1-byte payload (gorilla takes it for 1005, an
+//     empty close; RFC 6455 5.5.1 makes it a protocol error);
+//   - a 64-bit payload length with its most significant bit set (gorilla
+//     reports its read limit and claims to have sent 1009);
+//
+// and it lets close code 1014 (Bad Gateway, registered after gorilla's list
+// was written) through: gorilla answers it with 1002 "bad close code", so
+// the guard rewrites it to 1011 on its way in and the Link restores it
+// (peerCode).
+type frameGuard struct {
+	mode uint8
+	fail error // the violation found; every later read returns it
+
+	// head
+	head     int      // bytes of the head so far
+	line     int      // index of the current line
+	lineLen  int      // bytes in the current line so far
+	lastCR   bool     // the last byte of the current line was '\r'
+	status   [16]byte // the start of the status line
+	statusN  int
+	isSwitch bool // the status line says 101
+
+	// frames
+	hdr     [14]byte
+	hdrN    int    // header bytes collected
+	hdrNeed int    // header length, known from its second byte
+	left    uint64 // payload bytes of the current frame still to come
+	inClose bool   // the current frame is an unmasked close frame
+	closeAt int    // close payload bytes seen
+	codeHi  byte
+	was1014 bool // a close code 1014 was passed to gorilla as 1011
+}
+
+// A violation of RFC 6455 found in the server's frames.
+type violation struct{ reason string }
+
+func (v *violation) Error() string { return v.reason }
+
+// headTooLarge reports a handshake response head over the bound.
+type headTooLarge struct{ status int }
+
+func (e *headTooLarge) Error() string {
+	return "response head exceeds " + strconv.Itoa(MaxHandshakeHeaderBytes) + " bytes"
+}
+
+// scan follows p, the bytes just read. On a violation it returns how many of
+// them gorilla may still have (those before the offending frame) and why.
+// It may rewrite a close code in p (see frameGuard).
+func (g *frameGuard) scan(p []byte) (keep int, bad error) {
+	i := 0
+	if g.mode == guardHead {
+		var done bool
+		if i, done, bad = g.scanHead(p); bad != nil || !done {
+			return i, bad
+		}
+	}
+	if g.mode != guardFrames {
+		return len(p), nil
+	}
+	start := 0 // where the current frame header began in p
+	for i < len(p) {
+		if g.left > 0 {
+			k := uint64(len(p) - i)
+			if k > g.left {
+				k = g.left
+			}
+			if g.inClose && g.closeAt < 2 {
+				g.closeCode(p[i : i+int(k)])
+			}
+			i += int(k)
+			g.left -= k
+			continue
+		}
+		if g.hdrN == 0 {
+			start = i
+		}
+		g.hdr[g.hdrN] = p[i]
+		g.hdrN++
+		i++
+		if g.hdrN == 2 {
+			g.hdrNeed = 2
+			switch g.hdr[1] & 0x7f {
+			case 126:
+				g.hdrNeed += 2
+			case 127:
+				g.hdrNeed += 8
+			}
+			if g.hdr[1]&0x80 != 0 {
+				g.hdrNeed += 4 // a mask key: gorilla refuses it next
+			}
+			if g.hdr[0]&0x0f == 8 && g.hdr[1]&0x7f == 1 {
+				return g.cut(start, "close frame with a 1-byte payload (RFC 6455 5.5.1)")
+			}
+		}
+		if g.hdrN == 3 && g.hdr[1]&0x7f == 127 && g.hdr[2]&0x80 != 0 {
+			return g.cut(start, "frame payload length has its most significant bit set (RFC 6455 5.2)")
+		}
+		if g.hdrN < 2 || g.hdrN < g.hdrNeed {
+			continue
+		}
+		g.left = g.length()
+		g.inClose = g.hdr[0]&0x0f == 8 && g.hdr[1]&0x80 == 0
+		g.closeAt = 0
+		g.hdrN = 0
+	}
+	return len(p), nil
+}
+
+// cut reports a violation in the frame whose header starts at p[start] (at
+// 0 when it began in an earlier read: start is only set when a header
+// begins in this one).
+func (g *frameGuard) cut(start int, reason string) (int, error) {
+	return start, &violation{reason: reason}
+}
+
+// length decodes the payload length of the complete header in g.hdr.
+func (g *frameGuard) length() uint64 {
+	switch n := g.hdr[1] & 0x7f; n {
+	case 126:
+		return uint64(g.hdr[2])<<8 | uint64(g.hdr[3])
+	case 127:
+		var v uint64
+		for _, b := range g.hdr[2:10] {
+			v = v<<8 | uint64(b)
+		}
+		return v
+	default:
+		return uint64(n)
+	}
+}
+
+// closeCode watches the first two payload bytes of a close frame and turns
+// 1014 into 1011 (see frameGuard).
+func (g *frameGuard) closeCode(b []byte) {
+	for j := 0; j < len(b) && g.closeAt < 2; j++ {
+		if g.closeAt == 0 {
+			g.codeHi = b[j]
+		} else if code := int(g.codeHi)<<8 | int(b[j]); code == 1014 {
+			b[j] = byte(1011 & 0xff) // same high byte
+			g.was1014 = true
+		}
+		g.closeAt++
+	}
+}
+
+// scanHead follows the handshake response's head up to its blank line. It
+// returns where the head ended in p and whether it did.
+func (g *frameGuard) scanHead(p []byte) (int, bool, error) {
+	for i, b := range p {
+		g.head++
+		if g.head > MaxHandshakeHeaderBytes {
+			return i, false, &headTooLarge{status: g.statusCode()}
+		}
+		if g.line == 0 && g.statusN < len(g.status) {
+			g.status[g.statusN] = b
+			g.statusN++
+		}
+		if b != '\n' {
+			g.lineLen++
+			g.lastCR = b == '\r'
+			continue
+		}
+		// textproto ends the head at a line that is empty once a
+		// trailing '\r' is dropped.
+		empty := g.lineLen == 0 || g.lineLen == 1 && g.lastCR
+		if g.line == 0 {
+			g.isSwitch = g.statusCode() == 101
+		}
+		g.line++
+		g.lineLen, g.lastCR = 0, false
+		if empty && g.line > 1 {
+			g.mode = guardOff // a refused upgrade's body is not frames
+			if g.isSwitch {
+				g.mode = guardFrames
+			}
+			return i + 1, true, nil
+		}
+	}
+	return len(p), false, nil
+}
+
+// statusCode parses the status code out of "HTTP/1.1 101 ...", 0 if it
+// cannot.
+func (g *frameGuard) statusCode() int {
+	s := g.status[:g.statusN]
+	for i, b := range s {
+		if b == ' ' {
+			if i+4 > len(s) {
+				return 0
+			}
+			code, err := strconv.Atoi(string(s[i+1 : i+4]))
+			if err != nil {
+				return 0
+			}
+			return code
+		}
+	}
+	return 0
+}
