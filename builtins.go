@@ -122,6 +122,7 @@ func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link) }
 func (c *ConnOf[S, E]) sendClose() {
 	l := &c.loop
 	link, epoch := l.link, c.m.Epoch()
+	l.closeSent = true
 	c.unpublish(link)
 	l.sched.Dropped(time.Now())
 	tk := c.m.Track()
@@ -143,9 +144,8 @@ func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
 	c.dropLink(t.Cause)
 	c.stats.aborts.Add(1)
 	cause := plain(t.Cause)
-	if l.stopRequested && l.closeErr == nil && cause != nil &&
-		!errors.Is(cause, ErrCloseRequested) && !errors.Is(cause, ErrAbortRequested) {
-		l.closeErr = cause // Close's handshake did not complete: say why
+	if l.stopRequested && l.closeErr == nil && cause != nil && !errors.Is(cause, ErrCloseRequested) {
+		l.closeErr = cause // Close's handshake did not complete: say why (a timer, an Abort, a failure)
 	}
 }
 
@@ -161,7 +161,10 @@ func (c *ConnOf[S, E]) dropLink(cause error) {
 		return
 	}
 	c.unpublish(l.link)
-	l.sched.Dropped(time.Now())
+	if !l.closeSent {
+		l.sched.Dropped(time.Now())
+	}
+	l.closeSent = false
 	if cause = plain(cause); cause == nil {
 		cause = ErrClosed
 	}
@@ -196,7 +199,7 @@ func (c *ConnOf[S, E]) release(t engine.Transition) {
 	l := &c.loop
 	c.dropLink(t.Cause)
 	var cause error
-	if !l.stopRequested {
+	if !c.stopRequested() {
 		cause = plain(t.Cause)
 	}
 	c.mu.Lock()
@@ -230,7 +233,7 @@ func (c *ConnOf[S, E]) release(t engine.Transition) {
 func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
 	l := &c.loop
 	switch {
-	case l.stopRequested:
+	case c.stopRequested():
 		return false
 	case l.reconnectRequested:
 		return true
@@ -240,6 +243,12 @@ func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
 	v := verdictOf(t.Cause)
 	return v == Retry || v == RetryLater
 }
+
+// stopRequested reports whether Close or Abort was called: the machine may
+// not have heard of it yet (Abort cuts TCP before its request is queued, and
+// the reader's end can come first), but nothing may be dialed again, and
+// the Conn's end is the user's doing.
+func (c *ConnOf[S, E]) stopRequested() bool { return c.loop.stopRequested || c.isClosing() }
 
 // duration is a built-in timer's duration.
 func (c *ConnOf[S, E]) duration(t vocab.Timer) time.Duration {

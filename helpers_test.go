@@ -2,23 +2,14 @@ package wsfsm_test
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -77,9 +68,14 @@ func dial(t testing.TB, url string, opts *wsfsm.Options) *wsfsm.Conn {
 	return c
 }
 
+// expectPath compares the states the observer saw with want, once it saw
+// want's last state (the observer runs on its own goroutine: Close and Abort
+// do not wait for it).
 func expectPath(t testing.TB, rec *recorder, want string) {
 	t.Helper()
-	if got := rec.path(); got != want {
+	last := want[strings.LastIndex(want, ">")+1:]
+	wsfsmtest.Eventually(t, "the observer sees "+last, func() bool { return strings.HasSuffix(rec.Path(), last) })
+	if got := rec.Path(); got != want {
 		t.Errorf("states:\n got %s\nwant %s", got, want)
 	}
 }

@@ -17,6 +17,7 @@ type loopState struct {
 	sched *retry.Schedule
 
 	link       *transport.Link    // the connection, from opened until it is dropped
+	closeSent  bool               // send_close runs on link: its result, not the reader's end, decides
 	dialCancel context.CancelFunc // cancels the dial in flight
 	lastReader <-chan struct{}    // closed once the last started reader stopped delivering
 
@@ -51,8 +52,8 @@ func (c *ConnOf[S, E]) initLoop() {
 // event returns the spec's event for a library event, or engine.None.
 func (c *ConnOf[S, E]) event(v vocab.Event) int { return c.ev[v] }
 
-// fire takes the first of the library's events that the current state takes,
-// with cause; it reports whether one was taken.
+// fire takes the first of the library's events that the current state takes
+// and whose guard allows it, with cause; it reports whether one was taken.
 func (c *ConnOf[S, E]) fire(cause error, events ...vocab.Event) bool {
 	for _, v := range events {
 		e := c.event(v)
@@ -60,10 +61,15 @@ func (c *ConnOf[S, E]) fire(cause error, events ...vocab.Event) bool {
 			continue
 		}
 		err := c.m.Fire(e, cause)
-		if err != nil && c.opts.Logger != nil {
+		if err == nil {
+			return true
+		}
+		if c.opts.Logger != nil {
 			c.opts.Logger.Debug("wsfsm: event not taken", "event", v.String(), "err", err)
 		}
-		return err == nil
+		if !errors.Is(err, engine.ErrGuardRejected) {
+			return false
+		}
 	}
 	return false
 }
@@ -78,7 +84,7 @@ func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
 	}
 	l.dialCancel()
 	l.dialCancel = nil
-	l.link = link
+	l.link, l.closeSent = link, false
 	if !c.fire(nil, vocab.Opened) {
 		l.link = nil
 		link.Abort()
@@ -100,9 +106,14 @@ func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
 
 // readerDone handles the end of link's reader: the peer's close frame fires
 // close where the state takes it (the reader answered the frame), any other
-// end abort. A reader of a connection already dropped changes nothing.
+// end abort. A reader of a connection already dropped, or being closed by
+// send_close (whose result decides), changes nothing but the stats.
 func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
 	if c.loop.link != link {
+		return
+	}
+	if c.loop.closeSent {
+		c.recordClose(cause)
 		return
 	}
 	c.recordClose(cause)
