@@ -69,6 +69,7 @@ func TestHandshakeGoesFirstAfterEveryReconnect(t *testing.T) {
 	srv := wstest.NewGraphQLServer()
 	defer srv.Close()
 	g := make(gate, 1)
+	defer close(g)  // an Accept still waiting returns, so that Close does not wait for it
 	g <- struct{}{} // the first connection is acknowledged at once
 	srv.Accept = g.accept
 	rec := newRecorder()
@@ -77,13 +78,14 @@ func TestHandshakeGoesFirstAfterEveryReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Abort()
+	rec.WaitFor(t, graphql.Open) // the first connection's transitions
 	const rounds, waiting = 20, 3
 	for round := range rounds {
 		srv.DropAll() // the peer drops TCP: the Conn reconnects
 		rec.WaitFor(t, graphql.Authenticating)
 		results := make(chan error, waiting)
 		for i := range waiting {
-			go func() { results <- c.Send(testCtx(t), wsfsm.Text, fmt.Appendf(nil, "m%d-%d", round, i)) }()
+			go func() { results <- c.Send(testCtx(t), wsfsm.Text, fmt.Appendf(nil, `{"type":"m%d-%d"}`, round, i)) }()
 			wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == i+1 })
 		}
 		g <- struct{}{} // acknowledge: Open releases the Sends
@@ -93,7 +95,7 @@ func TestHandshakeGoesFirstAfterEveryReconnect(t *testing.T) {
 			}
 		}
 		for i := range waiting { // the server echoes them, in order
-			if _, data, err := c.Receive(testCtx(t)); err != nil || string(data) != fmt.Sprintf("m%d-%d", round, i) {
+			if _, data, err := c.Receive(testCtx(t)); err != nil || string(data) != fmt.Sprintf(`{"type":"m%d-%d"}`, round, i) {
 				t.Fatalf("round %d: Receive = %q, %v", round, data, err)
 			}
 		}
@@ -101,7 +103,7 @@ func TestHandshakeGoesFirstAfterEveryReconnect(t *testing.T) {
 		got := conns[len(conns)-1]
 		want := []string{initMsg}
 		for i := range waiting {
-			want = append(want, fmt.Sprintf("m%d-%d", round, i))
+			want = append(want, fmt.Sprintf(`{"type":"m%d-%d"}`, round, i))
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("round %d: the server received %q, want %q", round, got, want)
@@ -148,6 +150,7 @@ func TestAckTimeoutAborts(t *testing.T) {
 	srv := wstest.NewGraphQLServer()
 	defer srv.Close()
 	g := make(gate, 1)
+	defer close(g)        // an Accept still waiting returns, so that Close does not wait for it
 	srv.Accept = g.accept // the first init is never answered in time
 	rec := newRecorder()
 	opts := options(rec)
@@ -197,6 +200,7 @@ func TestReferencePaths(t *testing.T) {
 	if err := c.Close(testCtx(t)); !errors.Is(err, wsfsm.ErrCloseTimeout) {
 		t.Errorf("Close against a peer that never answers = %v, want ErrCloseTimeout", err)
 	}
+	<-c.Done() // the observer saw every transition
 	if got, want := rec.Path(), "Connecting>Authenticating>Open>Closing>Reconnecting>Connecting>Authenticating>Open>Closing>Aborted>Closed"; got != want {
 		t.Errorf("path %s, want %s", got, want)
 	}

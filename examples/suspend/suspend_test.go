@@ -105,6 +105,7 @@ func TestSuspendWhileOpenThenResume(t *testing.T) {
 	if err := c.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+	<-c.Done() // the observer saw every transition
 	if got, want := rec.Path(), "Connecting>Open>Suspended>Connecting>Open>Closing>Closed"; got != want {
 		t.Errorf("path %s, want %s", got, want)
 	}
@@ -136,6 +137,7 @@ func TestSuspendWhileReconnectingCancelsTheBackoff(t *testing.T) {
 	}
 	echo(t, c, "back")
 	_ = c.Abort() // abort from Open, then stop from Aborted
+	<-c.Done()    // the observer saw every transition
 	if got, want := rec.Path(), "Connecting>Open>Closing>Reconnecting>Suspended>Connecting>Open>Aborted>Closed"; got != want {
 		t.Errorf("path %s, want %s", got, want)
 	}
@@ -156,6 +158,7 @@ func TestSuspendWhileConnectingCancelsTheDial(t *testing.T) {
 	if err := c.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+	<-c.Done() // the observer saw every transition
 	if got, want := rec.Path(), "Connecting>Open>Aborted>Reconnecting>Connecting>Suspended>Closed"; got != want {
 		t.Errorf("path %s, want %s", got, want)
 	}
@@ -177,6 +180,7 @@ func TestHandshakeAndCloseTimeouts(t *testing.T) {
 	if err := c.Close(testCtx(t)); !errors.Is(err, wsfsm.ErrCloseTimeout) {
 		t.Errorf("Close against a peer that never answers = %v, want ErrCloseTimeout", err)
 	}
+	<-c.Done() // the observer saw every transition
 	if got, want := rec.Path(), "Connecting>Open>Aborted>Reconnecting>Connecting>Aborted>Reconnecting>Connecting>Open>Closing>Aborted>Closed"; got != want {
 		t.Errorf("path %s, want %s", got, want)
 	}
@@ -192,6 +196,7 @@ func TestCloseWhileReconnecting(t *testing.T) {
 	if err := c.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+	<-c.Done() // the observer saw every transition
 	if got, want := rec.Path(), "Connecting>Open>Closing>Reconnecting>Closed"; got != want {
 		t.Errorf("path %s, want %s", got, want)
 	}
