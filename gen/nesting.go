@@ -1,0 +1,451 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/goccy/go-yaml/token"
+)
+
+// goccy/go-yaml's parser uses memory that grows with the square of the
+// nesting depth (200 KB of "[" took more than 24 GB), and the 1 MiB input
+// cap does not bound it. So nesting is checked twice before the parser runs:
+//
+//   - checkNesting scans the raw bytes once, in constant memory, before
+//     anything else reads them: "[[[[...", "- - - ...", "{a: {a: ..." and
+//     deep indentation are refused without building anything.
+//   - checkTokens counts the same on goccy's tokens, which the parser
+//     reads, at no cost beyond the lexing that parsing needs: where the
+//     byte scan reads YAML otherwise than goccy does (quotes, comments and
+//     block scalars are subtle), the tokens decide. It also refuses
+//     anchors, aliases and tags there: goccy nests "- !t" lines into each
+//     other however they are indented. A test checks on random inputs that
+//     the parser never nests more than one level deeper than it counts.
+//
+// Both count levels with nestTracker: each flow "[" or "{", each block
+// sequence entry "- ", and each block mapping key ("k:" or "? ") opens one.
+
+// nestTracker counts open collections. It holds at most maxNesting levels:
+// opening one more fails, so its memory is constant.
+type nestTracker struct {
+	col   [maxNesting]int  // 1-based column of each open block level
+	key   [maxNesting]bool // whether that level is a mapping key (else "- ")
+	block int              // open block levels
+	flow  int              // open flow collections
+	// goccy nests "- " and "? " inside a flow collection too ("[- - - x"),
+	// until the next "," or the closing bracket: dashes counts them per
+	// open flow collection, inner their sum.
+	dashes [maxNesting]int
+	inner  int
+	most   int // the greatest depth reached
+	// empty is true right after a block indicator, before its value.
+	empty bool
+}
+
+func (t *nestTracker) depth() int { return t.block + t.flow + t.inner }
+
+// lineKind is what the first token of a line in block context is.
+type lineKind int
+
+const (
+	lineScalar lineKind = iota // a value: it closes no level
+	lineEntry                  // "- "
+	lineKey                    // "k:", "? " or ": "
+)
+
+// newLine closes the levels that a line at col, of the given kind, leaves.
+// YAML closes those at a greater column; at the same column a key follows a
+// key and an entry follows an entry, and a key's value may be a sequence at
+// the key's own column ("k:" then "- x"). goccy/go-yaml also nests a line
+// at the column of an indicator that has no value yet ("- " then "k:",
+// repeated, nests as deep as the file is long): afterEmpty keeps that level
+// open, as goccy does, so that such nesting is counted.
+func (t *nestTracker) newLine(col int, kind lineKind, afterEmpty bool) {
+	if kind == lineScalar {
+		return
+	}
+	top := t.block - 1
+	for t.block > 0 {
+		i := t.block - 1
+		switch {
+		case t.col[i] < col:
+			return
+		case t.col[i] > col:
+		case t.key[i] == (kind == lineKey): // the next key or entry
+			t.block--
+			return
+		case t.key[i] || afterEmpty && i == top: // its value
+			return
+		}
+		t.block--
+	}
+}
+
+// push opens a block level at col; false if that is one too many.
+func (t *nestTracker) push(col int, key bool) bool {
+	if t.depth() >= maxNesting {
+		return false
+	}
+	t.col[t.block], t.key[t.block] = col, key
+	t.block++
+	t.empty = true
+	t.most = max(t.most, t.depth())
+	return true
+}
+
+// open opens a flow collection; false if that is one too many.
+func (t *nestTracker) open() bool {
+	if t.depth() >= maxNesting {
+		return false
+	}
+	t.flow++
+	t.empty = false
+	t.most = max(t.most, t.depth())
+	return true
+}
+
+// entry ends an entry of the innermost flow collection (at ",").
+func (t *nestTracker) entry() {
+	if t.flow > 0 {
+		t.inner -= t.dashes[t.flow-1]
+		t.dashes[t.flow-1] = 0
+	}
+}
+
+// close closes the innermost flow collection (at "]" or "}").
+func (t *nestTracker) close() {
+	if t.flow > 0 {
+		t.entry()
+		t.flow--
+	}
+}
+
+// indicator opens a level for "- " or "? " at col: a block level, or one in
+// the innermost flow collection's entry. False if that is one too many.
+func (t *nestTracker) indicator(col int, key bool) bool {
+	if t.flow == 0 {
+		return t.push(col, key)
+	}
+	if t.depth() >= maxNesting {
+		return false
+	}
+	t.dashes[t.flow-1]++
+	t.inner++
+	t.most = max(t.most, t.depth())
+	return true
+}
+
+// topCol is the column of the innermost block level, 0 if none.
+func (t *nestTracker) topCol() int {
+	if t.block == 0 {
+		return 0
+	}
+	return t.col[t.block-1]
+}
+
+func tooDeep(p pos) *diag {
+	return &diag{p, fmt.Sprintf("nested more than %d levels deep (the reference spec needs 4)", maxNesting)}
+}
+
+// checkNesting reports where data first nests deeper than maxNesting. It
+// reads data once, line by line, in constant memory, and follows YAML as
+// goccy/go-yaml's scanner does where it matters: a quote or a flow
+// collection starts a token only where no plain scalar is under way, "#"
+// starts a comment at a token's start or after a blank, quoted scalars may
+// span lines, and block scalars ("|", ">") hold text, not structure.
+func checkNesting(data []byte) *diag {
+	_, d := scanNesting(data)
+	return d
+}
+
+// scanNesting is checkNesting; it also returns the greatest depth seen.
+func scanNesting(data []byte) (most int, d *diag) {
+	var s nestScan
+	for line := 1; len(data) > 0 && d == nil; line++ {
+		n := 0
+		for n < len(data) && data[n] != '\n' {
+			n++
+		}
+		d = s.line(data[:n], line)
+		data = data[min(n+1, len(data)):]
+	}
+	return s.t.most, d
+}
+
+// nestScan is checkNesting's state between lines.
+type nestScan struct {
+	t     nestTracker
+	quote byte // the quote of a quoted scalar that continues on the next line
+	// prop is true after a tag or an anchor, before its node: goccy takes
+	// the next line for that node, however it is indented ("- !t" lines
+	// nest into each other), so that line closes no level.
+	prop      bool
+	lastDelim int // column of the last block ":", "-" or "?", as goccy keeps it
+	// A block scalar's text goes on while its lines are indented past
+	// scalarParent (YAML's rule) and scalarDelim (goccy's), and at least as
+	// far as its first line (scalarIndent, 0 until that is read).
+	inScalar                                bool
+	scalarParent, scalarDelim, scalarIndent int
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+// endsToken reports whether the indicator at b[i] stands alone, as "- ",
+// "? " and "k: " must.
+func endsToken(b []byte, i int) bool { return i+1 >= len(b) || isBlank(b[i+1]) }
+
+func isFlowIndicator(c byte) bool {
+	return c == ',' || c == '[' || c == ']' || c == '{' || c == '}'
+}
+
+// line scans one line (without its "\n").
+func (s *nestScan) line(b []byte, line int) *diag {
+	i, col := 0, 1
+	// advance moves past b[i], counting columns in runes as goccy does.
+	advance := func() {
+		i++
+		if i < len(b) && b[i]&0xC0 != 0x80 {
+			col++
+		}
+	}
+	skipQuoted := func(q byte) bool { // to just past the closing quote
+		for i < len(b) && b[i] != q {
+			if q == '"' && b[i] == '\\' {
+				advance()
+			}
+			advance()
+		}
+		if i >= len(b) {
+			return false
+		}
+		advance()
+		return true
+	}
+	continued := s.quote != 0 // the line goes on with a quoted scalar
+	if continued {
+		if !skipQuoted(s.quote) {
+			return nil
+		}
+		s.quote = 0
+	}
+	for i < len(b) && isBlank(b[i]) {
+		advance()
+	}
+	if i == len(b) || b[i] == '#' && !continued && !s.inScalar {
+		return nil // a blank or comment line changes no level
+	}
+	marker := col == 1 && len(b) >= 3 && (string(b[:3]) == "---" || string(b[:3]) == "...") && endsToken(b, 2)
+	if s.inScalar {
+		if !marker && col > s.scalarParent && col > s.scalarDelim && col >= s.scalarIndent {
+			if s.scalarIndent == 0 {
+				s.scalarIndent = col
+			}
+			return nil // text of the block scalar
+		}
+		s.inScalar = false
+	}
+	if marker { // a new document starts from no level at all
+		s.t, s.lastDelim = nestTracker{most: s.t.most}, 0
+		advance()
+		advance()
+		advance()
+	}
+	// The line's first token decides which levels it closes (newLine), at
+	// its indicator: "- ", "? ", or the ":" after a key.
+	first := !continued && !marker && s.t.flow == 0 && !s.prop
+	afterEmpty := s.t.empty
+	tokStart, afterBlank, tokCol := true, true, col
+	for i < len(b) {
+		c := b[i]
+		if isBlank(c) {
+			afterBlank = true
+			advance()
+			continue
+		}
+		if c == '#' && (tokStart || afterBlank) {
+			return nil
+		}
+		s.t.empty, s.prop = false, false // unless c is an indicator or a property
+		if (c == '-' || c == '?') && tokStart && s.t.flow > 0 && endsToken(b, i) {
+			if !s.t.indicator(col, false) {
+				return tooDeep(pos{line, col})
+			}
+			advance()
+			continue
+		}
+		indicator := s.t.flow == 0 && endsToken(b, i) && (c == ':' || (c == '-' || c == '?') && tokStart)
+		if indicator {
+			// "- ", "? ", "k: " or ": " (an explicit key's value).
+			at, key := col, c != '-'
+			if c == ':' && !tokStart {
+				at = tokCol
+			}
+			if first {
+				kind := lineKey
+				if c == '-' {
+					kind = lineEntry
+				}
+				s.t.newLine(at, kind, afterEmpty)
+				first = false
+			}
+			if !s.t.push(at, key) {
+				return tooDeep(pos{line, at})
+			}
+			s.lastDelim = col
+			tokStart, afterBlank = true, false
+			advance()
+			continue
+		}
+		if first && tokStart && !keyFollows(b, i) {
+			first = false // a value opens the line: it closes no level
+		}
+		switch {
+		case (c == '\'' || c == '"') && tokStart:
+			tokCol = col
+			advance()
+			if !skipQuoted(c) {
+				s.quote = c
+				return nil
+			}
+			// A closed quote ends its token: goccy reads what follows as
+			// the start of another one.
+			tokStart, afterBlank = true, false
+			continue
+		case (c == '[' || c == '{') && (tokStart || s.t.flow > 0):
+			if !s.t.open() {
+				return tooDeep(pos{line, col})
+			}
+			first = false
+		case c == ']' && (tokStart || s.t.flow > 0), c == '}' && s.t.flow > 0:
+			s.t.close()
+		case c == ',' && s.t.flow > 0:
+			s.t.entry()
+		case c == ':' && s.t.flow > 0:
+			// A key of a flow collection: its level is the bracket's.
+		case (c == '|' || c == '>') && tokStart && s.t.flow == 0:
+			s.inScalar, s.scalarParent, s.scalarDelim, s.scalarIndent = true, s.t.topCol(), s.lastDelim, 0
+			return nil
+		case (c == '&' || c == '*' || c == '!') && tokStart:
+			// An anchor, alias or tag: its name runs to a blank (or, in a
+			// flow collection, to a flow indicator), and a token starts
+			// after it.
+			for i < len(b) && !isBlank(b[i]) && !(s.t.flow > 0 && isFlowIndicator(b[i])) {
+				advance()
+			}
+			s.prop = c != '*'
+			afterBlank = false
+			continue
+		case c == '%' && col == 1:
+			return nil // a directive
+		default: // a plain scalar's character
+			if tokStart {
+				tokCol = col
+			}
+			tokStart, afterBlank = false, false
+			advance()
+			continue
+		}
+		tokStart, afterBlank = true, false
+		advance()
+	}
+	return nil
+}
+
+// keyFollows reports whether the token starting at b[i], in block context,
+// is a key: a block ":" follows it on the line, before any comment or flow
+// collection.
+func keyFollows(b []byte, i int) bool {
+	var quote byte
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote == '"' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '#' && i > 0 && isBlank(b[i-1]), c == '[', c == '{':
+			return false
+		case c == ':' && endsToken(b, i):
+			return true
+		}
+	}
+	return false
+}
+
+// checkTokens refuses, before goccy/go-yaml's parser runs on tokens, what
+// would make it use more than linear memory: nesting deeper than maxNesting
+// (as checkNesting counts it, on the tokens the parser reads), and anchors,
+// aliases, merge keys and tags, which the spec does not support anyway.
+func checkTokens(tokens token.Tokens) *diag {
+	_, d := tokenNesting(tokens)
+	return d
+}
+
+// tokenNesting is checkTokens; it also returns the greatest depth seen.
+func tokenNesting(tokens token.Tokens) (most int, d *diag) {
+	var t nestTracker
+	var prev *token.Token // the previous token that is not a comment
+	for i, tk := range tokens {
+		if tk.Type == token.CommentType {
+			continue
+		}
+		p := pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
+		switch tk.Type {
+		case token.AnchorType, token.AliasType, token.MergeKeyType:
+			return t.most, &diag{p, "YAML anchors, aliases and merge keys are not supported"}
+		case token.TagType:
+			return t.most, &diag{p, "YAML tags are not supported"}
+		}
+		first := prev == nil || prev.Position.Line != tk.Position.Line
+		if first && t.flow == 0 {
+			kind := lineScalar
+			switch {
+			case tk.Type == token.SequenceEntryType:
+				kind = lineEntry
+			case tk.Type == token.MappingKeyType, tk.Type == token.MappingValueType, nextIsValue(tokens, i):
+				kind = lineKey
+			}
+			t.newLine(tk.Position.Column, kind, t.empty)
+		}
+		ok := true
+		t.empty = false // unless tk is an indicator, which sets it again
+		switch tk.Type {
+		case token.DocumentHeaderType:
+			t = nestTracker{most: t.most}
+		case token.SequenceStartType, token.MappingStartType:
+			ok = t.open()
+		case token.SequenceEndType, token.MappingEndType:
+			t.close()
+		case token.CollectEntryType:
+			t.entry()
+		case token.SequenceEntryType, token.MappingKeyType:
+			ok = t.indicator(tk.Position.Column, tk.Type == token.MappingKeyType)
+		case token.MappingValueType:
+			// The key is the token before, if it is on the same line.
+			col := tk.Position.Column
+			if !first {
+				col = prev.Position.Column
+			}
+			ok = t.flow > 0 || t.push(col, true)
+		}
+		if !ok {
+			return t.most, tooDeep(p)
+		}
+		prev = tk
+	}
+	return t.most, nil
+}
+
+// nextIsValue reports whether the token after tokens[i], comments aside, is
+// a ":" on the same line: tokens[i] is a key.
+func nextIsValue(tokens token.Tokens, i int) bool {
+	for _, tk := range tokens[i+1:] {
+		if tk.Type != token.CommentType {
+			return tk.Type == token.MappingValueType && tk.Position.Line == tokens[i].Position.Line
+		}
+	}
+	return false
+}
