@@ -83,6 +83,9 @@ func parseSpec(data []byte) (*specFile, error) {
 	if len(data) > maxSpecBytes {
 		return nil, diagList{{pos{1, 1}, fmt.Sprintf("spec is %d bytes, more than the %d allowed", len(data), maxSpecBytes)}}
 	}
+	if dl := checkText(data); dl != nil {
+		return nil, dl
+	}
 	// goccy/go-yaml's parser needs memory that grows with the square of the
 	// nesting depth: deep nesting, and anchors and tags (which the spec does
 	// not support), are refused before it runs (nesting.go).

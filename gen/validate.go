@@ -49,7 +49,7 @@ func (v *validator) checkDoc(what string, itemPos pos, d text) string {
 	switch {
 	case !d.Set || strings.TrimSpace(d.Value) == "":
 		v.errorf(itemPos, "%s: missing doc", what)
-	case !utf8.ValidString(d.Value) || strings.ContainsFunc(d.Value, func(r rune) bool { return r < ' ' || r == 0x7f || r == 0x2028 || r == 0x2029 }):
+	case !utf8.ValidString(d.Value) || strings.ContainsFunc(d.Value, unprintable):
 		v.errorf(d.Pos, "%s: doc must be one line of printable text", what)
 	default:
 		return strings.TrimSpace(d.Value)
