@@ -161,11 +161,15 @@ func checkNesting(data []byte) *diag {
 func scanNesting(data []byte) (most int, d *diag) {
 	var s nestScan
 	for line := 1; len(data) > 0 && d == nil; line++ {
+		// "\n", "\r\n" and "\r" end a line, as for the YAML library.
 		n := 0
-		for n < len(data) && data[n] != '\n' {
+		for n < len(data) && data[n] != '\n' && data[n] != '\r' {
 			n++
 		}
 		d = s.line(data[:n], line)
+		if n+1 < len(data) && data[n] == '\r' && data[n+1] == '\n' {
+			n++
+		}
 		data = data[min(n+1, len(data)):]
 	}
 	return s.t.most, d
@@ -187,7 +191,7 @@ type nestScan struct {
 	scalarParent, scalarDelim, scalarIndent int
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // endsToken reports whether the indicator at b[i] stands alone, as "- ",
 // "? " and "k: " must.

@@ -106,10 +106,13 @@ func TestNestingLevels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		byBytes, _ := scanNesting(data)
-		byTokens, _ := tokenNesting(lexer.Tokenize(string(data)))
-		if byBytes != 4 || byTokens != 4 {
-			t.Errorf("%s: depth %d on bytes, %d on tokens; want 4", spec, byBytes, byTokens)
+		for _, eol := range []string{"\n", "\r\n", "\r"} {
+			data := strings.ReplaceAll(string(data), "\n", eol)
+			byBytes, _ := scanNesting([]byte(data))
+			byTokens, _ := tokenNesting(lexer.Tokenize(data))
+			if byBytes != 4 || byTokens != 4 {
+				t.Errorf("%s, lines ending in %q: depth %d on bytes, %d on tokens; want 4", spec, eol, byBytes, byTokens)
+			}
 		}
 	}
 }
