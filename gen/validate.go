@@ -6,9 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// maxItems keeps indexes inside the generated uint8 types (NoEvent is 255).
-const maxItems = 200
-
 // validator collects every problem in a spec, not only the first.
 type validator struct {
 	diags diagList
@@ -28,6 +25,7 @@ func (v *validator) errorf(p pos, format string, args ...any) {
 // problem it finds; the model is nil when there is any.
 func validate(s *specFile) (*model, diagList) {
 	v := &validator{m: &model{}, bad: map[string]bool{}}
+	v.limits(s) // limits.go
 	actions := v.decls("action", s.Actions, &v.m.Actions)
 	guards := v.decls("guard", s.Guards, &v.m.Guards)
 	timers := v.decls("timer", s.Timers, &v.m.Timers)
@@ -83,9 +81,6 @@ func (v *validator) checkName(kind string, itemPos pos, n ident) bool {
 func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl) map[string]*mDecl {
 	byName := map[string]*mDecl{}
 	first := map[string]pos{}
-	if len(specs) > maxItems {
-		v.errorf(specs[maxItems].Pos, "more than %d %ss", maxItems, kind)
-	}
 	for _, d := range specs {
 		doc := v.checkDoc(kind+" "+quoteIfSet(d.Name), d.Pos, d.Doc)
 		if !v.checkName(kind, d.Pos, d.Name) {
@@ -119,9 +114,6 @@ func (v *validator) states(s *specFile) (byName map[string]*mState, stateOf []*m
 	first := map[string]pos{}
 	if len(s.States) == 0 {
 		v.errorf(s.Pos, "no states: the spec needs a `states:` list")
-	}
-	if len(s.States) > maxItems {
-		v.errorf(s.States[maxItems].Pos, "more than %d states", maxItems)
 	}
 	var initials []stateSpec
 	for i, st := range s.States {
@@ -165,9 +157,6 @@ func (v *validator) states(s *specFile) (byName map[string]*mState, stateOf []*m
 func (v *validator) events(s *specFile, states map[string]*mState, guards map[string]*mDecl) map[string]*mEvent {
 	byName := map[string]*mEvent{}
 	first := map[string]pos{}
-	if len(s.Events) > maxItems {
-		v.errorf(s.Events[maxItems].Pos, "more than %d events", maxItems)
-	}
 	for _, e := range s.Events {
 		what := "event " + quoteIfSet(e.Name)
 		doc := v.checkDoc(what, e.Pos, e.Doc)
