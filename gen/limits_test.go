@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +217,31 @@ func TestLimitsRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A spec over maxSpecBytes is refused after reading one byte more than the
+// limit, not the whole file (a path to a huge file, or to /dev/zero).
+func TestHugeSpecReadBounded(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "states.yaml")
+	f, err := os.Create(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(f.Truncate(256<<20), f.Close()); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	var stderr bytes.Buffer
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	code := run([]string{"-spec", spec, "-out", filepath.Join(t.TempDir(), "fsm")}, &stderr)
+	runtime.ReadMemStats(&after)
+	want := fmt.Sprintf("%s:1:1: spec is more than %d bytes\n", spec, maxSpecBytes)
+	if code != 1 || stderr.String() != want {
+		t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr.String(), want)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8*maxSpecBytes {
+		t.Errorf("allocated %d bytes for a %d-byte spec, want at most %d", got, 256<<20, 8*maxSpecBytes)
 	}
 }

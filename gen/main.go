@@ -64,7 +64,7 @@ var safeFileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // files are rendered in memory first, then written by writeFiles.
 // Problems in the spec are printed to stderr and reported as ErrSpec.
 func generate(o options, stderr io.Writer) error {
-	data, err := os.ReadFile(o.Spec)
+	data, err := readSpec(o.Spec)
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
@@ -100,6 +100,18 @@ func generate(o options, stderr io.Writer) error {
 		outs = append(outs, output{o.Readme, b})
 	}
 	return writeFiles(outs)
+}
+
+// readSpec reads the spec file, but no more than one byte past
+// maxSpecBytes: parseSpec refuses it then, and a path to a huge file (or
+// to /dev/zero) costs no more than that.
+func readSpec(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxSpecBytes+1))
 }
 
 // render parses, validates and emits: file name -> contents. A bad spec

@@ -81,7 +81,7 @@ type declSpec struct {
 // reported at once. The returned error is a diagList positioned in the file.
 func parseSpec(data []byte) (*specFile, error) {
 	if len(data) > maxSpecBytes {
-		return nil, diagList{{pos{1, 1}, fmt.Sprintf("spec is %d bytes, more than the %d allowed", len(data), maxSpecBytes)}}
+		return nil, diagList{{pos{1, 1}, fmt.Sprintf("spec is more than %d bytes", maxSpecBytes)}}
 	}
 	if dl := checkText(data); dl != nil {
 		return nil, dl
