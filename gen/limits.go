@@ -14,6 +14,12 @@ const (
 	// reference spec nests 4 levels (the spec, states, a state, a value).
 	maxNesting = 32
 
+	// maxKeys bounds the keys of one block mapping: the YAML parser copies
+	// a mapping's entries once per entry, so its memory grows with the
+	// square of their number (1 MiB of "k: v" lines took 169 GB and four
+	// minutes). A state, the largest mapping of a spec, has 7 keys.
+	maxKeys = 64
+
 	// maxStates and maxEvents: the generated State and Event are uint8, and
 	// Event 255 is NoEvent. 200 stays clear of both, and is ten times the
 	// states of any machine a person can read.

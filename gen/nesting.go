@@ -29,8 +29,12 @@ import (
 type nestTracker struct {
 	col   [maxNesting]int  // 1-based column of each open block level
 	key   [maxNesting]bool // whether that level is a mapping key (else "- ")
+	keys  [maxNesting]int  // for a key, its number in its mapping
 	block int              // open block levels
-	flow  int              // open flow collections
+	// siblings is the number of the key newLine just closed to make room
+	// for the next key of the same mapping.
+	siblings int
+	flow     int // open flow collections
 	// goccy nests "- " and "? " inside a flow collection too ("[- - - x"),
 	// until the next "," or the closing bracket: dashes counts them per
 	// open flow collection, inner their sum.
@@ -71,6 +75,7 @@ func (t *nestTracker) newLine(col int, kind lineKind, afterEmpty bool) {
 			return
 		case t.col[i] > col:
 		case t.key[i] == (kind == lineKey): // the next key or entry
+			t.siblings = t.keys[i]
 			t.block--
 			return
 		case t.key[i] || afterEmpty && i == top: // its value
@@ -80,27 +85,33 @@ func (t *nestTracker) newLine(col int, kind lineKind, afterEmpty bool) {
 	}
 }
 
-// push opens a block level at col; false if that is one too many.
-func (t *nestTracker) push(col int, key bool) bool {
-	if t.depth() >= maxNesting {
-		return false
+// push opens a block level at col, for a key or an entry, written at p. It
+// fails if that is one level too many, or one key too many in a mapping.
+func (t *nestTracker) push(col int, key bool, p pos) *diag {
+	n := t.siblings + 1
+	t.siblings = 0
+	switch {
+	case t.depth() >= maxNesting:
+		return tooDeep(p)
+	case key && n > maxKeys:
+		return &diag{p, fmt.Sprintf("more than %d keys in one mapping (a state, the largest, has 7)", maxKeys)}
 	}
-	t.col[t.block], t.key[t.block] = col, key
+	t.col[t.block], t.key[t.block], t.keys[t.block] = col, key, n
 	t.block++
 	t.empty = true
 	t.most = max(t.most, t.depth())
-	return true
+	return nil
 }
 
-// open opens a flow collection; false if that is one too many.
-func (t *nestTracker) open() bool {
+// open opens a flow collection at p; it fails if that is one too many.
+func (t *nestTracker) open(p pos) *diag {
 	if t.depth() >= maxNesting {
-		return false
+		return tooDeep(p)
 	}
 	t.flow++
 	t.empty = false
 	t.most = max(t.most, t.depth())
-	return true
+	return nil
 }
 
 // entry ends an entry of the innermost flow collection (at ",").
@@ -119,19 +130,19 @@ func (t *nestTracker) close() {
 	}
 }
 
-// indicator opens a level for "- " or "? " at col: a block level, or one in
-// the innermost flow collection's entry. False if that is one too many.
-func (t *nestTracker) indicator(col int, key bool) bool {
+// indicator opens a level for "- " or "? " at col, written at p: a block
+// level, or one in the innermost flow collection's entry.
+func (t *nestTracker) indicator(col int, key bool, p pos) *diag {
 	if t.flow == 0 {
-		return t.push(col, key)
+		return t.push(col, key, p)
 	}
 	if t.depth() >= maxNesting {
-		return false
+		return tooDeep(p)
 	}
 	t.dashes[t.flow-1]++
 	t.inner++
 	t.most = max(t.most, t.depth())
-	return true
+	return nil
 }
 
 // topCol is the column of the innermost block level, 0 if none.
@@ -270,8 +281,8 @@ func (s *nestScan) line(b []byte, line int) *diag {
 		}
 		s.t.empty, s.prop = false, false // unless c is an indicator or a property
 		if (c == '-' || c == '?') && tokStart && s.t.flow > 0 && endsToken(b, i) {
-			if !s.t.indicator(col, false) {
-				return tooDeep(pos{line, col})
+			if d := s.t.indicator(col, false, pos{line, col}); d != nil {
+				return d
 			}
 			advance()
 			continue
@@ -291,8 +302,8 @@ func (s *nestScan) line(b []byte, line int) *diag {
 				s.t.newLine(at, kind, afterEmpty)
 				first = false
 			}
-			if !s.t.push(at, key) {
-				return tooDeep(pos{line, at})
+			if d := s.t.push(at, key, pos{line, at}); d != nil {
+				return d
 			}
 			s.lastDelim = col
 			tokStart, afterBlank = true, false
@@ -315,8 +326,8 @@ func (s *nestScan) line(b []byte, line int) *diag {
 			tokStart, afterBlank = true, false
 			continue
 		case (c == '[' || c == '{') && (tokStart || s.t.flow > 0):
-			if !s.t.open() {
-				return tooDeep(pos{line, col})
+			if d := s.t.open(pos{line, col}); d != nil {
+				return d
 			}
 			first = false
 		case c == ']' && (tokStart || s.t.flow > 0), c == '}' && s.t.flow > 0:
@@ -414,29 +425,32 @@ func tokenNesting(tokens token.Tokens) (most int, d *diag) {
 			}
 			t.newLine(tk.Position.Column, kind, t.empty)
 		}
-		ok := true
+		var d *diag
 		t.empty = false // unless tk is an indicator, which sets it again
 		switch tk.Type {
 		case token.DocumentHeaderType:
 			t = nestTracker{most: t.most}
 		case token.SequenceStartType, token.MappingStartType:
-			ok = t.open()
+			d = t.open(p)
 		case token.SequenceEndType, token.MappingEndType:
 			t.close()
 		case token.CollectEntryType:
 			t.entry()
 		case token.SequenceEntryType, token.MappingKeyType:
-			ok = t.indicator(tk.Position.Column, tk.Type == token.MappingKeyType)
+			d = t.indicator(tk.Position.Column, tk.Type == token.MappingKeyType, p)
 		case token.MappingValueType:
 			// The key is the token before, if it is on the same line.
-			col := tk.Position.Column
+			col, at := tk.Position.Column, p
 			if !first {
 				col = prev.Position.Column
+				at = pos{max(prev.Position.Line, 1), max(col, 1)}
 			}
-			ok = t.flow > 0 || t.push(col, true)
+			if t.flow == 0 {
+				d = t.push(col, true, at)
+			}
 		}
-		if !ok {
-			return t.most, tooDeep(p)
+		if d != nil {
+			return t.most, d
 		}
 		prev = tk
 	}

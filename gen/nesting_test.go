@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -47,12 +48,36 @@ var hostileNesting = map[string]func(n int) string{
 	"anchored entries":    func(n int) string { return strings.Repeat("- &a\n", n/5) },
 }
 
-// Hostile nesting is refused before the YAML parser sees it, in memory that
-// does not grow with the input: 1 MiB of "[" allocates a few KiB, not the
-// gigabytes goccy/go-yaml's parser would take.
+// hostileKeys builds inputs of about n bytes with as many keys in one block
+// mapping as their size allows.
+var hostileKeys = map[string]func(n int) string{
+	"one key, repeated": func(n int) string { return strings.Repeat("k: v\n", n/5) },
+	"distinct keys": func(n int) string {
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			fmt.Fprintf(&b, "k%d: v\n", i)
+		}
+		return b.String()
+	},
+	"keys of a state": func(n int) string { return "states:\n  - name: A\n" + strings.Repeat("    doc: x\n", n/11) },
+	"null keys":       func(n int) string { return strings.Repeat("k:\n", n/3) },
+	"explicit keys":   func(n int) string { return strings.Repeat("? k\n: v\n", n/8) },
+}
+
+// Hostile nesting, and a mapping with hostile numbers of keys, are refused
+// before the YAML parser sees them, in memory that does not grow with the
+// input: 1 MiB of "[" allocates a few KiB, not the gigabytes goccy/go-yaml's
+// parser would take (and 1 MiB of "k: v" lines, not 169 GB in 4 minutes).
 func TestHostileNestingBoundedMemory(t *testing.T) {
 	const budget = 16 << 10 // bytes allocated by one render, input excluded
+	hostile := map[string]func(int) string{}
 	for name, gen := range hostileNesting {
+		hostile[name] = gen
+	}
+	for name, gen := range hostileKeys {
+		hostile[name] = gen
+	}
+	for name, gen := range hostile {
 		// Small sizes first: without the limit, 4 KiB already costs
 		// tens of MB, and 1 MiB would exhaust the machine.
 		for _, size := range []int{4 << 10, 64 << 10, maxSpecBytes} {
@@ -63,8 +88,12 @@ func TestHostileNestingBoundedMemory(t *testing.T) {
 			_, err := render(data, "spec.yaml", "fsm")
 			runtime.ReadMemStats(&after)
 			var dl diagList
-			if !errors.As(err, &dl) || len(dl) != 1 || !strings.Contains(dl[0].Msg, "nested more than 32 levels deep (the reference spec needs 4)") {
-				t.Fatalf("%s, %d bytes: err %v, want one nesting diagnostic", name, size, err)
+			want := "nested more than 32 levels deep (the reference spec needs 4)"
+			if hostileKeys[name] != nil {
+				want = "more than 64 keys in one mapping (a state, the largest, has 7)"
+			}
+			if !errors.As(err, &dl) || len(dl) != 1 || dl[0].Msg != want {
+				t.Fatalf("%s, %d bytes: err %v, want %q", name, size, err, want)
 			}
 			if got := after.TotalAlloc - before.TotalAlloc; got > budget {
 				t.Fatalf("%s, %d bytes: render allocated %d bytes, want at most %d", name, size, got, budget)
@@ -184,6 +213,31 @@ func TestTokenNestingBoundsParser(t *testing.T) {
 		p2, c2, ok2 := depths(strings.Repeat(src, 12))
 		if ok1 && ok2 && c2 < maxNesting && p2-c2 > p1-c1 {
 			t.Errorf("%q repeated: parsed %d levels deep, counted %d; 3 times as many: parsed %d, counted %d", src, p1, c1, p2, c2)
+		}
+	}
+}
+
+// A block mapping may have maxKeys keys, not one more: both scans count
+// them, wherever the mapping is.
+func TestKeysPerMapping(t *testing.T) {
+	for _, wrap := range []struct {
+		before, indent string
+		keys           int // in before, of the mapping
+	}{{"", "", 0}, {"a:\n", "  ", 0}, {"- x: y\n", "  ", 1}} {
+		for _, n := range []int{maxKeys, maxKeys + 1} {
+			src := wrap.before
+			for i := range n - wrap.keys {
+				src += fmt.Sprintf("%sk%d: v\n", wrap.indent, i)
+			}
+			_, d1 := scanNesting([]byte(src))
+			_, d2 := tokenNesting(lexer.Tokenize(src))
+			if n == maxKeys && (d1 != nil || d2 != nil) {
+				t.Errorf("%d keys after %q refused: %v, %v", n, wrap.before, d1, d2)
+			}
+			want := pos{strings.Count(src, "\n"), len(wrap.indent) + 1}
+			if n > maxKeys && (d1 == nil || d2 == nil || d1.Pos != want || d2.Pos != want) {
+				t.Errorf("%d keys after %q: %v, %v; want refused at %v", n, wrap.before, d1, d2, want)
+			}
 		}
 	}
 }
