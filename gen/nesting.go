@@ -190,6 +190,12 @@ func scanNesting(data []byte) (most int, d *diag) {
 type nestScan struct {
 	t     nestTracker
 	quote byte // the quote of a quoted scalar that continues on the next line
+	// docs counts the documents begun, by "---" or by content after none
+	// or after "..."; inDoc is true inside one. goccy's memory grows with
+	// the square of the number of documents, empty ones too, and a spec is
+	// one.
+	docs  int
+	inDoc bool
 	// prop is true after a tag or an anchor, before its node: goccy takes
 	// the next line for that node, however it is indented ("- !t" lines
 	// nest into each other), so that line closes no level.
@@ -245,8 +251,8 @@ func (s *nestScan) line(b []byte, line int) *diag {
 	for i < len(b) && isBlank(b[i]) {
 		advance()
 	}
-	if i == len(b) || b[i] == '#' && !continued && !s.inScalar {
-		return nil // a blank or comment line changes no level
+	if i == len(b) || !continued && (b[i] == '#' && !s.inScalar || b[i] == '%' && col == 1) {
+		return nil // a blank, comment or directive line changes no level
 	}
 	marker := col == 1 && len(b) >= 3 && (string(b[:3]) == "---" || string(b[:3]) == "...") && endsToken(b, 2)
 	if s.inScalar {
@@ -259,7 +265,12 @@ func (s *nestScan) line(b []byte, line int) *diag {
 		s.inScalar = false
 	}
 	if marker { // a new document starts from no level at all
-		s.t, s.lastDelim = nestTracker{most: s.t.most}, 0
+		s.t, s.lastDelim, s.inDoc = nestTracker{most: s.t.most}, 0, false
+		if b[0] == '-' {
+			if d := s.begin(line, col); d != nil {
+				return d
+			}
+		}
 		advance()
 		advance()
 		advance()
@@ -278,6 +289,11 @@ func (s *nestScan) line(b []byte, line int) *diag {
 		}
 		if c == '#' && (tokStart || afterBlank) {
 			return nil
+		}
+		if !s.inDoc {
+			if d := s.begin(line, col); d != nil {
+				return d
+			}
 		}
 		s.t.empty, s.prop = false, false // unless c is an indicator or a property
 		if (c == '-' || c == '?') && tokStart && s.t.flow > 0 && endsToken(b, i) {
@@ -349,8 +365,6 @@ func (s *nestScan) line(b []byte, line int) *diag {
 			s.prop = c != '*'
 			afterBlank = false
 			continue
-		case c == '%' && col == 1:
-			return nil // a directive
 		default: // a plain scalar's character
 			if tokStart {
 				tokCol = col
@@ -361,6 +375,15 @@ func (s *nestScan) line(b []byte, line int) *diag {
 		}
 		tokStart, afterBlank = true, false
 		advance()
+	}
+	return nil
+}
+
+// begin begins a document at line:col; only one may be.
+func (s *nestScan) begin(line, col int) *diag {
+	s.inDoc = true
+	if s.docs++; s.docs > 1 {
+		return &diag{pos{line, col}, "only one YAML document is allowed"}
 	}
 	return nil
 }
@@ -392,8 +415,9 @@ func keyFollows(b []byte, i int) bool {
 
 // checkTokens refuses, before goccy/go-yaml's parser runs on tokens, what
 // would make it use more than linear memory: nesting deeper than maxNesting
-// (as checkNesting counts it, on the tokens the parser reads), and anchors,
-// aliases, merge keys and tags, which the spec does not support anyway.
+// and mappings of more than maxKeys keys (as checkNesting counts them, on
+// the tokens the parser reads), a second document, and anchors, aliases,
+// merge keys and tags, which the spec does not support anyway.
 func checkTokens(tokens token.Tokens) *diag {
 	_, d := tokenNesting(tokens)
 	return d
@@ -403,6 +427,7 @@ func checkTokens(tokens token.Tokens) *diag {
 func tokenNesting(tokens token.Tokens) (most int, d *diag) {
 	var t nestTracker
 	var prev *token.Token // the previous token that is not a comment
+	docs, inDoc, directive := 0, false, 0
 	for i, tk := range tokens {
 		if tk.Type == token.CommentType {
 			continue
@@ -413,6 +438,18 @@ func tokenNesting(tokens token.Tokens) (most int, d *diag) {
 			return t.most, &diag{p, "YAML anchors, aliases and merge keys are not supported"}
 		case token.TagType:
 			return t.most, &diag{p, "YAML tags are not supported"}
+		case token.DirectiveType:
+			directive = tk.Position.Line // its words follow on the line
+		case token.DocumentEndType:
+			inDoc = false
+		default:
+			// "---" begins a document, and so does content outside one.
+			if tk.Type == token.DocumentHeaderType || !inDoc && tk.Position.Line != directive {
+				if docs++; docs > 1 {
+					return t.most, &diag{p, "only one YAML document is allowed"}
+				}
+				inDoc = true
+			}
 		}
 		first := prev == nil || prev.Position.Line != tk.Position.Line
 		if first && t.flow == 0 {

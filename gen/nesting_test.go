@@ -64,10 +64,20 @@ var hostileKeys = map[string]func(n int) string{
 	"explicit keys":   func(n int) string { return strings.Repeat("? k\n: v\n", n/8) },
 }
 
-// Hostile nesting, and a mapping with hostile numbers of keys, are refused
-// before the YAML parser sees them, in memory that does not grow with the
-// input: 1 MiB of "[" allocates a few KiB, not the gigabytes goccy/go-yaml's
-// parser would take (and 1 MiB of "k: v" lines, not 169 GB in 4 minutes).
+// hostileDocuments builds inputs of about n bytes with as many documents as
+// their size allows.
+var hostileDocuments = map[string]func(n int) string{
+	"documents":                func(n int) string { return strings.Repeat("---\nk: v\n", n/9) },
+	"documents ended":          func(n int) string { return strings.Repeat("k: v\n...\n", n/9) },
+	"documents on marker line": func(n int) string { return strings.Repeat("--- k\n", n/6) },
+	"empty documents":          func(n int) string { return strings.Repeat("...\n---\n", n/8) },
+}
+
+// Hostile nesting, mappings with hostile numbers of keys and files of many
+// documents are refused before the YAML parser sees them, in memory that
+// does not grow with the input: 1 MiB of "[" allocates a few KiB, not the
+// gigabytes goccy/go-yaml's parser would take (and 1 MiB of "k: v" lines,
+// not 169 GB in 4 minutes).
 func TestHostileNestingBoundedMemory(t *testing.T) {
 	const budget = 16 << 10 // bytes allocated by one render, input excluded
 	hostile := map[string]func(int) string{}
@@ -75,6 +85,9 @@ func TestHostileNestingBoundedMemory(t *testing.T) {
 		hostile[name] = gen
 	}
 	for name, gen := range hostileKeys {
+		hostile[name] = gen
+	}
+	for name, gen := range hostileDocuments {
 		hostile[name] = gen
 	}
 	for name, gen := range hostile {
@@ -89,8 +102,11 @@ func TestHostileNestingBoundedMemory(t *testing.T) {
 			runtime.ReadMemStats(&after)
 			var dl diagList
 			want := "nested more than 32 levels deep (the reference spec needs 4)"
-			if hostileKeys[name] != nil {
+			switch {
+			case hostileKeys[name] != nil:
 				want = "more than 64 keys in one mapping (a state, the largest, has 7)"
+			case hostileDocuments[name] != nil:
+				want = "only one YAML document is allowed"
 			}
 			if !errors.As(err, &dl) || len(dl) != 1 || dl[0].Msg != want {
 				t.Fatalf("%s, %d bytes: err %v, want %q", name, size, err, want)
@@ -237,6 +253,42 @@ func TestKeysPerMapping(t *testing.T) {
 			want := pos{strings.Count(src, "\n"), len(wrap.indent) + 1}
 			if n > maxKeys && (d1 == nil || d2 == nil || d1.Pos != want || d2.Pos != want) {
 				t.Errorf("%d keys after %q: %v, %v; want refused at %v", n, wrap.before, d1, d2, want)
+			}
+		}
+	}
+}
+
+// Document markers around the spec are fine; a second document, empty or
+// not, is refused, on bytes and on tokens, at its "---" or first token.
+// (goccy/go-yaml reads a directive, "%YAML 1.2", as a document of its own:
+// such specs were refused before these checks, and still are.)
+func TestOneDocument(t *testing.T) {
+	spec, err := os.ReadFile("../states.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(string(spec), "\n")
+	for prefix, suffix := range map[string]string{
+		"":               "",
+		"---\n":          "...\n",
+		"# c\n--- # c\n": "...\n# c\n...\n",
+	} {
+		if got := renderDiags(t, prefix+string(spec)+suffix); got != "" {
+			t.Errorf("%q + states.yaml + %q refused:\n%s", prefix, suffix, got)
+		}
+	}
+	for suffix, want := range map[string]string{
+		"---\nstates: []\n": fmt.Sprintf("%d:1", lines+1),
+		"...\n  x\n":        fmt.Sprintf("%d:3", lines+2),
+		"--- [a]\n":         fmt.Sprintf("%d:1", lines+1),
+		"---\n":             fmt.Sprintf("%d:1", lines+1), // an empty one too
+	} {
+		src := string(spec) + suffix
+		_, d1 := scanNesting([]byte(src))
+		_, d2 := tokenNesting(lexer.Tokenize(src))
+		for _, d := range []*diag{d1, d2} {
+			if d == nil || d.Msg != "only one YAML document is allowed" || fmt.Sprintf("%d:%d", d.Pos.Line, d.Pos.Col) != want {
+				t.Errorf("states.yaml + %q: %v; want %s: only one YAML document is allowed", suffix, d, want)
 			}
 		}
 	}
