@@ -7,12 +7,15 @@ import (
 )
 
 // goccy/go-yaml's parser uses memory that grows with the square of the
-// nesting depth (200 KB of "[" took more than 24 GB), and the 1 MiB input
-// cap does not bound it. So nesting is checked twice before the parser runs:
+// nesting depth (200 KB of "[" took more than 24 GB), of the number of keys
+// of one block mapping (1 MiB of "k: v" lines, 169 GB), and of the number
+// of documents; the 1 MiB input cap does not bound any of them. So they are
+// checked twice before the parser runs:
 //
 //   - checkNesting scans the raw bytes once, in constant memory, before
-//     anything else reads them: "[[[[...", "- - - ...", "{a: {a: ..." and
-//     deep indentation are refused without building anything.
+//     anything else reads them: "[[[[...", "- - - ...", "{a: {a: ...",
+//     deep indentation, a 65th key in a mapping and a second document are
+//     refused without building anything.
 //   - checkTokens counts the same on goccy's tokens, which the parser
 //     reads, at no cost beyond the lexing that parsing needs: where the
 //     byte scan reads YAML otherwise than goccy does (quotes, comments and
