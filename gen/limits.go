@@ -1,9 +1,11 @@
 package main
 
 // The limits of a spec, in one place. Each exists because something
-// downstream needs it; past one, the generator refuses the spec with a
-// positioned error rather than use unbounded memory or emit code that does
-// not compile. TestLargestSpecCompiles builds the largest spec they allow.
+// downstream needs it (the YAML parser's memory, the generated types) or
+// to bound what a hostile spec costs; past one, the generator refuses the
+// spec with a positioned error rather than use unbounded memory or emit
+// code that does not compile. TestLargestSpecCompiles builds the largest
+// spec they allow; TestLimitsRefused checks each is refused one over.
 const (
 	// maxSpecBytes bounds the input, and with it the work of every stage.
 	maxSpecBytes = 1 << 20
