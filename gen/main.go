@@ -63,10 +63,10 @@ func run(args []string, stderr io.Writer) int {
 var safeFileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // generate reads the spec, and either writes every output or nothing: all
-// files are rendered in memory first, then each is replaced atomically.
+// files are rendered in memory first, then written by writeFiles.
 // Problems in the spec are printed to stderr and reported as ErrSpec.
 func generate(o options, stderr io.Writer) error {
-	data, err := os.ReadFile(o.Spec)
+	data, err := readSpec(o.Spec)
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
@@ -86,9 +86,9 @@ func generate(o options, stderr io.Writer) error {
 		}
 		return err
 	}
-	writes := map[string][]byte{}
-	for name, b := range files {
-		writes[filepath.Join(o.Out, name)] = b
+	var outs []output
+	for _, name := range sortedKeys(files) {
+		outs = append(outs, output{filepath.Join(o.Out, name), files[name]})
 	}
 	if o.Readme != "" {
 		old, err := os.ReadFile(o.Readme)
@@ -99,17 +99,21 @@ func generate(o options, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.Readme, err)
 		}
-		writes[o.Readme] = b
+		outs = append(outs, output{o.Readme, b})
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
+	return writeFiles(outs)
+}
+
+// readSpec reads the spec file, but no more than one byte past
+// maxSpecBytes: parseSpec refuses it then, and a path to a huge file (or
+// to /dev/zero) costs no more than that.
+func readSpec(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	for _, path := range sortedKeys(writes) {
-		if err := writeAtomic(path, writes[path]); err != nil {
-			return err
-		}
-	}
-	return nil
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxSpecBytes+1))
 }
 
 // render parses, validates and emits: file name -> contents. A bad spec

@@ -6,11 +6,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 )
-
-// maxSpecBytes bounds the input so a hostile spec cannot make the generator slow.
-const maxSpecBytes = 1 << 20
 
 // pos is a 1-based line and column in the spec file.
 type pos struct{ Line, Col int }
@@ -84,10 +82,25 @@ type declSpec struct {
 // reported at once. The returned error is a diagList positioned in the file.
 func parseSpec(data []byte) (*specFile, error) {
 	if len(data) > maxSpecBytes {
-		return nil, diagList{{pos{1, 1}, fmt.Sprintf("spec is %d bytes, more than the %d allowed", len(data), maxSpecBytes)}}
+		return nil, diagList{{pos{1, 1}, fmt.Sprintf("spec is more than %d bytes", maxSpecBytes)}}
+	}
+	if dl := checkText(data); dl != nil {
+		return nil, dl
+	}
+	// goccy/go-yaml's parser needs memory that grows with the square of the
+	// nesting depth: deep nesting, and anchors and tags (which the spec does
+	// not support), are refused before it runs (nesting.go).
+	if d := checkNesting(data); d != nil {
+		return nil, diagList{*d}
+	}
+	tokens := lexer.Tokenize(string(data))
+	if tokens.InvalidToken() == nil {
+		if d := checkTokens(tokens); d != nil {
+			return nil, diagList{*d}
+		}
 	}
 	// Duplicate keys are found by the decoder, with the other shape errors.
-	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	f, err := parser.Parse(tokens, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
 		return nil, diagList{syntaxDiag(err)}
 	}
@@ -103,46 +116,12 @@ func parseSpec(data []byte) (*specFile, error) {
 	case len(docs) > 1:
 		return nil, diagList{{posOf(docs[1].Body), "only one YAML document is allowed"}}
 	}
-	body := docs[0].Body
-	if d := rejectAliases(body); d != nil {
-		return nil, diagList{*d}
-	}
 	var dec decoder
-	s := dec.spec(body)
+	s := dec.spec(docs[0].Body)
 	if len(dec.diags) > 0 {
 		return nil, dec.diags
 	}
 	return s, nil
-}
-
-// rejectAliases refuses anchors, aliases, merge keys and tags: they make
-// positions ambiguous and let a tiny file expand into a huge one.
-func rejectAliases(root ast.Node) *diag {
-	var found *diag
-	ast.Walk(visitFunc(func(n ast.Node) bool {
-		if found != nil {
-			return false
-		}
-		switch n.(type) {
-		case *ast.AnchorNode, *ast.AliasNode, *ast.MergeKeyNode:
-			found = &diag{posOf(n), "YAML anchors, aliases and merge keys are not supported"}
-			return false
-		case *ast.TagNode:
-			found = &diag{posOf(n), "YAML tags are not supported"}
-			return false
-		}
-		return true
-	}), root)
-	return found
-}
-
-type visitFunc func(ast.Node) bool
-
-func (f visitFunc) Visit(n ast.Node) ast.Visitor {
-	if f(n) {
-		return f
-	}
-	return nil
 }
 
 // syntaxDiag turns a YAML syntax error from goccy/go-yaml into a positioned

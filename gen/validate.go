@@ -6,9 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// maxItems keeps indexes inside the generated uint8 types (NoEvent is 255).
-const maxItems = 200
-
 // validator collects every problem in a spec, not only the first.
 type validator struct {
 	diags diagList
@@ -28,6 +25,7 @@ func (v *validator) errorf(p pos, format string, args ...any) {
 // problem it finds; the model is nil when there is any.
 func validate(s *specFile) (*model, diagList) {
 	v := &validator{m: &model{}, bad: map[string]bool{}}
+	v.limits(s) // limits.go
 	actions := v.decls("action", s.Actions, &v.m.Actions)
 	guards := v.decls("guard", s.Guards, &v.m.Guards)
 	timers := v.decls("timer", s.Timers, &v.m.Timers)
@@ -52,7 +50,7 @@ func (v *validator) checkDoc(what string, itemPos pos, d text) string {
 	switch {
 	case !d.Set || strings.TrimSpace(d.Value) == "":
 		v.errorf(itemPos, "%s: missing doc", what)
-	case !utf8.ValidString(d.Value) || strings.ContainsFunc(d.Value, func(r rune) bool { return r < ' ' || r == 0x7f || r == 0x2028 || r == 0x2029 }):
+	case !utf8.ValidString(d.Value) || strings.ContainsFunc(d.Value, unprintable):
 		v.errorf(d.Pos, "%s: doc must be one line of printable text", what)
 	default:
 		return strings.TrimSpace(d.Value)
@@ -86,9 +84,6 @@ func (v *validator) checkName(kind string, itemPos pos, n ident) bool {
 func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl) map[string]*mDecl {
 	byName := map[string]*mDecl{}
 	first := map[string]pos{}
-	if len(specs) > maxItems {
-		v.errorf(specs[maxItems].Pos, "more than %d %ss", maxItems, kind)
-	}
 	for _, d := range specs {
 		doc := v.checkDoc(kind+" "+quoteIfSet(d.Name), d.Pos, d.Doc)
 		if !v.checkName(kind, d.Pos, d.Name) {
@@ -122,9 +117,6 @@ func (v *validator) states(s *specFile) (byName map[string]*mState, stateOf []*m
 	first := map[string]pos{}
 	if len(s.States) == 0 {
 		v.errorf(s.Pos, "no states: the spec needs a `states:` list")
-	}
-	if len(s.States) > maxItems {
-		v.errorf(s.States[maxItems].Pos, "more than %d states", maxItems)
 	}
 	var initials []stateSpec
 	for i, st := range s.States {
@@ -168,9 +160,6 @@ func (v *validator) states(s *specFile) (byName map[string]*mState, stateOf []*m
 func (v *validator) events(s *specFile, states map[string]*mState, guards map[string]*mDecl) map[string]*mEvent {
 	byName := map[string]*mEvent{}
 	first := map[string]pos{}
-	if len(s.Events) > maxItems {
-		v.errorf(s.Events[maxItems].Pos, "more than %d events", maxItems)
-	}
 	for _, e := range s.Events {
 		what := "event " + quoteIfSet(e.Name)
 		doc := v.checkDoc(what, e.Pos, e.Doc)
