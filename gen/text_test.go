@@ -9,15 +9,17 @@ import (
 
 // smallSpec is a valid spec whose first doc line is "up" followed by doc.
 func smallSpec(doc string) string {
-	return "states:\n  - name: Open\n    doc: \"up" + doc + "\"\n    initial: true\n" +
-		"  - name: Closed\n    doc: done.\n    final: true\n" +
-		"events:\n  - name: close\n    doc: close.\n    from: [Open]\n    to: Closed\n"
+	return "states:\n  - name: Open\n    doc: \"up" + doc + "\"\n    initial: true\n    enter: [dial]\n" +
+		"  - name: Closed\n    doc: done.\n    final: true\n    enter: [release]\n" +
+		"events:\n  - name: opened\n    doc: open.\n    from: [Open]\n    to: Closed\n" +
+		"  - name: abort\n    doc: abort.\n    from: [Open]\n    to: Closed\n" +
+		"actions:\n  - {name: dial, doc: dial.}\n  - {name: release, doc: release.}\n"
 }
 
 // renderDiags renders spec and returns its diagnostics, formatted.
 func renderDiags(t *testing.T, spec string) string {
 	t.Helper()
-	_, err := render([]byte(spec), "spec.yaml", "fsm")
+	_, err := render([]byte(spec), "spec.yaml", "fsm", true)
 	if err == nil {
 		return ""
 	}

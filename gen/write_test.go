@@ -16,7 +16,7 @@ func oldOutput(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	old := map[string][]byte{
 		filepath.Join(dir, "fsm", "states.go"):  []byte("package fsm // old states.go\n"),
-		filepath.Join(dir, "fsm", "machine.go"): []byte("package fsm // old machine.go\n"),
+		filepath.Join(dir, "fsm", "conn.go"):    []byte("package fsm // old conn.go\n"),
 		filepath.Join(dir, "fsm", "states.mmd"): []byte("old states.mmd\n"),
 		filepath.Join(dir, "fsm", "states.dot"): []byte("old states.dot\n"),
 		filepath.Join(dir, "README.md"):         []byte("# old\n" + beginMarker + "\nold diagram\n" + endMarker + "\n"),
@@ -62,7 +62,7 @@ func checkUnchanged(t *testing.T, dir string, want map[string][]byte) {
 // With one output path blocked (a directory where states.mmd goes), the
 // generator fails before it changes any file: all or nothing.
 func TestBlockedOutputWritesNothing(t *testing.T) {
-	for _, blocked := range []string{"states.go", "machine.go", "states.mmd", "states.dot"} {
+	for _, blocked := range []string{"states.go", "conn.go", "states.mmd", "states.dot"} {
 		t.Run(blocked, func(t *testing.T) {
 			dir := t.TempDir()
 			old := oldOutput(t, dir)
@@ -154,7 +154,7 @@ func TestWriteThroughLinkKeepsMode(t *testing.T) {
 	}
 	// What the run wrote, and when: a second run must change neither.
 	files, mtimes := map[string][]byte{}, map[string]int64{}
-	for _, name := range []string{"states.go", "machine.go", "states.mmd", "states.dot", "../README.md", "../docs/README.md"} {
+	for _, name := range []string{"states.go", "conn.go", "states.mmd", "states.dot", "../README.md", "../docs/README.md"} {
 		path := filepath.Join(dir, "fsm", name)
 		b, err := os.ReadFile(path)
 		fi, err2 := os.Stat(path)
