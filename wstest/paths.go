@@ -64,7 +64,7 @@ func Paths() []Path {
 				{"retry_after", `Retry-After on 429 and 503, seconds or an HTTP-date (default "2")`},
 			}},
 		{Pattern: "/sink", Example: "/sink",
-			Doc: "swallows every message and sends none (a Router records them: Received, Messages)"},
+			Doc: "swallows every message and sends none"},
 		{Pattern: "/stall", Example: "/stall?for=30s",
 			Doc: "reads the upgrade request and never answers it: the handshake stalls",
 			Query: []Param{

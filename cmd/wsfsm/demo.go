@@ -81,7 +81,7 @@ func runDemo(ctx context.Context, w io.Writer) error {
 		sent += s.MessagesSent
 		received += s.MessagesReceived
 	}
-	fmt.Fprintf(w, "summary: %d conns, %d dials, %d opens, %d transitions through all %d states, %d messages sent, %d received, %.2fs\n",
+	fmt.Fprintf(w, "summary: %d Conns (one per wsfsm.Dial), %d dials (each a new TCP connection), %d opened, %d transitions through all %d states, %d messages sent, %d received, %.2fs\n",
 		len(stats), dials, opens, d.rec.len(), len(fsm.States()), sent, received, time.Since(d.rec.start).Seconds())
 	return nil
 }
