@@ -30,7 +30,7 @@ func runDemoCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError(stderr, "demo takes no arguments, got %q", args[0])
 	}
 	if err := runDemo(ctx, stdout); err != nil {
-		fmt.Fprintf(stderr, "wsfsm: demo: %v\n", err)
+		fmt.Fprintf(stderr, "wsfsm: demo: %s\n", errText(err))
 		return exitFail
 	}
 	return exitOK
