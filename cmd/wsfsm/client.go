@@ -113,7 +113,8 @@ func (s *session) run(ctx context.Context, stdin io.Reader, signals <-chan os.Si
 			done = true
 		case <-inputDone:
 			inputDone = nil
-			lingering = !s.cfg.noClose
+			// -1 that sent its message waits for the answer, however long.
+			lingering = !s.cfg.noClose && !(s.cfg.oneMessage && s.sent.Load() > 0)
 			checkReplies()
 		case <-s.got:
 			if s.cfg.oneMessage {

@@ -329,6 +329,25 @@ func TestClientOneMessage(t *testing.T) {
 		t.Errorf("the server got %q, want only the first line", msgs)
 	}
 
+	// The answer is waited for beyond --linger.
+	late := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		if _, msg, err := ws.ReadMessage(); err == nil {
+			<-time.After(300 * time.Millisecond) // a slow answer, not a synchronisation
+			ws.WriteMessage(websocket.TextMessage, append([]byte("late "), msg...))
+		}
+		ws.ReadMessage() // until the client's close
+	}))
+	defer late.Close()
+	code, stdout, _, _ = bounded(t, 10*time.Second, []string{"-1", "--linger", "10ms", "ws" + strings.TrimPrefix(late.URL, "http")}, strings.NewReader("question\n"))
+	if code != exitOK || stdout != "late question\n" {
+		t.Errorf("slow answer: exit %d, stdout %q; want the answer, --linger notwithstanding", code, stdout)
+	}
+
 	// With -n, -1 waits for one message from a server that speaks first.
 	ws := wstest.NewServer()
 	defer ws.Close()

@@ -303,7 +303,7 @@ func newClientFlags(cfg *clientConfig) *flagSet {
 	s.boolVar(&cfg.text, "t,text", "send each line of stdin as a text message, without its line ending (the default); write each message received on a line of its own")
 	s.boolVar(&cfg.binary, "b,binary", fmt.Sprintf("send stdin as binary messages, one per read (at most %d KiB: a pipe's chunk, a terminal's line); write each message received as it is, adding nothing", binaryChunk>>10))
 	s.boolVar(&cfg.noClose, "n,no-close", "do not close when stdin ends: keep listening until the server closes, or Ctrl-C")
-	s.boolVar(&cfg.oneMessage, "1,one-message", "send only the first line (or chunk) of stdin, and close after the first message received")
+	s.boolVar(&cfg.oneMessage, "1,one-message", "send only the first line (or chunk) of stdin, wait for the first message received however long it takes, and close")
 	s.durationVar(&cfg.linger, defaultLinger, "linger", "once stdin ended, wait for replies: close once as many messages came as were sent, or once none came for this long (0: close at once)")
 	s.boolVar(&cfg.base64, "base64", "write binary messages received as one base64 line each (text mode only)")
 	s.boolVar(&cfg.json, "json", "write messages, transitions and errors to stdout as JSON lines (see the README for the fields)")
