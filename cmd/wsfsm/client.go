@@ -140,7 +140,7 @@ func (s *session) run(ctx context.Context, stdin io.Reader, signals <-chan os.Si
 	if closeDone != nil {
 		// Close returns once the Conn is Closed, which it is.
 		if err := <-closeDone; err != nil && !aborting && !errors.Is(err, wsfsm.ErrClosed) {
-			s.p.warn(s.c.State(), "close: %s", errText(err))
+			s.p.warn(s.c.Stats().Opens, "close: %s", errText(err))
 		}
 	}
 	err := s.c.Err()
@@ -199,7 +199,7 @@ func (s *session) receiveAll(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		s.p.message(typ, data, s.c.State())
+		s.p.message(typ, data, s.c.Stats().Opens)
 		s.received.Add(1)
 		select {
 		case s.got <- struct{}{}:
@@ -239,7 +239,7 @@ func (s *session) sendInput(ctx context.Context, stdin io.Reader, done chan<- st
 			line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 			if !warned && !utf8.ValidString(line) {
 				warned = true
-				s.p.warn(s.c.State(), "line %d of stdin is not valid UTF-8: sent as text anyway, so a server may close with 1007 (-b sends binary)", n)
+				s.p.warn(s.c.Stats().Opens, "line %d of stdin is not valid UTF-8: sent as text anyway, so a server may close with 1007 (-b sends binary)", n)
 			}
 			if !send(wsfsm.Text, []byte(line)) {
 				return

@@ -20,7 +20,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wsfsm/wsfsm"
-	"github.com/wsfsm/wsfsm/fsm"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -454,8 +453,8 @@ func TestClientJSONBase64(t *testing.T) {
 
 	var out bytes.Buffer
 	p := newPrinter(&clientConfig{json: true}, &out, io.Discard)
-	p.message(wsfsm.Binary, []byte("valid UTF-8 but binary"), fsm.Initial)
-	p.message(wsfsm.Text, []byte("plain"), fsm.Initial)
+	p.message(wsfsm.Binary, []byte("valid UTF-8 but binary"), 0)
+	p.message(wsfsm.Text, []byte("plain"), 0)
 	_, ms, _ = parseJSONLines(t, out.String())
 	if !ms[0].Base64 || ms[1].Base64 || ms[1].Data != "plain" {
 		t.Errorf("messages %+v: want binary in base64, valid text as it is", ms)

@@ -102,8 +102,7 @@ type printer struct {
 	headerDone bool
 	lastCause  string // of the transition just shown with -v; "" if it had none
 	lastTo     fsm.State
-	seq        int               // transitions delivered
-	leftAt     map[fsm.State]int // seq of the last transition out of each state
+	opens      uint64            // transitions into Open written (or held)
 	changed    chan struct{}     // closed and replaced on every transition
 	final      *wsfsm.Transition // the transition into the final state, held until receiving ended
 	received   bool              // receiving ended: nothing will be read any more
@@ -116,7 +115,6 @@ func newPrinter(cfg *clientConfig, stdout, stderr io.Writer) *printer {
 		stdout: stdout, stderr: stderr, start: time.Now(),
 		redact:  func(s string) string { return redact(cfg.url, s) },
 		lastTo:  fsm.Initial,
-		leftAt:  make(map[fsm.State]int),
 		changed: make(chan struct{}),
 	}
 }
@@ -139,8 +137,9 @@ func (p *printer) transition(t wsfsm.Transition) {
 	if p.finished {
 		return
 	}
-	p.seq++
-	p.leftAt[t.From] = p.seq
+	if t.To == fsm.Open {
+		p.opens++
+	}
 	p.lastTo = t.To
 	close(p.changed)
 	p.changed = make(chan struct{})
@@ -189,12 +188,13 @@ func (p *printer) writeTransition(t wsfsm.Transition) {
 	fmt.Fprintln(p.stderr, formatRow(p.start, t, cause))
 }
 
-// message writes a received message. state is the Conn's state when Receive
-// returned it: the transitions into that state are written first.
-func (p *printer) message(typ wsfsm.MessageType, data []byte, state fsm.State) {
+// message writes a received message. opens is the Conn's Stats().Opens when
+// Receive returned it: the transition into Open of the connection it came on
+// is written first.
+func (p *printer) message(typ wsfsm.MessageType, data []byte, opens uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.catchUp(state)
+	p.catchUp(opens)
 	if p.finished {
 		return
 	}
@@ -219,12 +219,13 @@ func (p *printer) message(typ wsfsm.MessageType, data []byte, state fsm.State) {
 	}
 }
 
-// catchUp waits, bounded by catchUpWait, until the transition into state was
-// written, or a later one. Called with p.mu held.
-func (p *printer) catchUp(state fsm.State) {
-	from := p.seq
+// catchUp waits, bounded by catchUpWait, until the transitions into Open of
+// the first opens connections were written: OnTransition delivers them on a
+// goroutine of its own, a moment after they happened, while a message read
+// on the new connection may already be here. Called with p.mu held.
+func (p *printer) catchUp(opens uint64) {
 	deadline := time.Now().Add(catchUpWait)
-	for p.lastTo != state && p.leftAt[state] <= from && !p.lastTo.Final() && !p.finished {
+	for p.opens < opens && !p.lastTo.Final() && !p.finished {
 		wait := time.Until(deadline)
 		if wait <= 0 {
 			return
@@ -253,12 +254,12 @@ func (p *printer) receiveEnded() {
 	}
 }
 
-// warn writes a warning that does not end the run. state is the Conn's
-// state when it arose: the transitions into it are written first.
-func (p *printer) warn(state fsm.State, format string, a ...any) {
+// warn writes a warning that does not end the run. opens is the Conn's
+// Stats().Opens when it arose, as for message.
+func (p *printer) warn(opens uint64, format string, a ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.catchUp(state)
+	p.catchUp(opens)
 	if p.finished {
 		return
 	}
