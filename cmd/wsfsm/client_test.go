@@ -623,6 +623,8 @@ func TestClientBadUsageExitsTwoWithOneLine(t *testing.T) {
 		{[]string{"--max-attempts", "-1", "ws://x"}, "--max-attempts"},
 		{[]string{"--linger", "-1s", "ws://x"}, "--linger"},
 		{[]string{"-H", "no colon", "ws://x"}, "-H"},
+		{[]string{"--header", "Bearer s3cr3t", "ws://x"}, "withheld"},
+		{[]string{"ws://x", "ws://y?token=s3cr3t"}, `"ws://y"`},
 		{[]string{"--protocol", "a b", "ws://x"}, "subprotocol"},
 		{[]string{"-b", "-t", "ws://x"}, "exclude"},
 		{[]string{"-b", "--base64", "ws://x"}, "--base64"},
@@ -646,6 +648,9 @@ func TestClientBadUsageExitsTwoWithOneLine(t *testing.T) {
 		}
 		if stdout != "" {
 			t.Errorf("%q: stdout %q, want nothing", tc.args, stdout)
+		}
+		if strings.Contains(stderr, "s3cr3t") {
+			t.Errorf("%q: stderr %q shows the secret", tc.args, stderr)
 		}
 	}
 }

@@ -344,7 +344,7 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	rest := args
 	for len(rest) > 0 {
 		if err := fs.Parse(rest); err != nil {
-			return nil, err
+			return nil, withheldHeader(err)
 		}
 		left := fs.Args()
 		if consumed := len(rest) - len(left); consumed > 0 && rest[consumed-1] == "--" {
@@ -364,7 +364,7 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	case len(positional) == 0:
 		return nil, fmt.Errorf("missing URL")
 	case len(positional) > 1:
-		return nil, fmt.Errorf("unexpected argument %q after URL %q", positional[1], redactURL(positional[0]))
+		return nil, fmt.Errorf("unexpected argument %q after URL %q", redactURL(positional[1]), redactURL(positional[0]))
 	}
 	if err := checkURL(positional[0]); err != nil {
 		return nil, err
@@ -393,6 +393,20 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// withheldHeader drops the value from the flag package's error about a bad
+// -H value: a header often carries a token.
+func withheldHeader(err error) error {
+	msg := err.Error()
+	for _, name := range []string{"-H", "-header"} {
+		if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+			if i := strings.Index(rest, " for flag "+name+": "); i >= 0 {
+				return fmt.Errorf("invalid value (withheld) for flag %s: %s", name, rest[i+len(" for flag "+name+": "):])
+			}
+		}
+	}
+	return err
 }
 
 // checkURL accepts ws:// and wss:// URLs with a host and no user info. Its
