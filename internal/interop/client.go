@@ -66,28 +66,39 @@ func RunClient(t testing.TB, name string, args ...string) ClientReport {
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	cmd, err := command(name, dir, "client", args...)
-	var stdout, stderr bytes.Buffer
-	if err == nil {
-		err = runBounded(cmd, dir, &stdout, &stderr)
-		if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMissingLibrary {
-			err = fmt.Errorf("%w: %s client cannot load its WebSocket library (%s): %s",
-				ErrPeerMissing, name, missingHint(name), strings.TrimSpace(stderr.String()))
-		}
-	}
+	r, err := runClient(dir, name, args...)
 	switch {
 	case errors.Is(err, ErrPeerMissing) && os.Getenv("CI") == "true":
 		t.Fatalf("%v (CI=true: a missing peer is a failure; run %s)", err, installScript)
 	case errors.Is(err, ErrPeerMissing):
 		t.Skipf("%v", err)
 	case err != nil:
-		t.Fatalf("%s client %q: %v\nstderr: %s", name, args, err, stderr.String())
+		t.Fatalf("%v", err)
+	}
+	return r
+}
+
+// runClient runs the client script of the named peer from dir and decodes
+// its report; ErrPeerMissing when its runtime or library is missing.
+func runClient(dir, name string, args ...string) (ClientReport, error) {
+	cmd, err := command(name, dir, "client", args...)
+	if err != nil {
+		return ClientReport{}, err
+	}
+	var stdout, stderr bytes.Buffer
+	err = runBounded(cmd, dir, &stdout, &stderr)
+	switch {
+	case cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMissingLibrary:
+		return ClientReport{}, fmt.Errorf("%w: %s client cannot load its WebSocket library (%s): %s",
+			ErrPeerMissing, name, missingHint(name), strings.TrimSpace(stderr.String()))
+	case err != nil:
+		return ClientReport{}, fmt.Errorf("interop: %s client %q: %w; stderr: %s", name, args, err, stderr.String())
 	}
 	var r ClientReport
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		t.Fatalf("%s client %q: report %q: %v\nstderr: %s", name, args, stdout.String(), err, stderr.String())
+		return ClientReport{}, fmt.Errorf("interop: %s client %q: report %q: %w; stderr: %s", name, args, stdout.String(), err, stderr.String())
 	}
-	return r
+	return r, nil
 }
 
 // runBounded runs cmd in dir, killing it after clientTimeout.
