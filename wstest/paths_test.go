@@ -1,6 +1,7 @@
 package wstest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -46,15 +47,32 @@ func TestPathsAreRoutedAndDocumented(t *testing.T) {
 		if p.Pattern == "/stall" {
 			continue
 		}
-		resp, err := http.Get("http" + strings.TrimPrefix(s.URL(p.Example), "ws"))
-		if err != nil {
-			t.Fatalf("GET %s: %v", p.Example, err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusNotFound {
+		if status := getStatus(t, s.Addr(), p.Example); status == http.StatusNotFound {
 			t.Errorf("%s: 404, the route is not served", p.Example)
 		}
 	}
+}
+
+// getStatus sends a plain GET for path and returns the status. It closes
+// its connection itself, before the test counts descriptors (an
+// http.Client's connections close on goroutines of their own).
+func getStatus(t *testing.T, addr, path string) int {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(deadline())
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: wstest\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // readFrame reads one unmasked server frame: its first header byte and its
