@@ -3,6 +3,8 @@ package wstest
 import (
 	"bufio"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -128,6 +130,139 @@ func TestSilentFor(t *testing.T) {
 			}
 		default:
 			t.Fatal("still open after ?for=30s")
+		}
+	})
+}
+
+// pipeRequest sends a bare GET for path to r over a net.Pipe and returns the
+// client's end, for paths that never complete the upgrade.
+func pipeRequest(t *testing.T, r *Router, path string) net.Conn {
+	t.Helper()
+	client, server := net.Pipe()
+	go func() {
+		br := bufio.NewReader(server)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			server.Close()
+			return
+		}
+		r.ServeHTTP(&hijackWriter{server, bufio.NewReadWriter(br, bufio.NewWriter(server)), http.Header{}}, req)
+	}()
+	t.Cleanup(func() { client.Close() })
+	if _, err := client.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: pipe\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+// readAllAsync reads c to its end on a goroutine; the channel gets what was
+// read and the error that ended it.
+func readAllAsync(c net.Conn) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		b, err := io.ReadAll(c)
+		done <- fmt.Sprintf("%q, %v", b, err)
+	}()
+	return done
+}
+
+// /stall holds the connection without a byte of answer: with ?for=, exactly
+// that long; without, until the router drops it. It is no upgrade.
+func TestStallNeverAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRouter()
+		defer r.Shutdown()
+		start := time.Now()
+		read := readAllAsync(pipeRequest(t, r, "/stall?for=30s"))
+		time.Sleep(30*time.Second - time.Nanosecond)
+		synctest.Wait()
+		select {
+		case got := <-read:
+			t.Fatalf("before 30s: read %s, want nothing yet", got)
+		default:
+		}
+		if r.Conns() != 1 || r.Accepted() != 0 {
+			t.Errorf("while stalled: Conns %d, Accepted %d; want 1 held, 0 upgrades", r.Conns(), r.Accepted())
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		select {
+		case got := <-read:
+			if got != `"", <nil>` {
+				t.Errorf("after 30s: read %s, want no byte, then EOF", got)
+			}
+		default:
+			t.Fatalf("still open %v after ?for=30s", time.Since(start))
+		}
+
+		read = readAllAsync(pipeRequest(t, r, "/stall"))
+		time.Sleep(24 * time.Hour)
+		synctest.Wait()
+		select {
+		case got := <-read:
+			t.Fatalf("without ?for=: read %s after a day, want nothing", got)
+		default:
+		}
+		r.Shutdown()
+		if got := <-read; got != `"", <nil>` {
+			t.Errorf("after Shutdown: read %s, want no byte, then EOF", got)
+		}
+	})
+}
+
+// /ping pings every ?every=, reports each pong at the instant it came, and
+// closes after ?count= of them; a client that does not answer gets no report.
+func TestPingEveryInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRouter()
+		defer r.Shutdown()
+		ws := pipeDial(t, r, "/ping?every=2s&count=3")
+		start := time.Now()
+		for k := 1; k <= 3; k++ {
+			_, got, err := ws.ReadMessage() // gorilla answers pings inside reads
+			if err != nil || string(got) != fmt.Sprintf("pong %d", k) {
+				t.Fatalf("message %d = %q, %v; want pong %d", k, got, err, k)
+			}
+			if at := time.Since(start); at != time.Duration(k)*2*time.Second {
+				t.Errorf("pong %d reported at %v, want %v", k, at, time.Duration(k)*2*time.Second)
+			}
+		}
+		_, _, err := ws.ReadMessage()
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != 1000 || ce.Text != "pings answered" {
+			t.Errorf("after 3 pongs: %v, want close 1000 %q", err, "pings answered")
+		}
+
+		mute := pipeDial(t, r, "/ping?every=1s")
+		mute.SetPingHandler(func(string) error { return nil }) // never answers
+		read := readAsync(mute)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		select {
+		case err := <-read:
+			t.Fatalf("a client that never answers got %v, want no report", err)
+		default:
+		}
+		r.Shutdown()
+		<-read
+	})
+}
+
+// /ping-flood against a client that answers no ping reports none, after
+// DefaultCloseWait and not before.
+func TestPingFloodUnanswered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRouter()
+		defer r.Shutdown()
+		ws := pipeDial(t, r, "/ping-flood?count=10")
+		ws.SetPingHandler(func(string) error { return nil })
+		start := time.Now()
+		_, got, err := ws.ReadMessage()
+		if err != nil || string(got) != "ping-flood: sent 11 pings, received 0 pongs" {
+			t.Fatalf("summary = %q, %v", got, err)
+		}
+		if waited := time.Since(start); waited != DefaultCloseWait {
+			t.Errorf("summary after %v, want DefaultCloseWait (%v)", waited, DefaultCloseWait)
 		}
 	})
 }

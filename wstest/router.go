@@ -69,7 +69,7 @@ type conn struct {
 	ws       *websocket.Conn
 	kill     chan struct{} // closed by DropAll/Shutdown
 	killOnce sync.Once
-	index    int // accept order, indexes Router.perConn
+	index    int // accept order, indexes Router.perConn; -1 when not an upgrade (/stall)
 }
 
 func (c *conn) drop() {
@@ -151,6 +151,25 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 		r.serve(w, req, func(c *conn, _ *http.Request) { r.dropAfter(c, n) })
 	case strings.HasPrefix(path, "/reject/"):
 		r.reject(w, req, strings.TrimPrefix(path, "/reject/"))
+	case path == "/stall":
+		r.stall(w, req)
+	case path == "/subprotocol":
+		r.subprotocol(w, req)
+	case strings.HasPrefix(path, "/size/"):
+		r.size(w, req, strings.TrimPrefix(path, "/size/"))
+	case strings.HasPrefix(path, "/fragments/"):
+		n, err := strconv.Atoi(strings.TrimPrefix(path, "/fragments/"))
+		if err != nil || n < 1 || n > MaxFragments {
+			http.Error(w, "wstest: bad fragment count", http.StatusBadRequest)
+			return
+		}
+		r.serve(w, req, func(c *conn, _ *http.Request) { fragments(c, n) })
+	case strings.HasPrefix(path, "/bad-frame/"):
+		r.badFrame(w, req, strings.TrimPrefix(path, "/bad-frame/"))
+	case path == "/ping":
+		r.ping(w, req)
+	case path == "/ping-flood":
+		r.pingFlood(w, req)
 	default:
 		http.NotFound(w, req)
 	}
@@ -161,8 +180,14 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 // response, so a client that saw 101 is always counted and droppable.
 // The upgrade's own error response is written by gorilla.
 func (r *Router) serve(w http.ResponseWriter, req *http.Request, behave func(*conn, *http.Request)) {
-	hj := &tracker{ResponseWriter: w, r: r}
-	ws, err := r.upgrader.Upgrade(hj, req, nil)
+	r.serveWith(&r.upgrader, nil, w, req, behave)
+}
+
+// serveWith is serve with another upgrader and response header (for a
+// subprotocol chosen per request).
+func (r *Router) serveWith(up *websocket.Upgrader, header http.Header, w http.ResponseWriter, req *http.Request, behave func(*conn, *http.Request)) {
+	hj := &tracker{ResponseWriter: w, r: r, upgrade: true}
+	ws, err := up.Upgrade(hj, req, header)
 	if hj.c != nil {
 		defer r.release(hj.c)
 	}
@@ -176,11 +201,12 @@ func (r *Router) serve(w http.ResponseWriter, req *http.Request, behave func(*co
 	behave(hj.c, req)
 }
 
-// tracker registers the connection gorilla hijacks.
+// tracker registers the connection gorilla (or /stall) hijacks.
 type tracker struct {
 	http.ResponseWriter
-	r *Router
-	c *conn
+	r       *Router
+	c       *conn
+	upgrade bool // the hijack is a WebSocket upgrade: Accepted counts it
 }
 
 var errShutDown = errors.New("wstest: router shut down")
@@ -194,22 +220,27 @@ func (t *tracker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if t.c = t.r.register(nc); t.c == nil {
+	if t.c = t.r.register(nc, t.upgrade); t.c == nil {
 		nc.Close()
 		return nil, nil, errShutDown
 	}
 	return nc, brw, nil
 }
 
-func (r *Router) register(nc net.Conn) *conn {
+// register tracks a hijacked connection so that DropAll and Shutdown reach
+// it; upgrade says whether it is a WebSocket upgrade, which Accepted counts.
+func (r *Router) register(nc net.Conn, upgrade bool) *conn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return nil
 	}
-	c := &conn{nc: nc, kill: make(chan struct{}), index: r.accepted}
-	r.accepted++
-	r.perConn = append(r.perConn, nil)
+	c := &conn{nc: nc, kill: make(chan struct{}), index: -1}
+	if upgrade {
+		c.index = r.accepted
+		r.accepted++
+		r.perConn = append(r.perConn, nil)
+	}
 	r.live[c] = struct{}{}
 	return c
 }
@@ -250,7 +281,8 @@ func (r *Router) Shutdown() {
 	r.mu.Unlock()
 }
 
-// Conns returns the number of live WebSocket connections.
+// Conns returns the number of live connections: WebSocket ones, and those
+// held by /stall.
 func (r *Router) Conns() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -2,30 +2,61 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsfsm/wsfsm/wstest"
 )
+
+// buildTimeout bounds building the command in TestBinary.
+const buildTimeout = 5 * time.Minute
 
 // TestBinary builds the real command and runs it as a subprocess: the echo
 // through stdin and stdout, a real SIGINT closing gracefully, and the exit
 // status of bad usage.
 func TestBinary(t *testing.T) {
-	ctx := testContext(t)
+	// A cold build on a loaded machine takes longer than a test's safety
+	// net; it gets a bound of its own.
+	bctx, cancel := context.WithTimeout(t.Context(), buildTimeout)
+	defer cancel()
 	bin := filepath.Join(t.TempDir(), "wsfsm")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build := exec.CommandContext(bctx, "go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	ctx := testContext(t)
 	srv := wstest.NewServer()
 	defer srv.Close()
+
+	t.Run("piped lines, then exit 0", func(t *testing.T) {
+		var in strings.Builder
+		for i := range 20 {
+			fmt.Fprintf(&in, "line %d\n", i)
+		}
+		cmd := exec.CommandContext(ctx, bin, srv.URL("/echo"))
+		cmd.Stdin = strings.NewReader(in.String())
+		out, err := cmd.Output()
+		if err != nil || string(out) != in.String() {
+			t.Errorf("err %v, stdout %q; want every line back and exit 0", err, out)
+		}
+	})
+
+	t.Run("refused dial exits 3", func(t *testing.T) {
+		out, err := exec.CommandContext(ctx, bin, srv.URL("/reject/403")).CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != exitNoConnection || strings.Count(string(out), "\n") != 1 {
+			t.Errorf("err %v, output %q; want exit status 3 and one line", err, out)
+		}
+	})
 
 	t.Run("echo then SIGINT", func(t *testing.T) {
 		cmd := exec.CommandContext(ctx, bin, "--json", srv.URL("/echo"))

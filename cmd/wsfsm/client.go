@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -10,14 +11,16 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm"
 )
 
-// runClient is `wsfsm [flags] URL`: stdin lines go out as text messages,
-// received messages are printed, and so is every transition. End of stdin or
-// the first signal closes gracefully; the second signal aborts.
+// runClient is `wsfsm [flags] URL`: stdin goes out as messages, received
+// messages are printed. When stdin ends the client waits for replies, then
+// closes gracefully; the first signal closes gracefully, the second aborts.
 func runClient(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, signals <-chan os.Signal) int {
 	cfg, err := parseClientArgs(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -27,80 +30,132 @@ func runClient(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return usageError(stderr, "%v", err)
 	}
-	p := &printer{json: cfg.json, stdout: stdout, stderr: stderr, start: time.Now()}
+	if cfg.version {
+		fmt.Fprintln(stdout, versionLine())
+		return exitOK
+	}
+	p := newPrinter(cfg, stdout, stderr)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	c, interrupted, code := dialInterruptible(ctx, cfg.url, cfg.options(p.transition), signals, stderr)
+	c, interrupted, err := dialInterruptible(ctx, cfg.url, cfg.options(p.transition), signals)
 	if c == nil {
-		return code
+		if err != nil {
+			p.finish(err, exitNoConnection)
+			return exitNoConnection
+		}
+		p.finish(nil, exitOK) // the user asked
+		return exitOK
 	}
+	s := &session{cfg: cfg, c: c, p: p, got: make(chan struct{}, 1)}
+	return s.run(ctx, stdin, signals, interrupted)
+}
 
+// session is one run of the client on an open Conn.
+type session struct {
+	cfg      *clientConfig
+	c        *wsfsm.Conn
+	p        *printer
+	sent     atomic.Int64  // messages Send reported written
+	received atomic.Int64  // messages written out
+	got      chan struct{} // a message was received (coalesced)
+}
+
+// run drives the session until the Conn is closed and returns the exit
+// status.
+func (s *session) run(ctx context.Context, stdin io.Reader, signals <-chan os.Signal, interrupted bool) int {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		receiveAll(ctx, c, p)
+		s.receiveAll(ctx)
+		s.p.receiveEnded()
 	}()
 	// The stdin reader is not waited for: a Read on a terminal cannot be
 	// interrupted. Once the Conn is closed its Send fails and it ends at the
 	// next line or at end of input.
-	eof := make(chan struct{})
-	go sendLines(ctx, c, stdin, eof)
+	inputDone := make(chan struct{})
+	go s.sendInput(ctx, stdin, inputDone)
 
 	var (
 		closeDone chan error // non-nil once a graceful close was started
 		aborting  bool
+		lingering bool // stdin ended; waiting for replies
 		ctxDone   = ctx.Done()
+		quiet     = time.NewTimer(time.Hour)
 	)
+	quiet.Stop()
+	defer quiet.Stop()
 	startClose := func() {
 		if closeDone != nil {
 			return
 		}
 		closeDone = make(chan error, 1)
-		go func() { closeDone <- c.Close(context.WithoutCancel(ctx)) }()
+		go func() { closeDone <- s.c.Close(context.WithoutCancel(ctx)) }()
+	}
+	// After stdin ended: close once every message sent got one back, or
+	// when none came for --linger.
+	checkReplies := func() {
+		switch {
+		case !lingering || closeDone != nil:
+		case s.received.Load() >= s.sent.Load() || s.cfg.linger == 0:
+			startClose()
+		default:
+			quiet.Reset(s.cfg.linger)
+		}
 	}
 	if interrupted {
 		startClose() // the signal came as the dial succeeded: it counts as the first
 	}
 	for done := false; !done; {
 		select {
-		case <-c.Done():
+		case <-s.c.Done():
 			done = true
-		case <-eof:
-			eof = nil
+		case <-inputDone:
+			inputDone = nil
+			// -1 that sent its message waits for the answer, however long.
+			lingering = !s.cfg.noClose && !(s.cfg.oneMessage && s.sent.Load() > 0)
+			checkReplies()
+		case <-s.got:
+			if s.cfg.oneMessage {
+				startClose()
+			}
+			checkReplies()
+		case <-quiet.C:
 			startClose()
 		case <-signals:
 			if closeDone == nil {
 				startClose()
 			} else if !aborting {
 				aborting = true
-				c.Abort()
+				s.c.Abort()
 			}
 		case <-ctxDone:
 			ctxDone = nil
 			aborting = true
-			c.Abort()
+			s.c.Abort()
 		}
 	}
 	wg.Wait()
 	if closeDone != nil {
 		// Close returns once the Conn is Closed, which it is.
 		if err := <-closeDone; err != nil && !aborting && !errors.Is(err, wsfsm.ErrClosed) {
-			fmt.Fprintf(stderr, "wsfsm: %s\n", errText(err))
+			s.p.warn(s.c.Stats().Opens, "close: %s", errText(err))
 		}
 	}
-	if err := c.Err(); err != nil {
-		fmt.Fprintf(stderr, "wsfsm: connection ended: %s\n", errText(err))
-		return exitFail
+	err := s.c.Err()
+	if ce := closeOf(err); err == nil || ce != nil && ce.Code == 1000 && !errors.Is(err, wsfsm.ErrAttemptsExhausted) {
+		s.p.finish(nil, exitOK)
+		return exitOK
 	}
-	return exitOK
+	s.p.finish(err, exitFail)
+	return exitFail
 }
 
 // dialInterruptible dials rawURL; a signal or the end of ctx abandons the
-// dial. It returns the Conn and whether a signal arrived as it opened, or nil
-// and the exit status.
-func dialInterruptible(ctx context.Context, rawURL string, opts *wsfsm.Options, signals <-chan os.Signal, stderr io.Writer) (*wsfsm.Conn, bool, int) {
+// dial. It returns the Conn and whether a signal arrived as it opened; or no
+// Conn and the dial's error; or neither when the user gave up.
+func dialInterruptible(ctx context.Context, rawURL string, opts *wsfsm.Options, signals <-chan os.Signal) (*wsfsm.Conn, bool, error) {
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
@@ -126,39 +181,67 @@ func dialInterruptible(ctx context.Context, rawURL string, opts *wsfsm.Options, 
 		if r.c != nil {
 			r.c.Abort()
 		}
-		return nil, false, exitOK
+		return nil, false, nil
 	}
 	switch {
 	case r.err != nil && interrupted:
-		return nil, false, exitOK // the user asked
+		return nil, false, nil
 	case r.err != nil:
-		fmt.Fprintf(stderr, "wsfsm: %s\n", errText(r.err))
-		return nil, false, exitFail
+		return nil, false, r.err
 	}
-	return r.c, interrupted, exitOK
+	return r.c, interrupted, nil
 }
 
-// receiveAll prints every message until the Conn is closed and drained.
-func receiveAll(ctx context.Context, c *wsfsm.Conn, p *printer) {
+// receiveAll writes every message until the Conn is closed and drained.
+func (s *session) receiveAll(ctx context.Context) {
 	for {
-		typ, data, err := c.Receive(ctx)
+		typ, data, err := s.c.Receive(ctx)
 		if err != nil {
 			return
 		}
-		p.message(typ, data, time.Now())
+		s.p.message(typ, data, s.c.Stats().Opens)
+		s.received.Add(1)
+		select {
+		case s.got <- struct{}{}:
+		default: // the main loop has one to read already
+		}
 	}
 }
 
-// sendLines sends each line of stdin (without its line ending) as a text
-// message, and closes eof at the end of input or once a Send fails.
-func sendLines(ctx context.Context, c *wsfsm.Conn, stdin io.Reader, eof chan<- struct{}) {
-	defer close(eof)
+// sendInput sends stdin, in lines or in chunks, and closes done at the end
+// of input, after the one message of -1, or once a Send fails.
+func (s *session) sendInput(ctx context.Context, stdin io.Reader, done chan<- struct{}) {
+	defer close(done)
+	send := func(typ wsfsm.MessageType, data []byte) bool {
+		if s.c.Send(ctx, typ, data) != nil {
+			return false
+		}
+		s.sent.Add(1)
+		return !s.cfg.oneMessage
+	}
+	if s.cfg.binary {
+		buf := make([]byte, binaryChunk)
+		for {
+			n, err := stdin.Read(buf)
+			if n > 0 && !send(wsfsm.Binary, bytes.Clone(buf[:n])) {
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
 	r := bufio.NewReader(stdin)
-	for {
+	warned := false
+	for n := 1; ; n++ {
 		line, err := r.ReadString('\n')
 		if line != "" {
 			line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-			if c.Send(ctx, wsfsm.Text, []byte(line)) != nil {
+			if !warned && !utf8.ValidString(line) {
+				warned = true
+				s.p.warn(s.c.Stats().Opens, "line %d of stdin is not valid UTF-8: sent as text anyway, so a server may close with 1007 (-b sends binary)", n)
+			}
+			if !send(wsfsm.Text, []byte(line)) {
 				return
 			}
 		}
@@ -166,10 +249,4 @@ func sendLines(ctx context.Context, c *wsfsm.Conn, stdin io.Reader, eof chan<- s
 			return
 		}
 	}
-}
-
-// errText is err's message without the "wsfsm: " of each wrapping layer, for
-// a line that already starts with it.
-func errText(err error) string {
-	return strings.ReplaceAll(err.Error(), "wsfsm: ", "")
 }

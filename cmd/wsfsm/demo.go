@@ -30,7 +30,7 @@ func runDemoCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError(stderr, "demo takes no arguments, got %q", args[0])
 	}
 	if err := runDemo(ctx, stdout); err != nil {
-		fmt.Fprintf(stderr, "wsfsm: demo: %v\n", err)
+		fmt.Fprintf(stderr, "wsfsm: demo: %s\n", errText(err))
 		return exitFail
 	}
 	return exitOK
@@ -81,7 +81,7 @@ func runDemo(ctx context.Context, w io.Writer) error {
 		sent += s.MessagesSent
 		received += s.MessagesReceived
 	}
-	fmt.Fprintf(w, "summary: %d conns, %d dials, %d opens, %d transitions through all %d states, %d messages sent, %d received, %.2fs\n",
+	fmt.Fprintf(w, "summary: %d Conns (one per wsfsm.Dial), %d dials (each a new TCP connection), %d opened, %d transitions through all %d states, %d messages sent, %d received, %.2fs\n",
 		len(stats), dials, opens, d.rec.len(), len(fsm.States()), sent, received, time.Since(d.rec.start).Seconds())
 	return nil
 }

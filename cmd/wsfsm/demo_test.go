@@ -97,7 +97,7 @@ func TestDemoShowsEveryStateAndEndsClosed(t *testing.T) {
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if summary := lines[len(lines)-1]; !strings.HasPrefix(summary, "summary: 2 conns") || !strings.Contains(summary, "all 6 states") {
+	if summary := lines[len(lines)-1]; !strings.HasPrefix(summary, "summary: 2 Conns (one per wsfsm.Dial), 4 dials (each a new TCP connection), 4 opened") || !strings.Contains(summary, "all 6 states") {
 		t.Errorf("last line %q, want the summary", summary)
 	}
 	if !strings.Contains(out, "CloseTimeout is 1s") {

@@ -1,23 +1,28 @@
-// Command wsfsm shows the life cycle of a wsfsm connection.
-//
-// With no arguments it runs a demo against an embedded test server on
-// 127.0.0.1 and prints every transition of the state machine as it happens:
-// connect, exchange messages, a dropped TCP connection and the backoff redial,
-// a forced Reconnect, a graceful Close, and a Close against a peer that never
-// answers, which is aborted after CloseTimeout.
+// Command wsfsm is a WebSocket client whose connection re-establishes itself,
+// a misbehaving test server, and a demo of the wsfsm life cycle.
 //
 // Usage:
 //
-//	wsfsm                                 run the demo (no setup)
 //	wsfsm [flags] URL                     connect to a ws:// or wss:// server
-//	wsfsm serve [ADDR]                    run the test server (default 127.0.0.1:8080)
+//	wsfsm serve [--tls] [ADDR]            run the test server (default 127.0.0.1:8080)
+//	wsfsm                                 run the demo (no setup)
 //	wsfsm diagram [--format mermaid|dot]  print the state diagram
 //	wsfsm bench [-quick] [-json FILE] [-svg DIR]  benchmark against raw gorilla
+//	wsfsm version                         print the version
 //
-// As a client it works like websocat: each line of stdin is sent as a text
-// message, received messages go to stdout and transitions to stderr (or,
-// with --json, everything to stdout as JSON lines). End of stdin or the first
-// SIGINT closes gracefully; a second SIGINT aborts. The exit status is 0 when
-// the connection ended because the user asked, 1 when it ended on its own and
-// 2 on bad usage.
+// As a client it works like websocat, with websocat's flag names where they
+// exist: each line of stdin is sent as a text message (-b: each read as a
+// binary message) and each message received is written to stdout. When stdin
+// ends it waits for replies, bounded by --linger, then closes gracefully; -n
+// keeps listening. The first SIGINT closes gracefully, a second one aborts.
+// It is quiet by default; -v shows every transition on stderr, and --json
+// writes everything to stdout as JSON lines. The exit status is 0 when the
+// work is done or the server closed with 1000, 1 when the connection ended on
+// its own otherwise, 2 on bad usage and 3 when the first dial failed.
+//
+// The demo runs against an embedded test server on 127.0.0.1 and prints
+// every transition of the state machine as it happens: connect, exchange
+// messages, a dropped TCP connection and the backoff redial, a forced
+// Reconnect, a graceful Close, and a Close against a peer that never answers,
+// which is aborted after CloseTimeout.
 package main

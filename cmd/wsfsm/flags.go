@@ -2,32 +2,61 @@ package main
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wsfsm/wsfsm"
 )
 
+// defaultLinger is how long, after stdin ended, the client waits for a
+// message before it closes (unless every message sent got one back sooner).
+const defaultLinger = time.Second
+
+// binaryChunk is the largest read of stdin in binary mode: each read becomes
+// one message, as in websocat (whose -B buffer is 64 KiB too).
+const binaryChunk = 64 << 10
+
 // clientConfig is what the client's flags and URL say.
 type clientConfig struct {
-	url              string
-	json             bool
-	closeTimeout     time.Duration
-	handshakeTimeout time.Duration
-	pingInterval     time.Duration
-	pongTimeout      time.Duration
-	backoffInitial   time.Duration
-	backoffMax       time.Duration
-	maxAttempts      int
-	retryFirstDial   bool
+	url string
+
+	// what goes out and comes in
+	binary     bool // -b: stdin in chunks as binary messages; messages written as they are
+	text       bool // -t: set only to detect "-b -t"
+	noClose    bool // -n
+	oneMessage bool // -1
+	linger     time.Duration
+	base64     bool
+	json       bool
+	verbose    bool
+	version    bool
+
+	// the connection
 	header           headerFlag
+	origin           string
 	subprotocols     listFlag
 	insecure         bool
+	cacert           string
+	handshakeTimeout time.Duration
+	closeTimeout     time.Duration
+	pingInterval     time.Duration
+	pongTimeout      time.Duration
+
+	// reconnects
+	backoffInitial time.Duration
+	backoffMax     time.Duration
+	maxAttempts    int
+	retryFirstDial bool
+
+	rootCAs *x509.CertPool // loaded from cacert
 }
 
 // headerFlag collects repeated -H 'Name: value' flags.
@@ -68,53 +97,246 @@ func isToken(s string) bool {
 	return true
 }
 
-// listFlag collects a repeatable string flag.
+// listFlag collects a repeatable flag whose values may also be
+// comma-separated, as websocat's --protocol "chat, superchat" is.
 type listFlag []string
 
 func (f *listFlag) String() string { return strings.Join(*f, ",") }
 
 func (f *listFlag) Set(s string) error {
-	if s == "" {
-		return fmt.Errorf("empty")
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if !isToken(p) {
+			return fmt.Errorf("%q is not a subprotocol name", p)
+		}
+		*f = append(*f, p)
 	}
-	*f = append(*f, s)
 	return nil
 }
 
-// newClientFlags returns the client's flag set, writing into cfg. It prints
-// nothing: errors are reported by the caller on one line.
-func newClientFlags(cfg *clientConfig) *flag.FlagSet {
-	fs := flag.NewFlagSet("wsfsm", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.BoolVar(&cfg.json, "json", false, "write transitions and messages to stdout as JSON lines")
-	fs.DurationVar(&cfg.closeTimeout, "close-timeout", wsfsm.DefaultCloseTimeout, "how long a graceful close waits for the peer's answer before it aborts")
-	fs.DurationVar(&cfg.handshakeTimeout, "handshake-timeout", wsfsm.DefaultHandshakeTimeout, "bound on each dial: TCP, TLS and the HTTP upgrade (negative: none)")
-	fs.DurationVar(&cfg.pingInterval, "ping-interval", wsfsm.DefaultPingInterval, "time between keepalive pings (negative: no pings)")
-	fs.DurationVar(&cfg.pongTimeout, "pong-timeout", wsfsm.DefaultPongTimeout, "how long after a ping the peer has to answer before it is declared dead")
-	fs.DurationVar(&cfg.backoffInitial, "backoff-initial", wsfsm.DefaultBackoffInitial, "first backoff envelope before a redial (doubles per failed attempt)")
-	fs.DurationVar(&cfg.backoffMax, "backoff-max", wsfsm.DefaultBackoffMax, "cap of the backoff envelope")
-	fs.IntVar(&cfg.maxAttempts, "max-attempts", 0, "how many redials in a row, after a failed dial or a lost connection, before giving up (0: unlimited)")
-	fs.BoolVar(&cfg.retryFirstDial, "retry-first-dial", false, "apply the retry policy to the first dial too, instead of exiting when it fails")
-	fs.Var(&cfg.header, "H", "request header `'Name: value'` sent with every dial (repeatable)")
-	fs.Var(&cfg.subprotocols, "subprotocol", "subprotocol to offer in the upgrade (repeatable)")
-	fs.BoolVar(&cfg.insecure, "insecure", false, "skip TLS certificate verification for wss:// (for tests only)")
-	return fs
+// durationFlag is a duration that also takes a bare number of seconds, as
+// websocat's --ping-interval 10 does.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
 }
 
-// clientFlagDefaults renders the client's flags for the usage text.
-func clientFlagDefaults() string {
-	var cfg clientConfig
-	fs := newClientFlags(&cfg)
+func (f durationFlag) Set(s string) error {
+	if d, err := time.ParseDuration(s); err == nil {
+		*f.d = d
+		return nil
+	}
+	secs, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 500ms or 2s, or a number of seconds")
+	}
+	*f.d = time.Duration(secs * float64(time.Second))
+	return nil
+}
+
+// flagHelp is one entry of the flags' help: its names, argument and text.
+type flagHelp struct {
+	names   []string // "n", "no-close": shown as -n, --no-close
+	aliases []string // also accepted, named in the text only
+	arg     string   // "" for a boolean flag
+	text    string
+}
+
+// flagSet is a flag.FlagSet whose flags may have several names (a short one
+// and a long one), with a help listing in the order they were defined.
+type flagSet struct {
+	*flag.FlagSet
+	help []flagHelp
+}
+
+func newFlagSet(name string) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by the caller, on one line
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs}
+}
+
+// section starts a group of flags in the help.
+func (s *flagSet) section(title string) {
+	s.help = append(s.help, flagHelp{text: title})
+}
+
+// add defines v under every name of names: comma-separated names are shown,
+// names after a '|' are accepted too and listed at the end of the text.
+func (s *flagSet) add(v flag.Value, names, arg, text string) {
+	shown, hidden, _ := strings.Cut(names, "|")
+	h := flagHelp{names: strings.Split(shown, ","), arg: arg, text: text}
+	if hidden != "" {
+		h.aliases = strings.Split(hidden, ",")
+		h.text += " (also " + strings.Join(dashed(h.aliases), ", ") + ")"
+	}
+	for _, n := range append(h.names, h.aliases...) {
+		s.Var(v, n, text)
+	}
+	s.help = append(s.help, h)
+}
+
+// dashed writes flag names as they are typed: -n, --no-close.
+func dashed(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if len(n) == 1 {
+			out[i] = "-" + n
+		} else {
+			out[i] = "--" + n
+		}
+	}
+	return out
+}
+
+func (s *flagSet) boolVar(p *bool, names, text string) {
+	s.add(boolFlag{p}, names, "", text)
+}
+
+func (s *flagSet) durationVar(p *time.Duration, def time.Duration, names, text string) {
+	*p = def
+	s.add(durationFlag{p}, names, "DURATION", text+" (default "+def.String()+")")
+}
+
+// boolFlag is a boolean flag.Value (flag's own is not exported).
+type boolFlag struct{ p *bool }
+
+func (f boolFlag) String() string {
+	if f.p == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*f.p)
+}
+
+func (f boolFlag) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true or false")
+	}
+	*f.p = v
+	return nil
+}
+
+func (f boolFlag) IsBoolFlag() bool { return true }
+
+// stringFlag is a string flag.Value.
+type stringFlag struct{ p *string }
+
+func (f stringFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f stringFlag) Set(s string) error { *f.p = s; return nil }
+
+// intFlag is an int flag.Value.
+type intFlag struct{ p *int }
+
+func (f intFlag) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f intFlag) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("want a whole number")
+	}
+	*f.p = v
+	return nil
+}
+
+// helpWidth is the width the help text is wrapped to.
+const helpWidth = 80
+
+// helpText renders the flags, the names in a column, the text wrapped.
+func (s *flagSet) helpText() string {
 	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
+	left := func(h flagHelp) string {
+		l := strings.Join(dashed(h.names), ", ")
+		if len(h.names[0]) > 1 {
+			l = "    " + l // long-only flags line up with the long names
+		}
+		if h.arg != "" {
+			l += " " + h.arg
+		}
+		return l
+	}
+	width := 0
+	for _, h := range s.help {
+		if h.names != nil {
+			width = max(width, len(left(h)))
+		}
+	}
+	for i, h := range s.help {
+		if h.names == nil {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(h.text + ":\n")
+			continue
+		}
+		for j, line := range wrap(h.text, helpWidth-width-4) {
+			name := ""
+			if j == 0 {
+				name = left(h)
+			}
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, name, line)
+		}
+	}
 	return b.String()
+}
+
+// newClientFlags returns the client's flags, writing into cfg. Where websocat
+// has a flag for the same thing, the name is websocat's.
+func newClientFlags(cfg *clientConfig) *flagSet {
+	s := newFlagSet("wsfsm")
+	s.section("Input and output")
+	s.boolVar(&cfg.text, "t,text", "send each line of stdin as a text message, without its line ending (the default); write each message received on a line of its own")
+	s.boolVar(&cfg.binary, "b,binary", fmt.Sprintf("send stdin as binary messages, one per read (at most %d KiB: a pipe's chunk, a terminal's line); write each message received as it is, adding nothing", binaryChunk>>10))
+	s.boolVar(&cfg.noClose, "n,no-close", "do not close when stdin ends: keep listening until the server closes, or Ctrl-C")
+	s.boolVar(&cfg.oneMessage, "1,one-message", "send only the first line (or chunk) of stdin, wait for the first message received however long it takes, and close")
+	s.durationVar(&cfg.linger, defaultLinger, "linger", "once stdin ended, wait for replies: close once as many messages came as were sent, or once none came for this long (0: close at once)")
+	s.boolVar(&cfg.base64, "base64", "write binary messages received as one base64 line each (text mode only)")
+	s.boolVar(&cfg.json, "json", "write messages, transitions and errors to stdout as JSON lines (see the README for the fields)")
+	s.boolVar(&cfg.verbose, "v", "show the life cycle on stderr: every transition with its cause, attempt and backoff")
+	s.section("Connection")
+	s.add(&cfg.header, "H,header", "'NAME: VALUE'", "send this request header with every dial (repeatable)")
+	s.add(stringFlag{&cfg.origin}, "origin", "URL", "send this Origin header")
+	s.add(&cfg.subprotocols, "protocol|subprotocol", "NAME", "offer this subprotocol; repeatable, or comma-separated")
+	s.add(stringFlag{&cfg.cacert}, "cacert", "FILE", "trust the PEM certificates in FILE for wss:// (wsfsm serve --tls writes one)")
+	s.boolVar(&cfg.insecure, "k,insecure", "do not verify the server's TLS certificate (tests only)")
+	s.durationVar(&cfg.handshakeTimeout, wsfsm.DefaultHandshakeTimeout, "handshake-timeout", "bound on each dial: TCP, TLS and the HTTP upgrade")
+	s.durationVar(&cfg.closeTimeout, wsfsm.DefaultCloseTimeout, "close-timeout", "how long a graceful close waits for the server's answer before it aborts")
+	s.durationVar(&cfg.pingInterval, wsfsm.DefaultPingInterval, "ping-interval", "time between keepalive pings (negative: none)")
+	s.durationVar(&cfg.pongTimeout, wsfsm.DefaultPongTimeout, "ping-timeout|pong-timeout", "how long after a ping the server has to answer before the connection is declared dead and redialed")
+	s.section("Reconnects")
+	s.durationVar(&cfg.backoffInitial, wsfsm.DefaultBackoffInitial, "backoff-initial", "first backoff envelope before a redial (doubles per failed attempt; each delay is random below it)")
+	s.durationVar(&cfg.backoffMax, wsfsm.DefaultBackoffMax, "backoff-max", "cap of the backoff envelope")
+	s.add(intFlag{&cfg.maxAttempts}, "max-attempts", "N", "how many redials in a row, after a failed dial or a lost connection, before giving up (0: unlimited)")
+	s.boolVar(&cfg.retryFirstDial, "retry-first-dial", "apply the retry policy to the first dial too, instead of exiting when it fails")
+	s.section("Other")
+	s.boolVar(&cfg.version, "V,version", "print the version and exit")
+	return s
+}
+
+// clientFlagHelp renders the client's flags for the usage text.
+func clientFlagHelp() string {
+	var cfg clientConfig
+	return newClientFlags(&cfg).helpText()
 }
 
 // parseClientArgs parses flags and the URL; flags may come before or after
 // the URL. On failure it returns the error as one line, without the program
-// name.
+// name. With --version it returns no URL and no error.
 func parseClientArgs(args []string) (*clientConfig, error) {
 	cfg := &clientConfig{}
 	fs := newClientFlags(cfg)
@@ -122,7 +344,7 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	rest := args
 	for len(rest) > 0 {
 		if err := fs.Parse(rest); err != nil {
-			return nil, err
+			return nil, withheldHeader(err)
 		}
 		left := fs.Args()
 		if consumed := len(rest) - len(left); consumed > 0 && rest[consumed-1] == "--" {
@@ -135,32 +357,71 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 		positional = append(positional, left[0])
 		rest = left[1:]
 	}
+	if cfg.version {
+		return cfg, nil
+	}
 	switch {
 	case len(positional) == 0:
 		return nil, fmt.Errorf("missing URL")
 	case len(positional) > 1:
-		return nil, fmt.Errorf("unexpected argument %q after URL %q", positional[1], positional[0])
+		return nil, fmt.Errorf("unexpected argument %q after URL %q", redactURL(positional[1]), redactURL(positional[0]))
 	}
 	if err := checkURL(positional[0]); err != nil {
 		return nil, err
 	}
-	if cfg.maxAttempts < 0 {
-		return nil, fmt.Errorf("invalid value %d for flag -max-attempts: must be 0 (unlimited) or more", cfg.maxAttempts)
-	}
 	cfg.url = positional[0]
+	switch {
+	case cfg.maxAttempts < 0:
+		return nil, fmt.Errorf("invalid value %d for flag --max-attempts: must be 0 (unlimited) or more", cfg.maxAttempts)
+	case cfg.binary && cfg.text:
+		return nil, fmt.Errorf("-b (binary) and -t (text) exclude each other")
+	case cfg.base64 && cfg.binary:
+		return nil, fmt.Errorf("--base64 is for text mode: -b writes binary messages as they are")
+	case cfg.insecure && cfg.cacert != "":
+		return nil, fmt.Errorf("--cacert and --insecure exclude each other")
+	case cfg.linger < 0:
+		return nil, fmt.Errorf("invalid value %v for flag --linger: must be 0 or more", cfg.linger)
+	}
+	if cfg.cacert != "" {
+		pem, err := os.ReadFile(cfg.cacert)
+		if err != nil {
+			return nil, fmt.Errorf("--cacert: %v", err)
+		}
+		cfg.rootCAs = x509.NewCertPool()
+		if !cfg.rootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--cacert: no PEM certificate in %s", cfg.cacert)
+		}
+	}
 	return cfg, nil
 }
 
-// checkURL accepts ws:// and wss:// URLs with a host.
+// withheldHeader drops the value from the flag package's error about a bad
+// -H value: a header often carries a token.
+func withheldHeader(err error) error {
+	msg := err.Error()
+	for _, name := range []string{"-H", "-header"} {
+		if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+			if i := strings.Index(rest, " for flag "+name+": "); i >= 0 {
+				return fmt.Errorf("invalid value (withheld) for flag %s: %s", name, rest[i+len(" for flag "+name+": "):])
+			}
+		}
+	}
+	return err
+}
+
+// checkURL accepts ws:// and wss:// URLs with a host and no user info. Its
+// errors show the URL without its query and password.
 func checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("bad URL %q: %v", raw, errorsTail(err))
+		return fmt.Errorf("bad URL %q: %v", redactURL(raw), redact(raw, errorsTail(err).Error()))
 	case u.Scheme != "ws" && u.Scheme != "wss":
-		return fmt.Errorf("bad URL %q: scheme must be ws or wss", raw)
+		return fmt.Errorf("bad URL %q: scheme must be ws or wss", redactURL(raw))
 	case u.Host == "":
-		return fmt.Errorf("bad URL %q: missing host", raw)
+		return fmt.Errorf("bad URL %q: missing host", redactURL(raw))
+	case u.User != nil:
+		return fmt.Errorf("bad URL %q: user info is not allowed; send credentials with -H 'Authorization: ...'", redactURL(raw))
 	}
 	return nil
 }
@@ -189,11 +450,21 @@ func (cfg *clientConfig) options(observe func(wsfsm.Transition)) *wsfsm.Options 
 		Subprotocols:     cfg.subprotocols,
 		OnTransition:     observe,
 	}
-	if h := cfg.header.h; len(h) > 0 {
+	h := cfg.header.h.Clone()
+	if cfg.origin != "" {
+		if h == nil {
+			h = make(http.Header)
+		}
+		h.Set("Origin", cfg.origin)
+	}
+	if len(h) > 0 {
 		opts.Header = func() http.Header { return h.Clone() }
 	}
-	if cfg.insecure {
+	switch {
+	case cfg.insecure:
 		opts.TLSConfig = &tls.Config{InsecureSkipVerify: true}
+	case cfg.rootCAs != nil:
+		opts.TLSConfig = &tls.Config{RootCAs: cfg.rootCAs, MinVersion: tls.VersionTLS12}
 	}
 	return opts
 }

@@ -6,15 +6,30 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
-// Exit statuses of the command.
+// Exit statuses of the command; exitCodes documents them.
 const (
-	exitOK    = 0 // the work is done, or the user asked to stop
-	exitFail  = 1 // the connection ended on its own, or the demo failed
-	exitUsage = 2 // bad flags, arguments or URL
+	exitOK           = 0 // the work is done, or the user asked to stop
+	exitFail         = 1 // the connection ended on its own, or the demo failed
+	exitUsage        = 2 // bad flags, arguments or URL
+	exitNoConnection = 3 // the first dial failed: nothing was ever connected
 )
+
+// exitCodes is the client's exit status table, in `wsfsm -h` and the
+// README alike (a test checks that they agree).
+var exitCodes = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "done: stdin ended and the close completed (or had to abort), -1 got its message, Ctrl-C, or the server closed with 1000"},
+	{exitFail, "the connection ended on its own: the server closed with a code other than 1000, or the redials ran out (--max-attempts)"},
+	{exitUsage, "bad usage: flags, arguments or URL"},
+	{exitNoConnection, "no connection: the first dial failed (refused, HTTP status, TLS, timeout; with --retry-first-dial, every dial)"},
+}
 
 func main() {
 	signals := make(chan os.Signal, 2)
@@ -38,6 +53,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDiagram(args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "version":
+		if len(args) > 1 {
+			return usageError(stderr, "version takes no arguments, got %q", args[1])
+		}
+		fmt.Fprintln(stdout, versionLine())
+		return exitOK
 	case "help":
 		fmt.Fprint(stdout, usage())
 		return exitOK
@@ -51,24 +72,51 @@ func usageError(stderr io.Writer, format string, a ...any) int {
 	return exitUsage
 }
 
-// usage is the text of wsfsm -h: the subcommands, then the client's flags.
+// exitTable renders exitCodes, one status a line.
+func exitTable() string {
+	var b strings.Builder
+	for _, e := range exitCodes {
+		for i, line := range wrap(e.meaning, helpWidth-5) {
+			code := " "
+			if i == 0 {
+				code = strconv.Itoa(e.code)
+			}
+			fmt.Fprintf(&b, "  %s  %s\n", code, line)
+		}
+	}
+	return b.String()
+}
+
+// usage is the text of wsfsm -h: the subcommands, the client, its flags and
+// its exit statuses.
 func usage() string {
-	return `wsfsm shows the life cycle of a WebSocket connection that re-establishes itself.
+	return `wsfsm is a WebSocket client that re-establishes its connection, and a
+misbehaving server to test clients against.
 
 Usage:
-  wsfsm                                 run the demo on an embedded server (no setup)
-  wsfsm [flags] URL                     connect to URL (ws:// or wss://): stdin lines are
-                                        sent as text, messages go to stdout, transitions
-                                        to stderr; EOF or Ctrl-C closes, a second Ctrl-C aborts
-  wsfsm serve [ADDR]                    run the misbehaving test server on ADDR
-                                        (default 127.0.0.1:8080) until Ctrl-C
-  wsfsm diagram [--format mermaid|dot]  print the state diagram generated from states.yaml
+  wsfsm [flags] URL           connect to URL (ws:// or wss://)
+  wsfsm serve [flags] [ADDR]  run the test server (serve -h lists its paths)
+  wsfsm                       run the demo on an embedded server (also: demo)
+  wsfsm diagram [--format mermaid|dot]
+                              print the state diagram made from states.yaml
   wsfsm bench [-quick] [-json FILE] [-svg DIR]
-                                        benchmark against raw gorilla/websocket
+                              benchmark against raw gorilla/websocket
+  wsfsm version               print the version (also -V, --version)
 
-Client flags:
-` + clientFlagDefaults() + `
-Exit status: 0 when the connection ended because you asked (even if the close
-had to abort), 1 when it ended on its own (the cause is printed), 2 on bad usage.
-`
+The client sends each line of stdin as a text message (-b: each read as a
+binary message) and writes each message it receives to stdout. When stdin
+ends it waits for replies, until as many messages came back as it sent or
+until none came for --linger (1s), then closes gracefully and exits; -n keeps
+listening instead. Ctrl-C closes gracefully, a second Ctrl-C aborts. A
+connection that drops is dialed again after a backoff (see Reconnects). It is
+quiet like websocat: only errors and warnings go to stderr; -v adds every
+transition of the life cycle, --json turns everything into JSON lines on
+stdout. A URL's query and password are never printed.
+
+` + clientFlagHelp() + `
+Single-letter flags are not combined: write -n -1, not -n1. Durations are
+Go durations (500ms, 2s, 1m) or a number of seconds.
+
+Exit status:
+` + exitTable()
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
@@ -19,86 +21,288 @@ const transitionHeader = "    TIME  FROM            TO            EVENT   ATTEMP
 // to, event, attempt, the backoff delay (on entering Reconnecting) and the
 // cause.
 func formatTransition(start time.Time, t wsfsm.Transition) string {
-	delay := "-"
-	if t.To == fsm.Reconnecting {
-		delay = t.Delay.Round(time.Millisecond).String()
-	}
 	cause := "-"
 	if t.Cause != nil {
 		cause = t.Cause.Error()
+	}
+	return formatRow(start, t, cause)
+}
+
+// formatRow is formatTransition with the cause already rendered.
+func formatRow(start time.Time, t wsfsm.Transition, cause string) string {
+	delay := "-"
+	if t.To == fsm.Reconnecting {
+		delay = t.Delay.Round(time.Millisecond).String()
 	}
 	elapsed := fmt.Sprintf("%.3fs", t.At.Sub(start).Seconds())
 	return fmt.Sprintf("%8s  %-12s -> %-12s  %-6s  %7d  %-7s  %s",
 		elapsed, t.From, t.To, t.Event, t.Attempt, delay, cause)
 }
 
-// jsonTransition is one transition as a JSON line.
-type jsonTransition struct {
-	Type    string `json:"type"`
-	At      string `json:"at"`
-	From    string `json:"from"`
-	To      string `json:"to"`
-	Event   string `json:"event"`
-	Cause   string `json:"cause"`
-	Attempt int    `json:"attempt"`
-	DelayMS int64  `json:"delay_ms"`
-}
+// The lines of --json, one type each; the README documents them.
+type (
+	jsonTransition struct {
+		Type        string  `json:"type"`
+		At          string  `json:"at"`
+		From        string  `json:"from"`
+		To          string  `json:"to"`
+		Event       string  `json:"event"`
+		Cause       string  `json:"cause"`
+		Attempt     int     `json:"attempt"`
+		DelayMS     int64   `json:"delay_ms"`
+		CloseCode   *int    `json:"close_code,omitempty"`
+		CloseReason *string `json:"close_reason,omitempty"`
+	}
+	jsonMessage struct {
+		Type   string `json:"type"`
+		At     string `json:"at"`
+		Kind   string `json:"kind"`
+		Data   string `json:"data"`
+		Base64 bool   `json:"base64,omitempty"`
+	}
+	jsonError struct {
+		Type        string  `json:"type"`
+		At          string  `json:"at"`
+		Error       string  `json:"error"`
+		Exit        int     `json:"exit"`
+		CloseCode   *int    `json:"close_code,omitempty"`
+		CloseReason *string `json:"close_reason,omitempty"`
+		HTTPStatus  int     `json:"http_status,omitempty"`
+	}
+	jsonWarning struct {
+		Type    string `json:"type"`
+		At      string `json:"at"`
+		Warning string `json:"warning"`
+	}
+)
 
-// jsonMessage is one received message as a JSON line; binary data is base64.
-type jsonMessage struct {
-	Type string `json:"type"`
-	At   string `json:"at"`
-	Kind string `json:"kind"`
-	Data string `json:"data"`
-}
+// catchUpWait bounds how long a received message waits for the transitions
+// that came before it to be written; they are normally delivered within
+// microseconds.
+const catchUpWait = 100 * time.Millisecond
 
-// printer writes transitions and received messages for the client, from
-// several goroutines: transitions go to stderr as aligned lines and messages
-// to stdout as they are, or both to stdout as JSON lines.
+// printer writes everything the client reports, from several goroutines,
+// through one lock: the lock is the single point where the order of the
+// lines is decided, and each line's time is taken under it, so times never
+// go back. Messages go to stdout; with -v, transitions go to stderr as
+// aligned lines; errors and warnings go to stderr. With --json, all of them
+// go to stdout as JSON lines.
 type printer struct {
+	json    bool
+	binary  bool // -b: messages written as they are
+	base64  bool // --base64: binary messages as base64 lines
+	verbose bool
+	stdout  io.Writer
+	stderr  io.Writer
+	start   time.Time
+	redact  func(string) string
+
 	mu         sync.Mutex
-	json       bool
-	stdout     io.Writer
-	stderr     io.Writer
-	start      time.Time
+	lastAt     time.Time
 	headerDone bool
+	lastCause  string // of the transition just shown with -v; "" if it had none
+	lastTo     fsm.State
+	opens      uint64            // transitions into Open written (or held)
+	changed    chan struct{}     // closed and replaced on every transition
+	final      *wsfsm.Transition // the transition into the final state, held until receiving ended
+	received   bool              // receiving ended: nothing will be read any more
+	finished   bool              // the final line was written; nothing more is
 }
 
+func newPrinter(cfg *clientConfig, stdout, stderr io.Writer) *printer {
+	return &printer{
+		json: cfg.json, binary: cfg.binary, base64: cfg.base64, verbose: cfg.verbose,
+		stdout: stdout, stderr: stderr, start: time.Now(),
+		redact:  func(s string) string { return redact(cfg.url, s) },
+		lastTo:  fsm.Initial,
+		changed: make(chan struct{}),
+	}
+}
+
+// stamp returns the time of a line about something that happened at t,
+// never before the previous line's, as RFC 3339 in UTC. It is computed from
+// the monotonic clock, so a change of the wall clock cannot reorder lines.
+func (p *printer) stamp(t time.Time) string {
+	if t.Before(p.lastAt) {
+		t = p.lastAt
+	}
+	p.lastAt = t
+	return p.start.Add(t.Sub(p.start)).UTC().Format(time.RFC3339Nano)
+}
+
+// transition is the Options.OnTransition of the client.
 func (p *printer) transition(t wsfsm.Transition) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
+	if t.To == fsm.Open {
+		p.opens++
+	}
+	p.lastTo = t.To
+	close(p.changed)
+	p.changed = make(chan struct{})
+	if t.To.Final() && !p.received {
+		// Messages read before the end may still be on their way to
+		// Receive: they happened first, so they are written first.
+		p.final = &t
+		return
+	}
+	p.writeTransition(t)
+}
+
+func (p *printer) writeTransition(t wsfsm.Transition) {
 	if p.json {
-		cause := ""
-		if t.Cause != nil {
-			cause = t.Cause.Error()
-		}
-		p.writeJSON(jsonTransition{
-			Type: "transition", At: t.At.Format(time.RFC3339Nano),
+		line := jsonTransition{
+			Type: "transition", At: p.stamp(t.At),
 			From: t.From.String(), To: t.To.String(), Event: t.Event.String(),
-			Cause: cause, Attempt: t.Attempt, DelayMS: t.Delay.Milliseconds(),
-		})
+			Attempt: t.Attempt, DelayMS: t.Delay.Milliseconds(),
+		}
+		if t.Cause != nil {
+			line.Cause = p.redact(t.Cause.Error())
+		}
+		if ce := closeOf(t.Cause); ce != nil {
+			line.CloseCode, line.CloseReason = &ce.Code, &ce.Reason
+		}
+		p.writeJSON(line)
+		return
+	}
+	p.stamp(t.At)
+	if !p.verbose {
 		return
 	}
 	if !p.headerDone {
 		fmt.Fprintln(p.stderr, transitionHeader)
 		p.headerDone = true
 	}
-	fmt.Fprintln(p.stderr, formatTransition(p.start, t))
+	cause, shown := "-", ""
+	if t.Cause != nil {
+		cause = p.redact(describe(t.Cause))
+		shown = cause
+		if cause == p.lastCause {
+			cause = "(same)" // a failed dial is the cause of two transitions in a row: say it once
+		}
+	}
+	p.lastCause = shown
+	fmt.Fprintln(p.stderr, formatRow(p.start, t, cause))
 }
 
-func (p *printer) message(typ wsfsm.MessageType, data []byte, at time.Time) {
+// message writes a received message. opens is the Conn's Stats().Opens when
+// Receive returned it: the transition into Open of the connection it came on
+// is written first.
+func (p *printer) message(typ wsfsm.MessageType, data []byte, opens uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.catchUp(opens)
+	if p.finished {
+		return
+	}
 	if p.json {
-		m := jsonMessage{Type: "message", At: at.Format(time.RFC3339Nano), Kind: typ.String(), Data: string(data)}
-		if typ == wsfsm.Binary {
-			m.Data = base64.StdEncoding.EncodeToString(data)
+		m := jsonMessage{Type: "message", At: p.stamp(time.Now()), Kind: typ.String(), Data: string(data)}
+		if typ == wsfsm.Binary || !utf8.Valid(data) {
+			m.Data, m.Base64 = base64.StdEncoding.EncodeToString(data), true
 		}
 		p.writeJSON(m)
 		return
 	}
-	// A message is written as it came, one per line.
-	p.stdout.Write(append(data[:len(data):len(data)], '\n'))
+	p.stamp(time.Now())
+	switch {
+	case p.binary:
+		p.stdout.Write(data) // as websocat -b: the bytes, nothing added
+	case typ == wsfsm.Binary && p.base64:
+		fmt.Fprintln(p.stdout, base64.StdEncoding.EncodeToString(data))
+	default:
+		// One message per line, as it came (websocat writes binary
+		// messages raw in text mode too).
+		p.stdout.Write(append(data[:len(data):len(data)], '\n'))
+	}
+}
+
+// catchUp waits, bounded by catchUpWait, until the transitions into Open of
+// the first opens connections were written: OnTransition delivers them on a
+// goroutine of its own, a moment after they happened, while a message read
+// on the new connection may already be here. Called with p.mu held.
+func (p *printer) catchUp(opens uint64) {
+	deadline := time.Now().Add(catchUpWait)
+	for p.opens < opens && !p.lastTo.Final() && !p.finished {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+		p.mu.Lock()
+	}
+}
+
+// receiveEnded says nothing more will be received: the transition into the
+// final state, if it came, is written now.
+func (p *printer) receiveEnded() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.received = true
+	if p.final != nil && !p.finished {
+		p.writeTransition(*p.final)
+		p.final = nil
+	}
+}
+
+// warn writes a warning that does not end the run. opens is the Conn's
+// Stats().Opens when it arose, as for message.
+func (p *printer) warn(opens uint64, format string, a ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.catchUp(opens)
+	if p.finished {
+		return
+	}
+	text := p.redact(fmt.Sprintf(format, a...))
+	if p.json {
+		p.writeJSON(jsonWarning{Type: "warning", At: p.stamp(time.Now()), Warning: text})
+		return
+	}
+	p.stamp(time.Now())
+	fmt.Fprintf(p.stderr, "wsfsm: %s\n", text)
+}
+
+// finish writes what is still held and, when err is not nil, the final
+// error line with the exit status; nothing is written after it.
+func (p *printer) finish(err error, exit int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return
+	}
+	p.received = true
+	if p.final != nil {
+		p.writeTransition(*p.final)
+		p.final = nil
+	}
+	p.finished = true
+	if err == nil {
+		return
+	}
+	text := p.redact(describe(err))
+	if !p.json {
+		fmt.Fprintf(p.stderr, "wsfsm: %s\n", text)
+		return
+	}
+	line := jsonError{Type: "error", At: p.stamp(time.Now()), Error: text, Exit: exit}
+	if ce := closeOf(err); ce != nil {
+		line.CloseCode, line.CloseReason = &ce.Code, &ce.Reason
+	}
+	var he *wsfsm.HandshakeError
+	if errors.As(err, &he) {
+		line.HTTPStatus = he.StatusCode
+	}
+	p.writeJSON(line)
 }
 
 // writeJSON writes v as one line; the types above always marshal.

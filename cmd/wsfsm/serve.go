@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsfsm/wsfsm/wstest"
@@ -17,60 +21,180 @@ import (
 // defaultServeAddr is where `wsfsm serve` listens without an argument.
 const defaultServeAddr = "127.0.0.1:8080"
 
-// servePaths lists the behaviours of the wstest router, with an example URL
-// path each.
-var servePaths = []struct{ path, doc string }{
-	{"/echo", "echoes every message"},
-	{"/close/1000?after=1&reason=bye", "echoes ?after=N messages, then closes with CODE"},
-	{"/ignore-close", "echoes, never answers a close frame"},
-	{"/drop-after/3", "echoes N messages, then cuts TCP with no close frame"},
-	{"/silent?for=30s", "never reads or writes (no pongs, no close) for ?for= or ever"},
-	{"/reject/503?retry_after=2", "refuses the upgrade with STATUS (Retry-After on 429/503)"},
-	{"/sink", "swallows every message"},
+// serveConfig is what `wsfsm serve`'s flags and ADDR say.
+type serveConfig struct {
+	addr     string
+	tls      bool
+	certFile string
 }
 
-// runServe is `wsfsm serve [ADDR]`: the wstest router on ADDR until a signal
-// or the end of ctx, then a graceful shutdown.
+func newServeFlags(cfg *serveConfig) *flagSet {
+	s := newFlagSet("wsfsm serve")
+	s.section("Flags")
+	s.boolVar(&cfg.tls, "tls", "serve wss:// with a self-signed certificate made at start, written to a file for clients to trust")
+	s.add(stringFlag{&cfg.certFile}, "cert-file", "FILE", "write the certificate (PEM) to FILE and leave it there (default: a temporary file, removed on exit)")
+	return s
+}
+
+// serveUsage is the text of `wsfsm serve -h`: the flags, then every path
+// with its query options, from wstest.Paths.
+func serveUsage() string {
+	var cfg serveConfig
+	var b strings.Builder
+	b.WriteString(`Usage: wsfsm serve [flags] [ADDR]
+
+Runs the misbehaving test server until Ctrl-C. ADDR is PORT (on 127.0.0.1),
+:PORT (every interface) or HOST:PORT; the default is ` + defaultServeAddr + `.
+
+` + newServeFlags(&cfg).helpText() + `
+Paths (every path and option is in the README too):
+`)
+	for _, p := range wstest.Paths() {
+		fmt.Fprintf(&b, "\n  %s", p.Pattern)
+		if p.Example != p.Pattern {
+			fmt.Fprintf(&b, "   e.g. %s", p.Example)
+		}
+		b.WriteString("\n")
+		for _, line := range wrap(p.Doc, helpWidth-6) {
+			fmt.Fprintf(&b, "      %s\n", line)
+		}
+		width := 0
+		for _, q := range p.Query {
+			width = max(width, len(q.Name)+2)
+		}
+		for _, q := range p.Query {
+			for i, line := range wrap(q.Doc, helpWidth-8-width) {
+				left := "?" + q.Name + "="
+				if i > 0 {
+					left = ""
+				}
+				fmt.Fprintf(&b, "      %-*s  %s\n", width, left, line)
+			}
+		}
+	}
+	return b.String()
+}
+
+// wrap splits text into lines of at most width runes, at spaces.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = w
+		case len([]rune(line))+1+len([]rune(w)) > width:
+			lines = append(lines, line)
+			line = w
+		default:
+			line += " " + w
+		}
+	}
+	return append(lines, line)
+}
+
+// listenAddr turns serve's ADDR argument into an address for net.Listen: a
+// bare port listens on 127.0.0.1, ":PORT" on every interface.
+func listenAddr(arg string) (string, error) {
+	if arg == "" {
+		return defaultServeAddr, nil
+	}
+	if port, err := strconv.Atoi(arg); err == nil {
+		if port < 0 || port > 65535 {
+			return "", fmt.Errorf("port %d out of range", port)
+		}
+		return net.JoinHostPort("127.0.0.1", arg), nil
+	}
+	host, port, err := net.SplitHostPort(arg)
+	if err != nil {
+		return "", fmt.Errorf("bad ADDR %q: want PORT, :PORT or HOST:PORT", arg)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("bad ADDR %q: port %q", arg, port)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// runServe is `wsfsm serve [flags] [ADDR]`: the wstest router on ADDR until a
+// signal or the end of ctx, then a graceful shutdown.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, signals <-chan os.Signal) int {
-	fs := flag.NewFlagSet("wsfsm serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	var cfg serveConfig
+	fs := newServeFlags(&cfg)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage())
+			fmt.Fprint(stdout, serveUsage())
 			return exitOK
 		}
 		return usageError(stderr, "serve: %v", err)
 	}
-	addr := defaultServeAddr
 	switch fs.NArg() {
 	case 0:
 	case 1:
-		addr = fs.Arg(0)
+		cfg.addr = fs.Arg(0)
 	default:
 		return usageError(stderr, "serve: unexpected argument %q after ADDR %q", fs.Arg(1), fs.Arg(0))
+	}
+	addr, err := listenAddr(cfg.addr)
+	if err != nil {
+		return usageError(stderr, "serve: %v", err)
+	}
+	if cfg.certFile != "" && !cfg.tls {
+		return usageError(stderr, "serve: --cert-file needs --tls")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "wsfsm: serve: %v\n", err)
 		return exitFail
 	}
-	router := wstest.NewRouter(wstest.DiscardSink()) // it may run for days
-	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
 	host := ln.Addr().(*net.TCPAddr)
 	display := host.String()
 	if host.IP.IsUnspecified() {
-		display = net.JoinHostPort("localhost", fmt.Sprint(host.Port))
+		display = net.JoinHostPort("localhost", strconv.Itoa(host.Port))
 	}
-	fmt.Fprintf(stdout, "wsfsm serve: listening on %s; Ctrl-C stops\n", ln.Addr())
+	scheme := "ws"
+	var tlsConfig *tls.Config
+	if cfg.tls {
+		certHost, _, _ := net.SplitHostPort(addr)
+		cert, pemBytes, err := selfSigned(certHost, time.Now())
+		if err == nil {
+			var remove func()
+			cfg.certFile, remove, err = writeCert(cfg.certFile, pemBytes)
+			defer remove()
+		}
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "wsfsm: serve: certificate: %v\n", err)
+			return exitFail
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, tlsConfig)
+		scheme = "wss"
+	}
+
+	router := wstest.NewRouter(wstest.DiscardSink()) // it may run for days
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(stderr, "wsfsm serve: ", 0), // e.g. a client that does not trust the certificate
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	where := ln.Addr().String()
+	if host.IP.IsUnspecified() {
+		where += " (every interface)"
+	}
+	fmt.Fprintf(stdout, "wsfsm serve: listening on %s; Ctrl-C stops; wsfsm serve -h explains the paths\n", where)
+	if cfg.tls {
+		fmt.Fprintf(stdout, "wsfsm serve: self-signed certificate in %s; trust it with: wsfsm --cacert %s %s://%s/echo\n",
+			cfg.certFile, cfg.certFile, scheme, display)
+	}
 	width := 0
-	for _, p := range servePaths {
-		width = max(width, len("ws://"+display+p.path))
+	for _, p := range wstest.Paths() {
+		width = max(width, len(scheme+"://"+display+p.Example))
 	}
-	for _, p := range servePaths {
-		fmt.Fprintf(stdout, "  %-*s  %s\n", width, "ws://"+display+p.path, p.doc)
+	for _, p := range wstest.Paths() {
+		fmt.Fprintf(stdout, "  %-*s  %s\n", width, scheme+"://"+display+p.Example, firstClause(p.Doc))
 	}
 
 	code := exitOK
@@ -95,4 +219,37 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, sign
 		fmt.Fprintln(stdout, "wsfsm serve: stopped")
 	}
 	return code
+}
+
+// firstClause shortens a path's doc for the listing at start: up to the
+// first colon or semicolon.
+func firstClause(doc string) string {
+	if i := strings.IndexAny(doc, ":;("); i > 0 {
+		return strings.TrimSpace(doc[:i])
+	}
+	return doc
+}
+
+// writeCert writes the certificate's PEM to path, or to a new temporary file
+// when path is empty; remove deletes the temporary file (and does nothing
+// for a path the user chose).
+func writeCert(path string, pemBytes []byte) (string, func(), error) {
+	if path != "" {
+		return path, func() {}, os.WriteFile(path, pemBytes, 0o644)
+	}
+	f, err := os.CreateTemp("", "wsfsm-serve-*.pem")
+	if err != nil {
+		return "", func() {}, err
+	}
+	remove := func() { os.Remove(f.Name()) }
+	if _, err := f.Write(pemBytes); err != nil {
+		f.Close()
+		remove()
+		return "", func() {}, err
+	}
+	if err := f.Close(); err != nil {
+		remove()
+		return "", func() {}, err
+	}
+	return f.Name(), remove, nil
 }

@@ -11,8 +11,16 @@
 //	/drop-after/N   echo N messages, then drop TCP without a close frame
 //	/ignore-close   echo data, never answer a close frame, never close TCP
 //
-// Start launches a peer for one test and stops it when the test ends. A peer
-// whose runtime or library is missing skips the test with the command that
-// installs it, except under CI=true, where it fails the test instead:
+// Start launches a peer for one test and stops it when the test ends.
+//
+// Each peer also has a client (client.py, client.js) that RunClient runs
+// against any URL: it offers subprotocols, trusts a certificate file, sends
+// messages, receives until told or until the server ends the connection, and
+// reports what it saw (messages, the close frames each way, the error, a
+// refused upgrade's status) as a ClientReport. The tests here run both clients
+// against every path of wstest, the server behind `wsfsm serve`.
+//
+// A peer whose runtime or library is missing skips the test with the command
+// that installs it, except under CI=true, where it fails the test instead:
 // peers/install.sh installs everything on a fresh Debian machine.
 package interop

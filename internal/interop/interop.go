@@ -84,9 +84,9 @@ func Start(t testing.TB, name string) Peer {
 	return p.peer
 }
 
-// command returns how to run the named peer, or ErrPeerMissing when its
-// runtime is not installed.
-func command(name, dir string) (*exec.Cmd, error) {
+// command returns how to run the named peer's script ("server" or "client")
+// with args, or ErrPeerMissing when its runtime is not installed.
+func command(name, dir, script string, args ...string) (*exec.Cmd, error) {
 	switch name {
 	case "python":
 		// Debian's interpreter, not whatever python3 is first on PATH:
@@ -96,14 +96,14 @@ func command(name, dir string) (*exec.Cmd, error) {
 			return nil, fmt.Errorf("%w: python peer needs %s (apt-get install -y python3 python3-websockets, or %s): %v",
 				ErrPeerMissing, python, installScript, err)
 		}
-		return exec.Command(python, filepath.Join(dir, "server.py")), nil
+		return exec.Command(python, append([]string{filepath.Join(dir, script+".py")}, args...)...), nil
 	case "node":
 		node, err := exec.LookPath("node")
 		if err != nil {
 			return nil, fmt.Errorf("%w: node peer needs node on PATH (apt-get install -y nodejs npm, then %s): %v",
 				ErrPeerMissing, installScript, err)
 		}
-		return exec.Command(node, filepath.Join(dir, "server.js")), nil
+		return exec.Command(node, append([]string{filepath.Join(dir, script+".js")}, args...)...), nil
 	default:
 		return nil, fmt.Errorf("%w: %q (known: %v)", ErrUnknownPeer, name, Names())
 	}

@@ -32,7 +32,7 @@ type process struct {
 // launch starts the named peer from the scripts in dir and waits, bounded by
 // ctx, for its "LISTENING <port>" line. On error nothing is left running.
 func launch(ctx context.Context, name, dir string) (*process, error) {
-	cmd, err := command(name, dir)
+	cmd, err := command(name, dir, "server")
 	if err != nil {
 		return nil, err
 	}

@@ -107,6 +107,33 @@ func TestMissingLibraryIsErrPeerMissing(t *testing.T) {
 	}
 }
 
+// So does a client whose library cannot be loaded.
+func TestMissingClientLibraryIsErrPeerMissing(t *testing.T) {
+	src := mustPeersDir(t)
+	for name, script := range map[string]string{"python": "client.py", "node": "client.js"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, err := os.ReadFile(filepath.Join(src, script))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, script), code, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if name == "python" {
+				shadow := []byte("raise ImportError('hidden by the test')\n")
+				if err := os.WriteFile(filepath.Join(dir, "websockets.py"), shadow, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err = runClient(dir, name, "ws://127.0.0.1:1/")
+			if !errors.Is(err, ErrPeerMissing) {
+				t.Fatalf("runClient = %v; want ErrPeerMissing", err)
+			}
+		})
+	}
+}
+
 func TestUnknownPeer(t *testing.T) {
 	_, err := launch(t.Context(), "ruby", mustPeersDir(t))
 	if !errors.Is(err, ErrUnknownPeer) {

@@ -1,0 +1,103 @@
+package wstest
+
+import "time"
+
+// Path documents one route of the Router: what `wsfsm serve -h` prints and
+// what the README lists, kept here beside the code that serves it.
+type Path struct {
+	// Pattern is the path with its argument in capitals, e.g. "/close/CODE".
+	Pattern string
+	// Example is a path that works as it is, with query options where the
+	// route has some, e.g. "/close/1000?after=1&reason=bye".
+	Example string
+	// Doc says what the server does on this path, in one sentence.
+	Doc string
+	// Query lists the query options the route reads, in the order to show.
+	Query []Param
+}
+
+// Param documents one query option of a Path.
+type Param struct {
+	// Name is the query key, e.g. "after".
+	Name string
+	// Doc says what the value means and its default.
+	Doc string
+}
+
+// Limits of the path arguments; larger values are refused with 400.
+const (
+	// MaxSize is the largest N of /size/N: 1 GiB.
+	MaxSize = 1 << 30
+	// MaxFragments is the largest N of /fragments/N.
+	MaxFragments = 4096
+	// MaxPingFlood is the largest ?count= of /ping-flood.
+	MaxPingFlood = 1_000_000
+	// DefaultPingFlood is how many pings /ping-flood sends without ?count=.
+	DefaultPingFlood = 1000
+	// DefaultPingEvery is the interval of /ping without ?every=.
+	DefaultPingEvery = time.Second
+)
+
+// Paths returns every route of the Router, in the order to list them.
+func Paths() []Path {
+	return []Path{
+		{Pattern: "/echo", Example: "/echo",
+			Doc: "echoes every message with its type; answers pings and close frames"},
+		{Pattern: "/close/CODE", Example: "/close/1000?after=1&reason=bye",
+			Doc: "echoes ?after= messages, then closes with CODE (1000-4999; 1005 sends an empty close frame, 1006 cuts TCP with no close frame)",
+			Query: []Param{
+				{"after", "messages to echo first (default 0)"},
+				{"reason", `the close reason (default "wstest")`},
+			}},
+		{Pattern: "/ignore-close", Example: "/ignore-close",
+			Doc: "echoes, but never answers a close frame and never closes TCP itself"},
+		{Pattern: "/drop-after/N", Example: "/drop-after/3",
+			Doc: "echoes N messages, then cuts TCP with no close frame"},
+		{Pattern: "/silent", Example: "/silent?for=30s",
+			Doc: "never reads or writes: no pongs, no close answer",
+			Query: []Param{
+				{"for", "then cut TCP after this duration (default: stay silent until the client leaves)"},
+			}},
+		{Pattern: "/reject/STATUS", Example: "/reject/503?retry_after=2",
+			Doc: "refuses the upgrade with HTTP STATUS (200-599)",
+			Query: []Param{
+				{"retry_after", `Retry-After on 429 and 503, seconds or an HTTP-date (default "2")`},
+			}},
+		{Pattern: "/sink", Example: "/sink",
+			Doc: "swallows every message and sends none"},
+		{Pattern: "/stall", Example: "/stall?for=30s",
+			Doc: "reads the upgrade request and never answers it: the handshake stalls",
+			Query: []Param{
+				{"for", "then cut TCP after this duration (default: until the client gives up)"},
+			}},
+		{Pattern: "/subprotocol", Example: "/subprotocol?accept=chat,v2",
+			Doc: `selects the first subprotocol the client offers that ?accept= lists, says which in a first text message ("subprotocol: NAME", or "subprotocol: none"), then echoes`,
+			Query: []Param{
+				{"accept", "comma-separated subprotocols the server accepts (default: whatever the client offers first)"},
+			}},
+		{Pattern: "/size/N", Example: "/size/1048576?type=text",
+			Doc: "sends ?count= messages of exactly N bytes (at most 1 GiB), then echoes",
+			Query: []Param{
+				{"type", `"binary" (default: bytes 0, 1, ... 255, 0, ...) or "text" (a, b, ... z, a, ...)`},
+				{"count", "how many such messages (default 1)"},
+			}},
+		{Pattern: "/fragments/N", Example: "/fragments/3",
+			Doc: "echoes every message split into N frames (1-4096; a text message may be cut inside a UTF-8 character, which RFC 6455 allows)"},
+		{Pattern: "/bad-frame/KIND", Example: "/bad-frame/utf8?after=1",
+			Doc: "echoes ?after= messages, sends one invalid frame, then echoes: KIND utf8 is a text message that is not UTF-8 (a strict client fails with 1007), rsv a frame with RSV1 set and no extension (1002), opcode a frame with the reserved opcode 3 (1002)",
+			Query: []Param{
+				{"after", "messages to echo first (default 0)"},
+			}},
+		{Pattern: "/ping", Example: "/ping?every=1s&count=3",
+			Doc: `echoes, and sends a ping every ?every=; each pong that answers one is reported with a text message "pong K"; after ?count= pongs it closes with 1000`,
+			Query: []Param{
+				{"every", "time between pings (default 1s)"},
+				{"count", "close with 1000 once this many pings were answered (default: never)"},
+			}},
+		{Pattern: "/ping-flood", Example: "/ping-flood?count=1000",
+			Doc: `sends ?count= pings back to back, then one more and waits for its pong (RFC 6455 lets a client answer only the latest), sends "ping-flood: sent N pings, received M pongs" and closes with 1000; data from the client is discarded`,
+			Query: []Param{
+				{"count", "how many pings (default 1000, at most 1000000)"},
+			}},
+	}
+}
