@@ -9,9 +9,11 @@ import (
 )
 
 // Report holds every figure of the suite under the keys of the JSON output
-// (see Keys; docs/BENCHMARKS.md documents each). Each measured figure is
-// the median of its rounds with min and max; Conns, StormClients and
-// SimClients are the sizes used, plain integers.
+// (see Keys; docs/BENCHMARKS.md documents each): each field is the key of
+// the same name in snake case (Throughput64Ratio is throughput_64_ratio),
+// Sim and Storm give the keys sim_ROW_COLUMN and storm_ROW_COLUMN. Each
+// measured figure is the median of its rounds with min and max; Conns,
+// StormClients and SimClients are the sizes used, plain integers.
 type Report struct {
 	Throughput64Ratio            Figure
 	Throughput16kRatio           Figure

@@ -14,8 +14,8 @@ import (
 
 // Config configures a run of the suite.
 type Config struct {
-	// Quick runs the short suite (under a minute on 2 CPUs) instead of the
-	// full one (under ten minutes).
+	// Quick runs the short suite (a minute or two on 2 CPUs) instead of the
+	// full one (over ten minutes: 9 rounds, 10,000 clients, 30 s outages).
 	Quick bool
 	// Self is the command that runs this program's bench command, used to
 	// start server and conns child processes with -serve-addr and

@@ -19,10 +19,11 @@ const sweepClients = 200_000
 // (docs/BENCHMARKS.md): NewJitter over a grid of multipliers and floors
 // against the best of full, equal and decorrelated jitter in the 30 s
 // outage, then the chosen default and the old one (full jitter, ×2)
-// against that best over outages from 4 s to 5 min. Each point is one seed
-// of 200,000 clients; run it with
+// against that best over outages from 4 s to 5 min, then the default
+// against a server that answers 503 with Retry-After windows of several
+// widths. Each point is one seed of 200,000 clients; run it with
 //
-//	go test ./internal/bench -run TestSweep -sweep -v -timeout 1h
+//	go test ./internal/bench -run TestSweep -v -timeout 1h -args -sweep
 func TestSweep(t *testing.T) {
 	if !*sweep {
 		t.Skip("the search takes minutes: -sweep runs it")
@@ -64,5 +65,13 @@ func TestSweep(t *testing.T) {
 		o *= time.Second
 		_, b := best(o)
 		fmt.Printf("%-6v  %s   %s\n", o, ratios(sim(def, o), b), ratios(sim(old, o), b))
+	}
+
+	fmt.Println("\nthe default, 30 s outage, the server answering 503 while away with Retry-After = seconds until back + 0..W")
+	fmt.Println("W      dials/client  peak ÷ (N/cap)  99% Open (s)  100% Open (s)")
+	for _, w := range []time.Duration{0, 10, 20, 30, 60} {
+		w *= time.Second
+		f := Simulate(SimConfig{Clients: sweepClients, Outage: 30 * time.Second, Strategy: def, Cap: simCap, Seed: 1, RetryAfterWindow: w}).Fleet
+		fmt.Printf("%-6v %12.3f  %14.3f  %12.2f  %13.2f\n", w, f.DialsPerClient, f.PeakRatio, f.T99, f.T100)
 	}
 }
