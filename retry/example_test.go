@@ -95,15 +95,16 @@ func ExampleConfig_withMaxRetries() {
 	// stop after 3 redials
 }
 
-// The default strategy with a floor of one half (equal jitter), seeded
-// for reproducible delays: each is drawn in [E/2, E] under the envelope E,
-// which doubles from Initial up to Max.
+// The default strategy with a floor of one half and a doubling envelope
+// (equal jitter), seeded for reproducible delays: each is drawn in [E/2, E]
+// under the envelope E, which doubles from Initial up to Max.
 func ExampleNewJitter() {
 	j := retry.NewJitter(retry.JitterConfig{
-		Initial: time.Second,
-		Max:     4 * time.Second,
-		Floor:   0.5,
-		Rand:    rand.New(rand.NewPCG(1, 2)),
+		Initial:    time.Second,
+		Max:        4 * time.Second,
+		Multiplier: 2,
+		Floor:      0.5,
+		Rand:       rand.New(rand.NewPCG(1, 2)),
 	})
 	for _, e := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second} {
 		d := j.NextBackOff()

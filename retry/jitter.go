@@ -9,11 +9,19 @@ import (
 )
 
 // Defaults of JitterConfig: the library's default strategy, NewDefault.
+//
+// DefaultMultiplier and DefaultFloor come from the fleet figures of
+// docs/BENCHMARKS.md (1,000,000 simulated clients, a 30 s outage, the AWS
+// study's strategies side by side with the same base and cap): an envelope
+// growing ×3 with delays drawn in [0.3·E, E] makes 27% fewer dials while
+// the server is away than the best of full, equal and decorrelated jitter
+// (equal), hits the returning server with a lower peak than the best of
+// them (full), and has 99% of the clients back sooner.
 const (
 	DefaultInitial    = 250 * time.Millisecond
 	DefaultMax        = 30 * time.Second
-	DefaultMultiplier = 2.0
-	DefaultFloor      = 0.0
+	DefaultMultiplier = 3.0
+	DefaultFloor      = 0.3
 )
 
 // Rand draws the random numbers of a strategy or a Schedule: Int64N returns
@@ -57,12 +65,13 @@ type JitterConfig struct {
 	// Max caps the envelope, and so every delay. Default 30 s; <= 0 means
 	// the default.
 	Max time.Duration
-	// Multiplier grows the envelope after each delay. Default 2; below 1
+	// Multiplier grows the envelope after each delay. Default 3; below 1
 	// (or NaN) means the default. 1 keeps the envelope at Initial.
 	Multiplier float64
 	// Floor is the fraction of the envelope under which no delay is drawn:
-	// each delay is uniform in [Floor·E, E]. Default 0 (full jitter);
-	// clamped to [0, 1] (NaN is 0). 0.5 is equal jitter, 1 no jitter.
+	// each delay is uniform in [Floor·E, E]. Default 0.3; 0 (or NaN) means
+	// the default; negative means no floor (full jitter); above 1 is 1.
+	// 0.5 is equal jitter, 1 no jitter.
 	Floor float64
 	// Rand draws the delays. Default nil: a generator of the instance's
 	// own, seeded at random.
@@ -107,7 +116,9 @@ func NewJitter(cfg JitterConfig) *Jitter {
 		cfg.Multiplier = DefaultMultiplier
 	}
 	switch {
-	case !(cfg.Floor > 0):
+	case cfg.Floor == 0 || math.IsNaN(cfg.Floor):
+		cfg.Floor = DefaultFloor
+	case cfg.Floor < 0:
 		cfg.Floor = 0
 	case cfg.Floor > 1:
 		cfg.Floor = 1
@@ -150,8 +161,8 @@ type noClock struct{}
 func (noClock) Now() time.Time { return time.Time{} }
 
 // NewDefault returns the library's default strategy, NewJitter with every
-// default: full jitter under an envelope from 250 ms, ×2, up to 30 s. It is
-// what a Schedule uses when Config.NewBackOff is nil.
+// default: delays drawn in [0.3·E, E] under an envelope E from 250 ms, ×3,
+// up to 30 s. It is what a Schedule uses when Config.NewBackOff is nil.
 func NewDefault() backoff.BackOff { return NewJitter(JitterConfig{}) }
 
 // The published strategies below are those of the AWS Architecture Blog's
@@ -168,18 +179,18 @@ func Exponential(base, ceiling time.Duration) *Jitter {
 
 // FullJitter is the study's "Full Jitter":
 // sleep = random_between(0, min(ceiling, base·2^n)), n from 0 since the last
-// Reset; that is NewJitter with Floor 0. base and ceiling <= 0 mean 250 ms
-// and 30 s; a base above ceiling is ceiling; a nil r means a generator of
-// the instance's own.
+// Reset; that is NewJitter with no floor and Multiplier 2. base and ceiling
+// <= 0 mean 250 ms and 30 s; a base above ceiling is ceiling; a nil r means
+// a generator of the instance's own.
 func FullJitter(base, ceiling time.Duration, r Rand) *Jitter {
-	return NewJitter(JitterConfig{Initial: base, Max: ceiling, Multiplier: 2, Floor: 0, Rand: r})
+	return NewJitter(JitterConfig{Initial: base, Max: ceiling, Multiplier: 2, Floor: -1, Rand: r})
 }
 
 // EqualJitter is the study's "Equal Jitter": with v = min(ceiling, base·2^n),
 // n from 0 since the last Reset, sleep = v/2 + random_between(0, v/2); that
-// is NewJitter with Floor 0.5. base and ceiling <= 0 mean 250 ms and 30 s; a
-// base above ceiling is ceiling; a nil r means a generator of the
-// instance's own.
+// is NewJitter with Floor 0.5 and Multiplier 2. base and ceiling <= 0 mean
+// 250 ms and 30 s; a base above ceiling is ceiling; a nil r means a
+// generator of the instance's own.
 func EqualJitter(base, ceiling time.Duration, r Rand) *Jitter {
 	return NewJitter(JitterConfig{Initial: base, Max: ceiling, Multiplier: 2, Floor: 0.5, Rand: r})
 }

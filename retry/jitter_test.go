@@ -111,11 +111,12 @@ func TestStrategyDrawsExact(t *testing.T) {
 	}
 }
 
-// The zero JitterConfig is the documented default: envelope 250 ms ×2 up to
-// 30 s, full jitter. The top and bottom sources show both ends exactly.
+// The zero JitterConfig is the documented default: envelope 250 ms ×3 up to
+// 30 s, delays in [0.3·E, E]. The top and bottom sources show both ends
+// exactly.
 func TestJitterDefaults(t *testing.T) {
-	want := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second,
-		4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+	want := []time.Duration{250 * time.Millisecond, 750 * time.Millisecond, 2250 * time.Millisecond, 6750 * time.Millisecond,
+		20250 * time.Millisecond, 30 * time.Second, 30 * time.Second}
 	j := retry.NewJitter(retry.JitterConfig{Rand: top{}})
 	for n, w := range want {
 		if got := j.NextBackOff(); got != w {
@@ -126,13 +127,16 @@ func TestJitterDefaults(t *testing.T) {
 		t.Errorf("MaxDelay() = %v, want %v", j.MaxDelay(), retry.DefaultMax)
 	}
 	j = retry.NewJitter(retry.JitterConfig{Rand: bottom{}})
-	for n := range want {
-		if got := j.NextBackOff(); got != 0 {
-			t.Errorf("default floor, delay %d: %v, want 0", n, got)
+	for n, w := range want {
+		if got, lo := j.NextBackOff(), time.Duration(retry.DefaultFloor*float64(w)); got != lo {
+			t.Errorf("default floor, delay %d: %v, want %v", n, got, lo)
 		}
 	}
 	if nd, ok := retry.NewDefault().(*retry.Jitter); !ok || nd.MaxDelay() != retry.DefaultMax {
 		t.Errorf("NewDefault() = %T, want the default *Jitter", retry.NewDefault())
+	}
+	if retry.DefaultMultiplier != 3 || retry.DefaultFloor != 0.3 {
+		t.Errorf("defaults ×%v, floor %v: docs/BENCHMARKS.md chose ×3 and 0.3 from the fleet figures", retry.DefaultMultiplier, retry.DefaultFloor)
 	}
 }
 
@@ -144,26 +148,28 @@ func TestJitterConfigClamps(t *testing.T) {
 		want []time.Duration // with the top source, then with the bottom one
 		low  []time.Duration
 	}{
-		{"Initial above Max", retry.JitterConfig{Initial: time.Minute, Max: time.Second},
+		{"Initial above Max", retry.JitterConfig{Initial: time.Minute, Max: time.Second, Floor: -1},
 			[]time.Duration{time.Second, time.Second}, []time.Duration{0, 0}},
-		{"Multiplier below 1", retry.JitterConfig{Initial: time.Second, Multiplier: 0.5},
-			[]time.Duration{time.Second, 2 * time.Second}, []time.Duration{0, 0}},
-		{"Multiplier NaN", retry.JitterConfig{Initial: time.Second, Multiplier: math.NaN()},
-			[]time.Duration{time.Second, 2 * time.Second}, []time.Duration{0, 0}},
-		{"Multiplier 1", retry.JitterConfig{Initial: time.Second, Multiplier: 1},
+		{"Multiplier below 1", retry.JitterConfig{Initial: time.Second, Multiplier: 0.5, Floor: -1},
+			[]time.Duration{time.Second, 3 * time.Second}, []time.Duration{0, 0}},
+		{"Multiplier NaN", retry.JitterConfig{Initial: time.Second, Multiplier: math.NaN(), Floor: -1},
+			[]time.Duration{time.Second, 3 * time.Second}, []time.Duration{0, 0}},
+		{"Multiplier 1", retry.JitterConfig{Initial: time.Second, Multiplier: 1, Floor: -1},
 			[]time.Duration{time.Second, time.Second}, []time.Duration{0, 0}},
-		{"Multiplier 1.5 truncates", retry.JitterConfig{Initial: 3, Multiplier: 1.5},
+		{"Multiplier 1.5 truncates", retry.JitterConfig{Initial: 3, Multiplier: 1.5, Floor: -1},
 			[]time.Duration{3, 4, 6, 9}, []time.Duration{0, 0, 0, 0}},
-		{"Floor above 1", retry.JitterConfig{Initial: time.Second, Floor: 7},
+		{"Floor above 1", retry.JitterConfig{Initial: time.Second, Multiplier: 2, Floor: 7},
 			[]time.Duration{time.Second, 2 * time.Second}, []time.Duration{time.Second, 2 * time.Second}},
-		{"Floor negative", retry.JitterConfig{Initial: time.Second, Floor: -1},
+		{"Floor negative: none", retry.JitterConfig{Initial: time.Second, Multiplier: 2, Floor: -1},
 			[]time.Duration{time.Second, 2 * time.Second}, []time.Duration{0, 0}},
-		{"Floor NaN", retry.JitterConfig{Initial: time.Second, Floor: math.NaN()},
-			[]time.Duration{time.Second, 2 * time.Second}, []time.Duration{0, 0}},
-		{"Floor 0.25", retry.JitterConfig{Initial: time.Second, Floor: 0.25},
+		{"Floor 0: the default", retry.JitterConfig{Initial: time.Second, Multiplier: 2},
+			[]time.Duration{time.Second, 2 * time.Second}, []time.Duration{300 * time.Millisecond, 600 * time.Millisecond}},
+		{"Floor NaN: the default", retry.JitterConfig{Initial: time.Second, Multiplier: 2, Floor: math.NaN()},
+			[]time.Duration{time.Second, 2 * time.Second}, []time.Duration{300 * time.Millisecond, 600 * time.Millisecond}},
+		{"Floor 0.25", retry.JitterConfig{Initial: time.Second, Multiplier: 2, Floor: 0.25},
 			[]time.Duration{time.Second, 2 * time.Second}, []time.Duration{250 * time.Millisecond, 500 * time.Millisecond}},
-		{"negative durations", retry.JitterConfig{Initial: -1, Max: -1},
-			[]time.Duration{retry.DefaultInitial, 2 * retry.DefaultInitial}, []time.Duration{0, 0}},
+		{"negative durations", retry.JitterConfig{Initial: -1, Max: -1, Floor: -1},
+			[]time.Duration{retry.DefaultInitial, 3 * retry.DefaultInitial}, []time.Duration{0, 0}},
 	} {
 		for _, side := range []struct {
 			r    retry.Rand

@@ -71,11 +71,13 @@ func next(t *testing.T, s *retry.Schedule) time.Duration {
 
 func TestScheduleDefaultStrategy(t *testing.T) {
 	s := retry.NewSchedule(retry.Config{})
+	e := retry.DefaultInitial
 	for n := range 40 {
-		e := envelope(retry.DefaultInitial, retry.DefaultMax, n)
-		if d := next(t, s); d < 0 || d > e {
-			t.Errorf("default schedule, redial %d: delay %v, want in [0, %v]", n+1, d, e)
+		lo := time.Duration(retry.DefaultFloor * float64(e))
+		if d := next(t, s); d < lo || d > e {
+			t.Errorf("default schedule, redial %d: delay %v, want in [%v, %v]", n+1, d, lo, e)
 		}
+		e = min(retry.DefaultMax, time.Duration(float64(e)*retry.DefaultMultiplier))
 		if s.Attempt() != n+1 {
 			t.Errorf("Attempt() = %d, want %d", s.Attempt(), n+1)
 		}

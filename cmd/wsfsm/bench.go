@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/wsfsm/wsfsm/internal/bench"
 )
@@ -20,17 +21,21 @@ import (
 //
 // The suite's server runs in a separate process: this same program,
 // re-executed as `wsfsm bench -serve-addr 127.0.0.1:PORT`, which prints
-// "LISTENING <port>" and serves until its stdin closes. Idle-connection
+// "LISTENING <port>" and serves until its stdin closes (with
+// -serve-busy-until and -serve-busy-window, it first answers 503 with a
+// Retry-After, for the server-led storm). Idle-connection
 // memory is measured in child processes started as `wsfsm bench
 // -conns-child KIND -conns-n N -conns-url URL`. These flags are internal
 // and not listed in the usage.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wsfsm bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "run the short suite (under a minute) instead of the full one (under ten minutes)")
+	quick := fs.Bool("quick", false, "run the short suite (a minute or two) instead of the full one (over ten minutes)")
 	jsonPath := fs.String("json", "", "write the report as one JSON object to `FILE`")
-	svgDir := fs.String("svg", "", "write the plots "+bench.StormSVG+" and "+bench.BackoffSVG+" into `DIR`")
+	svgDir := fs.String("svg", "", "write the plots "+bench.StormSVG+", "+bench.StrategiesSVG+" and "+bench.BackoffSVG+" into `DIR`")
 	serveAddr := fs.String("serve-addr", "", "internal: run the server process on this 127.0.0.1 address")
+	busyUntil := fs.Int64("serve-busy-until", 0, "internal: the server answers 503 until this time, Unix nanoseconds")
+	busyWindow := fs.Duration("serve-busy-window", 0, "internal: the spread of the server's Retry-After while busy")
 	connsKind := fs.String("conns-child", "", "internal: hold idle connections of this kind and report their cost")
 	connsN := fs.Int("conns-n", 0, "internal: how many idle connections")
 	connsURL := fs.String("conns-url", "", "internal: where the idle connections go")
@@ -60,7 +65,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	switch {
 	case *serveAddr != "":
-		if err := bench.Serve(ctx, *serveAddr, os.Stdin, stdout); err != nil {
+		cfg := bench.ServeConfig{Addr: *serveAddr, BusyWindow: *busyWindow}
+		if *busyUntil != 0 {
+			cfg.BusyUntil = time.Unix(0, *busyUntil)
+		}
+		if err := bench.Serve(ctx, cfg, os.Stdin, stdout); err != nil {
 			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
 			return exitFail
 		}

@@ -11,31 +11,52 @@ import (
 	"github.com/wsfsm/wsfsm"
 )
 
-// measureAbort times n times: Abort() on an Open Conn whose Receive is
-// blocked, until both Abort and that Receive have returned (Abort returns
-// once the Conn is Closed and its file descriptors are closed). It checks
-// that the round left no file descriptor open.
-func measureAbort(ctx context.Context, echoURL string, n int) (p99 time.Duration, err error) {
+// abortSlice is how many aborts one side makes before the other takes over.
+const abortSlice = 20
+
+// measureAbort times, n times for each of two sides taking turns every
+// abortSlice aborts (the first side alternating with round):
+//
+//   - wsfsm: Abort() on an Open Conn whose Receive is blocked, until both
+//     Abort and that Receive have returned (Abort returns once the Conn is
+//     Closed and its file descriptors are closed);
+//   - gorilla: Close (which only closes TCP) on a connection whose
+//     ReadMessage is blocked, until that ReadMessage returned.
+//
+// It returns the p99 of each, and checks that the round left no file
+// descriptor open.
+func measureAbort(ctx context.Context, echoURL string, n, round int) (conn, gorilla time.Duration, err error) {
 	fds0, err := openFDs()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	lat := make([]time.Duration, 0, n)
-	for i := range n + warmup {
-		d, err := abortOnce(ctx, echoURL)
-		if err != nil {
-			return 0, err
+	var lat [2][]time.Duration
+	sides := [2]func(context.Context, string) (time.Duration, error){gorillaAbortOnce, abortOnce}
+	for side := range sides {
+		for range warmup {
+			if _, err := sides[side](ctx, echoURL); err != nil {
+				return 0, 0, err
+			}
 		}
-		if i >= warmup {
-			lat = append(lat, d)
+	}
+	for i := 0; len(lat[0]) < n || len(lat[1]) < n; i++ {
+		for k := range 2 {
+			side := (i + round + k) % 2
+			for range abortSlice {
+				d, err := sides[side](ctx, echoURL)
+				if err != nil {
+					return 0, 0, err
+				}
+				lat[side] = append(lat[side], d)
+			}
 		}
 	}
 	if fds1, err := openFDs(); err != nil {
-		return 0, err
+		return 0, 0, err
 	} else if fds1 > fds0 {
-		return 0, fmt.Errorf("bench: abort left %d file descriptors open", fds1-fds0)
+		return 0, 0, fmt.Errorf("bench: abort left %d file descriptors open", fds1-fds0)
 	}
-	return percentile(lat, 0.99), nil
+	return percentile(lat[1], 0.99), percentile(lat[0], 0.99), nil
 }
 
 func abortOnce(ctx context.Context, echoURL string) (time.Duration, error) {
@@ -72,40 +93,32 @@ func abortOnce(ctx context.Context, echoURL string) (time.Duration, error) {
 	return tAbort.Sub(t0), nil
 }
 
-// measureGorillaAbort is measureAbort's reference: n times, raw gorilla's
-// Close (which only closes TCP) on a connection whose ReadMessage is blocked,
-// until that ReadMessage returned.
-func measureGorillaAbort(ctx context.Context, echoURL string, n int) (p99 time.Duration, err error) {
+// gorillaAbortOnce is abortOnce's reference: raw gorilla's Close (which
+// only closes TCP) on a connection whose ReadMessage is blocked, until that
+// ReadMessage returned.
+func gorillaAbortOnce(ctx context.Context, echoURL string) (time.Duration, error) {
 	d := websocket.Dialer{}
-	lat := make([]time.Duration, 0, n)
-	for i := range n + warmup {
-		ws, _, err := d.DialContext(ctx, echoURL, nil)
-		if err != nil {
-			return 0, fmt.Errorf("bench: gorilla dial: %w", err)
-		}
-		if err := ws.WriteMessage(websocket.BinaryMessage, []byte("x")); err != nil {
-			ws.Close()
-			return 0, fmt.Errorf("bench: gorilla write: %w", err)
-		}
-		if _, _, err := ws.ReadMessage(); err != nil {
-			ws.Close()
-			return 0, fmt.Errorf("bench: gorilla read: %w", err)
-		}
-		returned := make(chan time.Time, 1)
-		go func() {
-			_, _, _ = ws.ReadMessage() // blocks until Close
-			returned <- time.Now()
-		}()
-		time.Sleep(200 * time.Microsecond) // as in abortOnce
-		t0 := time.Now()
-		ws.Close()
-		if i >= warmup {
-			lat = append(lat, (<-returned).Sub(t0))
-		} else {
-			<-returned
-		}
+	ws, _, err := d.DialContext(ctx, echoURL, nil)
+	if err != nil {
+		return 0, fmt.Errorf("bench: gorilla dial: %w", err)
 	}
-	return percentile(lat, 0.99), nil
+	if err := ws.WriteMessage(websocket.BinaryMessage, []byte("x")); err != nil {
+		ws.Close()
+		return 0, fmt.Errorf("bench: gorilla write: %w", err)
+	}
+	if _, _, err := ws.ReadMessage(); err != nil {
+		ws.Close()
+		return 0, fmt.Errorf("bench: gorilla read: %w", err)
+	}
+	returned := make(chan time.Time, 1)
+	go func() {
+		_, _, _ = ws.ReadMessage() // blocks until Close
+		returned <- time.Now()
+	}()
+	time.Sleep(200 * time.Microsecond) // as in abortOnce
+	t0 := time.Now()
+	ws.Close()
+	return (<-returned).Sub(t0), nil
 }
 
 // openFDs counts this process's open file descriptors.

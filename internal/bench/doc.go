@@ -1,13 +1,18 @@
 // Package bench is the benchmark suite behind `wsfsm bench`: wsfsm measured
 // side by side with raw gorilla/websocket in the same run, against a server
-// that runs in a separate process.
+// that runs in a separate process, and a fleet of clients measured against
+// the published backoff strategies.
 //
-// One file per concern: the server process (server.go), CPU pinning and
-// file limits (pin.go), throughput, latency (round trip, dial, failover,
-// reconnect, abort, close), the state machine's cost, idle connections'
-// memory (each set measured in a child process of its own), a reconnect
-// storm against a server killed with SIGKILL, a simulation of 1,000,000
-// clients replaying the library's own backoff schedule on a virtual clock,
-// the plots and the report. Every figure is the median of several rounds,
-// reported with its min and max.
+// One file per concern: the server process (server.go, with a busy mode
+// that answers 503 and Retry-After), CPU pinning and file limits (pin.go),
+// throughput, latency (round trip, dial, reconnect), failover beside a
+// hand-written gorilla reconnect loop (failover.go), abort beside gorilla's
+// Close and graceful close (close.go), the state machine's cost, idle
+// connections' memory (each set measured in a child process of its own),
+// the strategies compared (strategy.go), a simulation of 1,000,000 clients
+// running the real retry.Schedule on a virtual clock (sim.go), a reconnect
+// storm against a server killed with SIGKILL (storm.go), the fleet figures
+// and their goal (fleet.go), the plots, the report (report.go) and its table
+// (table.go). Every figure is the median of several rounds, reported with
+// its min and max.
 package bench

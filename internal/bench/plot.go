@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -14,13 +15,14 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/retry"
 )
 
 // SVG file names written by WritePlots.
 const (
-	StormSVG   = "storm.svg"
-	BackoffSVG = "backoff.svg"
+	StormSVG      = "storm.svg"
+	StrategiesSVG = "strategies.svg"
+	BackoffSVG    = "backoff.svg"
 )
 
 var (
@@ -28,14 +30,26 @@ var (
 	colJitter   = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
 	colNoJitter = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
 	colSpread   = color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff}
+	// rowColors colours the fleet rows by key.
+	rowColors = map[string]color.Color{
+		KeyNoJitter:     colNoJitter,
+		KeyFull:         colMeasured,
+		KeyEqual:        color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+		KeyDecorrelated: color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+		KeyWsfsm:        colJitter,
+		KeyRetryAfter:   colSpread,
+	}
 )
 
-// WritePlots writes StormSVG and BackoffSVG into dir.
+// WritePlots writes StormSVG, StrategiesSVG and BackoffSVG into dir.
 func WritePlots(dir string, cx *Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("bench: plots: %w", err)
 	}
 	if err := writeStormSVG(filepath.Join(dir, StormSVG), cx); err != nil {
+		return err
+	}
+	if err := writeStrategiesSVG(filepath.Join(dir, StrategiesSVG), cx); err != nil {
 		return err
 	}
 	return writeBackoffSVG(filepath.Join(dir, BackoffSVG))
@@ -51,6 +65,48 @@ func series(buckets []int) plotter.XYs {
 		}
 	}
 	return xy
+}
+
+// addBuckets draws per-Bucket counts as a line broken where a bucket is
+// empty (the y axis is logarithmic), named once in the legend.
+func addBuckets(p *plot.Plot, name string, buckets []int, c color.Color, dashed bool) error {
+	named := false
+	flush := func(run plotter.XYs) error {
+		if len(run) == 0 {
+			return nil
+		}
+		if len(run) == 1 { // one bucket: span it
+			w := Bucket.Seconds() / 2
+			run = plotter.XYs{{X: run[0].X - w, Y: run[0].Y}, {X: run[0].X + w, Y: run[0].Y}}
+		}
+		l, err := plotter.NewLine(run)
+		if err != nil {
+			return fmt.Errorf("bench: plot %s: %w", name, err)
+		}
+		l.Color = c
+		l.Width = vg.Points(1)
+		if dashed {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		p.Add(l)
+		if !named {
+			p.Legend.Add(name, l)
+			named = true
+		}
+		return nil
+	}
+	var run plotter.XYs
+	for i, b := range buckets {
+		if b == 0 {
+			if err := flush(run); err != nil {
+				return err
+			}
+			run = nil
+			continue
+		}
+		run = append(run, plotter.XY{X: (float64(i) + 0.5) * Bucket.Seconds(), Y: float64(b)})
+	}
+	return flush(run)
 }
 
 func addLine(p *plot.Plot, name string, xy plotter.XYs, c color.Color, dashed bool) error {
@@ -87,80 +143,149 @@ func addPoints(p *plot.Plot, name string, xy plotter.XYs, c color.Color) error {
 	return nil
 }
 
-func stormPanel(title string, measured, jitter, noJitter []int, back float64) (*plot.Plot, error) {
+// newPlot returns a plot with a title, axis labels and a grid.
+func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "seconds since the connections dropped"
-	p.Y.Label.Text = fmt.Sprintf("dials per %v (log)", Bucket)
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Legend.Top = true
+	p.Legend.XOffs = -8 * vg.Millimeter // keep the swatches inside the canvas
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// logY makes p's y axis logarithmic.
+func logY(p *plot.Plot) {
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.Legend.Top = true
-	p.Legend.XOffs = -3 * vg.Millimeter // keep the swatches inside the canvas
-	p.Add(plotter.NewGrid())
-	if measured != nil {
-		if err := addLine(p, "measured", series(measured), colMeasured, false); err != nil {
-			return nil, err
-		}
-	}
-	if err := addLine(p, "simulated, full jitter", series(jitter), colJitter, measured != nil); err != nil {
-		return nil, err
-	}
-	if err := addPoints(p, "simulated, no jitter", series(noJitter), colNoJitter); err != nil {
-		return nil, err
-	}
-	// The server's return.
-	top := 1.0
-	for _, b := range slices.Concat(measured, jitter, noJitter) {
-		top = max(top, float64(b))
-	}
-	ret, err := plotter.NewLine(plotter.XYs{{X: back, Y: 1}, {X: back, Y: top}})
+}
+
+// addVertical marks x on p from 1 to top, dashed grey, as name.
+func addVertical(p *plot.Plot, name string, x, lo, top float64) error {
+	l, err := plotter.NewLine(plotter.XYs{{X: x, Y: lo}, {X: x, Y: top}})
 	if err != nil {
-		return nil, fmt.Errorf("bench: plot: %w", err)
+		return fmt.Errorf("bench: plot: %w", err)
 	}
-	ret.Color = colSpread
-	ret.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
-	p.Add(ret)
-	p.Legend.Add("server back", ret)
-	return p, nil
+	l.Color = colSpread
+	l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+	p.Add(l)
+	p.Legend.Add(name, l)
+	return nil
 }
 
 func writeStormSVG(path string, cx *Context) error {
-	top, err := stormPanel(fmt.Sprintf("Reconnect storm: %d clients, server killed, back after %.1f s (%s)",
-		cx.StormClients, cx.StormBack, cx.StormBackoff), cx.StormMeasured, cx.StormSimJitter, cx.StormSimNoJitter, cx.StormBack)
-	if err != nil {
+	s := cx.Storm
+	p := newPlot(fmt.Sprintf("Reconnect storm: %d clients, server killed, back after %.1f s (backoff %s..%s)", s.Clients, s.Back, s.Base, s.Cap),
+		"seconds since the connections dropped", fmt.Sprintf("dials per %v (log)", Bucket))
+	logY(p)
+	if err := addBuckets(p, "measured", s.Measured, colMeasured, false); err != nil {
 		return err
 	}
-	bottom, err := stormPanel(fmt.Sprintf("Simulation: 1,000,000 clients, %.0f s outage, default backoff", cx.SimOutageS),
-		nil, cx.Sim, cx.SimNoJitter, cx.SimOutageS)
-	if err != nil {
+	if err := addBuckets(p, "simulated, same strategy", s.Simulated, colJitter, true); err != nil {
 		return err
 	}
-	const w, h = 24 * vg.Centimeter, 22 * vg.Centimeter
-	img := vgsvg.New(w, h)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter, PadY: 8 * vg.Millimeter,
-		PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 4 * vg.Millimeter}
-	plots := [][]*plot.Plot{{top}, {bottom}}
-	canvases := plot.Align(plots, tiles, dc)
-	top.Draw(canvases[0][0])
-	bottom.Draw(canvases[1][0])
+	if err := addPoints(p, "simulated, no jitter", series(s.SimNoJitter), colNoJitter); err != nil {
+		return err
+	}
+	top := 1.0
+	for _, b := range slices.Concat(s.Measured, s.Simulated, s.SimNoJitter) {
+		top = max(top, float64(b))
+	}
+	if err := addVertical(p, "server back", s.Back, 1, top); err != nil {
+		return err
+	}
+	p.Y.Max = top * 30 // room for the legend above the curves
+	p.Legend.Left, p.Legend.XOffs = true, 15*vg.Millimeter
+	img := vgsvg.New(24*vg.Centimeter, 12*vg.Centimeter)
+	p.Draw(draw.New(img))
 	return writeSVG(path, img)
 }
 
+// writeStrategiesSVG draws the simulation's rows side by side: dials over
+// time, and the share of clients Open after the server's return.
+func writeStrategiesSVG(path string, cx *Context) error {
+	sc := cx.Sim
+	rate := newPlot(fmt.Sprintf("Simulation: the fleet's dials, server away %g s (base %s, cap %s)", sc.OutageS, sc.Base, sc.Cap),
+		"seconds since the connections dropped", fmt.Sprintf("dials per %v (log)", Bucket))
+	logY(rate)
+	back := newPlot("Clients Open again after the server's return", "seconds since the server returned", "clients Open (%)")
+	back.Legend.Top, back.Legend.Left = false, false
+	back.Legend.YOffs = 8 * vg.Millimeter
+	top := 1.0
+	for _, run := range sc.Runs {
+		c := rowColors[run.Key]
+		if run.Key == KeyNoJitter {
+			if err := addPoints(rate, run.Name, series(run.Buckets), c); err != nil {
+				return err
+			}
+		} else if err := addBuckets(rate, run.Name, run.Buckets, c, run.Key == KeyRetryAfter); err != nil {
+			return err
+		}
+		for _, b := range run.Buckets {
+			top = max(top, float64(b))
+		}
+		if err := addLine(back, run.Name, openCurve(run.Opens), c, run.Key == KeyRetryAfter); err != nil {
+			return err
+		}
+	}
+	if err := addVertical(rate, "server back", sc.OutageS, 1, top); err != nil {
+		return err
+	}
+	rate.Y.Max = top * 300 // room for the legend above the curves
+	const w, h = 24 * vg.Centimeter, 24 * vg.Centimeter
+	img := vgsvg.New(w, h)
+	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter, PadY: 8 * vg.Millimeter,
+		PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 4 * vg.Millimeter}
+	plots := [][]*plot.Plot{{rate}, {back}}
+	canvases := plot.Align(plots, tiles, draw.New(img))
+	rate.Draw(canvases[0][0])
+	back.Draw(canvases[1][0])
+	return writeSVG(path, img)
+}
+
+// openCurve turns Opens per millisecond into the cumulative share of them,
+// in percent, one point per Bucket.
+func openCurve(opens []int) plotter.XYs {
+	total := 0
+	for _, x := range opens {
+		total += x
+	}
+	if total == 0 {
+		return nil
+	}
+	step := int(Bucket / time.Millisecond)
+	xy := plotter.XYs{{X: 0, Y: 0}}
+	n := 0
+	for i, x := range opens {
+		n += x
+		if (i+1)%step == 0 || i == len(opens)-1 {
+			xy = append(xy, plotter.XY{X: float64(i+1) / 1000, Y: 100 * float64(n) / float64(total)})
+		}
+	}
+	return xy
+}
+
 func writeBackoffSVG(path string) error {
-	const attempts, samples = 12, 20_000
-	cfg := transport.BackoffConfig{}
-	delays := delaysByAttempt(cfg, attempts, samples, 1)
-	var p5, p50, p95, env plotter.XYs
+	const attempts, samples = 10, 20_000
+	def := DefaultStrategy(simBase, simCap)
+	delays := delaysByAttempt(def, attempts, samples, 1)
+	// The envelope: the same Jitter drawing at the top, Floor 1.
+	top := JitterStrategy("envelope", "envelope", retry.JitterConfig{Initial: simBase, Max: simCap, Multiplier: retry.DefaultMultiplier, Floor: 1})
+	envelope := delaysByAttempt(top, attempts, 1, 1)
+	var p5, p50, p95, env, full plotter.XYs
 	for a, ds := range delays {
 		x := float64(a + 1)
 		p5 = append(p5, plotter.XY{X: x, Y: percentile(ds, 0.05).Seconds()})
 		p50 = append(p50, plotter.XY{X: x, Y: percentile(ds, 0.50).Seconds()})
 		p95 = append(p95, plotter.XY{X: x, Y: percentile(ds, 0.95).Seconds()})
-		env = append(env, plotter.XY{X: x, Y: min(transport.DefaultBackoffMax, transport.DefaultBackoffInitial<<a).Seconds()})
+		env = append(env, plotter.XY{X: x, Y: envelope[a][0].Seconds()})
+	}
+	for a, ds := range delaysByAttempt(Strategies(simBase, simCap)[1], attempts, samples, 1) {
+		full = append(full, plotter.XY{X: float64(a + 1), Y: percentile(ds, 0.50).Seconds()})
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Backoff delay by attempt (defaults, %d draws each)", samples)
+	p.Title.Text = fmt.Sprintf("wsfsm's default backoff: delay by attempt (%d draws each)", samples)
 	p.X.Label.Text = "attempt since the connection dropped"
 	p.Y.Label.Text = "delay before the dial (s)"
 	p.Y.Min = 0
@@ -192,7 +317,10 @@ func writeBackoffSVG(path string) error {
 	if err := addLine(p, "median", p50, colJitter, false); err != nil {
 		return err
 	}
-	if err := addLine(p, "envelope (no-jitter delay)", env, colNoJitter, true); err != nil {
+	if err := addLine(p, "envelope (the largest delay)", env, colNoJitter, true); err != nil {
+		return err
+	}
+	if err := addLine(p, "full jitter ×2 (the AWS study's), median", full, colMeasured, true); err != nil {
 		return err
 	}
 	img := vgsvg.New(20*vg.Centimeter, 12*vg.Centimeter)

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/retry"
 )
 
 // Config configures a run of the suite.
 type Config struct {
-	// Quick runs the short suite (under a minute on 2 CPUs) instead of the
-	// full one (under ten minutes).
+	// Quick runs the short suite (a minute or two on 2 CPUs) instead of the
+	// full one (over ten minutes: 9 rounds, 10,000 clients, 30 s outages).
 	Quick bool
 	// Self is the command that runs this program's bench command, used to
 	// start server and conns child processes with -serve-addr and
@@ -35,9 +35,15 @@ type params struct {
 	fsmCycles                           int
 	conns                               int
 	storm                               stormConfig
-	simClients                          int
-	simOutage                           time.Duration
+	simClients, simSeeds                int
+	simOutage, simRetryAfterWindow      time.Duration
 }
+
+// The strategies' base and cap in the simulation: the library's defaults.
+const (
+	simBase = retry.DefaultInitial
+	simCap  = retry.DefaultMax
+)
 
 func paramsFor(quick bool) params {
 	if quick {
@@ -45,23 +51,19 @@ func paramsFor(quick bool) params {
 			rounds: 3, heavyRounds: 3, thrDur: 300 * time.Millisecond,
 			rttN: 2000, dialN: 300, failN: 300, reconnN: 300, abortN: 200, closeN: 300,
 			unrespN: 5, unrespTimeout: 100 * time.Millisecond, fsmCycles: 100_000, conns: 1000,
-			storm: stormConfig{clients: 1000, outage: 2 * time.Second,
+			storm: stormConfig{clients: 1000, outage: 2 * time.Second, cap: 2 * time.Second, retryAfterWindow: 2 * time.Second,
 				opts: wsfsm.Options{BackoffInitial: 250 * time.Millisecond, BackoffMax: 2 * time.Second}},
-			simClients: 1_000_000, simOutage: 30 * time.Second,
+			simClients: 1_000_000, simSeeds: 3, simOutage: 30 * time.Second, simRetryAfterWindow: 20 * time.Second,
 		}
 	}
 	return params{
 		rounds: 9, heavyRounds: 3, thrDur: time.Second,
 		rttN: 10_000, dialN: 2000, failN: 2000, reconnN: 2000, abortN: 1000, closeN: 2000,
 		unrespN: 20, unrespTimeout: 100 * time.Millisecond, fsmCycles: 500_000, conns: 10_000,
-		storm:      stormConfig{clients: 10_000, outage: 10 * time.Second},
-		simClients: 1_000_000, simOutage: 30 * time.Second,
+		storm: stormConfig{clients: 10_000, outage: 30 * time.Second, cap: 30 * time.Second, retryAfterWindow: 20 * time.Second,
+			opts: wsfsm.Options{BackoffInitial: 250 * time.Millisecond, BackoffMax: 30 * time.Second}},
+		simClients: 1_000_000, simSeeds: 9, simOutage: 30 * time.Second, simRetryAfterWindow: 20 * time.Second,
 	}
-}
-
-// stormBackoff is the schedule configuration the storm's clients use.
-func (p params) stormBackoff() transport.BackoffConfig {
-	return transport.BackoffConfig{Initial: p.storm.opts.BackoffInitial, Max: p.storm.opts.BackoffMax}
 }
 
 // Run runs the suite and returns the report and its context.
@@ -86,8 +88,9 @@ func Run(ctx context.Context, cfg Config) (*Report, *Context, error) {
 		}
 	}
 	pin := newPinner()
-	rep := &Report{Conns: p.conns, SimClients: p.simClients}
-	cx := &Context{Mode: map[bool]string{true: "quick", false: "full"}[cfg.Quick], Pinning: pin.note, Machine: machine()}
+	rep := &Report{Conns: p.conns, SimClients: p.simClients, StormClients: p.storm.clients}
+	cx := &Context{Mode: map[bool]string{true: "quick", false: "full"}[cfg.Quick], Pinning: pin.note, Machine: machine(),
+		Rounds: p.rounds, HeavyRounds: p.heavyRounds, UnresponsiveTimeout: p.unrespTimeout.String()}
 	start := time.Now()
 
 	progress("latency and throughput, %d rounds (%s)", p.rounds, pin.note)
@@ -98,11 +101,11 @@ func Run(ctx context.Context, cfg Config) (*Report, *Context, error) {
 	if err := runConns(ctx, self, p, rep, cx); err != nil {
 		return nil, nil, err
 	}
-	progress("reconnect storm: %d clients, outage %v, %d rounds (%v so far)", p.storm.clients, p.storm.outage, p.heavyRounds, time.Since(start).Round(time.Second))
+	progress("reconnect storms: %d clients, outage %v, %d rounds each, plain and server-led (%v so far)", p.storm.clients, p.storm.outage, p.heavyRounds, time.Since(start).Round(time.Second))
 	if err := runStorms(ctx, self, p, cx, rep); err != nil {
 		return nil, nil, err
 	}
-	progress("simulation: %d virtual clients, outage %v, %d rounds (%v so far)", p.simClients, p.simOutage, p.rounds, time.Since(start).Round(time.Second))
+	progress("simulation: %d virtual clients, outage %v, %d strategies and the server-led row, %d seeds each (%v so far)", p.simClients, p.simOutage, len(fleetRowKeys)-1, p.simSeeds, time.Since(start).Round(time.Second))
 	runSims(p, rep, cx)
 	progress("done in %v", time.Since(start).Round(time.Second))
 	return rep, cx, nil
@@ -123,8 +126,8 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 
 	var thr64, thr16, g64, c64, g16, c16 []float64
 	var rtt50, rtt99, g50, c50, g99, c99 []float64
-	var dial, fail50, fail99, failRatio, reconn, abort, gAbort, closeP50, overshoot []float64
-	var failDetect, failLoop, failDial []float64
+	var dial, fail50, fail99, failRatio, loop50, loopRatio, reconn, abort, gAbort, abortRatio, closeP50, overshoot []float64
+	var failDetect, failLoop, failDial, loopDetect, loopDial []float64
 	var fsmRatio, fsmM, fsmL []float64
 	for round := range p.rounds {
 		t, err := measureThroughput(ctx, srv.url("/sink"), 64, p.thrDur, round)
@@ -152,26 +155,24 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 			return err
 		}
 		dial = append(dial, us(d))
-		fo, err := measureFailover(ctx, srv.url(DropPath), p.failN)
+		fo, err := measureFailover(ctx, srv.url(DropPath), p.failN, round)
 		if err != nil {
 			return err
 		}
 		fail50, fail99, failRatio = append(fail50, us(fo.p50)), append(fail99, us(fo.p99)), append(failRatio, float64(fo.p50)/float64(d))
 		failDetect, failLoop, failDial = append(failDetect, us(fo.detect)), append(failLoop, us(fo.loop)), append(failDial, us(fo.dial))
+		loop50, loopRatio = append(loop50, us(fo.loopP50)), append(loopRatio, float64(fo.p50)/float64(fo.loopP50))
+		loopDetect, loopDial = append(loopDetect, us(fo.loopDetect)), append(loopDial, us(fo.loopDial))
 		rc, err := measureReconnect(ctx, srv.url("/echo"), p.reconnN)
 		if err != nil {
 			return err
 		}
 		reconn = append(reconn, us(rc))
-		ab, err := measureAbort(ctx, srv.url("/echo"), p.abortN)
+		ab, gab, err := measureAbort(ctx, srv.url("/echo"), p.abortN, round)
 		if err != nil {
 			return err
 		}
-		gab, err := measureGorillaAbort(ctx, srv.url("/echo"), p.abortN)
-		if err != nil {
-			return err
-		}
-		abort, gAbort = append(abort, us(ab)), append(gAbort, us(gab))
+		abort, gAbort, abortRatio = append(abort, us(ab)), append(gAbort, us(gab)), append(abortRatio, float64(ab)/float64(gab))
 		cl, err := measureClose(ctx, srv.url("/echo"), p.closeN)
 		if err != nil {
 			return err
@@ -195,9 +196,11 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 	cx.RTTP50us, cx.RTTP99us = [2]Figure{summarize(g50), summarize(c50)}, [2]Figure{summarize(g99), summarize(c99)}
 	rep.DialP50us = summarize(dial)
 	rep.FailoverP50us, rep.FailoverP99us, rep.FailoverRatio = summarize(fail50), summarize(fail99), summarize(failRatio)
+	rep.FailoverLoopP50us, rep.FailoverVsLoopRatio = summarize(loop50), summarize(loopRatio)
 	cx.FailoverPhasesUs = [3]Figure{summarize(failDetect), summarize(failLoop), summarize(failDial)}
+	cx.LoopPhasesUs = [2]Figure{summarize(loopDetect), summarize(loopDial)}
 	rep.ReconnectP50us, rep.AbortP99us = summarize(reconn), summarize(abort)
-	cx.GorillaAbortP99us = summarize(gAbort)
+	rep.AbortGorillaP99us, rep.AbortP99Ratio = summarize(gAbort), summarize(abortRatio)
 	rep.CloseP50us, rep.CloseUnresponsiveOvershootMs = summarize(closeP50), summarize(overshoot)
 	rep.FSMTransitionRatio = summarize(fsmRatio)
 	cx.FSMTransitionNs = [2]Figure{summarize(fsmL), summarize(fsmM)}
@@ -231,55 +234,98 @@ func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Con
 	return nil
 }
 
-// runStorms runs the reconnect storm rounds and simulates the median one.
+// stormRows are the rows of Report.Storm, in the order of
+// fleetRowKeys: each strategy, then the server-led row.
+func stormRows(p params) []FleetRow {
+	var rows []FleetRow
+	for _, st := range Strategies(p.storm.opts.BackoffInitial, p.storm.cap) {
+		rows = append(rows, unmeasuredRow(st.Key, st.Name))
+	}
+	return append(rows, unmeasuredRow(KeyRetryAfter, "wsfsm default, server-led"))
+}
+
+// runStorms runs the reconnect storm rounds, plain and server-led, and
+// simulates the median plain one. Until Options can take a
+// backoff.BackOff, the clients run the root package's own schedule, full
+// jitter under the same envelope as retry.FullJitter: the plain storm fills
+// the row of full jitter, the server-led one the server-led row.
 func runStorms(ctx context.Context, self []string, p params, cx *Context, rep *Report) error {
+	rep.Storm = stormRows(p)
+	full, led := &rep.Storm[1], &rep.Storm[len(rep.Storm)-1]
 	var rounds []stormRound
+	var fleets, ledFleets []Fleet
 	var rec, peak []float64
 	for range p.heavyRounds {
-		r, err := runStorm(ctx, self, p.storm)
+		r, err := runStorm(ctx, self, withRetryAfter(p.storm, 0))
 		if err != nil {
 			return err
 		}
 		rounds = append(rounds, r)
-		rec, peak = append(rec, r.recover.Seconds()), append(peak, r.peakRatio)
+		fleets = append(fleets, r.fleet)
+		rec, peak = append(rec, r.recover.Seconds()), append(peak, r.peakOverMean)
+		l, err := runStorm(ctx, self, p.storm)
+		if err != nil {
+			return err
+		}
+		ledFleets = append(ledFleets, l.fleet)
 	}
+	*full = summarizeFleet(full.Key, full.Name, fleets)
+	*led = summarizeFleet(led.Key, "root schedule, server-led", ledFleets)
 	rep.StormRecoverS, rep.StormPeakRatio = summarize(rec), summarize(peak)
+
 	slices.SortFunc(rounds, func(a, b stormRound) int { return int(a.recover - b.recover) })
 	med := rounds[len(rounds)/2]
-	bo := p.stormBackoff()
-	maxDelay := bo.Max
-	if maxDelay <= 0 {
-		maxDelay = transport.DefaultBackoffMax
-	}
-	initial := bo.Initial
-	if initial <= 0 {
-		initial = transport.DefaultBackoffInitial
-	}
-	cx.StormClients, cx.StormOutage = p.storm.clients, p.storm.outage.String()
-	cx.StormBackoff = fmt.Sprintf("backoff %v..%v", initial, maxDelay)
-	cx.StormDeadlineS = (maxDelay + 2*time.Second).Seconds()
-	cx.StormMeasured = med.buckets
-	cx.StormBack, cx.StormAllOpen = med.back.Seconds(), med.allOpen.Seconds()
-	sim := SimConfig{Clients: p.storm.clients, Outage: med.back, Backoff: bo, Seed: 7}
-	cx.StormSimJitter = Simulate(withJitter(sim, true)).Buckets
-	cx.StormSimNoJitter = Simulate(withJitter(sim, false)).Buckets
+	s := &cx.Storm
+	s.Clients, s.Outage = p.storm.clients, p.storm.outage.String()
+	s.Base, s.Cap, s.CapS = p.storm.opts.BackoffInitial.String(), p.storm.cap.String(), p.storm.cap.Seconds()
+	s.DeadlineS = (p.storm.cap + 2*time.Second).Seconds()
+	s.Strategy = "the root package's schedule (full jitter: the engine that takes Options.Backoff has not landed)"
+	s.RetryAfterNote = fmt.Sprintf("a server process answers 503 from the kill until the outage ends, Retry-After = seconds until then + 0..%v; same clients", p.storm.retryAfterWindow)
+	s.Measured, s.Back, s.AllOpen = med.buckets, med.back.Seconds(), med.allOpen.Seconds()
+	sim := SimConfig{Clients: p.storm.clients, Outage: med.back, Cap: p.storm.cap, Seed: 7,
+		Strategy: Strategies(p.storm.opts.BackoffInitial, p.storm.cap)[1]}
+	s.Simulated = Simulate(sim).Buckets
+	sim.Strategy = Strategies(p.storm.opts.BackoffInitial, p.storm.cap)[0]
+	s.SimNoJitter = Simulate(sim).Buckets
 	return nil
 }
 
-func withJitter(c SimConfig, j bool) SimConfig { c.Jitter = j; return c }
+func withRetryAfter(c stormConfig, w time.Duration) stormConfig { c.retryAfterWindow = w; return c }
 
-// runSims runs the large simulation with and without jitter.
+// runSims runs the large simulation for every strategy and the server-led
+// row, over p.simSeeds seeds (1, 2, ...) each.
 func runSims(p params, rep *Report, cx *Context) {
-	var with, without []float64
-	for round := range p.rounds {
-		cfg := SimConfig{Clients: p.simClients, Outage: p.simOutage, Seed: uint64(round + 1)}
-		j := Simulate(withJitter(cfg, true))
-		n := Simulate(withJitter(cfg, false))
-		with, without = append(with, j.PeakRatio), append(without, n.PeakRatio)
-		if round == 0 {
-			cx.Sim, cx.SimNoJitter = j.Buckets, n.Buckets
+	type row struct {
+		st Strategy
+		w  time.Duration
+	}
+	var rows []row
+	for _, st := range Strategies(simBase, simCap) {
+		rows = append(rows, row{st, 0})
+	}
+	led := DefaultStrategy(simBase, simCap)
+	led.Key, led.Name = KeyRetryAfter, "wsfsm default, server-led"
+	rows = append(rows, row{led, p.simRetryAfterWindow})
+	cx.Sim = SimContext{OutageS: p.simOutage.Seconds(), Base: simBase.String(), Cap: simCap.String(),
+		Seeds: p.simSeeds, RetryAfterWindowS: p.simRetryAfterWindow.Seconds()}
+	rep.Sim = nil
+	for _, rw := range rows {
+		var fleets []Fleet
+		var pom []float64
+		for seed := range p.simSeeds {
+			r := Simulate(SimConfig{Clients: p.simClients, Outage: p.simOutage, Strategy: rw.st, Cap: simCap,
+				RetryAfterWindow: rw.w, Seed: uint64(seed + 1)})
+			fleets, pom = append(fleets, r.Fleet), append(pom, r.PeakOverMean)
+			if seed == 0 {
+				cx.Sim.Runs = append(cx.Sim.Runs, SimRun{Key: rw.st.Key, Name: rw.st.Name, Buckets: r.Buckets, Opens: r.Opens})
+			}
+		}
+		rep.Sim = append(rep.Sim, summarizeFleet(rw.st.Key, rw.st.Name, fleets))
+		switch rw.st.Key {
+		case KeyWsfsm:
+			rep.SimPeakRatio = summarize(pom)
+		case KeyNoJitter:
+			rep.SimPeakRatioNoJitter = summarize(pom)
 		}
 	}
-	rep.SimPeakRatio, rep.SimPeakRatioNoJitter = summarize(with), summarize(without)
-	cx.SimOutageS = p.simOutage.Seconds()
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -33,11 +34,25 @@ var ErrNotLoopback = errors.New("bench: server address must be 127.0.0.1:PORT")
 // so the client can time "server drops TCP -> Open again" from the real drop.
 const DropPath = "/bench/drop"
 
-// Serve is the body of the server process: it listens on addr (127.0.0.1
-// only; port 0 picks one), prints "LISTENING <port>" on stdout, and serves
-// the wstest router (its /sink discarding) plus DropPath until stdin reaches
-// EOF or ctx ends.
-func Serve(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer) error {
+// ServeConfig configures Serve.
+type ServeConfig struct {
+	// Addr is where to listen: 127.0.0.1 only; port 0 picks one.
+	Addr string
+	// BusyUntil, when set, makes the server answer every request before it
+	// with 503 Service Unavailable and a Retry-After of the whole seconds
+	// left until BusyUntil plus a whole number of seconds drawn uniformly
+	// in [0, BusyWindow]: a server that says when it will be back and
+	// spreads its clients' returns over BusyWindow.
+	BusyUntil  time.Time
+	BusyWindow time.Duration
+}
+
+// Serve is the body of the server process: it listens on cfg.Addr, prints
+// "LISTENING <port>" on stdout, and serves the wstest router (its /sink
+// discarding) plus DropPath, after answering 503 until cfg.BusyUntil, until
+// stdin reaches EOF or ctx ends.
+func Serve(ctx context.Context, cfg ServeConfig, stdin io.Reader, stdout io.Writer) error {
+	addr := cfg.Addr
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil || host != "127.0.0.1" {
 		return fmt.Errorf("%w: %q", ErrNotLoopback, addr)
@@ -53,7 +68,11 @@ func Serve(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer) 
 	mux := http.NewServeMux()
 	mux.Handle(DropPath, &dropHandler{})
 	mux.Handle("/", router)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	var h http.Handler = mux
+	if !cfg.BusyUntil.IsZero() {
+		h = &busyHandler{next: mux, until: cfg.BusyUntil, window: int64(cfg.BusyWindow / time.Second)}
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if _, err := fmt.Fprintf(stdout, "LISTENING %d\n", ln.Addr().(*net.TCPAddr).Port); err != nil {
@@ -79,6 +98,25 @@ func Serve(ctx context.Context, addr string, stdin io.Reader, stdout io.Writer) 
 	router.Shutdown()
 	<-served
 	return nil
+}
+
+// busyHandler answers 503 with a spread Retry-After until a time, then
+// hands every request to next.
+type busyHandler struct {
+	next   http.Handler
+	until  time.Time
+	window int64 // whole seconds
+}
+
+func (h *busyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	left := time.Until(h.until)
+	if left <= 0 {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	secs := int64((left + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs+rand.Int64N(h.window+1), 10))
+	http.Error(w, "bench: busy until the server is back", http.StatusServiceUnavailable)
 }
 
 // dropHandler serves DropPath.
@@ -124,11 +162,11 @@ type serverProc struct {
 }
 
 // startServer starts a server process: self (the command that re-executes
-// this program's bench command) with -serve-addr addr, pinned to cpu with
-// taskset when cpu >= 0 and pin has taskset. It waits, bounded by ctx and
-// 30 s, for the LISTENING line.
-func startServer(ctx context.Context, self []string, addr string, pin *pinner, cpu int) (*serverProc, error) {
-	args := append(append([]string(nil), self...), "-serve-addr", addr)
+// this program's bench command) with -serve-addr addr and extra, pinned to
+// cpu with taskset when cpu >= 0 and pin has taskset. It waits, bounded by
+// ctx and 30 s, for the LISTENING line.
+func startServer(ctx context.Context, self []string, addr string, pin *pinner, cpu int, extra ...string) (*serverProc, error) {
+	args := append(append(append([]string(nil), self...), "-serve-addr", addr), extra...)
 	if cpu >= 0 && pin.available() {
 		args = append([]string{pin.taskset, "-c", strconv.Itoa(cpu)}, args...)
 	}

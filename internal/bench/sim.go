@@ -1,133 +1,297 @@
 package bench
 
 import (
+	"math"
 	"math/rand/v2"
+	"net"
+	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
+	"github.com/wsfsm/wsfsm/retry"
 	"github.com/wsfsm/wsfsm/transport"
 )
 
 // Bucket is the width of the dial-rate histograms.
 const Bucket = 100 * time.Millisecond
 
-// SimConfig describes a simulated outage: Clients connections drop at
-// t = 0 and the server comes back at t = Outage.
+// PeakWindow is the window of the peak dial rate: the most dials in any
+// PeakWindow after the server returned, the window sliding by Bucket.
+const PeakWindow = time.Second
+
+// simBlock is how many clients share one random stream and one Schedule in
+// the simulation. Blocks, not CPUs, get the seeds, so that a run gives the
+// same figures on any number of CPUs.
+const simBlock = 1 << 14
+
+// SimConfig describes a simulated outage: Clients connections, each Open
+// for an hour, drop at t = 0; the server returns at t = Outage.
 type SimConfig struct {
 	Clients int
-	Outage  time.Duration
-	Backoff transport.BackoffConfig
-	// Jitter false replays the same envelope without jitter: the schedule
-	// draws from a random source that always returns its largest value, so
-	// every delay is the envelope itself.
-	Jitter bool
-	Seed   uint64
+	// Outage is when the server returns.
+	Outage time.Duration
+	// Strategy gives each client its BackOff.
+	Strategy Strategy
+	// Cap is the strategies' ceiling: the peak dial rate is divided by
+	// Clients / Cap.
+	Cap time.Duration
+	// RetryAfterWindow, when positive, has the server (or a front for it)
+	// answer every dial during the outage with 503 and a Retry-After of the
+	// whole seconds until its return plus a whole number of seconds drawn
+	// uniformly in [0, RetryAfterWindow]. Zero: dials during the outage are
+	// refused (no listener).
+	RetryAfterWindow time.Duration
+	// Seed fixes every draw: the same Seed gives the same result.
+	Seed uint64
 }
 
-// SimResult is a simulated outage's dials per Bucket from t = 0, and the
-// recovery: from Outage to the last client's successful dial.
+// SimResult is what a simulated outage gave.
 type SimResult struct {
-	Buckets     []int
-	Dials       int
-	LastSuccess time.Duration
-	// PeakRatio is the largest bucket over the mean bucket, from the
-	// bucket holding Outage to the one holding LastSuccess.
-	PeakRatio float64
+	// Buckets holds the dials per Bucket from the drop at t = 0.
+	Buckets []int
+	// Dials counts every dial; OutageDials those before the server
+	// returned (they all failed).
+	Dials, OutageDials int
+	// Back counts the clients Open again: all of them unless a schedule
+	// stopped.
+	Back int
+	// Opens holds the Opens per millisecond since the server's return.
+	Opens []int
+	// Fleet holds the figures the strategies are compared on.
+	Fleet Fleet
+	// PeakOverMean is the largest bucket over the mean bucket from the
+	// server's return to the last Open: the figure reported before the
+	// fleet figures, kept for history.
+	PeakOverMean float64
 }
 
-// Simulate replays transport.Schedule for every virtual client on a
-// virtual clock: after the drop each client waits the schedule's Next
-// delay and dials; dials before Outage fail, the first one at or after it
-// succeeds. The server is assumed to accept every dial (no capacity
-// limit), so clients never interact and are replayed one after another,
-// on one goroutine per CPU, each with a schedule and a random stream of
-// its own.
+// Fleet holds the figures of one outage that the strategies are compared
+// on; for each, lower is better.
+type Fleet struct {
+	// DialsPerClient is the dials made during the outage (all failed) per
+	// client: the load on whatever answers while the server is away.
+	DialsPerClient float64
+	// PeakRatio is the dial rate in the busiest PeakWindow after the
+	// server returned, over Clients / Cap: 1.0 would be the fleet spread
+	// evenly over one cap.
+	PeakRatio float64
+	// T99 and T100 are the seconds from the server's return until 99% and
+	// 100% of the clients are Open again; NaN if they never were.
+	T99, T100 float64
+}
+
+// Simulate replays the real retry.Schedule, over the BackOff of
+// cfg.Strategy, for every virtual client on a virtual clock: after the drop
+// each client waits the schedule's Next delay and dials; dials before
+// Outage fail (refused, or 503 with Retry-After), the first one at or after
+// it succeeds and the client is Open. The server accepts every dial once
+// back (no capacity limit), so clients never interact: they are replayed
+// one after another, in blocks of simBlock clients, each block with a
+// random stream of its own, on one goroutine per CPU.
 func Simulate(cfg SimConfig) SimResult {
-	shards := max(1, min(runtime.GOMAXPROCS(0), cfg.Clients))
-	parts := make([]SimResult, shards)
+	blocks := (cfg.Clients + simBlock - 1) / simBlock
+	workers := max(1, min(runtime.GOMAXPROCS(0), blocks))
+	parts := make([]simAcc, workers)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for s := range shards {
-		n := cfg.Clients / shards
-		if s < cfg.Clients%shards {
-			n++
-		}
-		wg.Go(func() { parts[s] = simulateShard(cfg, n, cfg.Seed*1000003+uint64(s)) })
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= blocks {
+					return
+				}
+				n := min(simBlock, cfg.Clients-b*simBlock)
+				simulateBlock(cfg, n, cfg.Seed, uint64(b), &parts[w])
+			}
+		})
 	}
 	wg.Wait()
-	var out SimResult
-	for _, p := range parts {
-		if len(p.Buckets) > len(out.Buckets) {
-			out.Buckets = append(out.Buckets, make([]int, len(p.Buckets)-len(out.Buckets))...)
-		}
-		for i, b := range p.Buckets {
-			out.Buckets[i] += b
-		}
-		out.Dials += p.Dials
-		out.LastSuccess = max(out.LastSuccess, p.LastSuccess)
+	var acc simAcc
+	for i := range parts {
+		acc.merge(&parts[i])
 	}
-	out.PeakRatio = peakOverMean(out.Buckets, int(cfg.Outage/Bucket), int(out.LastSuccess/Bucket))
-	return out
+	return acc.result(cfg)
 }
 
-func simulateShard(cfg SimConfig, clients int, seed uint64) SimResult {
-	var src rand.Source = rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
-	if !cfg.Jitter {
-		src = topSource{}
+// simAcc accumulates what the clients of some blocks did.
+type simAcc struct {
+	buckets     []int // dials per Bucket since the drop
+	after       []int // dials per Bucket since the return
+	opens       []int // Opens per millisecond since the return
+	dials       int
+	outageDials int
+	back        int
+	lastOpen    time.Duration // since the drop
+}
+
+func grow(s []int, i int) []int {
+	if i >= len(s) {
+		s = append(s, make([]int, i+1-len(s))...)
 	}
-	clk := &virtualClock{}
-	sched := transport.NewSchedule(cfg.Backoff, clk, rand.New(src))
-	var res SimResult
-	dropped := &transport.CloseError{Code: 1006} // what a dropped connection reports
-	for range clients {
-		clk.now = 0
+	return s
+}
+
+func (a *simAcc) dial(t, outage time.Duration) {
+	i := int(t / Bucket)
+	a.buckets = grow(a.buckets, i)
+	a.buckets[i]++
+	a.dials++
+	if t < outage {
+		a.outageDials++
+		return
+	}
+	i = int((t - outage) / Bucket)
+	a.after = grow(a.after, i)
+	a.after[i]++
+}
+
+func (a *simAcc) open(t, outage time.Duration) {
+	i := int((t - outage) / time.Millisecond)
+	a.opens = grow(a.opens, i)
+	a.opens[i]++
+	a.back++
+	a.lastOpen = max(a.lastOpen, t)
+}
+
+func (a *simAcc) merge(b *simAcc) {
+	add := func(dst, src []int) []int {
+		if len(src) > 0 {
+			dst = grow(dst, len(src)-1)
+		}
+		for i, x := range src {
+			dst[i] += x
+		}
+		return dst
+	}
+	a.buckets, a.after, a.opens = add(a.buckets, b.buckets), add(a.after, b.after), add(a.opens, b.opens)
+	a.dials += b.dials
+	a.outageDials += b.outageDials
+	a.back += b.back
+	a.lastOpen = max(a.lastOpen, b.lastOpen)
+}
+
+func (a *simAcc) result(cfg SimConfig) SimResult {
+	r := SimResult{Buckets: a.buckets, Dials: a.dials, OutageDials: a.outageDials, Back: a.back, Opens: a.opens}
+	r.Fleet.DialsPerClient = float64(a.outageDials) / float64(cfg.Clients)
+	r.Fleet.PeakRatio = peakRatio(a.after, cfg.Clients, cfg.Cap)
+	r.Fleet.T99 = openQuantile(a.opens, cfg.Clients, 0.99)
+	r.Fleet.T100 = math.NaN()
+	if a.back == cfg.Clients && cfg.Clients > 0 {
+		r.Fleet.T100 = (a.lastOpen - cfg.Outage).Seconds()
+		r.Fleet.T99 = min(r.Fleet.T99, r.Fleet.T100) // the millisecond's end may pass the last Open
+	}
+	r.PeakOverMean = peakOverMean(a.buckets, int(cfg.Outage/Bucket), int(a.lastOpen/Bucket))
+	return r
+}
+
+// peakRatio is the largest count of dials in PeakWindow (consecutive
+// buckets of after, the dials per Bucket since the server's return) over
+// the count clients spread evenly over ceiling would make in PeakWindow.
+// NaN without clients, ceiling, or dials.
+func peakRatio(after []int, clients int, ceiling time.Duration) float64 {
+	w := int(PeakWindow / Bucket)
+	if clients <= 0 || ceiling <= 0 || len(after) == 0 {
+		return math.NaN()
+	}
+	peak, sum := 0, 0
+	for i, x := range after {
+		sum += x
+		if i >= w {
+			sum -= after[i-w]
+		}
+		peak = max(peak, sum)
+	}
+	even := float64(clients) * PeakWindow.Seconds() / ceiling.Seconds()
+	return float64(peak) / even
+}
+
+// openQuantile is the seconds from the server's return until the q
+// fraction of clients are Open, from opens, the Opens per millisecond since
+// the return: the end of the millisecond in which the count reached
+// ceil(q·clients). NaN if it never did.
+func openQuantile(opens []int, clients int, q float64) float64 {
+	need := int(math.Ceil(q * float64(clients)))
+	n := 0
+	for i, x := range opens {
+		n += x
+		if n >= need && need > 0 {
+			return (time.Duration(i+1) * time.Millisecond).Seconds()
+		}
+	}
+	return math.NaN()
+}
+
+// epoch is the virtual clock's origin: the drop.
+var epoch = time.Unix(0, 0)
+
+// What the simulated clients see: the connection lost, then dials refused.
+var (
+	errDropped = &transport.CloseError{Code: 1006}
+	errRefused = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+)
+
+// simulateBlock replays n clients of block b with one Schedule, reset for
+// each client, and one random stream seeded by (seed, b).
+func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
+	rnd := rand.New(rand.NewPCG(splitmix(seed), splitmix(seed^splitmix(b+1))))
+	sched := retry.NewSchedule(retry.Config{
+		NewBackOff: func() backoff.BackOff { return cfg.Strategy.New(rnd) },
+		Rand:       rnd,
+	})
+	busy := &transport.HandshakeError{StatusCode: 503}
+	window := int64(cfg.RetryAfterWindow / time.Second)
+	for range n {
+		// An hour Open, then lost: the schedule starts over.
 		sched.Reset()
+		sched.Opened(epoch.Add(-time.Hour))
+		sched.Dropped(epoch)
+		var cause error = errDropped
 		var t time.Duration
 		for {
-			d, ok := sched.Next(dropped)
+			d, ok := sched.Next(cause, false)
 			if !ok {
 				break // a budget was set and spent: this client gave up
 			}
 			t += d
-			clk.now = t
-			i := int(t / Bucket)
-			if i >= len(res.Buckets) {
-				res.Buckets = append(res.Buckets, make([]int, i+1-len(res.Buckets))...)
-			}
-			res.Buckets[i]++
-			res.Dials++
+			acc.dial(t, cfg.Outage)
 			if t >= cfg.Outage {
-				res.LastSuccess = max(res.LastSuccess, t)
+				acc.open(t, cfg.Outage)
 				break
+			}
+			cause = errRefused
+			if cfg.RetryAfterWindow > 0 {
+				untilBack := (cfg.Outage - t + time.Second - 1) / time.Second
+				busy.RetryAfter = time.Duration(int64(untilBack)+rnd.Int64N(window+1)) * time.Second
+				cause = busy
 			}
 		}
 	}
-	return res
 }
 
-// virtualClock is the simulation's transport.Clock.
-type virtualClock struct{ now time.Duration }
+// splitmix is SplitMix64's finalizer: it turns seeds that differ in a few
+// bits (1, 2, 3; block numbers) into unrelated PCG states.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
 
-var epoch = time.Unix(0, 0)
-
-func (c *virtualClock) Now() time.Time { return epoch.Add(c.now) }
-
-// topSource always returns the largest value: Int64N(n) is then n-1, so a
-// full-jitter draw in [0, E] returns E.
-type topSource struct{}
-
-func (topSource) Uint64() uint64 { return ^uint64(0) }
-
-// delaysByAttempt samples the schedule's delay for attempts 1..attempts,
-// samples times each, with jitter.
-func delaysByAttempt(cfg transport.BackoffConfig, attempts, samples int, seed uint64) [][]time.Duration {
-	clk := &virtualClock{}
-	sched := transport.NewSchedule(cfg, clk, rand.New(rand.NewPCG(seed, seed+1)))
+// delaysByAttempt samples the first attempts delays of s, samples times
+// each, through a retry.Schedule as in Simulate.
+func delaysByAttempt(s Strategy, attempts, samples int, seed uint64) [][]time.Duration {
+	rnd := rand.New(rand.NewPCG(seed, seed+1))
+	sched := retry.NewSchedule(retry.Config{NewBackOff: func() backoff.BackOff { return s.New(rnd) }, Rand: rnd})
 	out := make([][]time.Duration, attempts)
 	for range samples {
 		sched.Reset()
 		for a := range attempts {
-			d, _ := sched.Next(nil)
+			d, _ := sched.Next(errRefused, false)
 			out[a] = append(out[a], d)
 		}
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,30 +13,36 @@ import (
 )
 
 // stormConfig is one reconnect storm: clients Conns with opts, a server
-// killed with SIGKILL and restarted on the same port after outage.
+// killed with SIGKILL and back after outage.
 type stormConfig struct {
 	clients int
 	outage  time.Duration
+	cap     time.Duration // the clients' backoff cap: peaks are over clients / cap
 	opts    wsfsm.Options
+	// retryAfterWindow > 0: right after the kill a server process takes the
+	// port that answers 503 until the outage ends, with a Retry-After
+	// spread over this window (ServeConfig.BusyUntil), then serves.
+	retryAfterWindow time.Duration
 }
 
 // stormRound is what one storm measured. Times are relative to the kill.
 type stormRound struct {
-	back    time.Duration // the new server printed LISTENING
+	back    time.Duration // the server accepts again
 	allOpen time.Duration // the last client was Open again
 	buckets []int         // dial attempts per Bucket since the kill
-	// recover is allOpen - back; peakRatio is the largest bucket over the
-	// mean bucket from back to allOpen.
-	recover   time.Duration
-	peakRatio float64
+	fleet   Fleet
+	// recover is allOpen - back; peakOverMean is the largest bucket over
+	// the mean bucket from back to allOpen (kept for history).
+	recover      time.Duration
+	peakOverMean float64
 }
 
-// dialLog records when dial attempts start and how many clients are Open.
+// dialLog records when dial attempts start and when clients are Open.
 type dialLog struct {
 	mu     sync.Mutex
 	dials  []time.Time
-	opens  atomic.Int64
-	lastAt atomic.Int64 // Unix ns of the latest Open
+	opens  []time.Time
+	count  atomic.Int64 // Opens since the last reset
 	all    chan struct{}
 	target atomic.Int64
 	once   sync.Once
@@ -48,16 +55,19 @@ func (l *dialLog) observe(t wsfsm.Transition) {
 		l.dials = append(l.dials, t.At)
 		l.mu.Unlock()
 	case fsm.Open:
-		l.lastAt.Store(t.At.UnixNano())
-		if n := l.opens.Add(1); n == l.target.Load() {
+		l.mu.Lock()
+		l.opens = append(l.opens, t.At)
+		l.mu.Unlock()
+		if n := l.count.Add(1); n == l.target.Load() {
 			l.once.Do(func() { close(l.all) })
 		}
 	}
 }
 
 // runStorm connects cfg.clients Conns to a fresh server process on /echo,
-// kills the server, restarts it on the same port after cfg.outage, and
-// waits until every client is Open again (at most the backoff cap + 30 s).
+// kills the server, brings one back on the same port after cfg.outage, and
+// waits until every client is Open again (at most the backoff cap and any
+// Retry-After window + 30 s).
 func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, error) {
 	var r stormRound
 	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1)
@@ -94,53 +104,86 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 	}
 	// Every client is Open; wait until their initial Open transitions were
 	// observed, then count the ones that follow the kill.
-	for log.opens.Load() < int64(cfg.clients) {
+	for log.count.Load() < int64(cfg.clients) {
 		if err := sleepCtx(ctx, 10*time.Millisecond); err != nil {
 			return r, err
 		}
 	}
-	log.opens.Store(0)
-	log.target.Store(int64(cfg.clients))
 	log.mu.Lock()
-	log.dials = log.dials[:0]
+	log.count.Store(0)
+	log.target.Store(int64(cfg.clients))
+	log.dials, log.opens = log.dials[:0], log.opens[:0]
 	log.mu.Unlock()
 
+	addr := fmt.Sprintf("127.0.0.1:%d", srv.port)
 	killedAt := time.Now()
 	srv.kill()
-	if err := sleepCtx(ctx, cfg.outage-time.Since(killedAt)); err != nil {
-		return r, err
+	if cfg.retryAfterWindow > 0 {
+		backAt := killedAt.Add(cfg.outage)
+		srv2, err := startServer(ctx, self, addr, nil, -1,
+			"-serve-busy-until", strconv.FormatInt(backAt.UnixNano(), 10), "-serve-busy-window", cfg.retryAfterWindow.String())
+		if err != nil {
+			return r, fmt.Errorf("bench: starting the busy server: %w", err)
+		}
+		srv = srv2 // the deferred kill now ends this one
+		r.back = cfg.outage
+	} else {
+		if err := sleepCtx(ctx, cfg.outage-time.Since(killedAt)); err != nil {
+			return r, err
+		}
+		srv2, err := startServer(ctx, self, addr, nil, -1)
+		if err != nil {
+			return r, fmt.Errorf("bench: restarting the server: %w", err)
+		}
+		srv = srv2
+		r.back = srv.ready.Sub(killedAt)
 	}
-	srv2, err := startServer(ctx, self, fmt.Sprintf("127.0.0.1:%d", srv.port), nil, -1)
-	if err != nil {
-		return r, fmt.Errorf("bench: restarting the server: %w", err)
-	}
-	srv = srv2 // the deferred kill now ends this one
-	r.back = srv.ready.Sub(killedAt)
 
-	limit := max(cfg.opts.BackoffMax, wsfsm.DefaultBackoffMax) + 30*time.Second
+	limit := cfg.outage + cfg.cap + cfg.retryAfterWindow + 30*time.Second
 	select {
 	case <-log.all:
 	case <-ctx.Done():
 		return r, fmt.Errorf("bench: storm: %w", ctx.Err())
 	case <-time.After(limit):
-		return r, fmt.Errorf("bench: storm: only %d of %d clients Open %v after the server returned", log.opens.Load(), cfg.clients, limit)
+		return r, fmt.Errorf("bench: storm: only %d of %d clients Open %v after the kill", log.count.Load(), cfg.clients, limit)
 	}
-	r.allOpen = time.Unix(0, log.lastAt.Load()).Sub(killedAt)
-	r.recover = r.allOpen - r.back
 
 	log.mu.Lock()
+	defer log.mu.Unlock()
+	var after []int
+	outageDials := 0
 	for _, at := range log.dials {
-		i := int(at.Sub(killedAt) / Bucket)
-		if i < 0 {
+		d := at.Sub(killedAt)
+		if d < 0 {
 			continue
 		}
-		if i >= len(r.buckets) {
-			r.buckets = append(r.buckets, make([]int, i+1-len(r.buckets))...)
-		}
+		i := int(d / Bucket)
+		r.buckets = grow(r.buckets, i)
 		r.buckets[i]++
+		if d < r.back {
+			outageDials++
+			continue
+		}
+		i = int((d - r.back) / Bucket)
+		after = grow(after, i)
+		after[i]++
 	}
-	log.mu.Unlock()
-	r.peakRatio = peakOverMean(r.buckets, int(r.back/Bucket), int(r.allOpen/Bucket))
+	var opens []int
+	for _, at := range log.opens {
+		d := max(at.Sub(killedAt), r.back) // an Open stamped before the LISTENING line arrived
+		r.allOpen = max(r.allOpen, d)
+		i := int((d - r.back) / time.Millisecond)
+		opens = grow(opens, i)
+		opens[i]++
+	}
+	r.recover = r.allOpen - r.back
+	r.fleet = Fleet{
+		DialsPerClient: float64(outageDials) / float64(cfg.clients),
+		PeakRatio:      peakRatio(after, cfg.clients, cfg.cap),
+		T99:            min(openQuantile(opens, cfg.clients, 0.99), r.recover.Seconds()),
+		T100:           r.recover.Seconds(),
+	}
+	r.peakOverMean = peakOverMean(r.buckets, int(r.back/Bucket), int(r.allOpen/Bucket))
 	return r, nil
 }
 
