@@ -13,15 +13,16 @@ import (
 
 	"github.com/wsfsm/wsfsm/fsm"
 	"github.com/wsfsm/wsfsm/retry"
+	"github.com/wsfsm/wsfsm/transport"
 )
 
 // Defaults of Options. The reasons for each are in the README's defaults
 // table; those of the retry policy are package retry's, defined there.
 const (
-	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultHandshakeTimeout = transport.DefaultHandshakeTimeout
 	DefaultCloseTimeout     = 5 * time.Second
-	DefaultPingInterval     = 20 * time.Second
-	DefaultPongTimeout      = 20 * time.Second
+	DefaultPingInterval     = transport.DefaultPingInterval
+	DefaultPongTimeout      = transport.DefaultPongTimeout
 	DefaultBackoffInitial   = retry.DefaultInitial
 	DefaultBackoffMax       = retry.DefaultMax
 	DefaultMinUptime        = retry.DefaultMinUptime

@@ -72,9 +72,6 @@ func TestCloseEndsWithCallersAbort(t *testing.T) {
 	if !errors.Is(rerr, ErrCloseTimeout) || !errors.Is(rerr, ErrAborted) {
 		t.Errorf("reader ended with %v, want ErrCloseTimeout and ErrAborted", rerr)
 	}
-	if v := Classify(rerr); v != Retry {
-		t.Errorf("Classify = %v, want Retry", v)
-	}
 	waitDone(t, l)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/gorilla/websocket"
 	"github.com/wsfsm/wsfsm/transport"
@@ -39,9 +38,9 @@ func ExampleDial() {
 	// reader saw close frame: true
 }
 
-// A refused upgrade carries the status and Retry-After, which the schedule
-// uses as a floor.
-func ExampleSchedule() {
+// A refused upgrade carries the status and Retry-After (package retry uses
+// it as a floor for the next delay).
+func ExampleHandshakeError() {
 	srv := wstest.NewServer()
 	defer srv.Close()
 
@@ -50,13 +49,6 @@ func ExampleSchedule() {
 	if errors.As(err, &he) {
 		fmt.Println("status:", he.StatusCode, "retry after:", he.RetryAfter)
 	}
-	fmt.Println("verdict:", transport.Classify(err))
-
-	s := transport.NewSchedule(transport.BackoffConfig{}, nil, rand.New(rand.NewPCG(1, 1)))
-	delay, ok := s.Next(err)
-	fmt.Println("delay:", delay, "ok:", ok)
 	// Output:
 	// status: 503 retry after: 3s
-	// verdict: Retry
-	// delay: 3s ok: true
 }

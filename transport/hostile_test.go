@@ -52,9 +52,6 @@ func TestPeerCloseCode1014(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != 1014 || ce.Reason != "upstream down" {
 		t.Fatalf("reader ended with %v, want *CloseError 1014 \"upstream down\"", err)
 	}
-	if v := Classify(err); v != Retry {
-		t.Errorf("Classify = %v, want Retry", v)
-	}
 	if code := recv(t, answered, "the client's close frame"); code != 1014 {
 		t.Errorf("client answered with close code %d, want 1014 echoed", code)
 	}
@@ -128,9 +125,6 @@ func TestPeerCloseOneBytePayload(t *testing.T) {
 	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "1-byte") {
 		t.Fatalf("reader ended with %v, want ErrProtocol saying 1-byte payload", err)
 	}
-	if v := Classify(err); v != Stop {
-		t.Errorf("Classify = %v, want Stop", v)
-	}
 	if code := recv(t, answered, "the client's close frame"); code != 1002 {
 		t.Errorf("client answered with close code %d, want 1002", code)
 	}
@@ -160,9 +154,6 @@ func TestPeerInvalidUTF8(t *testing.T) {
 			if !errors.Is(err, ErrInvalidUTF8) || !errors.Is(err, ErrProtocol) { // new API
 				t.Errorf("%v does not match ErrInvalidUTF8 and ErrProtocol", err) // new API
 			} // new API
-			if v := Classify(err); v != Stop {
-				t.Errorf("Classify = %v, want Stop", v)
-			}
 			var got []string
 			for len(msgs) > 0 {
 				got = append(got, string((<-msgs).Data))
@@ -264,9 +255,6 @@ func TestDialInvalidUpgradeResponse(t *testing.T) {
 			var he *HandshakeError
 			if !errors.As(err, &he) || he.StatusCode != 101 {
 				t.Errorf("Dial = %v, want a *HandshakeError with status 101", err)
-			}
-			if v := Classify(err); v != Stop {
-				t.Errorf("Classify = %v, want Stop", v)
 			}
 		})
 	}

@@ -192,9 +192,6 @@ func TestKeepaliveRealSockets(t *testing.T) {
 	if !errors.Is(err, ErrDeadPeer) {
 		t.Fatalf("silent peer: reader ended with %v, want ErrDeadPeer", err)
 	}
-	if v := Classify(err); v != Retry {
-		t.Errorf("Classify(dead peer) = %v, want Retry", v)
-	}
 
 	echo := dial(t, s.URL("/echo"), DialConfig{})
 	reader(echo)

@@ -62,13 +62,8 @@ func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after <-cha
 	l.readerState = readerRunning
 	l.out, l.stop, l.after, l.onReadEnd = out, stop, after, done
 	l.mu.Unlock()
-	// The reader goroutine. It is kept small and flat (arguments in the Link;
-	// waiting for its turn, reading a message, delivery and the ending out of
-	// line) because an idle reader waits at the bottom of gorilla's read path,
-	// and the runtime sizes every new goroutine's stack from the average depth
-	// it scans: once idle readers average more than about 1120 bytes, the
-	// reader of every later connection starts on 4 KiB instead of 2 KiB.
-	go func() { // a closure, not `go l.readLoop()`: no wrapper frame under the loop
+	// The reader goroutine: wait for its turn, then read until the link ends.
+	go func() {
 		if !l.await() {
 			return
 		}
@@ -87,8 +82,6 @@ func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after <-cha
 
 // await waits for the reader's turn: after closed, and no ReadMessage in
 // progress. It reports whether to read; if not, the reader has ended.
-//
-//go:noinline
 func (l *Link) await() bool {
 	waited, cut := false, false
 	if l.after != nil {
@@ -138,8 +131,6 @@ func (l *Link) await() bool {
 }
 
 // consume reads the message r that NextReader returned and delivers it.
-//
-//go:noinline
 func (l *Link) consume(typ int, r io.Reader) error {
 	l.life.Add(1)
 	data, err := l.readAll(r)
@@ -158,8 +149,6 @@ func errInvalidUTF8() error {
 }
 
 // endReading records the reader's terminal error, closes TCP and reports.
-//
-//go:noinline
 func (l *Link) endReading(err error) {
 	err = l.endRead(err)
 	l.closeTCP()
