@@ -483,3 +483,17 @@ func TestMessagesIterator(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// Issue 12: Dial with RetryFirstDial whose context ends against a server that
+// answers 503 reports the context's error and what the last attempt saw: the
+// *HandshakeError, with its status and Retry-After.
+func TestDialContextEndKeepsTheLastAttempt(t *testing.T) {
+	srv := newServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := wsfsm.Dial(ctx, srv.URL("/reject/503?retry_after=1"), &wsfsm.Options{RetryFirstDial: true, PingInterval: -1})
+	var he *wsfsm.HandshakeError
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &he) || he.StatusCode != 503 || he.RetryAfter != time.Second {
+		t.Errorf("Dial = %v, want the deadline and the 503 with its Retry-After", err)
+	}
+}
