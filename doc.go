@@ -3,24 +3,35 @@
 // again on a brand-new connection after a backoff.
 //
 // The life cycle is the state machine of states.yaml, generated into package
-// [github.com/wsfsm/wsfsm/fsm]; a [Conn] owns one such machine and at most one
-// live connection from package [github.com/wsfsm/wsfsm/transport]. The machine
-// has one owner at a time: API calls, I/O results and timers are queued and run
-// one by one, each to completion, and events from an older connection are
-// ignored. No goroutine waits on that queue: whoever posts into an idle queue
-// runs it, so an idle Open Conn holds one goroutine, its reader.
+// [github.com/wsfsm/wsfsm/fsm] as tables and driven by package
+// [github.com/wsfsm/wsfsm/engine] on github.com/looplab/fsm, which holds the
+// current state. A [Conn] is that machine with at most one live connection from
+// package [github.com/wsfsm/wsfsm/transport]; this package implements the
+// built-in actions, guards and timers the YAML names (package
+// [github.com/wsfsm/wsfsm/vocab]) and takes its delays from a
+// cenkalti/backoff/v4 BackOff (package [github.com/wsfsm/wsfsm/retry]). A spec
+// extended in YAML generates a package whose Conn wraps a [ConnOf] of its own
+// machine, with the same API and guarantees.
+//
+// The machine has one owner at a time: API calls, I/O results and timers are
+// queued and run one by one, each to completion, and results of an older
+// connection are ignored. User code (OnTransition, the actions a spec adds,
+// Classify, Endpoint, OnConnect) never runs while the machine is held.
 //
 // What a caller can rely on:
 //
-//   - [Conn.Send] returns nil only once the whole frame was handed to the kernel on
-//     an Open connection. While the connection is being re-established it waits
-//     (bounded by its context and [Options.SendQueue]); after [Conn.Close] or
-//     [Conn.Abort] it returns [ErrClosed]. TCP cannot promise that the peer read a
-//     message that was handed to the kernel just before the connection broke.
-//   - [Conn.Close] is bounded by [Options.CloseTimeout]; [Conn.Abort] shuts TCP at
-//     once; neither ever hangs.
-//   - [Conn.Receive] spans reconnects and returns [ErrClosed] once the connection
-//     is closed and every message already read was handed out.
-//   - After Close or Abort return, no goroutine of the Conn remains and every file
-//     descriptor it opened is closed.
+//   - [ConnOf.Send] returns nil only once the whole frame was handed to the
+//     kernel on an Open connection. While the connection is being re-established
+//     it waits, in call order (bounded by its context and [Options.SendQueue]);
+//     after [ConnOf.Close] or [ConnOf.Abort] it returns [ErrClosed]. TCP cannot
+//     promise that the peer read a message handed to the kernel just before the
+//     connection broke: an application that must not lose one sends
+//     acknowledgements.
+//   - [ConnOf.Close] is bounded by [Options.CloseTimeout]; [ConnOf.Abort] shuts
+//     TCP at once; neither ever hangs, nor waits for the observer.
+//   - [ConnOf.Receive] and [ConnOf.Messages] span reconnects and end once the
+//     connection is closed and every message already read was handed out.
+//   - After Close or Abort return, no goroutine of a connection remains and every
+//     file descriptor it opened is closed; [ConnOf.Done] closes once the observer
+//     and the spec's own actions returned too.
 package wsfsm

@@ -1,17 +1,13 @@
-// Package fsm is the life cycle of one wsfsm connection as a typed state
-// machine, generated from states.yaml at the module root by wsfsm/gen.
+// Package fsm is the life cycle of one wsfsm connection as typed data,
+// generated from states.yaml at the module root by wsfsm/gen.
 //
-// The spec is the single source of truth: the State and Event constants, the
-// transition table (Table), the per-state timers (Timers), the Actions,
-// Guards and Durations interfaces and the Machine methods are all generated
-// from it, and so are the diagrams states.mmd and states.dot next to this
-// file. Edit states.yaml, run go generate ./..., and the compiler lists the
-// actions, guards and timers left to implement.
-//
-// A Machine wraps a *looplab/fsm.FSM and hides its traps: every Fire runs to
-// completion on the caller's goroutine (guard, transition, enter actions,
-// OnTransition hooks, eventless `then` steps), a nested Fire from inside one
-// of them is refused with ErrReentrant instead of deadlocking, a cancelled
-// context cannot wedge it, and a self-loop is a success. A Machine is owned by
-// one goroutine; it is not safe for concurrent use.
+// The spec is the single source of truth: the State, Event, Action, Guard and
+// Timer constants, the transition table (Table), the per-state timers
+// (Timers), which names are built into package wsfsm (Machine), and the
+// diagrams states.mmd and states.dot next to this file are all generated from
+// it. There is no logic here: package engine drives these tables on
+// github.com/looplab/fsm, and package wsfsm implements the built-in actions,
+// guards and timers they name (wsfsm.Conn is this machine's Conn). Edit
+// states.yaml and run go generate ./...; a compile-time check in states.go
+// fails the build if the tables no longer match the engine or the vocabulary.
 package fsm
