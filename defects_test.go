@@ -23,6 +23,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -214,10 +215,11 @@ func TestClassifyMayEndTheConn(t *testing.T) {
 }
 
 // Item 15: a consumer that never calls Receive, through 200 reconnects that
-// each bring a 1 MiB message, holds a bounded number of reader goroutines and
-// a bounded amount of memory: ReceiveBuffer messages, plus one in the hand of
-// at most one reader that waits for the buffer, while the next connection's
-// reader waits for that one before it reads.
+// each bring two 1 MiB messages, holds a bounded number of reader goroutines
+// and a bounded amount of memory: ReceiveBuffer messages, plus one in the
+// hand of at most one reader that waits for the buffer, while the next
+// connection's reader waits for that one before it reads. (Before, every
+// connection's reader stayed behind, holding its message.)
 func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
 	const size = 1 << 20
 	upgrader := websocket.Upgrader{}
@@ -228,7 +230,11 @@ func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
 			return
 		}
 		defer ws.Close()
-		_ = ws.WriteMessage(websocket.BinaryMessage, big)
+		for range 2 { // one for the buffer (ReceiveBuffer 1), one for the reader's hand
+			if ws.WriteMessage(websocket.BinaryMessage, big) != nil {
+				return
+			}
+		}
 		for {
 			if _, _, err := ws.ReadMessage(); err != nil {
 				return
@@ -236,16 +242,20 @@ func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
 		}
 	}))
 	defer hs.Close()
-	c, err := wsfsm.Dial(testCtx(t), "ws"+strings.TrimPrefix(hs.URL, "http"), &wsfsm.Options{PingInterval: -1, ReceiveBuffer: 4})
+	c, err := wsfsm.Dial(testCtx(t), "ws"+strings.TrimPrefix(hs.URL, "http"), &wsfsm.Options{PingInterval: -1, ReceiveBuffer: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Abort()
 	for i := range 200 {
+		// The newest connection's reader has read what it could, or waits
+		// for its turn: it is no longer reading.
+		wsfsmtest.Eventually(t, "the newest reader holds a message or waits its turn", newestReaderIsWaiting)
 		if err := c.Reconnect(testCtx(t)); err != nil {
 			t.Fatalf("reconnect %d: %v", i, err)
 		}
 	}
+	wsfsmtest.Eventually(t, "the newest reader holds a message or waits its turn", newestReaderIsWaiting)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -269,9 +279,27 @@ func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
 			t.Errorf("message %d: %d bytes", n, len(data))
 		}
 	}
-	if n > 4 {
-		t.Errorf("%d messages were held for Receive, want at most ReceiveBuffer (4)", n)
+	if n != 1 {
+		t.Errorf("%d messages were held for Receive, want ReceiveBuffer (1)", n)
 	}
+}
+
+// newestReaderIsWaiting reports whether the most recently started reader
+// goroutine is blocked handing a message over, or waiting for its turn.
+func newestReaderIsWaiting() bool {
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+	newest, stack := -1, ""
+	for g := range strings.SplitSeq(b.String(), "\n\n") {
+		var id int
+		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err != nil || !strings.Contains(g, "(*Link).StartReader") {
+			continue
+		}
+		if id > newest {
+			newest, stack = id, g
+		}
+	}
+	return strings.Contains(stack, "(*Link).deliver") || strings.Contains(stack, "(*Link).await")
 }
 
 // readerGoroutines counts the goroutines in transport's reader.
