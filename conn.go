@@ -287,8 +287,13 @@ func (c *ConnOf[S, E]) Reconnect(ctx context.Context) (err error) {
 	if c.isClosing() {
 		return c.closedErr()
 	}
+	return c.ask(ctx, c.requestReconnect)
+}
+
+// ask posts work that answers on res, and waits for the answer or for ctx.
+func (c *ConnOf[S, E]) ask(ctx context.Context, work func(res chan<- error)) error {
 	res := make(chan error, 1)
-	if !c.m.Post(func() { c.requestReconnect(res) }) {
+	if !c.m.Post(func() { work(res) }) {
 		return c.closedErr()
 	}
 	select {
@@ -312,16 +317,7 @@ func (c *ConnOf[S, E]) Fire(ctx context.Context, e E, cause error) (err error) {
 	if v := c.bind.Events[e]; v != vocab.NoEvent {
 		return fmt.Errorf("%w: the library fires %s itself", ErrEventNotAllowed, v)
 	}
-	res := make(chan error, 1)
-	if !c.m.Post(func() { res <- c.fireUser(int(e), cause) }) {
-		return c.closedErr()
-	}
-	select {
-	case err := <-res:
-		return err
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+	return c.ask(ctx, func(res chan<- error) { res <- c.m.Fire(int(e), cause) })
 }
 
 // Receive returns the next message, waiting across reconnects. Once the Conn

@@ -27,9 +27,9 @@ type loopState struct {
 	nextDelay          time.Duration // what schedule_backoff chose; < 0: none
 	closeCode          int           // what send_close sends
 	closeReason        string
-	closeErr           error        // what Close returns
-	openWaiters        []chan error // Dial and Reconnect, waiting for release_sends
-	closeWaiters       []chan error // Close, waiting for the final state
+	closeErr           error          // what Close returns
+	openWaiters        []chan<- error // Dial and Reconnect, waiting for release_sends
+	closeWaiters       []chan<- error // Close, waiting for the final state
 
 	stepEpoch  uint64 // the state entry the current Step context belongs to
 	stepCtx    context.Context
@@ -179,7 +179,7 @@ func (c *ConnOf[S, E]) requestAbort(cause error) {
 }
 
 // requestReconnect is Reconnect's request.
-func (c *ConnOf[S, E]) requestReconnect(res chan error) {
+func (c *ConnOf[S, E]) requestReconnect(res chan<- error) {
 	l := &c.loop
 	if c.final() || l.stopRequested {
 		res <- closedError(c.Err())
@@ -196,11 +196,6 @@ func (c *ConnOf[S, E]) requestReconnect(res chan error) {
 		return
 	}
 	l.openWaiters = append(l.openWaiters, res)
-}
-
-// fireUser takes an event the spec adds, for Fire.
-func (c *ConnOf[S, E]) fireUser(e int, cause error) error {
-	return c.m.Fire(e, cause)
 }
 
 func (c *ConnOf[S, E]) final() bool { return c.m.Spec().Final[c.m.State()] }
