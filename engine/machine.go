@@ -80,8 +80,8 @@ type Machine struct {
 	spec   *Spec
 	hooks  Hooks
 	fsm    *looplab.FSM
-	edge   [][]int        // edge[e][s]: index in spec.Edges, or None
-	states map[string]int // looplab's state names -> ids
+	edge   [][]int        // edge[e][s]: index in spec.Edges, or None (shared by the Spec's Machines)
+	states map[string]int // looplab's state names -> ids (shared)
 	q      queue
 
 	// Owned by the goroutine running the work.
@@ -101,30 +101,14 @@ func New(sp *Spec, h Hooks) (*Machine, error) {
 	if h == nil {
 		return nil, fmt.Errorf("%w %s: nil Hooks", ErrSpec, sp.Name)
 	}
-	idx, err := sp.check()
+	d, err := sp.prepare()
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{spec: sp, hooks: h, edge: idx, states: make(map[string]int, len(sp.States))}
-	for i, name := range sp.States {
-		m.states[name] = i
-	}
-	var events looplab.Events
-	for e, name := range sp.Events {
-		d := looplab.EventDesc{Name: name}
-		for _, ed := range sp.Edges {
-			if ed.Event == e {
-				d.Src = append(d.Src, sp.States[ed.From])
-				d.Dst = sp.States[ed.To]
-			}
-		}
-		if len(d.Src) > 0 {
-			events = append(events, d)
-		}
-	}
+	m := &Machine{spec: sp, hooks: h, edge: d.edge, states: d.states}
 	// Only the four generic callback keys: they cannot be misspelled, and
 	// each dispatches on the Spec's tables.
-	m.fsm = looplab.NewFSM(sp.States[sp.Initial], events, looplab.Callbacks{
+	m.fsm = looplab.NewFSM(sp.States[sp.Initial], d.events, looplab.Callbacks{
 		"before_event": m.beforeEvent,
 		"leave_state":  m.leaveState,
 		"enter_state":  m.enterState,

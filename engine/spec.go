@@ -3,6 +3,9 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"sync"
+
+	looplab "github.com/looplab/fsm"
 )
 
 // Version is the table format this engine reads. Generated code pins the
@@ -18,7 +21,8 @@ const None = -1
 // Spec is one machine as data, over small integer ids: states, events,
 // actions, guards and timers are numbered in spec order, and every table is
 // indexed by those numbers. Package gen emits it; the tables are read, never
-// written, by the engine.
+// written, by the engine, which derives what it needs from them once per
+// Spec. A Spec must not be copied after first use, nor its tables changed.
 type Spec struct {
 	// Name is the spec's file name, for messages.
 	Name string
@@ -39,6 +43,48 @@ type Spec struct {
 	Then [][]int
 	// Timer[s] is the timer of state s ({None, None} for none).
 	Timer []StateTimer
+
+	// What every Machine of this Spec shares, derived from the tables once.
+	prep     sync.Once
+	derived  *derived
+	checkErr error
+}
+
+// derived is what the engine computes from a Spec's tables, once per Spec:
+// every Machine of it shares them, read only.
+type derived struct {
+	edge   [][]int        // edge[e][s]: index in Edges, or None
+	states map[string]int // looplab's state names -> ids
+	events looplab.Events // the transitions, for looplab.NewFSM
+}
+
+// prepare checks the tables and derives what Machines share, once.
+func (sp *Spec) prepare() (*derived, error) {
+	sp.prep.Do(func() {
+		idx, err := sp.check()
+		if err != nil {
+			sp.checkErr = err
+			return
+		}
+		d := &derived{edge: idx, states: make(map[string]int, len(sp.States))}
+		for i, name := range sp.States {
+			d.states[name] = i
+		}
+		for e, name := range sp.Events {
+			ed := looplab.EventDesc{Name: name}
+			for _, x := range sp.Edges {
+				if x.Event == e {
+					ed.Src = append(ed.Src, sp.States[x.From])
+					ed.Dst = sp.States[x.To]
+				}
+			}
+			if len(ed.Src) > 0 {
+				d.events = append(d.events, ed)
+			}
+		}
+		sp.derived = d
+	})
+	return sp.derived, sp.checkErr
 }
 
 // Edge is one row of the transition table: Event moves From to To if Guard
