@@ -45,14 +45,19 @@ func (c *ConnOf[S, E]) dial() {
 	tk := c.m.Track()
 	c.stats.dials.Add(1)
 	cfg := transport.DialConfig{
-		HandshakeTimeout: -1, // the machine's handshake_timeout timer bounds it
-		TLSConfig:        c.opts.TLSConfig,
-		Subprotocols:     c.opts.Subprotocols,
-		Proxy:            c.opts.Proxy,
-		ReadLimit:        c.opts.ReadLimit,
-		WriteTimeout:     c.opts.WriteTimeout,
-		AbortWithRST:     c.opts.AbortWithRST,
-		WriteBufferPool:  &c.writeBufs,
+		HandshakeTimeout:     -1, // the machine's handshake_timeout timer bounds it
+		TLSConfig:            c.opts.TLSConfig,
+		Subprotocols:         c.opts.Subprotocols,
+		Proxy:                c.opts.Proxy,
+		ProxyTLSConfig:       c.opts.ProxyTLSConfig,
+		NetDialContext:       c.opts.NetDialContext,
+		ReadLimit:            c.opts.ReadLimit,
+		WriteTimeout:         c.opts.WriteTimeout,
+		AbortWithRST:         c.opts.AbortWithRST,
+		EnableCompression:    c.opts.EnableCompression,
+		CompressionThreshold: c.opts.CompressionThreshold,
+		CompressionLevel:     c.opts.CompressionLevel,
+		WriteBufferPool:      &c.writeBufs,
 	}
 	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.sched.Attempt()}
 	go func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -124,9 +125,43 @@ type OptionsOf[S, E Enum] struct {
 	TLSConfig *tls.Config
 	// Subprotocols are offered in the upgrade request. Default none.
 	Subprotocols []string
-	// Proxy chooses a proxy for each dial. Default nil: no proxy; the
-	// environment is not read.
+	// Proxy chooses a proxy for each dial: http:// and https:// (a CONNECT
+	// tunnel, over TLS to the proxy for https://), socks5:// and socks5h://,
+	// with credentials from the proxy URL's user info. The proxy is reached
+	// through NetDialContext. Default nil: no proxy; the environment is not
+	// read (pass http.ProxyFromEnvironment to read it).
 	Proxy func(*http.Request) (*url.URL, error)
+	// ProxyTLSConfig is used to speak TLS to an https:// proxy; wss:// then
+	// runs its own TLS (TLSConfig) inside the tunnel. Default nil: the
+	// system roots, and the proxy's host as the server name.
+	ProxyTLSConfig *tls.Config
+	// NetDialContext dials the connection every attempt runs over, to the
+	// server or to the proxy; addr is the URL's host:port (or the proxy's),
+	// network "tcp". Any net.Conn will do: a Unix socket, an in-memory
+	// pipe, a connection from the application's own resolver or SOCKS
+	// dialer. Each attempt calls it once for a brand-new connection, and
+	// Abort and Reconnect close what it returned, so a blocked read or write
+	// returns at once (AbortWithRST applies to a *net.TCPConn only). The
+	// handshake_timeout timer, Close and Abort end its ctx. Default nil: a
+	// net.Dialer.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// EnableCompression offers permessage-deflate (RFC 7692) on every dial,
+	// without context takeover (each message is compressed on its own, the
+	// only mode gorilla supports). The server decides; Compressed says what
+	// the current connection negotiated. ReadLimit bounds a received
+	// message once inflated. Default false.
+	EnableCompression bool
+	// CompressionThreshold is the size in bytes below which a message is
+	// sent uncompressed on a connection that negotiated compression: deflate
+	// makes small messages larger. Default (0)
+	// transport.DefaultCompressionThreshold; negative: every message is
+	// compressed.
+	CompressionThreshold int
+	// CompressionLevel is the flate level of compressed messages, from -2
+	// (flate.HuffmanOnly) to 9 (flate.BestCompression); any other value
+	// fails every dial with transport.ErrBadConfig. Default (0)
+	// transport.DefaultCompressionLevel.
+	CompressionLevel int
 	// ReadLimit is the largest message accepted from the peer, in bytes; a
 	// larger one closes the connection with 1009. Default
 	// transport.DefaultReadLimit. Negative: no limit.
@@ -229,4 +264,15 @@ func RoundRobin(urls ...string) func(context.Context, DialAttempt) (Endpoint, er
 	return func(_ context.Context, a DialAttempt) (Endpoint, error) {
 		return Endpoint{URL: urls[(a.Dial-1)%len(urls)]}, nil
 	}
+}
+
+// Compressed reports whether the current connection negotiated
+// permessage-deflate (Options.EnableCompression, and a server that accepted
+// it), or false while no connection is released to Send. Each dial
+// negotiates anew, so it may change on every reconnect.
+func (c *ConnOf[S, E]) Compressed() bool {
+	if l := c.currentLink(); l != nil {
+		return l.Compressed()
+	}
+	return false
 }

@@ -91,7 +91,9 @@ func (s *session) run(ctx context.Context, stdin io.Reader, signals <-chan os.Si
 			return
 		}
 		closeDone = make(chan error, 1)
-		go func() { closeDone <- s.c.Close(context.WithoutCancel(ctx)) }()
+		go func() {
+			closeDone <- s.c.CloseWith(context.WithoutCancel(ctx), s.cfg.closeCode, s.cfg.closeReason)
+		}()
 	}
 	// After stdin ended: close once every message sent got one back, or
 	// when none came for --linger.

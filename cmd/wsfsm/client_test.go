@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -636,6 +637,12 @@ func TestClientBadUsageExitsTwoWithOneLine(t *testing.T) {
 		{[]string{"-k", "--cacert", "x.pem", "ws://x"}, "exclude"},
 		{[]string{"--cacert", "/nonexistent.pem", "ws://x"}, "--cacert"},
 		{[]string{"--cacert", "client_test.go", "ws://x"}, "no PEM certificate"},
+		{[]string{"--close-status-code", "1006", "ws://x"}, "--close-status-code: a client may send 1000, 1001 or 3000-4999"},
+		{[]string{"--close-status-code", "5000", "ws://x"}, "--close-status-code"},
+		{[]string{"--close-status-code", "going", "ws://x"}, "-close-status-code"},
+		{[]string{"--close-reason", "bye", "ws://x"}, "--close-reason needs --close-status-code"},
+		{[]string{"--close-status-code", "1001", "--close-reason", strings.Repeat("é", 62), "ws://x"}, "124 bytes, at most 123"},
+		{[]string{"--close-status-code", "1001", "--close-reason", "\xff", "ws://x"}, "--close-reason: not UTF-8"},
 		{[]string{"--json"}, "missing URL"},
 		{[]string{"ws://x", "ws://y"}, `"ws://y"`},
 		{[]string{"diagram", "--format", "png"}, `"png"`},
@@ -670,7 +677,7 @@ func TestUsageListsSubcommandsFlagsAndExitStatuses(t *testing.T) {
 			"-n, --no-close", "-1, --one-message", "-b, --binary", "-t, --text", "-v ", "--linger", "--origin", "--cacert",
 			"-k, --insecure", "-H, --header", "--protocol", "--subprotocol", "--close-timeout", "--handshake-timeout",
 			"--ping-interval", "--ping-timeout", "--pong-timeout", "--backoff-initial", "--backoff-max", "--max-attempts",
-			"--retry-first-dial", "--json", "--base64", "-V, --version", "Exit status:"} {
+			"--retry-first-dial", "--json", "--base64", "-V, --version", "--close-status-code", "--close-reason", "Exit status:"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("%q: usage lacks %q:\n%s", args, want, stdout)
 			}
@@ -827,5 +834,112 @@ func TestCloseMeanings(t *testing.T) {
 	}
 	if got := describe(&wsfsm.CloseError{Code: 1006}); !strings.Contains(got, "without a close frame") {
 		t.Errorf("1006: %q", got)
+	}
+}
+
+// closeServer echoes and reports the close frame each connection got.
+func closeServer(t *testing.T) (url string, frames <-chan *websocket.CloseError) {
+	got := make(chan *websocket.CloseError, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			typ, msg, err := ws.ReadMessage() // answers a close frame with its code
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				got <- ce
+			}
+			if err != nil || ws.WriteMessage(typ, msg) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/", got
+}
+
+// --close-status-code and --close-reason are what the client's close frame
+// carries, whatever starts the close; without them it is 1000 with no reason.
+func TestClientCloseStatusAndReason(t *testing.T) {
+	url, frames := closeServer(t)
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		reason string
+	}{
+		{nil, 1000, ""},
+		{[]string{"--close-status-code", "1001"}, 1001, ""},
+		{[]string{"--close-status-code", "4001", "--close-reason", "bye now, élan"}, 4001, "bye now, élan"},
+		{[]string{"--close-reason", strings.Repeat("r", 123), "--close-status-code", "3000"}, 3000, strings.Repeat("r", 123)},
+	} {
+		code, stdout, stderr := runCLI(t, append(tc.args, url), strings.NewReader("hi\n"), nil)
+		if code != exitOK || stdout != "hi\n" || stderr != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 0 and the echo", tc.args, code, stdout, stderr)
+		}
+		select {
+		case ce := <-frames:
+			if ce.Code != tc.code || ce.Text != tc.reason {
+				t.Errorf("%q: the server got %d %q, want %d %q", tc.args, ce.Code, ce.Text, tc.code, tc.reason)
+			}
+		case <-testContext(t).Done():
+			t.Fatalf("%q: the server got no close frame", tc.args)
+		}
+	}
+
+	// Ctrl-C closes with the same frame.
+	ctx := testContext(t)
+	signals := make(chan os.Signal)
+	stdout := newSyncBuffer()
+	done := make(chan int, 1)
+	stdin, lines := io.Pipe()
+	defer lines.Close()
+	go func() {
+		done <- run(ctx, []string{"--close-status-code", "4002", "--close-reason", "interrupted", url}, stdin, stdout, io.Discard, signals)
+	}()
+	if _, err := io.WriteString(lines, "ping\n"); err != nil { // the echo proves the client is open
+		t.Fatal(err)
+	}
+	stdout.waitFor(ctx, t, "ping")
+	signals <- os.Interrupt
+	if code := <-done; code != exitOK {
+		t.Errorf("Ctrl-C: exit %d, want 0", code)
+	}
+	select {
+	case ce := <-frames:
+		if ce.Code != 4002 || ce.Text != "interrupted" {
+			t.Errorf("Ctrl-C: the server got %d %q, want 4002 \"interrupted\"", ce.Code, ce.Text)
+		}
+	case <-ctx.Done():
+		t.Fatal("Ctrl-C: the server got no close frame")
+	}
+}
+
+// The flags refuse exactly what Conn.CloseWith refuses: on a closed Conn,
+// CloseWith still checks its arguments first (ErrBadCloseCode), and
+// otherwise says ErrClosed.
+func TestCloseFlagsAgreeWithCloseWith(t *testing.T) {
+	srv := wstest.NewServer()
+	defer srv.Close()
+	c, err := wsfsm.Dial(testContext(t), srv.URL("/echo"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []int{-1, 0, 999, 1000, 1001, 1002, 1004, 1005, 1006, 1011, 1015, 2999, 3000, 3999, 4000, 4999, 5000} {
+		for _, reason := range []string{"", "ok", strings.Repeat("x", 123), strings.Repeat("x", 124), "\xff"} {
+			flagErr := checkCloseFlags(code, reason)
+			libErr := c.CloseWith(testContext(t), code, reason)
+			if !errors.Is(libErr, wsfsm.ErrBadCloseCode) && !errors.Is(libErr, wsfsm.ErrClosed) {
+				t.Fatalf("CloseWith(%d, %q) = %v, want ErrBadCloseCode or ErrClosed", code, reason, libErr)
+			}
+			if (flagErr != nil) != errors.Is(libErr, wsfsm.ErrBadCloseCode) {
+				t.Errorf("%d %q (%d bytes): flags say %v, CloseWith says %v", code, reason, len(reason), flagErr, libErr)
+			}
+		}
 	}
 }

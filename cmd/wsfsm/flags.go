@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm"
 )
@@ -47,6 +48,8 @@ type clientConfig struct {
 	cacert           string
 	handshakeTimeout time.Duration
 	closeTimeout     time.Duration
+	closeCode        int    // --close-status-code: the code of our close frame
+	closeReason      string // --close-reason
 	pingInterval     time.Duration
 	pongTimeout      time.Duration
 
@@ -316,6 +319,9 @@ func newClientFlags(cfg *clientConfig) *flagSet {
 	s.boolVar(&cfg.insecure, "k,insecure", "do not verify the server's TLS certificate (tests only)")
 	s.durationVar(&cfg.handshakeTimeout, wsfsm.DefaultHandshakeTimeout, "handshake-timeout", "bound on each dial: TCP, TLS and the HTTP upgrade")
 	s.durationVar(&cfg.closeTimeout, wsfsm.DefaultCloseTimeout, "close-timeout", "how long a graceful close waits for the server's answer before it aborts")
+	cfg.closeCode = wsfsm.CloseNormal
+	s.add(intFlag{&cfg.closeCode}, "close-status-code", "CODE", fmt.Sprintf("the code of the close frame the client sends: %d, %d or 3000-4999 (default %d)", wsfsm.CloseNormal, wsfsm.CloseGoingAway, wsfsm.CloseNormal))
+	s.add(stringFlag{&cfg.closeReason}, "close-reason", "TEXT", "the reason in that close frame, at most 123 bytes of UTF-8 (needs --close-status-code)")
 	s.durationVar(&cfg.pingInterval, wsfsm.DefaultPingInterval, "ping-interval", "time between keepalive pings (negative: none)")
 	s.durationVar(&cfg.pongTimeout, wsfsm.DefaultPongTimeout, "ping-timeout|pong-timeout", "how long after a ping the server has to answer before the connection is declared dead and redialed")
 	s.section("Reconnects")
@@ -370,6 +376,14 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 		return nil, err
 	}
 	cfg.url = positional[0]
+	codeSet := false
+	fs.Visit(func(f *flag.Flag) { codeSet = codeSet || f.Name == "close-status-code" })
+	if cfg.closeReason != "" && !codeSet {
+		return nil, fmt.Errorf("--close-reason needs --close-status-code, as in websocat")
+	}
+	if err := checkCloseFlags(cfg.closeCode, cfg.closeReason); err != nil {
+		return nil, err
+	}
 	switch {
 	case cfg.maxAttempts < 0:
 		return nil, fmt.Errorf("invalid value %d for flag --max-attempts: must be 0 (unlimited) or more", cfg.maxAttempts)
@@ -393,6 +407,22 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// checkCloseFlags applies the rules of Conn.CloseWith (wsfsm.ErrBadCloseCode)
+// to --close-status-code and --close-reason, so that a bad value is bad usage
+// before anything is dialed. TestCloseFlagsAgreeWithCloseWith keeps the two in
+// step. The reason is not repeated: it may be long.
+func checkCloseFlags(code int, reason string) error {
+	switch {
+	case code != wsfsm.CloseNormal && code != wsfsm.CloseGoingAway && (code < 3000 || code > 4999):
+		return fmt.Errorf("invalid value %d for flag --close-status-code: a client may send %d, %d or 3000-4999", code, wsfsm.CloseNormal, wsfsm.CloseGoingAway)
+	case len(reason) > 123:
+		return fmt.Errorf("invalid value for flag --close-reason: %d bytes, at most 123 fit in a close frame", len(reason))
+	case !utf8.ValidString(reason):
+		return fmt.Errorf("invalid value for flag --close-reason: not UTF-8")
+	}
+	return nil
 }
 
 // withheldHeader drops the value from the flag package's error about a bad

@@ -10,6 +10,8 @@
 //	/close/CODE     send a close frame with CODE and the reason CloseReason(CODE), finish the handshake
 //	/drop-after/N   echo N messages, then drop TCP without a close frame
 //	/ignore-close   echo data, never answer a close frame, never close TCP
+//	/extensions     send "extensions: VALUE" (the Sec-WebSocket-Extensions answered, "" for none), then echo
+//	/deflate/PATH   PATH with permessage-deflate accepted when offered (never without the prefix)
 //
 // Start launches a peer for one test and stops it when the test ends.
 //

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +91,7 @@ func TestPeers(t *testing.T) {
 			t.Run("ClientClose", func(t *testing.T) { testClientClose(t, peer) })
 			t.Run("IgnoreClose", func(t *testing.T) { testIgnoreClose(t, peer) })
 			t.Run("RefusedPaths", func(t *testing.T) { testRefusedPaths(t, peer) })
+			t.Run("Deflate", func(t *testing.T) { testDeflate(t, peer) })
 		})
 	}
 }
@@ -183,5 +186,54 @@ func testRefusedPaths(t *testing.T, peer Peer) {
 			t.Fatalf("dial %s = %v (response %v); want HTTP %d", path, err, resp, status)
 		}
 		resp.Body.Close()
+	}
+}
+
+// testDeflate checks that /deflate/ paths, and only they, accept
+// permessage-deflate in the one mode gorilla speaks (no context takeover
+// either way), that /extensions names what was answered, and that messages
+// both ways survive compression.
+func testDeflate(t *testing.T, peer Peer) {
+	large := bytes.Repeat([]byte(`{"symbol":"WSFSM","price":101.25,"size":300},`), 3000) // ~130 KiB, compressible
+	for _, c := range []struct {
+		path  string
+		offer bool
+		want  bool
+	}{
+		{"/deflate/extensions", true, true},
+		{"/deflate/extensions", false, false},
+		{"/extensions", true, false},
+	} {
+		t.Run(fmt.Sprintf("%s/offer=%v", strings.TrimPrefix(c.path, "/"), c.offer), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), safety)
+			defer cancel()
+			dialer := websocket.Dialer{HandshakeTimeout: safety, EnableCompression: c.offer}
+			conn, resp, err := dialer.DialContext(ctx, peer.BaseURL+c.path, nil)
+			if err != nil {
+				t.Fatalf("dial %s: %v", c.path, err)
+			}
+			defer conn.Close()
+			conn.SetReadDeadline(time.Now().Add(safety))
+			conn.SetWriteDeadline(time.Now().Add(safety))
+			answered := resp.Header.Get("Sec-WebSocket-Extensions")
+			t.Logf("Sec-WebSocket-Extensions: %q", answered)
+			_, first, err := conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("read the extensions message: %v", err)
+			}
+			if got, want := string(first), "extensions: "+answered; got != want {
+				t.Errorf("the peer says %q, its response header says %q", got, answered)
+			}
+			negotiated := strings.HasPrefix(answered, "permessage-deflate")
+			if negotiated != c.want {
+				t.Fatalf("Sec-WebSocket-Extensions %q: negotiated %v, want %v", answered, negotiated, c.want)
+			}
+			if negotiated && (!strings.Contains(answered, "server_no_context_takeover") || !strings.Contains(answered, "client_no_context_takeover")) {
+				t.Errorf("Sec-WebSocket-Extensions %q lacks the no_context_takeover gorilla asked for", answered)
+			}
+			echoOnce(t, conn, websocket.TextMessage, []byte("small"))
+			echoOnce(t, conn, websocket.TextMessage, large)
+			echoOnce(t, conn, websocket.BinaryMessage, append([]byte{0x00, 0xff}, large...))
+		})
 	}
 }

@@ -46,7 +46,7 @@ apt_install() {
 
 # Python peer: Debian's interpreter with Debian's websockets package, which
 # must have what server.py imports (websockets 10 or later: bookworm has 10.4).
-python_check='import websockets.frames, websockets.legacy.server, websockets.legacy.client'
+python_check='import websockets.frames, websockets.extensions.permessage_deflate, websockets.legacy.server, websockets.legacy.client'
 if ! /usr/bin/python3 -c "$python_check" >/dev/null 2>&1; then
   apt_install python3 python3-websockets
   /usr/bin/python3 -c "$python_check" >"$log" 2>&1 ||

@@ -10,6 +10,11 @@
 //                   "wsfsm interop: close CODE", then finish the handshake
 //   /drop-after/N   echo N messages, then drop TCP without a close frame
 //   /ignore-close   echo data, never answer a close frame, never close TCP
+//   /extensions     send one text message "extensions: VALUE", VALUE being
+//                   the Sec-WebSocket-Extensions the server answered with
+//                   ("" for none), then echo
+//   /deflate/PATH   PATH (any of the above) with permessage-deflate accepted
+//                   when the client offers it; without the prefix it never is
 //
 // Any other path is refused with HTTP 404; a CODE ws cannot send is refused
 // with HTTP 400. The process exits when stdin reaches end of file or on
@@ -43,13 +48,15 @@ function closeReason(code) {
   return `wsfsm interop: close ${code}`;
 }
 
-// parseRoute maps a request path to {kind, arg} or null when unknown.
+// parseRoute maps a request path to {kind, arg, deflate} or null when
+// unknown.
 function parseRoute(url) {
-  const path = url.split('?', 1)[0];
-  if (path === '/echo') return { kind: 'echo' };
-  if (path === '/ignore-close') return { kind: 'ignore-close' };
+  let path = url.split('?', 1)[0];
+  const deflate = path.startsWith('/deflate/');
+  if (deflate) path = path.slice('/deflate'.length);
+  if (path === '/echo' || path === '/ignore-close' || path === '/extensions') return { kind: path.slice(1), deflate };
   const m = /^\/(close|drop-after)\/(\d+)$/.exec(path);
-  if (m) return { kind: m[1], arg: Number(m[2]) };
+  if (m) return { kind: m[1], arg: Number(m[2]), deflate };
   return null;
 }
 
@@ -74,10 +81,14 @@ function echo(ws, limit) {
   if (limit === 0) ws.terminate();
 }
 
-function serve(ws, route) {
+function serve(ws, route, extensions) {
   ws.on('error', (err) => process.stderr.write(`node-peer: ${err.message}\n`));
   switch (route.kind) {
     case 'echo':
+      echo(ws);
+      break;
+    case 'extensions':
+      ws.send(`extensions: ${extensions}`);
       echo(ws);
       break;
     case 'close':
@@ -97,7 +108,22 @@ function serve(ws, route) {
   }
 }
 
-const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+const maxPayload = 16 * 1024 * 1024;
+const wss = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+// ws's defaults otherwise: it accepts the client's offer as made, so it
+// answers gorilla's server_no_context_takeover and
+// client_no_context_takeover, and compresses what it sends from 1 KiB up.
+const wssDeflate = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: true });
+
+// The Sec-WebSocket-Extensions each upgrade is answered with, for
+// /extensions: ws emits 'headers' just before it writes the 101.
+const answered = new WeakMap();
+for (const s of [wss, wssDeflate]) {
+  s.on('headers', (headers, req) => {
+    const h = headers.find((line) => /^sec-websocket-extensions:/i.test(line));
+    answered.set(req, h === undefined ? '' : h.slice(h.indexOf(':') + 1).trim());
+  });
+}
 const server = http.createServer((req, res) => {
   res.writeHead(426, { 'Content-Type': 'text/plain' }).end('WebSocket only\n');
 });
@@ -109,14 +135,15 @@ server.on('upgrade', (req, socket, head) => {
   if (route.kind === 'close' && !sendableCode(route.arg)) {
     return refuse(socket, 400, 'close code not sendable\n');
   }
-  wss.handleUpgrade(req, socket, head, (ws) => serve(ws, route));
+  const upgrader = route.deflate ? wssDeflate : wss;
+  upgrader.handleUpgrade(req, socket, head, (ws) => serve(ws, route, answered.get(req) || ''));
 });
 
 let stopping = false;
 function shutdown() {
   if (stopping) return;
   stopping = true;
-  for (const ws of wss.clients) ws.terminate();
+  for (const ws of [...wss.clients, ...wssDeflate.clients]) ws.terminate();
   server.close();
   process.exit(0);
 }

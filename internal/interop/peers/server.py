@@ -13,6 +13,11 @@ stdout once ready, and serves by path:
                   "wsfsm interop: close CODE", then finish the handshake
   /drop-after/N   echo N messages, then drop TCP without a close frame
   /ignore-close   echo data, never answer a close frame, never close TCP
+  /extensions     send one text message "extensions: VALUE", VALUE being the
+                  Sec-WebSocket-Extensions the server answered with ("" for
+                  none), then echo
+  /deflate/PATH   PATH (any of the above) with permessage-deflate accepted
+                  when the client offers it; without the prefix it never is
 
 Any other path is refused with HTTP 404; a CODE the library cannot send is
 refused with HTTP 400. The process exits when stdin reaches end of file or on
@@ -31,6 +36,7 @@ EXIT_MISSING_LIBRARY = 3
 
 try:
     import websockets
+    from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
     from websockets.frames import OP_CLOSE, Close
     from websockets.legacy.server import WebSocketServerProtocol, serve
 except ImportError as exc:  # reported to the Go helper, which skips or fails
@@ -52,17 +58,18 @@ def close_reason(code):
 
 
 def parse_route(path):
-    """Map a request path to (route, argument) or None when unknown."""
+    """Map a request path to (route, argument, deflate) or None when unknown."""
     path = path.split("?", 1)[0]
-    if path == "/echo":
-        return ("echo", None)
-    if path == "/ignore-close":
-        return ("ignore-close", None)
+    deflate = path.startswith("/deflate/")
+    if deflate:
+        path = path[len("/deflate"):]
+    if path in ("/echo", "/ignore-close", "/extensions"):
+        return (path[1:], None, deflate)
     for prefix, route in (("/close/", "close"), ("/drop-after/", "drop-after")):
         if path.startswith(prefix):
             arg = path[len(prefix):]
             if arg.isdigit():
-                return (route, int(arg))
+                return (route, int(arg), deflate)
     return None
 
 
@@ -77,12 +84,13 @@ class PeerProtocol(WebSocketServerProtocol):
 
     route = None
     ignore_close = False
+    deflate = False
 
     async def process_request(self, path, request_headers):
         route = parse_route(path)
         if route is None:
             return (http.HTTPStatus.NOT_FOUND, [], b"unknown path\n")
-        kind, arg = route
+        kind, arg, self.deflate = route
         if kind == "close":
             try:
                 Close(arg, close_reason(arg)).check()
@@ -91,6 +99,14 @@ class PeerProtocol(WebSocketServerProtocol):
         self.route = route
         self.ignore_close = kind == "ignore-close"
         return None
+
+    def process_extensions(self, headers, available_extensions):
+        # The server is started with no extension; /deflate/ paths offer
+        # permessage-deflate with the library's defaults, which accept the
+        # client's offer as made (gorilla's no_context_takeover both ways).
+        if self.deflate:
+            available_extensions = [ServerPerMessageDeflateFactory()]
+        return super().process_extensions(headers, available_extensions)
 
     async def read_frame(self, max_size):
         while True:
@@ -113,9 +129,13 @@ async def echo(ws, limit=None):
 async def handle(ws, path=None):
     # `path` is passed by websockets < 10.1 only; the route was parsed
     # from the request line in process_request either way.
-    kind, arg = ws.route
+    kind, arg, _ = ws.route
     try:
         if kind in ("echo", "ignore-close"):
+            await echo(ws)
+        elif kind == "extensions":
+            answered = ws.response_headers.get("Sec-WebSocket-Extensions", "")
+            await ws.send(f"extensions: {answered}")
             await echo(ws)
         elif kind == "close":
             await ws.close(arg, close_reason(arg))
