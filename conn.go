@@ -208,6 +208,17 @@ func (c *ConnOf[S, E]) Subprotocol() string {
 	return ""
 }
 
+// Compressed reports whether the current connection negotiated
+// permessage-deflate (Options.EnableCompression, and a server that accepted
+// it), or false while no connection is released to Send. Each dial
+// negotiates anew, so it may change on every reconnect.
+func (c *ConnOf[S, E]) Compressed() bool {
+	if l := c.currentLink(); l != nil {
+		return l.Compressed()
+	}
+	return false
+}
+
 // LocalAddr returns the local address of the current connection, or nil
 // while none is released to Send. Each dial makes a new TCP connection, so
 // it changes on every reconnect.

@@ -84,6 +84,9 @@ const (
 var (
 	// ErrBadURL: the URL is not a ws:// or wss:// URL with a host.
 	ErrBadURL = transport.ErrBadURL
+	// ErrBadConfig: an option cannot work (a header the handshake sets
+	// itself, a compression level out of range).
+	ErrBadConfig = transport.ErrBadConfig
 	// ErrHandshakeTimeout: the dial and upgrade took longer than HandshakeTimeout.
 	ErrHandshakeTimeout = transport.ErrHandshakeTimeout
 	// ErrCloseTimeout: the peer did not answer the close frame within CloseTimeout.

@@ -265,14 +265,3 @@ func RoundRobin(urls ...string) func(context.Context, DialAttempt) (Endpoint, er
 		return Endpoint{URL: urls[(a.Dial-1)%len(urls)]}, nil
 	}
 }
-
-// Compressed reports whether the current connection negotiated
-// permessage-deflate (Options.EnableCompression, and a server that accepted
-// it), or false while no connection is released to Send. Each dial
-// negotiates anew, so it may change on every reconnect.
-func (c *ConnOf[S, E]) Compressed() bool {
-	if l := c.currentLink(); l != nil {
-		return l.Compressed()
-	}
-	return false
-}

@@ -150,3 +150,6 @@ type Setup struct {
 
 // Subprotocol returns the subprotocol the server chose, or "".
 func (s *Setup) Subprotocol() string { return s.link.Subprotocol() }
+
+// Compressed reports whether the connection negotiated permessage-deflate.
+func (s *Setup) Compressed() bool { return s.link.Compressed() }
