@@ -199,12 +199,21 @@ type StormContext struct {
 	Base, Cap      string  // the strategies' base and ceiling
 	CapS           float64 // Cap in seconds
 	DeadlineS      float64 // Cap + 2 s
-	Strategy       string  // what the clients of the measured rows ran
-	Measured       []int   // dials per Bucket since the kill, median round
-	Simulated      []int   // the same storm simulated with the same strategy
-	SimNoJitter    []int   // and without jitter
-	Back, AllOpen  float64 // seconds since the kill, median round
-	RetryAfterNote string  // how the server-led row was run, or why not
+	Strategy       string  // what the clients of the rows ran
+	RetryAfterNote string  // how the server-led row was run
+	// Runs holds, per row of Report.Storm, its median round: dials per
+	// Bucket since the kill, Opens per millisecond since the return.
+	Runs []StormRun
+	// Simulated is the default row's median round simulated (same clients,
+	// strategy, return); Back is that round's return, seconds since the kill.
+	Simulated []int
+	Back      float64
+}
+
+// StormRun is one measured storm kept for the plots.
+type StormRun struct {
+	SimRun
+	BackS float64 // the server's return, seconds since the kill
 }
 
 // SimContext describes the simulation and holds what its plots need.

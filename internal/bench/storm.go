@@ -3,22 +3,30 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
 )
 
-// stormConfig is one reconnect storm: clients Conns with opts, a server
+// stormConfig is one reconnect storm: clients Conns with opts, each with
+// its own BackOff of strategy plugged through Options.Backoff, a server
 // killed with SIGKILL and back after outage.
 type stormConfig struct {
 	clients int
 	outage  time.Duration
 	cap     time.Duration // the clients' backoff cap: peaks are over clients / cap
 	opts    wsfsm.Options
+	// strategy gives each client its BackOff, drawing from a source seeded
+	// by (seed, the client's index); a zero strategy leaves opts.Backoff
+	// as it is.
+	strategy Strategy
+	seed     uint64
 	// retryAfterWindow > 0: right after the kill a server process takes the
 	// port that answers 503 until the outage ends, with a Retry-After
 	// spread over this window (ServeConfig.BusyUntil), then serves.
@@ -30,6 +38,7 @@ type stormRound struct {
 	back    time.Duration // the server accepts again
 	allOpen time.Duration // the last client was Open again
 	buckets []int         // dial attempts per Bucket since the kill
+	opens   []int         // Opens per millisecond since back
 	fleet   Fleet
 	// recover is allOpen - back; peakOverMean is the largest bucket over
 	// the mean bucket from back to allOpen (kept for history).
@@ -78,8 +87,6 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 
 	log := &dialLog{all: make(chan struct{})}
 	log.target.Store(-1)
-	opts := cfg.opts
-	opts.OnTransition = log.observe
 	conns := make([]*wsfsm.Conn, cfg.clients)
 	defer func() {
 		var wg sync.WaitGroup
@@ -92,6 +99,8 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 	}()
 	url := srv.url("/echo")
 	err = parallel(ctx, cfg.clients, dialWorkers, func(i int) error {
+		opts := cfg.clientOptions(i)
+		opts.OnTransition = log.observe
 		c, err := wsfsm.Dial(ctx, url, &opts)
 		if err != nil {
 			return fmt.Errorf("bench: storm dial: %w", err)
@@ -177,6 +186,7 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 		opens[i]++
 	}
 	r.recover = r.allOpen - r.back
+	r.opens = opens
 	r.fleet = Fleet{
 		DialsPerClient: float64(outageDials) / float64(cfg.clients),
 		PeakRatio:      peakRatio(after, cfg.clients, cfg.cap),
@@ -185,6 +195,19 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 	}
 	r.peakOverMean = peakOverMean(r.buckets, int(r.back/Bucket), int(r.allOpen/Bucket))
 	return r, nil
+}
+
+// clientOptions returns the Options of client i: cfg.opts with, when a
+// strategy is set, a Backoff whose BackOff draws from a source of the
+// client's own, seeded by (cfg.seed, i), so that a round is repeatable and
+// every strategy of a round draws from the same sources.
+func (cfg *stormConfig) clientOptions(i int) wsfsm.Options {
+	opts := cfg.opts
+	if newBackOff := cfg.strategy.New; newBackOff != nil {
+		rnd := rand.New(rand.NewPCG(splitmix(cfg.seed), splitmix(uint64(i)+1)))
+		opts.Backoff = func() backoff.BackOff { return newBackOff(rnd) } // called once per Conn
+	}
+	return opts
 }
 
 // sleepCtx sleeps d or until ctx ends.

@@ -132,7 +132,7 @@ func (r *Report) WriteTable(w io.Writer, c *Context) error {
 	fmt.Fprintf(bw, "%s: the server answers 503 while away, Retry-After = seconds until it is back + 0..%gs.\n", KeyRetryAfter, c.Sim.RetryAfterWindowS)
 
 	fmt.Fprintf(bw, "\n== Fleet, real: storm_clients = %d Conns on 127.0.0.1, the server process killed (SIGKILL), back after %s ==\n", r.StormClients, c.Storm.Outage)
-	fmt.Fprintf(bw, "Base %s, cap %s; %d rounds. Measured rows ran %s.\n", c.Storm.Base, c.Storm.Cap, c.HeavyRounds, c.Storm.Strategy)
+	fmt.Fprintf(bw, "Base %s, cap %s for every strategy; %d rounds. Rows: %s.\n", c.Storm.Base, c.Storm.Cap, c.HeavyRounds, c.Storm.Strategy)
 	r.fleetTable(bw, "storm", r.Storm, &misses)
 	if c.Storm.RetryAfterNote != "" {
 		fmt.Fprintf(bw, "%s: %s\n", KeyRetryAfter, c.Storm.RetryAfterNote)
@@ -285,11 +285,11 @@ func (r *Report) what(k string, c *Context) string {
 	case "mem_per_conn_kib":
 		return fmt.Sprintf("RSS per idle Conn (gorilla %s KiB)", m(c.GorillaMemPerConnKiB))
 	case "storm_recover_s":
-		return "storm: the server's return -> the last client Open, measured rows"
+		return "storm, wsfsm default: the server's return -> the last client Open"
 	case "failover_ratio":
 		return "failover p50 / a bare gorilla dial: can never reach 1; see failover_vs_loop_ratio"
 	case "storm_peak_ratio":
-		return "storm: busiest 100 ms / mean 100 ms from the return to the last Open (rewards a long tail; see peak / (N/cap))"
+		return "storm, wsfsm default: busiest 100 ms / mean 100 ms from the return to the last Open (rewards a long tail; see peak / (N/cap))"
 	case "sim_peak_ratio":
 		return "simulation, wsfsm default: the same peak / mean"
 	case "sim_peak_ratio_nojitter":
