@@ -23,10 +23,10 @@ import (
 // re-executed as `wsfsm bench -serve-addr 127.0.0.1:PORT`, which prints
 // "LISTENING <port>" and serves until its stdin closes (with
 // -serve-busy-until and -serve-busy-window, it first answers 503 with a
-// Retry-After, for the server-led storm). Idle-connection
-// memory is measured in child processes started as `wsfsm bench
-// -conns-child KIND -conns-n N -conns-url URL`. These flags are internal
-// and not listed in the usage.
+// Retry-After, for the server-led storm). Idle-connection memory is
+// measured in child processes started as `wsfsm bench -conns-child KIND
+// -conns-n N -conns-url URL [-conns-echo]`. These flags are internal and not
+// listed in the usage.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wsfsm bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -39,6 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	connsKind := fs.String("conns-child", "", "internal: hold idle connections of this kind and report their cost")
 	connsN := fs.Int("conns-n", 0, "internal: how many idle connections")
 	connsURL := fs.String("conns-url", "", "internal: where the idle connections go")
+	connsEcho := fs.Bool("conns-echo", false, "internal: one 64 B echo on each idle connection first")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: wsfsm bench [-quick] [-json FILE] [-svg DIR]\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -75,7 +76,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return exitOK
 	case *connsKind != "":
-		if err := bench.ConnsChild(ctx, *connsKind, *connsN, *connsURL, stdout); err != nil {
+		if err := bench.ConnsChild(ctx, *connsKind, *connsN, *connsURL, *connsEcho, stdout); err != nil {
 			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
 			return exitFail
 		}

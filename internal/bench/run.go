@@ -28,7 +28,7 @@ type Config struct {
 
 // params are the sizes of one mode.
 type params struct {
-	rounds, heavyRounds                 int
+	rounds, connsRounds, stormRounds    int
 	thrDur                              time.Duration
 	rttN, dialN, failN, reconnN, abortN int
 	closeN, unrespN                     int
@@ -55,7 +55,7 @@ const quickScale = 15
 func paramsFor(quick bool) params {
 	if quick {
 		return params{
-			rounds: 3, heavyRounds: 3, thrDur: 300 * time.Millisecond,
+			rounds: 3, connsRounds: 3, stormRounds: 3, thrDur: 300 * time.Millisecond,
 			rttN: 2000, dialN: 300, failN: 300, reconnN: 300, abortN: 200, closeN: 300,
 			unrespN: 5, unrespTimeout: 100 * time.Millisecond, fsmCycles: 100_000, conns: 1000,
 			// The full storm's times divided by quickScale: the same shape.
@@ -65,7 +65,7 @@ func paramsFor(quick bool) params {
 		}
 	}
 	return params{
-		rounds: 9, heavyRounds: 3, thrDur: time.Second,
+		rounds: 9, connsRounds: 5, stormRounds: 3, thrDur: time.Second,
 		rttN: 10_000, dialN: 2000, failN: 2000, reconnN: 2000, abortN: 1000, closeN: 2000,
 		unrespN: 20, unrespTimeout: 100 * time.Millisecond, fsmCycles: 500_000, conns: 10_000,
 		storm: stormConfig{clients: 10_000, outage: 30 * time.Second, cap: simCap, retryAfterWindow: 20 * time.Second,
@@ -98,18 +98,18 @@ func Run(ctx context.Context, cfg Config) (*Report, *Context, error) {
 	pin := newPinner()
 	rep := &Report{Conns: p.conns, SimClients: p.simClients, StormClients: p.storm.clients}
 	cx := &Context{Mode: map[bool]string{true: "quick", false: "full"}[cfg.Quick], Pinning: pin.note, Machine: machine(),
-		Rounds: p.rounds, HeavyRounds: p.heavyRounds, UnresponsiveTimeout: p.unrespTimeout.String()}
+		Rounds: p.rounds, ConnsRounds: p.connsRounds, StormRounds: p.stormRounds, UnresponsiveTimeout: p.unrespTimeout.String()}
 	start := time.Now()
 
 	progress("latency and throughput, %d rounds (%s)", p.rounds, pin.note)
 	if err := runPinned(ctx, self, pin, p, rep, cx); err != nil {
 		return nil, nil, err
 	}
-	progress("idle connections: %d per process, %d rounds (%v so far)", p.conns, p.heavyRounds, time.Since(start).Round(time.Second))
+	progress("idle connections: %d per process, %d rounds, fresh and after one echo (%v so far)", p.conns, p.connsRounds, time.Since(start).Round(time.Second))
 	if err := runConns(ctx, self, p, rep, cx); err != nil {
 		return nil, nil, err
 	}
-	progress("reconnect storms: %d clients, outage %v, cap %v, %d strategies and the server-led row, %d rounds each (%v so far)", p.storm.clients, p.storm.outage, p.storm.cap, len(fleetRowKeys)-1, p.heavyRounds, time.Since(start).Round(time.Second))
+	progress("reconnect storms: %d clients, outage %v, cap %v, %d strategies and the server-led row, %d rounds each (%v so far)", p.storm.clients, p.storm.outage, p.storm.cap, len(fleetRowKeys)-1, p.stormRounds, time.Since(start).Round(time.Second))
 	if err := runStorms(ctx, self, p, cx, rep, progress); err != nil {
 		return nil, nil, err
 	}
@@ -216,29 +216,39 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 }
 
 // runConns measures idle connections, each set in a child process of its
-// own so that one set's memory does not linger in the other's figures.
+// own so that one set's memory does not linger in the other's figures:
+// fresh (nothing sent since the upgrade), then after one 64 B echo on every
+// connection (gorilla's write buffer, allocated at the dial, is then
+// touched, and so resident).
 func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Context) error {
 	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	var kib, ratio, gor, gkib, ggor []float64
-	for range p.heavyRounds {
-		g, err := runConnsChild(ctx, self, KindGorilla, p.conns, srv.url("/echo"))
-		if err != nil {
-			return err
+	var kib, ratio, gor, gkib, ggor, skib, sratio, sgkib []float64
+	for range p.connsRounds {
+		for _, echo := range []bool{false, true} {
+			g, err := runConnsChild(ctx, self, KindGorilla, p.conns, srv.url("/echo"), echo)
+			if err != nil {
+				return err
+			}
+			c, err := runConnsChild(ctx, self, KindConn, p.conns, srv.url("/echo"), echo)
+			if err != nil {
+				return err
+			}
+			if echo {
+				skib, sgkib, sratio = append(skib, c.KiBPerConn), append(sgkib, g.KiBPerConn), append(sratio, c.KiBPerConn/g.KiBPerConn)
+				continue
+			}
+			kib, gor = append(kib, c.KiBPerConn), append(gor, c.GoroutinesPerConn)
+			gkib, ggor = append(gkib, g.KiBPerConn), append(ggor, g.GoroutinesPerConn)
+			ratio = append(ratio, c.KiBPerConn/g.KiBPerConn)
 		}
-		c, err := runConnsChild(ctx, self, KindConn, p.conns, srv.url("/echo"))
-		if err != nil {
-			return err
-		}
-		kib, gor = append(kib, c.KiBPerConn), append(gor, c.GoroutinesPerConn)
-		gkib, ggor = append(gkib, g.KiBPerConn), append(ggor, g.GoroutinesPerConn)
-		ratio = append(ratio, c.KiBPerConn/g.KiBPerConn)
 	}
 	rep.MemPerConnKiB, rep.MemPerConnRatio, rep.GoroutinesPerConn = summarize(kib), summarize(ratio), summarize(gor)
-	cx.GorillaMemPerConnKiB, cx.GorillaGoroutines = summarize(gkib), summarize(ggor)
+	rep.MemPerConnEchoKiB, rep.MemPerConnEchoRatio = summarize(skib), summarize(sratio)
+	cx.GorillaMemPerConnKiB, cx.GorillaGoroutines, cx.GorillaMemPerConnEchoKiB = summarize(gkib), summarize(ggor), summarize(sgkib)
 	return nil
 }
 
@@ -262,7 +272,7 @@ func stormRows(p params) []stormRow {
 	return append(rows, stormRow{led, p.storm.retryAfterWindow})
 }
 
-// runStorms runs p.heavyRounds rounds of the reconnect storm for every row
+// runStorms runs p.stormRounds rounds of the reconnect storm for every row
 // of stormRows, the rows of a round one after another (in an order that
 // rotates with the round, so that a drift of the machine does not always
 // fall on the same row), round r seeding every client's source with r+1,
@@ -270,7 +280,7 @@ func stormRows(p params) []stormRow {
 func runStorms(ctx context.Context, self []string, p params, cx *Context, rep *Report, progress func(string, ...any)) error {
 	rows := stormRows(p)
 	results := make([][]stormRound, len(rows))
-	for round := range p.heavyRounds {
+	for round := range p.stormRounds {
 		for k := range rows {
 			i := (k + round) % len(rows)
 			cfg := p.storm
@@ -281,7 +291,7 @@ func runStorms(ctx context.Context, self []string, p params, cx *Context, rep *R
 				return fmt.Errorf("%w (storm %s, round %d)", err, rows[i].st.Key, round+1)
 			}
 			results[i] = append(results[i], r)
-			progress("storm %d/%d: %-17s %s (%v)", round+1, p.heavyRounds, rows[i].st.Key, r.fleet, time.Since(t0).Round(time.Second))
+			progress("storm %d/%d: %-17s %s (%v)", round+1, p.stormRounds, rows[i].st.Key, r.fleet, time.Since(t0).Round(time.Second))
 		}
 	}
 	s := &cx.Storm
