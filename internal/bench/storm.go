@@ -27,9 +27,10 @@ type stormConfig struct {
 	// as it is.
 	strategy Strategy
 	seed     uint64
-	// retryAfterWindow > 0: right after the kill a server process takes the
-	// port that answers 503 until the outage ends, with a Retry-After
-	// spread over this window (ServeConfig.BusyUntil), then serves.
+	// retryAfterWindow > 0: a server process that shares the port
+	// (ServeConfig.ReusePort) answers 503 from the kill until the outage
+	// ends, with a Retry-After spread over this window
+	// (ServeConfig.BusyUntil), then serves.
 	retryAfterWindow time.Duration
 }
 
@@ -79,7 +80,11 @@ func (l *dialLog) observe(t wsfsm.Transition) {
 // Retry-After window + 30 s).
 func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, error) {
 	var r stormRound
-	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1)
+	var reuse []string
+	if cfg.retryAfterWindow > 0 {
+		reuse = []string{"-serve-reuseport"} // the busy server will share the port
+	}
+	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1, reuse...)
 	if err != nil {
 		return r, err
 	}
@@ -125,18 +130,30 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 	log.mu.Unlock()
 
 	addr := fmt.Sprintf("127.0.0.1:%d", srv.port)
-	killedAt := time.Now()
-	srv.kill()
+	var killedAt time.Time
 	if cfg.retryAfterWindow > 0 {
-		backAt := killedAt.Add(cfg.outage)
-		srv2, err := startServer(ctx, self, addr, nil, -1,
+		// A busy server process takes the port beside the first before the
+		// kill (no client dials meanwhile: all are Open), so that from the
+		// kill on every dial is answered 503 with a Retry-After, until the
+		// outage ends.
+		backAt := time.Now().Add(busyStartAllowance + cfg.outage)
+		srv2, err := startServer(ctx, self, addr, nil, -1, "-serve-reuseport",
 			"-serve-busy-until", strconv.FormatInt(backAt.UnixNano(), 10), "-serve-busy-window", cfg.retryAfterWindow.String())
 		if err != nil {
 			return r, fmt.Errorf("bench: starting the busy server: %w", err)
 		}
-		srv = srv2 // the deferred kill now ends this one
-		r.back = cfg.outage
+		first := srv
+		srv = srv2         // the deferred kill now ends this one, after the clients
+		defer first.kill() // on an early return; a no-op after the kill below
+		if err := sleepCtx(ctx, time.Until(backAt.Add(-cfg.outage))); err != nil {
+			return r, err
+		}
+		killedAt = time.Now()
+		first.kill()
+		r.back = backAt.Sub(killedAt)
 	} else {
+		killedAt = time.Now()
+		srv.kill()
 		if err := sleepCtx(ctx, cfg.outage-time.Since(killedAt)); err != nil {
 			return r, err
 		}
@@ -144,7 +161,7 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 		if err != nil {
 			return r, fmt.Errorf("bench: restarting the server: %w", err)
 		}
-		srv = srv2
+		srv = srv2 // the deferred kill now ends this one
 		r.back = srv.ready.Sub(killedAt)
 	}
 
@@ -196,6 +213,10 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 	r.peakOverMean = peakOverMean(r.buckets, int(r.back/Bucket), int(r.allOpen/Bucket))
 	return r, nil
 }
+
+// busyStartAllowance is the time given to the busy server process to start
+// before the kill, in the server-led storm.
+const busyStartAllowance = time.Second
 
 // clientOptions returns the Options of client i: cfg.opts with, when a
 // strategy is set, a Backoff whose BackOff draws from a source of the
