@@ -23,10 +23,11 @@ import (
 // re-executed as `wsfsm bench -serve-addr 127.0.0.1:PORT`, which prints
 // "LISTENING <port>" and serves until its stdin closes (with
 // -serve-busy-until and -serve-busy-window, it first answers 503 with a
-// Retry-After, for the server-led storm). Idle-connection
-// memory is measured in child processes started as `wsfsm bench
-// -conns-child KIND -conns-n N -conns-url URL`. These flags are internal
-// and not listed in the usage.
+// Retry-After, for the server-led storm; -serve-reuseport lets two of them
+// share the port). Idle-connection memory is
+// measured in child processes started as `wsfsm bench -conns-child KIND
+// -conns-n N -conns-url URL [-conns-echo]`. These flags are internal and not
+// listed in the usage.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wsfsm bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,9 +37,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	serveAddr := fs.String("serve-addr", "", "internal: run the server process on this 127.0.0.1 address")
 	busyUntil := fs.Int64("serve-busy-until", 0, "internal: the server answers 503 until this time, Unix nanoseconds")
 	busyWindow := fs.Duration("serve-busy-window", 0, "internal: the spread of the server's Retry-After while busy")
+	reusePort := fs.Bool("serve-reuseport", false, "internal: listen with SO_REUSEPORT")
 	connsKind := fs.String("conns-child", "", "internal: hold idle connections of this kind and report their cost")
 	connsN := fs.Int("conns-n", 0, "internal: how many idle connections")
 	connsURL := fs.String("conns-url", "", "internal: where the idle connections go")
+	connsEcho := fs.Bool("conns-echo", false, "internal: one 64 B echo on each idle connection first")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: wsfsm bench [-quick] [-json FILE] [-svg DIR]\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -65,7 +68,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	switch {
 	case *serveAddr != "":
-		cfg := bench.ServeConfig{Addr: *serveAddr, BusyWindow: *busyWindow}
+		cfg := bench.ServeConfig{Addr: *serveAddr, BusyWindow: *busyWindow, ReusePort: *reusePort}
 		if *busyUntil != 0 {
 			cfg.BusyUntil = time.Unix(0, *busyUntil)
 		}
@@ -75,7 +78,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return exitOK
 	case *connsKind != "":
-		if err := bench.ConnsChild(ctx, *connsKind, *connsN, *connsURL, stdout); err != nil {
+		if err := bench.ConnsChild(ctx, *connsKind, *connsN, *connsURL, *connsEcho, stdout); err != nil {
 			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
 			return exitFail
 		}

@@ -26,7 +26,7 @@ func TestBenchUsage(t *testing.T) {
 			t.Errorf("bench -h does not list %s:\n%s", f, stderr)
 		}
 	}
-	for _, f := range []string{"serve-addr", "serve-busy", "conns-child"} {
+	for _, f := range []string{"serve-addr", "serve-busy", "conns-child", "conns-echo"} {
 		if strings.Contains(stderr, f) {
 			t.Errorf("bench -h lists the internal flag %s", f)
 		}

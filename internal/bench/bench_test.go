@@ -36,10 +36,11 @@ func serveChild(args []string) int {
 	addr := fs.String("serve-addr", "", "")
 	until := fs.Int64("serve-busy-until", 0, "")
 	window := fs.Duration("serve-busy-window", 0, "")
+	reuse := fs.Bool("serve-reuseport", false, "")
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	cfg := ServeConfig{Addr: *addr, BusyWindow: *window}
+	cfg := ServeConfig{Addr: *addr, BusyWindow: *window, ReusePort: *reuse}
 	if *until != 0 {
 		cfg.BusyUntil = time.Unix(0, *until)
 	}

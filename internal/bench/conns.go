@@ -44,11 +44,12 @@ type ConnsResult struct {
 const dialWorkers = 32
 
 // ConnsChild is the body of a conns child process: it opens n idle
-// connections of kind to url, measures the growth of its resident memory
-// (VmRSS, after a GC that returns freed memory to the OS, before and after)
-// and goroutines, writes a ConnsResult as one JSON line to stdout, and
-// closes everything.
-func ConnsChild(ctx context.Context, kind string, n int, url string, stdout io.Writer) error {
+// connections of kind to url (with echo, each sends one 64 B binary
+// message and reads its echo first), measures the growth of its resident
+// memory (VmRSS, after a GC that returns freed memory to the OS, before and
+// after) and goroutines, writes a ConnsResult as one JSON line to stdout,
+// and closes everything.
+func ConnsChild(ctx context.Context, kind string, n int, url string, echo bool, stdout io.Writer) error {
 	if kind != KindConn && kind != KindGorilla {
 		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}
@@ -80,11 +81,29 @@ func ConnsChild(ctx context.Context, kind string, n int, url string, stdout io.W
 				return fmt.Errorf("bench: %w", err)
 			}
 			closers[i] = func() { _ = c.Abort() }
+			if echo {
+				if err := c.Send(ctx, wsfsm.Binary, make([]byte, 64)); err != nil {
+					return fmt.Errorf("bench: send: %w", err)
+				}
+				if _, _, err := c.Receive(ctx); err != nil {
+					return fmt.Errorf("bench: receive: %w", err)
+				}
+			}
 		default:
 			d := websocket.Dialer{}
 			ws, _, err := d.DialContext(ctx, url, nil)
 			if err != nil {
 				return fmt.Errorf("bench: gorilla dial: %w", err)
+			}
+			if echo {
+				if err := ws.WriteMessage(websocket.BinaryMessage, make([]byte, 64)); err != nil {
+					ws.Close()
+					return fmt.Errorf("bench: gorilla write: %w", err)
+				}
+				if _, _, err := ws.ReadMessage(); err != nil {
+					ws.Close()
+					return fmt.Errorf("bench: gorilla read: %w", err)
+				}
 			}
 			done := make(chan struct{})
 			go func() {
@@ -183,12 +202,15 @@ feed:
 	}
 }
 
-// runConnsChild runs one conns child process for kind against url and
-// returns what it measured.
-func runConnsChild(ctx context.Context, self []string, kind string, n int, url string) (ConnsResult, error) {
+// runConnsChild runs one conns child process for kind against url (with
+// echo: one echo on each connection) and returns what it measured.
+func runConnsChild(ctx context.Context, self []string, kind string, n int, url string, echo bool) (ConnsResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	args := append(append([]string(nil), self...), "-conns-child", kind, "-conns-n", strconv.Itoa(n), "-conns-url", url)
+	if echo {
+		args = append(args, "-conns-echo")
+	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var stdout, stderr bytes.Buffer

@@ -174,62 +174,62 @@ func addVertical(p *plot.Plot, name string, x, lo, top float64) error {
 	return nil
 }
 
+// writeStormSVG draws the storm's rows side by side, measured (median
+// round of each), with the default row's round simulated beside it.
 func writeStormSVG(path string, cx *Context) error {
 	s := cx.Storm
-	p := newPlot(fmt.Sprintf("Reconnect storm: %d clients, server killed, back after %.1f s (backoff %s..%s)", s.Clients, s.Back, s.Base, s.Cap),
-		"seconds since the connections dropped", fmt.Sprintf("dials per %v (log)", Bucket))
-	logY(p)
-	if err := addBuckets(p, "measured", s.Measured, colMeasured, false); err != nil {
-		return err
+	runs := slices.Clone(s.Runs)
+	if len(s.Simulated) > 0 {
+		runs = append(runs, StormRun{SimRun: SimRun{Key: "simulated", Name: "wsfsm default, simulated", Buckets: s.Simulated}})
 	}
-	if err := addBuckets(p, "simulated, same strategy", s.Simulated, colJitter, true); err != nil {
-		return err
-	}
-	if err := addPoints(p, "simulated, no jitter", series(s.SimNoJitter), colNoJitter); err != nil {
-		return err
-	}
-	top := 1.0
-	for _, b := range slices.Concat(s.Measured, s.Simulated, s.SimNoJitter) {
-		top = max(top, float64(b))
-	}
-	if err := addVertical(p, "server back", s.Back, 1, top); err != nil {
-		return err
-	}
-	p.Y.Max = top * 30 // room for the legend above the curves
-	p.Legend.Left, p.Legend.XOffs = true, 15*vg.Millimeter
-	img := vgsvg.New(24*vg.Centimeter, 12*vg.Centimeter)
-	p.Draw(draw.New(img))
-	return writeSVG(path, img)
+	return writeFleetSVG(path,
+		fmt.Sprintf("Real storm: %d Conns, server killed, back after %.1f s (base %s, cap %s)", s.Clients, s.Back, s.Base, s.Cap),
+		"since the server's return", runs, s.Back)
 }
 
 // writeStrategiesSVG draws the simulation's rows side by side: dials over
 // time, and the share of clients Open after the server's return.
 func writeStrategiesSVG(path string, cx *Context) error {
 	sc := cx.Sim
-	rate := newPlot(fmt.Sprintf("Simulation: the fleet's dials, server away %g s (base %s, cap %s)", sc.OutageS, sc.Base, sc.Cap),
-		"seconds since the connections dropped", fmt.Sprintf("dials per %v (log)", Bucket))
+	var runs []StormRun
+	for _, r := range sc.Runs {
+		runs = append(runs, StormRun{SimRun: r, BackS: sc.OutageS})
+	}
+	return writeFleetSVG(path, fmt.Sprintf("Simulation: the fleet's dials, server away %g s (base %s, cap %s)", sc.OutageS, sc.Base, sc.Cap),
+		"since the server returned", runs, sc.OutageS)
+}
+
+// writeFleetSVG draws fleet rows side by side: dials per Bucket since the
+// drop (log), and the share of clients Open after the server's return. The
+// row keyed "simulated" is drawn dashed in the default's colour, without an
+// Open curve.
+func writeFleetSVG(path, title, since string, runs []StormRun, back float64) error {
+	rate := newPlot(title, "seconds since the connections dropped", fmt.Sprintf("dials per %v (log)", Bucket))
 	logY(rate)
-	back := newPlot("Clients Open again after the server's return", "seconds since the server returned", "clients Open (%)")
-	back.Legend.Top, back.Legend.Left = false, false
-	back.Legend.YOffs = 8 * vg.Millimeter
+	open := newPlot("Clients Open again after the server's return", "seconds "+since, "clients Open (%)")
+	open.Legend.Top, open.Legend.Left = false, false
+	open.Legend.YOffs = 8 * vg.Millimeter
 	top := 1.0
-	for _, run := range sc.Runs {
-		c := rowColors[run.Key]
+	for _, run := range runs {
+		c, dashed := rowColors[run.Key], run.Key == KeyRetryAfter
+		if run.Key == "simulated" {
+			c, dashed = rowColors[KeyWsfsm], true
+		}
 		if run.Key == KeyNoJitter {
 			if err := addPoints(rate, run.Name, series(run.Buckets), c); err != nil {
 				return err
 			}
-		} else if err := addBuckets(rate, run.Name, run.Buckets, c, run.Key == KeyRetryAfter); err != nil {
+		} else if err := addBuckets(rate, run.Name, run.Buckets, c, dashed); err != nil {
 			return err
 		}
 		for _, b := range run.Buckets {
 			top = max(top, float64(b))
 		}
-		if err := addLine(back, run.Name, openCurve(run.Opens), c, run.Key == KeyRetryAfter); err != nil {
+		if err := addLine(open, run.Name, openCurve(run.Opens), c, dashed); err != nil {
 			return err
 		}
 	}
-	if err := addVertical(rate, "server back", sc.OutageS, 1, top); err != nil {
+	if err := addVertical(rate, "server back", back, 1, top); err != nil {
 		return err
 	}
 	rate.Y.Max = top * 300 // room for the legend above the curves
@@ -237,10 +237,10 @@ func writeStrategiesSVG(path string, cx *Context) error {
 	img := vgsvg.New(w, h)
 	tiles := draw.Tiles{Rows: 2, Cols: 1, PadX: vg.Millimeter, PadY: 8 * vg.Millimeter,
 		PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 4 * vg.Millimeter}
-	plots := [][]*plot.Plot{{rate}, {back}}
+	plots := [][]*plot.Plot{{rate}, {open}}
 	canvases := plot.Align(plots, tiles, draw.New(img))
 	rate.Draw(canvases[0][0])
-	back.Draw(canvases[1][0])
+	open.Draw(canvases[1][0])
 	return writeSVG(path, img)
 }
 

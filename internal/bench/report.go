@@ -36,6 +36,9 @@ type Report struct {
 	CloseP50us        Figure
 	Conns             int
 	MemPerConnKiB     Figure
+	// The same after one 64 B echo on every connection.
+	MemPerConnEchoRatio Figure
+	MemPerConnEchoKiB   Figure
 
 	SimClients int
 	// Sim holds the simulation's rows: Strategies, then KeyRetryAfter.
@@ -75,6 +78,7 @@ func (r *Report) entries() []entry {
 		{"abort_p99_us", &r.AbortP99us, 0}, {"abort_gorilla_p99_us", &r.AbortGorillaP99us, 0},
 		{"close_p50_us", &r.CloseP50us, 0},
 		{"conns", nil, r.Conns}, {"mem_per_conn_kib", &r.MemPerConnKiB, 0},
+		{"mem_per_conn_echo_ratio", &r.MemPerConnEchoRatio, 0}, {"mem_per_conn_echo_kib", &r.MemPerConnEchoKiB, 0},
 
 		{"sim_clients", nil, r.SimClients},
 	}
@@ -177,16 +181,19 @@ type Context struct {
 	Mode                 string
 	Machine              string
 	Pinning              string
-	Rounds, HeavyRounds  int       // rounds of the pinned figures; of idle connections and storms
+	Rounds, ConnsRounds  int       // rounds of the pinned figures; of idle connections
+	StormRounds          int       // rounds of each storm row
 	Throughput64Msgs     [2]Figure // gorilla, wsfsm: messages/s
 	Throughput16kMBs     [2]Figure // gorilla, wsfsm: MB/s
 	RTTP50us, RTTP99us   [2]Figure // gorilla, wsfsm
 	FSMTransitionNs      [2]Figure // looplab Event, generated Machine
 	GorillaMemPerConnKiB Figure
-	FailoverPhasesUs     [3]Figure // p50 of detect, loop and dial (see failoverRound)
-	LoopPhasesUs         [2]Figure // the gorilla loop's detect and dial, p50
-	GorillaGoroutines    Figure
-	UnresponsiveTimeout  string // CloseTimeout of the overshoot figure
+	// GorillaMemPerConnEchoKiB is gorilla's after one 64 B echo on each.
+	GorillaMemPerConnEchoKiB Figure
+	FailoverPhasesUs         [3]Figure // p50 of detect, loop and dial (see failoverRound)
+	LoopPhasesUs             [2]Figure // the gorilla loop's detect and dial, p50
+	GorillaGoroutines        Figure
+	UnresponsiveTimeout      string // CloseTimeout of the overshoot figure
 
 	Storm StormContext
 	Sim   SimContext
@@ -199,12 +206,21 @@ type StormContext struct {
 	Base, Cap      string  // the strategies' base and ceiling
 	CapS           float64 // Cap in seconds
 	DeadlineS      float64 // Cap + 2 s
-	Strategy       string  // what the clients of the measured rows ran
-	Measured       []int   // dials per Bucket since the kill, median round
-	Simulated      []int   // the same storm simulated with the same strategy
-	SimNoJitter    []int   // and without jitter
-	Back, AllOpen  float64 // seconds since the kill, median round
-	RetryAfterNote string  // how the server-led row was run, or why not
+	Strategy       string  // what the clients of the rows ran
+	RetryAfterNote string  // how the server-led row was run
+	// Runs holds, per row of Report.Storm, its median round: dials per
+	// Bucket since the kill, Opens per millisecond since the return.
+	Runs []StormRun
+	// Simulated is the default row's median round simulated (same clients,
+	// strategy, return); Back is that round's return, seconds since the kill.
+	Simulated []int
+	Back      float64
+}
+
+// StormRun is one measured storm kept for the plots.
+type StormRun struct {
+	SimRun
+	BackS float64 // the server's return, seconds since the kill
 }
 
 // SimContext describes the simulation and holds what its plots need.

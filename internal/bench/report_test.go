@@ -179,9 +179,11 @@ func TestWritePlots(t *testing.T) {
 	cx.Sim = SimContext{OutageS: 2, Base: "250ms", Cap: "2s", Seeds: 1}
 	for _, s := range Strategies(250*time.Millisecond, 2*time.Second) {
 		r := Simulate(SimConfig{Clients: 200, Outage: 2 * time.Second, Strategy: s, Cap: 2 * time.Second, Seed: 1})
-		cx.Sim.Runs = append(cx.Sim.Runs, SimRun{Key: s.Key, Name: s.Name, Buckets: r.Buckets, Opens: r.Opens})
-		if s.Key == KeyFull {
-			cx.Storm = StormContext{Clients: 200, Measured: r.Buckets, Simulated: r.Buckets, Back: 2}
+		run := SimRun{Key: s.Key, Name: s.Name, Buckets: r.Buckets, Opens: r.Opens}
+		cx.Sim.Runs = append(cx.Sim.Runs, run)
+		cx.Storm.Runs = append(cx.Storm.Runs, StormRun{SimRun: run, BackS: 2})
+		if s.Key == KeyWsfsm {
+			cx.Storm.Clients, cx.Storm.Simulated, cx.Storm.Back = 200, r.Buckets, 2
 		}
 	}
 	dir := t.TempDir()

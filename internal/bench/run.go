@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,7 @@ import (
 
 // Config configures a run of the suite.
 type Config struct {
-	// Quick runs the short suite (a minute or two on 2 CPUs) instead of the
+	// Quick runs the short suite (about three minutes on 2 CPUs) instead of the
 	// full one (over ten minutes: 9 rounds, 10,000 clients, 30 s outages).
 	Quick bool
 	// Self is the command that runs this program's bench command, used to
@@ -27,7 +28,7 @@ type Config struct {
 
 // params are the sizes of one mode.
 type params struct {
-	rounds, heavyRounds                 int
+	rounds, connsRounds, stormRounds    int
 	thrDur                              time.Duration
 	rttN, dialN, failN, reconnN, abortN int
 	closeN, unrespN                     int
@@ -39,29 +40,36 @@ type params struct {
 	simOutage, simRetryAfterWindow      time.Duration
 }
 
-// The strategies' base and cap in the simulation: the library's defaults.
+// The strategies' base and cap in the simulation and the full storm: the
+// library's defaults.
 const (
 	simBase = retry.DefaultInitial
 	simCap  = retry.DefaultMax
 )
 
+// quickScale divides the full storm's outage, base and cap in -quick mode
+// (2 s, 16.7 ms, 2 s): a storm of the same shape, 15 times shorter. The
+// Retry-After window is in whole seconds: 2 s in -quick, 20 s in full.
+const quickScale = 15
+
 func paramsFor(quick bool) params {
 	if quick {
 		return params{
-			rounds: 3, heavyRounds: 3, thrDur: 300 * time.Millisecond,
+			rounds: 3, connsRounds: 3, stormRounds: 3, thrDur: 300 * time.Millisecond,
 			rttN: 2000, dialN: 300, failN: 300, reconnN: 300, abortN: 200, closeN: 300,
 			unrespN: 5, unrespTimeout: 100 * time.Millisecond, fsmCycles: 100_000, conns: 1000,
-			storm: stormConfig{clients: 1000, outage: 2 * time.Second, cap: 2 * time.Second, retryAfterWindow: 2 * time.Second,
-				opts: wsfsm.Options{BackoffInitial: 250 * time.Millisecond, BackoffMax: 2 * time.Second}},
+			// The full storm's times divided by quickScale: the same shape.
+			storm: stormConfig{clients: 1000, outage: 30 * time.Second / quickScale, cap: simCap / quickScale, retryAfterWindow: 2 * time.Second,
+				opts: wsfsm.Options{BackoffInitial: simBase / quickScale, BackoffMax: simCap / quickScale}},
 			simClients: 1_000_000, simSeeds: 3, simOutage: 30 * time.Second, simRetryAfterWindow: 20 * time.Second,
 		}
 	}
 	return params{
-		rounds: 9, heavyRounds: 3, thrDur: time.Second,
+		rounds: 9, connsRounds: 5, stormRounds: 3, thrDur: time.Second,
 		rttN: 10_000, dialN: 2000, failN: 2000, reconnN: 2000, abortN: 1000, closeN: 2000,
 		unrespN: 20, unrespTimeout: 100 * time.Millisecond, fsmCycles: 500_000, conns: 10_000,
-		storm: stormConfig{clients: 10_000, outage: 30 * time.Second, cap: 30 * time.Second, retryAfterWindow: 20 * time.Second,
-			opts: wsfsm.Options{BackoffInitial: 250 * time.Millisecond, BackoffMax: 30 * time.Second}},
+		storm: stormConfig{clients: 10_000, outage: 30 * time.Second, cap: simCap, retryAfterWindow: 20 * time.Second,
+			opts: wsfsm.Options{BackoffInitial: simBase, BackoffMax: simCap}},
 		simClients: 1_000_000, simSeeds: 9, simOutage: 30 * time.Second, simRetryAfterWindow: 20 * time.Second,
 	}
 }
@@ -90,19 +98,19 @@ func Run(ctx context.Context, cfg Config) (*Report, *Context, error) {
 	pin := newPinner()
 	rep := &Report{Conns: p.conns, SimClients: p.simClients, StormClients: p.storm.clients}
 	cx := &Context{Mode: map[bool]string{true: "quick", false: "full"}[cfg.Quick], Pinning: pin.note, Machine: machine(),
-		Rounds: p.rounds, HeavyRounds: p.heavyRounds, UnresponsiveTimeout: p.unrespTimeout.String()}
+		Rounds: p.rounds, ConnsRounds: p.connsRounds, StormRounds: p.stormRounds, UnresponsiveTimeout: p.unrespTimeout.String()}
 	start := time.Now()
 
 	progress("latency and throughput, %d rounds (%s)", p.rounds, pin.note)
 	if err := runPinned(ctx, self, pin, p, rep, cx); err != nil {
 		return nil, nil, err
 	}
-	progress("idle connections: %d per process, %d rounds (%v so far)", p.conns, p.heavyRounds, time.Since(start).Round(time.Second))
+	progress("idle connections: %d per process, %d rounds, fresh and after one echo (%v so far)", p.conns, p.connsRounds, time.Since(start).Round(time.Second))
 	if err := runConns(ctx, self, p, rep, cx); err != nil {
 		return nil, nil, err
 	}
-	progress("reconnect storms: %d clients, outage %v, %d rounds each, plain and server-led (%v so far)", p.storm.clients, p.storm.outage, p.heavyRounds, time.Since(start).Round(time.Second))
-	if err := runStorms(ctx, self, p, cx, rep); err != nil {
+	progress("reconnect storms: %d clients, outage %v, cap %v, %d strategies and the server-led row, %d rounds each (%v so far)", p.storm.clients, p.storm.outage, p.storm.cap, len(fleetRowKeys)-1, p.stormRounds, time.Since(start).Round(time.Second))
+	if err := runStorms(ctx, self, p, cx, rep, progress); err != nil {
 		return nil, nil, err
 	}
 	progress("simulation: %d virtual clients, outage %v, %d strategies and the server-led row, %d seeds each (%v so far)", p.simClients, p.simOutage, len(fleetRowKeys)-1, p.simSeeds, time.Since(start).Round(time.Second))
@@ -208,89 +216,118 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 }
 
 // runConns measures idle connections, each set in a child process of its
-// own so that one set's memory does not linger in the other's figures.
+// own so that one set's memory does not linger in the other's figures:
+// fresh (nothing sent since the upgrade), then after one 64 B echo on every
+// connection (gorilla's write buffer, allocated at the dial, is then
+// touched, and so resident).
 func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Context) error {
 	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	var kib, ratio, gor, gkib, ggor []float64
-	for range p.heavyRounds {
-		g, err := runConnsChild(ctx, self, KindGorilla, p.conns, srv.url("/echo"))
-		if err != nil {
-			return err
+	var kib, ratio, gor, gkib, ggor, skib, sratio, sgkib []float64
+	for range p.connsRounds {
+		for _, echo := range []bool{false, true} {
+			g, err := runConnsChild(ctx, self, KindGorilla, p.conns, srv.url("/echo"), echo)
+			if err != nil {
+				return err
+			}
+			c, err := runConnsChild(ctx, self, KindConn, p.conns, srv.url("/echo"), echo)
+			if err != nil {
+				return err
+			}
+			if echo {
+				skib, sgkib, sratio = append(skib, c.KiBPerConn), append(sgkib, g.KiBPerConn), append(sratio, c.KiBPerConn/g.KiBPerConn)
+				continue
+			}
+			kib, gor = append(kib, c.KiBPerConn), append(gor, c.GoroutinesPerConn)
+			gkib, ggor = append(gkib, g.KiBPerConn), append(ggor, g.GoroutinesPerConn)
+			ratio = append(ratio, c.KiBPerConn/g.KiBPerConn)
 		}
-		c, err := runConnsChild(ctx, self, KindConn, p.conns, srv.url("/echo"))
-		if err != nil {
-			return err
-		}
-		kib, gor = append(kib, c.KiBPerConn), append(gor, c.GoroutinesPerConn)
-		gkib, ggor = append(gkib, g.KiBPerConn), append(ggor, g.GoroutinesPerConn)
-		ratio = append(ratio, c.KiBPerConn/g.KiBPerConn)
 	}
 	rep.MemPerConnKiB, rep.MemPerConnRatio, rep.GoroutinesPerConn = summarize(kib), summarize(ratio), summarize(gor)
-	cx.GorillaMemPerConnKiB, cx.GorillaGoroutines = summarize(gkib), summarize(ggor)
+	rep.MemPerConnEchoKiB, rep.MemPerConnEchoRatio = summarize(skib), summarize(sratio)
+	cx.GorillaMemPerConnKiB, cx.GorillaGoroutines, cx.GorillaMemPerConnEchoKiB = summarize(gkib), summarize(ggor), summarize(sgkib)
 	return nil
 }
 
-// stormRows are the rows of Report.Storm, in the order of
-// fleetRowKeys: each strategy, then the server-led row.
-func stormRows(p params) []FleetRow {
-	var rows []FleetRow
-	for _, st := range Strategies(p.storm.opts.BackoffInitial, p.storm.cap) {
-		rows = append(rows, unmeasuredRow(st.Key, st.Name))
-	}
-	return append(rows, unmeasuredRow(KeyRetryAfter, "wsfsm default, server-led"))
+// stormRow is one row of the storm: a strategy plugged into every client
+// through Options.Backoff, against a server that refuses dials while away
+// (window 0) or answers 503 with a Retry-After spread over window.
+type stormRow struct {
+	st     Strategy
+	window time.Duration
 }
 
-// runStorms runs the reconnect storm rounds, plain and server-led, and
-// simulates the median plain one. Until Options can take a
-// backoff.BackOff, the clients run the root package's own schedule, full
-// jitter under the same envelope as retry.FullJitter: the plain storm fills
-// the row of full jitter, the server-led one the server-led row.
-func runStorms(ctx context.Context, self []string, p params, cx *Context, rep *Report) error {
-	rep.Storm = stormRows(p)
-	full, led := &rep.Storm[1], &rep.Storm[len(rep.Storm)-1]
-	var rounds []stormRound
-	var fleets, ledFleets []Fleet
-	var rec, peak []float64
-	for range p.heavyRounds {
-		r, err := runStorm(ctx, self, withRetryAfter(p.storm, 0))
-		if err != nil {
-			return err
-		}
-		rounds = append(rounds, r)
-		fleets = append(fleets, r.fleet)
-		rec, peak = append(rec, r.recover.Seconds()), append(peak, r.peakOverMean)
-		l, err := runStorm(ctx, self, p.storm)
-		if err != nil {
-			return err
-		}
-		ledFleets = append(ledFleets, l.fleet)
+// stormRows are the rows of Report.Storm, in the order of fleetRowKeys:
+// each strategy, then wsfsm's default against the server-led recovery.
+func stormRows(p params) []stormRow {
+	var rows []stormRow
+	for _, st := range Strategies(p.storm.opts.BackoffInitial, p.storm.cap) {
+		rows = append(rows, stormRow{st, 0})
 	}
-	*full = summarizeFleet(full.Key, full.Name, fleets)
-	*led = summarizeFleet(led.Key, "root schedule, server-led", ledFleets)
-	rep.StormRecoverS, rep.StormPeakRatio = summarize(rec), summarize(peak)
+	led := DefaultStrategy(p.storm.opts.BackoffInitial, p.storm.cap)
+	led.Key, led.Name = KeyRetryAfter, "wsfsm default, server-led"
+	return append(rows, stormRow{led, p.storm.retryAfterWindow})
+}
 
-	slices.SortFunc(rounds, func(a, b stormRound) int { return int(a.recover - b.recover) })
-	med := rounds[len(rounds)/2]
+// runStorms runs p.stormRounds rounds of the reconnect storm for every row
+// of stormRows, the rows of a round one after another (in an order that
+// rotates with the round, so that a drift of the machine does not always
+// fall on the same row), round r seeding every client's source with r+1,
+// and simulates the default row's median round for the plot.
+func runStorms(ctx context.Context, self []string, p params, cx *Context, rep *Report, progress func(string, ...any)) error {
+	rows := stormRows(p)
+	results := make([][]stormRound, len(rows))
+	for round := range p.stormRounds {
+		for k := range rows {
+			i := (k + round) % len(rows)
+			cfg := p.storm
+			cfg.strategy, cfg.seed, cfg.retryAfterWindow = rows[i].st, uint64(round+1), rows[i].window
+			t0 := time.Now()
+			r, err := runStorm(ctx, self, cfg)
+			if err != nil {
+				return fmt.Errorf("%w (storm %s, round %d)", err, rows[i].st.Key, round+1)
+			}
+			results[i] = append(results[i], r)
+			progress("storm %d/%d: %-17s %s (%v)", round+1, p.stormRounds, rows[i].st.Key, r.fleet, time.Since(t0).Round(time.Second))
+		}
+	}
 	s := &cx.Storm
 	s.Clients, s.Outage = p.storm.clients, p.storm.outage.String()
 	s.Base, s.Cap, s.CapS = p.storm.opts.BackoffInitial.String(), p.storm.cap.String(), p.storm.cap.Seconds()
 	s.DeadlineS = (p.storm.cap + 2*time.Second).Seconds()
-	s.Strategy = "the root package's schedule (full jitter: the engine that takes Options.Backoff has not landed)"
-	s.RetryAfterNote = fmt.Sprintf("a server process answers 503 from the kill until the outage ends, Retry-After = seconds until then + 0..%v; same clients", p.storm.retryAfterWindow)
-	s.Measured, s.Back, s.AllOpen = med.buckets, med.back.Seconds(), med.allOpen.Seconds()
-	sim := SimConfig{Clients: p.storm.clients, Outage: med.back, Cap: p.storm.cap, Seed: 7,
-		Strategy: Strategies(p.storm.opts.BackoffInitial, p.storm.cap)[1]}
-	s.Simulated = Simulate(sim).Buckets
-	sim.Strategy = Strategies(p.storm.opts.BackoffInitial, p.storm.cap)[0]
-	s.SimNoJitter = Simulate(sim).Buckets
+	s.Strategy = "each row's strategy, plugged into every client through Options.Backoff (one BackOff per Conn, its source seeded by the round and the client)"
+	s.RetryAfterNote = fmt.Sprintf("wsfsm's default against a server process that answers 503 from the kill until the outage ends, Retry-After = seconds until then + 0..%v", p.storm.retryAfterWindow)
+	rep.Storm, s.Runs = nil, nil
+	for i, rw := range rows {
+		var fleets []Fleet
+		var rec, peak []float64
+		for _, r := range results[i] {
+			fleets = append(fleets, r.fleet)
+			rec, peak = append(rec, r.recover.Seconds()), append(peak, r.peakOverMean)
+		}
+		rep.Storm = append(rep.Storm, summarizeFleet(rw.st.Key, rw.st.Name, fleets))
+		med := medianRound(results[i])
+		s.Runs = append(s.Runs, StormRun{SimRun: SimRun{Key: rw.st.Key, Name: rw.st.Name, Buckets: med.buckets, Opens: med.opens}, BackS: med.back.Seconds()})
+		if rw.st.Key != KeyWsfsm {
+			continue
+		}
+		rep.StormRecoverS, rep.StormPeakRatio = summarize(rec), summarize(peak)
+		sim := SimConfig{Clients: p.storm.clients, Outage: med.back, Cap: p.storm.cap, Seed: 7, Strategy: rw.st}
+		s.Simulated, s.Back = Simulate(sim).Buckets, med.back.Seconds()
+	}
 	return nil
 }
 
-func withRetryAfter(c stormConfig, w time.Duration) stormConfig { c.retryAfterWindow = w; return c }
+// medianRound is the round whose recovery (return to the last Open) is the
+// median of rounds.
+func medianRound(rounds []stormRound) stormRound {
+	rs := slices.Clone(rounds)
+	slices.SortFunc(rs, func(a, b stormRound) int { return cmp.Compare(a.recover, b.recover) })
+	return rs[len(rs)/2]
+}
 
 // runSims runs the large simulation for every strategy and the server-led
 // row, over p.simSeeds seeds (1, 2, ...) each.

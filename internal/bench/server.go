@@ -45,7 +45,16 @@ type ServeConfig struct {
 	// spreads its clients' returns over BusyWindow.
 	BusyUntil  time.Time
 	BusyWindow time.Duration
+	// ReusePort sets SO_REUSEPORT on the listener, so that a second server
+	// process (a busy one for the server-led storm) can listen on the same
+	// port before the first is killed: every dial after the kill reaches it,
+	// as a front that answers 503 while the server is away would.
+	ReusePort bool
 }
+
+// soReusePort is SO_REUSEPORT on Linux x86 and arm (package syscall does
+// not name it for amd64).
+const soReusePort = 0xf
 
 // Serve is the body of the server process: it listens on cfg.Addr, prints
 // "LISTENING <port>" on stdout, and serves the wstest router (its /sink
@@ -60,7 +69,19 @@ func Serve(ctx context.Context, cfg ServeConfig, stdin io.Reader, stdout io.Writ
 	if err := raiseNoFile(); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	if cfg.ReusePort {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			if err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
+			}); err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("bench: server listen: %w", err)
 	}

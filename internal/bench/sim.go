@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -82,6 +83,12 @@ type Fleet struct {
 	// T99 and T100 are the seconds from the server's return until 99% and
 	// 100% of the clients are Open again; NaN if they never were.
 	T99, T100 float64
+}
+
+// String gives the figures on one line, for progress.
+func (f Fleet) String() string {
+	return fmt.Sprintf("dials/client while down %s, peak ÷ (N/cap) %s, 99%% Open %s s, 100%% Open %s s",
+		num(f.DialsPerClient), num(f.PeakRatio), num(f.T99), num(f.T100))
 }
 
 // Simulate replays the real retry.Schedule, over the BackOff of

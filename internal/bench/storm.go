@@ -3,25 +3,34 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
 )
 
-// stormConfig is one reconnect storm: clients Conns with opts, a server
+// stormConfig is one reconnect storm: clients Conns with opts, each with
+// its own BackOff of strategy plugged through Options.Backoff, a server
 // killed with SIGKILL and back after outage.
 type stormConfig struct {
 	clients int
 	outage  time.Duration
 	cap     time.Duration // the clients' backoff cap: peaks are over clients / cap
 	opts    wsfsm.Options
-	// retryAfterWindow > 0: right after the kill a server process takes the
-	// port that answers 503 until the outage ends, with a Retry-After
-	// spread over this window (ServeConfig.BusyUntil), then serves.
+	// strategy gives each client its BackOff, drawing from a source seeded
+	// by (seed, the client's index); a zero strategy leaves opts.Backoff
+	// as it is.
+	strategy Strategy
+	seed     uint64
+	// retryAfterWindow > 0: a server process that shares the port
+	// (ServeConfig.ReusePort) answers 503 from the kill until the outage
+	// ends, with a Retry-After spread over this window
+	// (ServeConfig.BusyUntil), then serves.
 	retryAfterWindow time.Duration
 }
 
@@ -30,6 +39,7 @@ type stormRound struct {
 	back    time.Duration // the server accepts again
 	allOpen time.Duration // the last client was Open again
 	buckets []int         // dial attempts per Bucket since the kill
+	opens   []int         // Opens per millisecond since back
 	fleet   Fleet
 	// recover is allOpen - back; peakOverMean is the largest bucket over
 	// the mean bucket from back to allOpen (kept for history).
@@ -70,7 +80,11 @@ func (l *dialLog) observe(t wsfsm.Transition) {
 // Retry-After window + 30 s).
 func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, error) {
 	var r stormRound
-	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1)
+	var reuse []string
+	if cfg.retryAfterWindow > 0 {
+		reuse = []string{"-serve-reuseport"} // the busy server will share the port
+	}
+	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1, reuse...)
 	if err != nil {
 		return r, err
 	}
@@ -78,8 +92,6 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 
 	log := &dialLog{all: make(chan struct{})}
 	log.target.Store(-1)
-	opts := cfg.opts
-	opts.OnTransition = log.observe
 	conns := make([]*wsfsm.Conn, cfg.clients)
 	defer func() {
 		var wg sync.WaitGroup
@@ -92,6 +104,8 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 	}()
 	url := srv.url("/echo")
 	err = parallel(ctx, cfg.clients, dialWorkers, func(i int) error {
+		opts := cfg.clientOptions(i)
+		opts.OnTransition = log.observe
 		c, err := wsfsm.Dial(ctx, url, &opts)
 		if err != nil {
 			return fmt.Errorf("bench: storm dial: %w", err)
@@ -116,18 +130,30 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 	log.mu.Unlock()
 
 	addr := fmt.Sprintf("127.0.0.1:%d", srv.port)
-	killedAt := time.Now()
-	srv.kill()
+	var killedAt time.Time
 	if cfg.retryAfterWindow > 0 {
-		backAt := killedAt.Add(cfg.outage)
-		srv2, err := startServer(ctx, self, addr, nil, -1,
+		// A busy server process takes the port beside the first before the
+		// kill (no client dials meanwhile: all are Open), so that from the
+		// kill on every dial is answered 503 with a Retry-After, until the
+		// outage ends.
+		backAt := time.Now().Add(busyStartAllowance + cfg.outage)
+		srv2, err := startServer(ctx, self, addr, nil, -1, "-serve-reuseport",
 			"-serve-busy-until", strconv.FormatInt(backAt.UnixNano(), 10), "-serve-busy-window", cfg.retryAfterWindow.String())
 		if err != nil {
 			return r, fmt.Errorf("bench: starting the busy server: %w", err)
 		}
-		srv = srv2 // the deferred kill now ends this one
-		r.back = cfg.outage
+		first := srv
+		srv = srv2         // the deferred kill now ends this one, after the clients
+		defer first.kill() // on an early return; a no-op after the kill below
+		if err := sleepCtx(ctx, time.Until(backAt.Add(-cfg.outage))); err != nil {
+			return r, err
+		}
+		killedAt = time.Now()
+		first.kill()
+		r.back = backAt.Sub(killedAt)
 	} else {
+		killedAt = time.Now()
+		srv.kill()
 		if err := sleepCtx(ctx, cfg.outage-time.Since(killedAt)); err != nil {
 			return r, err
 		}
@@ -135,7 +161,7 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 		if err != nil {
 			return r, fmt.Errorf("bench: restarting the server: %w", err)
 		}
-		srv = srv2
+		srv = srv2 // the deferred kill now ends this one
 		r.back = srv.ready.Sub(killedAt)
 	}
 
@@ -177,6 +203,7 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 		opens[i]++
 	}
 	r.recover = r.allOpen - r.back
+	r.opens = opens
 	r.fleet = Fleet{
 		DialsPerClient: float64(outageDials) / float64(cfg.clients),
 		PeakRatio:      peakRatio(after, cfg.clients, cfg.cap),
@@ -185,6 +212,23 @@ func runStorm(ctx context.Context, self []string, cfg stormConfig) (stormRound, 
 	}
 	r.peakOverMean = peakOverMean(r.buckets, int(r.back/Bucket), int(r.allOpen/Bucket))
 	return r, nil
+}
+
+// busyStartAllowance is the time given to the busy server process to start
+// before the kill, in the server-led storm.
+const busyStartAllowance = time.Second
+
+// clientOptions returns the Options of client i: cfg.opts with, when a
+// strategy is set, a Backoff whose BackOff draws from a source of the
+// client's own, seeded by (cfg.seed, i), so that a round is repeatable and
+// every strategy of a round draws from the same sources.
+func (cfg *stormConfig) clientOptions(i int) wsfsm.Options {
+	opts := cfg.opts
+	if newBackOff := cfg.strategy.New; newBackOff != nil {
+		rnd := rand.New(rand.NewPCG(splitmix(cfg.seed), splitmix(uint64(i)+1)))
+		opts.Backoff = func() backoff.BackOff { return newBackOff(rnd) } // called once per Conn
+	}
+	return opts
 }
 
 // sleepCtx sleeps d or until ctx ends.

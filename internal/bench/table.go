@@ -116,14 +116,14 @@ func (r *Report) WriteTable(w io.Writer, c *Context) error {
 		}
 		tw.Flush()
 	}
-	section(fmt.Sprintf("== wsfsm beside gorilla: ratios (pinned; %d rounds, idle connections %d) ==", c.Rounds, c.HeavyRounds), []string{
+	section(fmt.Sprintf("== wsfsm beside gorilla: ratios (pinned; %d rounds, idle connections %d) ==", c.Rounds, c.ConnsRounds), []string{
 		"throughput_64_ratio", "throughput_16k_ratio", "rtt_p50_ratio", "rtt_p99_ratio",
 		"failover_vs_loop_ratio", "abort_p99_ratio", "close_unresponsive_overshoot_ms",
-		"fsm_transition_ratio", "mem_per_conn_ratio", "goroutines_per_conn",
+		"fsm_transition_ratio", "mem_per_conn_ratio", "mem_per_conn_echo_ratio", "goroutines_per_conn",
 	})
 	section("== The same, absolute (this machine only: compare ratios, not these) ==", []string{
 		"dial_p50_us", "failover_p50_us", "failover_p99_us", "failover_loop_p50_us", "reconnect_p50_us",
-		"abort_p99_us", "abort_gorilla_p99_us", "close_p50_us", "conns", "mem_per_conn_kib",
+		"abort_p99_us", "abort_gorilla_p99_us", "close_p50_us", "conns", "mem_per_conn_kib", "mem_per_conn_echo_kib",
 	})
 
 	fmt.Fprintf(bw, "\n== Fleet, simulated: sim_clients = %d clients drop at once, the server is away %gs, then accepts every dial ==\n", r.SimClients, c.Sim.OutageS)
@@ -132,7 +132,7 @@ func (r *Report) WriteTable(w io.Writer, c *Context) error {
 	fmt.Fprintf(bw, "%s: the server answers 503 while away, Retry-After = seconds until it is back + 0..%gs.\n", KeyRetryAfter, c.Sim.RetryAfterWindowS)
 
 	fmt.Fprintf(bw, "\n== Fleet, real: storm_clients = %d Conns on 127.0.0.1, the server process killed (SIGKILL), back after %s ==\n", r.StormClients, c.Storm.Outage)
-	fmt.Fprintf(bw, "Base %s, cap %s; %d rounds. Measured rows ran %s.\n", c.Storm.Base, c.Storm.Cap, c.HeavyRounds, c.Storm.Strategy)
+	fmt.Fprintf(bw, "Base %s, cap %s for every strategy; %d rounds. Rows: %s.\n", c.Storm.Base, c.Storm.Cap, c.StormRounds, c.Storm.Strategy)
 	r.fleetTable(bw, "storm", r.Storm, &misses)
 	if c.Storm.RetryAfterNote != "" {
 		fmt.Fprintf(bw, "%s: %s\n", KeyRetryAfter, c.Storm.RetryAfterNote)
@@ -260,6 +260,10 @@ func (r *Report) what(k string, c *Context) string {
 		return fmt.Sprintf("one transition, generated Machine / raw looplab Event: %s ns / %s ns", m(c.FSMTransitionNs[1]), m(c.FSMTransitionNs[0]))
 	case "mem_per_conn_ratio":
 		return fmt.Sprintf("RSS per idle connection: gorilla with its reader %s KiB, wsfsm %s KiB", m(c.GorillaMemPerConnKiB), m(r.MemPerConnKiB))
+	case "mem_per_conn_echo_ratio":
+		return fmt.Sprintf("the same after one 64 B echo on each (gorilla's write buffer then resident): gorilla %s KiB, wsfsm %s KiB", m(c.GorillaMemPerConnEchoKiB), m(r.MemPerConnEchoKiB))
+	case "mem_per_conn_echo_kib":
+		return fmt.Sprintf("RSS per idle Conn after one 64 B echo (gorilla %s KiB)", m(c.GorillaMemPerConnEchoKiB))
 	case "goroutines_per_conn":
 		return fmt.Sprintf("goroutines per idle Conn (gorilla with its reader: %s)", m(c.GorillaGoroutines))
 	case "dial_p50_us":
@@ -285,11 +289,11 @@ func (r *Report) what(k string, c *Context) string {
 	case "mem_per_conn_kib":
 		return fmt.Sprintf("RSS per idle Conn (gorilla %s KiB)", m(c.GorillaMemPerConnKiB))
 	case "storm_recover_s":
-		return "storm: the server's return -> the last client Open, measured rows"
+		return "storm, wsfsm default: the server's return -> the last client Open"
 	case "failover_ratio":
 		return "failover p50 / a bare gorilla dial: can never reach 1; see failover_vs_loop_ratio"
 	case "storm_peak_ratio":
-		return "storm: busiest 100 ms / mean 100 ms from the return to the last Open (rewards a long tail; see peak / (N/cap))"
+		return "storm, wsfsm default: busiest 100 ms / mean 100 ms from the return to the last Open (rewards a long tail; see peak / (N/cap))"
 	case "sim_peak_ratio":
 		return "simulation, wsfsm default: the same peak / mean"
 	case "sim_peak_ratio_nojitter":
