@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -192,6 +193,13 @@ func (l *Link) deliver(msg Message) {
 	}
 	select {
 	case out <- msg:
+		// Let the consumer run before this goroutine goes back to the
+		// socket: its next read usually finds nothing and parks, and on a
+		// busy or single CPU that syscall would otherwise sit between the
+		// message's arrival and Receive returning it (measured by wsfsm
+		// bench: echo round trip p50 1.26x raw gorilla without the yield,
+		// about 1.0x with it).
+		runtime.Gosched()
 		return
 	default:
 	}
