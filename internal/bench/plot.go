@@ -79,14 +79,9 @@ func addBuckets(p *plot.Plot, name string, buckets []int, c color.Color, dashed 
 			w := Bucket.Seconds() / 2
 			run = plotter.XYs{{X: run[0].X - w, Y: run[0].Y}, {X: run[0].X + w, Y: run[0].Y}}
 		}
-		l, err := plotter.NewLine(run)
+		l, err := newLine(name, run, c, dashed)
 		if err != nil {
-			return fmt.Errorf("bench: plot %s: %w", name, err)
-		}
-		l.Color = c
-		l.Width = vg.Points(1)
-		if dashed {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			return err
 		}
 		p.Add(l)
 		if !named {
@@ -113,18 +108,27 @@ func addLine(p *plot.Plot, name string, xy plotter.XYs, c color.Color, dashed bo
 	if len(xy) == 0 {
 		return nil
 	}
+	l, err := newLine(name, xy, c, dashed)
+	if err != nil {
+		return err
+	}
+	p.Add(l)
+	p.Legend.Add(name, l)
+	return nil
+}
+
+// newLine is the style of every line of the plots: 1 pt, solid or dashed.
+func newLine(name string, xy plotter.XYs, c color.Color, dashed bool) (*plotter.Line, error) {
 	l, err := plotter.NewLine(xy)
 	if err != nil {
-		return fmt.Errorf("bench: plot %s: %w", name, err)
+		return nil, fmt.Errorf("bench: plot %s: %w", name, err)
 	}
 	l.Color = c
 	l.Width = vg.Points(1)
 	if dashed {
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	}
-	p.Add(l)
-	p.Legend.Add(name, l)
-	return nil
+	return l, nil
 }
 
 func addPoints(p *plot.Plot, name string, xy plotter.XYs, c color.Color) error {

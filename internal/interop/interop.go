@@ -63,14 +63,7 @@ func Start(t testing.TB, name string) Peer {
 		t.Fatalf("%v", err)
 	}
 	p, err := launch(ctx, name, dir)
-	switch {
-	case errors.Is(err, ErrPeerMissing) && os.Getenv("CI") == "true":
-		t.Fatalf("%v (CI=true: a missing peer is a failure; run %s)", err, installScript)
-	case errors.Is(err, ErrPeerMissing):
-		t.Skipf("%v", err)
-	case err != nil:
-		t.Fatalf("%v", err)
-	}
+	stopUnless(t, err)
 	t.Cleanup(func() {
 		if err := p.stop(); err != nil {
 			t.Errorf("%v", err)
@@ -110,6 +103,21 @@ func command(name, dir, script string, args ...string) (*exec.Cmd, error) {
 }
 
 // missingHint says how to install a peer's WebSocket library.
+// stopUnless ends the test when err is not nil: a missing peer skips it, or
+// fails it when the environment variable CI is "true"; any other error fails
+// it.
+func stopUnless(t testing.TB, err error) {
+	t.Helper()
+	switch {
+	case errors.Is(err, ErrPeerMissing) && os.Getenv("CI") == "true":
+		t.Fatalf("%v (CI=true: a missing peer is a failure; run %s)", err, installScript)
+	case errors.Is(err, ErrPeerMissing):
+		t.Skipf("%v", err)
+	case err != nil:
+		t.Fatalf("%v", err)
+	}
+}
+
 func missingHint(name string) string {
 	if name == "python" {
 		return "apt-get install -y python3-websockets, or " + installScript
