@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"weak"
 
 	"github.com/gorilla/websocket"
 )
@@ -241,6 +242,62 @@ func TestPassedTurnsPassOnSynctest(t *testing.T) {
 			default:
 				t.Errorf("ReaderDone of link %d still open after its reader and those before ended", i)
 			}
+		}
+	})
+}
+
+// A line of links keeps no finished link alive, however long: 1,000 links
+// in a row, each reader aborted while it waits behind the first (which
+// holds a message), then the first delivers and ends; with only the last
+// link's Turn kept, as a Conn keeps it for its next reader, every link is
+// collected, and every place in line but the last.
+func TestLineKeepsNoFinishedLinkSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 1000
+		out := make(chan Message) // a consumer that has not read yet
+		var after Turn
+		links := make([]weak.Pointer[Link], n)
+		places := make([]weak.Pointer[turn], n)
+		for i := range n {
+			l, s := dialPipe(t, 0)
+			if i == 0 {
+				go s.WriteMessage(websocket.TextMessage, []byte("first"))
+			}
+			l.StartReader(out, nil, after, nil)
+			synctest.Wait() // the first reader holds its message, the others wait
+			l.Abort()
+			synctest.Wait()
+			s.Close()
+			after = l.Turn()
+			links[i], places[i] = weak.Make(l), weak.Make(l.turn)
+		}
+		if m := <-out; string(m.Data) != "first" {
+			t.Fatalf("delivered %q, want first", m.Data)
+		}
+		synctest.Wait() // every reader has returned
+		select {
+		case <-after.t.done:
+		default:
+			t.Fatal("the last link's ReaderDone is open after every reader ended")
+		}
+		var liveLinks, livePlaces int
+		for range 10 {
+			runtime.GC()
+			liveLinks, livePlaces = 0, 0
+			for i := range n {
+				if links[i].Value() != nil {
+					liveLinks++
+				}
+				if places[i].Value() != nil {
+					livePlaces++
+				}
+			}
+			if liveLinks == 0 && livePlaces == 1 {
+				break
+			}
+		}
+		if liveLinks != 0 || livePlaces != 1 || places[n-1].Value() != after.t {
+			t.Errorf("%d links and %d places in line still reachable, want none but the last place", liveLinks, livePlaces)
 		}
 	})
 }
