@@ -103,7 +103,7 @@ func (c *ConnOf[S, E]) startReader() {
 	l := &c.loop
 	link := l.link
 	after := l.lastReader
-	l.lastReader = link.ReaderDone()
+	l.lastReader = link.Turn()
 	tk := c.m.Track()
 	link.StartReader(c.inbox, c.closingCh, after, func(err error) {
 		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended

@@ -19,7 +19,7 @@ type loopState struct {
 	link       *transport.Link    // the connection, from opened until it is dropped
 	closeSent  bool               // send_close runs on link: its result, not the reader's end, decides
 	dialCancel context.CancelFunc // cancels the dial in flight
-	lastReader <-chan struct{}    // closed once the last started reader stopped delivering
+	lastReader transport.Turn     // the last started reader's place in line: the next one waits for it
 
 	stopRequested      bool          // Close or Abort: never dial again
 	reconnectRequested bool          // Reconnect: next retry at once, outside the policy

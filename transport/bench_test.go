@@ -35,7 +35,7 @@ func benchLink(b *testing.B, s *wstest.Server, done func(error)) (*Link, chan Me
 		b.Fatal(err)
 	}
 	msgs := make(chan Message, 1)
-	l.StartReader(msgs, nil, nil, done)
+	l.StartReader(msgs, nil, Turn{}, done)
 	if err := l.WriteMessage(ctx, websocket.TextMessage, []byte("x")); err != nil {
 		b.Fatal(err)
 	}

@@ -47,31 +47,28 @@ type Link struct {
 	// The reader goroutine's own: StartReader's arguments and its mode.
 	out       chan<- Message
 	stop      <-chan struct{}
-	after     <-chan struct{}
+	after     *turn // the previous link's; nil once the wait for it is over
 	onReadEnd func(error)
 	discard   bool // Close began before its turn: read to the end, deliver nothing
 
-	mu             sync.Mutex
-	closing        chan struct{} // closed when Close or Abort begins, or reading ended
-	closingShut    bool
-	abortCh        chan struct{} // closed by the first abort
-	closeCalled    bool
-	tcpClosed      bool
-	writeShut      bool
-	abortErr       error // set by the Abort that closed TCP
-	readerState    int
-	readEnded      chan struct{} // closed once readErr is known
-	readErr        error
-	readerDone     chan struct{} // see ReaderDone
-	readerDoneShut bool
-	inTurns        bool            // readerDone is in turns
-	turnPassed     bool            // this reader ended before its turn: another closes readerDone
-	followers      []chan struct{} // ReaderDones of readers that passed their turn to this one
-	peerClosed     bool            // a close frame arrived (and was answered)
-	peerCode       int
-	peerReason     string
-	done           chan struct{}
-	doneShut       bool
+	mu          sync.Mutex
+	closing     chan struct{} // closed when Close or Abort begins, or reading ended
+	closingShut bool
+	abortCh     chan struct{} // closed by the first abort
+	closeCalled bool
+	tcpClosed   bool
+	writeShut   bool
+	abortErr    error // set by the Abort that closed TCP
+	readerState int
+	readEnded   chan struct{} // closed once readErr is known
+	readErr     error
+	peerClosed  bool // a close frame arrived (and was answered)
+	peerCode    int
+	peerReason  string
+	done        chan struct{}
+	doneShut    bool
+
+	turn *turn // its place in line (see Turn); never points back to the Link
 }
 
 // newLink wraps a connected gorilla conn. raw is the connection the dialer
@@ -89,7 +86,7 @@ func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout ti
 		closing:      make(chan struct{}),
 		abortCh:      make(chan struct{}),
 		readEnded:    make(chan struct{}),
-		readerDone:   make(chan struct{}),
+		turn:         &turn{done: make(chan struct{})},
 		done:         make(chan struct{}),
 	}
 	if writeTimeout > 0 {
@@ -131,63 +128,88 @@ func (l *Link) Done() <-chan struct{} { return l.done }
 // ReaderDone returns a channel closed once this link's reader, and every
 // reader before it in line, will deliver nothing more: it returned from
 // done, or it ended (or turned to discarding, see StartReader) before its
-// turn, and then its after (when that is another link's ReaderDone) is
-// closed too. Pass it as the next link's after so that readers never pile
-// up: however many links are aborted while their readers wait, only the one
-// holding a message remains, and messages come out in link order. If
-// StartReader is never called it closes when the link is finished (Done).
-func (l *Link) ReaderDone() <-chan struct{} {
-	l.mu.Lock()
-	if !l.readerDoneShut && !l.inTurns {
-		l.inTurns = true
-		turns.Store((<-chan struct{})(l.readerDone), l)
-	}
-	l.mu.Unlock()
-	return l.readerDone
+// turn, and then the reader it waited for has delivered everything too
+// (its ReaderDone is closed). Give the link's Turn to the next link's
+// StartReader (its after) so that readers never pile up: however many
+// links are aborted while their readers wait, only the one holding a
+// message remains, and messages come out in link order. If StartReader is
+// never called it closes when the link is finished (Done).
+func (l *Link) ReaderDone() <-chan struct{} { return l.turn.done }
+
+// Turn is a link's place in the line of readers that take turns delivering
+// to one consumer: give the previous link's Turn to the next link's
+// StartReader (see StartReader and ReaderDone). The zero Turn is no one's
+// place: a reader given it waits for no one. A Turn holds nothing of its
+// link (no connection, no buffer), so keeping the last link's Turn until
+// the next StartReader keeps no finished link alive.
+type Turn struct{ t *turn }
+
+// Turn returns the link's place in the line of readers (see Turn).
+func (l *Link) Turn() Turn { return Turn{l.turn} }
+
+// turn is the state behind a Turn and ReaderDone. Its done closes when the
+// link's turn is over (see maybeFinish), or, if its reader passed its turn
+// (it ended before its turn came), with the done of the turn it passed it
+// to: the one it waited for, or, if that one passed its turn too, the one
+// that one passed it to, and so on. Locking order: a turn earlier in line
+// before a later one (pass locks the holder, then the turn passing).
+type turn struct {
+	mu        sync.Mutex
+	done      chan struct{} // see ReaderDone
+	shut      bool          // done is closed, or about to be by the finish that set this
+	holder    *turn         // non-nil: it passed its turn; the finish of holder (or of holder's holder, ...) closes done
+	followers []*turn       // the turns passed to this one, closed with it
 }
 
-// turns maps an open ReaderDone channel to the Link whose reader closes it:
-// its own, or the one a reader that ended before its turn left its place to
-// (passTurn). Only channels are kept for those: an aborted link is not.
-var turns sync.Map // <-chan struct{} -> *Link
-
-// finishTurn closes readerDone and those of the readers that passed their
-// turn to this one.
-func (l *Link) finishTurn() {
-	l.mu.Lock()
-	if l.readerDoneShut {
-		l.mu.Unlock()
+// finish closes done and those of the turns passed to this one, unless it
+// was passed on (then the finish of the turn it went to closes it) or
+// done is closed already.
+func (t *turn) finish() {
+	t.mu.Lock()
+	if t.shut || t.holder != nil {
+		t.mu.Unlock()
 		return
 	}
-	l.readerDoneShut = true
-	followers := l.followers
-	l.followers = nil
-	l.mu.Unlock()
-	for _, ch := range append(followers, l.readerDone) {
-		turns.Delete((<-chan struct{})(ch))
-		close(ch)
+	t.shut = true
+	followers := t.followers
+	t.followers = nil
+	t.mu.Unlock()
+	close(t.done)
+	for _, f := range followers {
+		f.mu.Lock()
+		f.shut, f.holder = true, nil // and let go of t
+		f.mu.Unlock()
+		close(f.done)
 	}
 }
 
-// passTurn is called by a reader that will deliver nothing and ends (or
-// discards) before its after closed: its readerDone then closes with after,
-// if after is another link's ReaderDone; else now.
-func (l *Link) passTurn() {
-	if v, ok := turns.Load(l.after); ok {
-		h := v.(*Link)
+// pass is called by a reader that will deliver nothing and ends (or
+// discards) before after's done closed: t's done then closes with after's
+// (the finish that closes after's closes t's too), or now if after's is
+// closed already. Only t's reader calls it, once, before t is finished.
+func (t *turn) pass(after *turn) {
+	h := after
+	for {
 		h.mu.Lock()
-		if h != l && !h.readerDoneShut {
-			h.followers = append(h.followers, l.readerDone)
-			l.mu.Lock()
-			l.turnPassed, l.inTurns = true, true
-			turns.Store((<-chan struct{})(l.readerDone), h)
-			l.mu.Unlock()
+		if h.shut || h == t { // h == t: a line that loops back, see StartReader
 			h.mu.Unlock()
+			t.finish()
 			return
 		}
+		if h.holder == nil {
+			break // h holds its turn, and h.mu
+		}
+		next := h.holder
 		h.mu.Unlock()
+		h = next
 	}
-	l.finishTurn()
+	t.mu.Lock()
+	t.holder = h
+	// The turns passed to t now wait for h: its finish closes them.
+	h.followers = append(append(h.followers, t), t.followers...)
+	t.followers = nil
+	t.mu.Unlock()
+	h.mu.Unlock()
 }
 
 // Abort shuts the raw connection now, with no close frame: FIN, or RST
@@ -286,10 +308,9 @@ func (l *Link) maybeFinish() {
 		l.doneShut = true
 		close(l.done)
 	}
-	turn := finish && !l.turnPassed
 	l.mu.Unlock()
-	if turn {
-		l.finishTurn()
+	if finish {
+		l.turn.finish() // unless it passed its turn
 	}
 }
 

@@ -26,8 +26,21 @@ func (w *hijackRW) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // pipeLink connects a Link to a gorilla server conn over net.Pipe, with no
-// real network and no real time: usable inside a synctest bubble.
+// real network and no real time: usable inside a synctest bubble. Both are
+// shut when the test ends.
 func pipeLink(t *testing.T, writeTimeout time.Duration) (*Link, *websocket.Conn) {
+	t.Helper()
+	l, s := dialPipe(t, writeTimeout)
+	t.Cleanup(func() {
+		l.Abort()
+		s.Close()
+	})
+	return l, s
+}
+
+// dialPipe is pipeLink leaving the link and the server conn to the caller:
+// the test keeps no reference to either.
+func dialPipe(t *testing.T, writeTimeout time.Duration) (*Link, *websocket.Conn) {
 	t.Helper()
 	cc, sc := net.Pipe()
 	srv := make(chan *websocket.Conn, 1)
@@ -52,12 +65,7 @@ func pipeLink(t *testing.T, writeTimeout time.Duration) (*Link, *websocket.Conn)
 	if err != nil || s == nil {
 		t.Fatalf("pipe handshake failed: %v", err)
 	}
-	l := newLink(ws, cc, w, w, writeTimeout, false)
-	t.Cleanup(func() {
-		l.Abort()
-		s.Close()
-	})
-	return l, s
+	return newLink(ws, cc, w, w, writeTimeout, false), s
 }
 
 // countingConn counts the write deadlines that reach the connection.

@@ -32,17 +32,18 @@ type Message struct {
 // reading until the link ends. While the reader is blocked on out, keepalive
 // does not count the silence against the peer.
 //
-// Readers take turns: the reader reads nothing until after is closed (nil:
-// no wait), the previous link's ReaderDone, so that however many links a
-// slow consumer sees come and go, one reader at most holds a message for
-// it, and messages come out in link order. Keepalive does not count the
-// wait against the peer. If the link is aborted while the reader waits, the
-// reader ends at once, holding no message; if Close begins while it waits,
-// it reads up to the peer's close frame (the close handshake needs it),
-// discarding data messages (counted by Discarded). Either way it leaves its
-// place in line to the reader it waited for (see ReaderDone). after may be
-// any channel, but only another link's ReaderDone keeps that order through
-// readers that end before their turn.
+// Readers take turns: after is the previous link's Turn (the zero Turn: no
+// wait), and the reader reads nothing until that link's ReaderDone is
+// closed, so that however many links a slow consumer sees come and go, one
+// reader at most holds a message for it, and messages come out in link
+// order. Keepalive does not count the wait against the peer. If the link is
+// aborted while the reader waits, the reader ends at once, holding no
+// message; if Close begins while it waits, it reads up to the peer's close
+// frame (the close handshake needs it), discarding data messages (counted
+// by Discarded). Either way it leaves its place in line to the reader it
+// waited for (see ReaderDone). after must not be the link's own Turn
+// (StartReader panics), nor that of a link whose reader waits, directly or
+// through others, for this one: such a line never moves.
 //
 // When reading ends the reader closes TCP, then calls done exactly once,
 // from its goroutine, with the terminal error: *CloseError (the peer's close
@@ -54,14 +55,17 @@ type Message struct {
 // block for long; Done() and ReaderDone() are closed after it returns. If a
 // ReadMessage already saw the end of the link, the reader calls done at once
 // with that terminal error.
-func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after <-chan struct{}, done func(error)) {
+func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after Turn, done func(error)) {
+	if after.t == l.turn {
+		panic("transport: StartReader given the link's own Turn")
+	}
 	l.mu.Lock()
 	if l.readerState != readerNone {
 		l.mu.Unlock()
 		panic("transport: StartReader called twice or after Close")
 	}
 	l.readerState = readerRunning
-	l.out, l.stop, l.after, l.onReadEnd = out, stop, after, done
+	l.out, l.stop, l.after, l.onReadEnd = out, stop, after.t, done
 	l.mu.Unlock()
 	// The reader goroutine: wait for its turn, then read until the link ends.
 	go func() {
@@ -81,18 +85,21 @@ func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after <-cha
 	}()
 }
 
-// await waits for the reader's turn: after closed, and no ReadMessage in
-// progress. It reports whether to read; if not, the reader has ended.
+// await waits for the reader's turn: after's done closed, and no
+// ReadMessage in progress. It reports whether to read; if not, the reader
+// has ended.
 func (l *Link) await() bool {
 	waited, cut := false, false
-	if l.after != nil {
+	after := l.after
+	l.after = nil // the previous link's turn is not kept past this wait
+	if after != nil {
 		select {
-		case <-l.after:
+		case <-after.done:
 		default:
 			waited = true
 			l.delivering.Store(true) // not reading: the silence is not the peer's
 			select {
-			case <-l.after:
+			case <-after.done:
 			case <-l.closing:
 				cut = true
 			}
@@ -121,7 +128,7 @@ func (l *Link) await() bool {
 	}
 	l.mu.Unlock()
 	if cut {
-		l.passTurn() // it will deliver nothing
+		l.turn.pass(after) // it will deliver nothing
 	}
 	if err != nil {
 		l.endReading(err) // a ReadMessage saw the end, or the link was aborted

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"weak"
 
 	"github.com/gorilla/websocket"
 )
@@ -37,7 +38,7 @@ func TestReadersTakeTurnsSynctest(t *testing.T) {
 		}
 		ends := make(chan error, 50)
 		var links []*Link
-		var after <-chan struct{}
+		var after Turn
 		for i := range 50 {
 			l, s := pipeLink(t, 0)
 			go s.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, "from link %d", i))
@@ -48,7 +49,7 @@ func TestReadersTakeTurnsSynctest(t *testing.T) {
 			if n := readerGoroutines(); n > 2 {
 				t.Fatalf("after %d links: %d reader goroutines, want at most 2", i+1, n)
 			}
-			after = l.ReaderDone()
+			after = l.Turn()
 			links = append(links, l)
 		}
 		if n := len(ends); n != 49 {
@@ -86,7 +87,7 @@ func TestReadersDeliverInOrderSynctest(t *testing.T) {
 		out := make(chan Message) // a consumer that has not read yet
 		first, s1 := pipeLink(t, 0)
 		go s1.WriteMessage(websocket.TextMessage, []byte("a1"))
-		first.StartReader(out, nil, nil, nil)
+		first.StartReader(out, nil, Turn{}, nil)
 		synctest.Wait()
 		first.Abort() // a reconnect: its reader holds a1
 
@@ -95,7 +96,7 @@ func TestReadersDeliverInOrderSynctest(t *testing.T) {
 			s2.WriteMessage(websocket.TextMessage, []byte("b1"))
 			s2.WriteMessage(websocket.TextMessage, []byte("b2"))
 		}()
-		second.StartReader(out, nil, first.ReaderDone(), nil)
+		second.StartReader(out, nil, first.Turn(), nil)
 		synctest.Wait()
 		var got []string
 		for range 3 {
@@ -111,10 +112,11 @@ func TestReadersDeliverInOrderSynctest(t *testing.T) {
 // silence for a dead peer. Once its turn comes, a silent peer is found.
 func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		prev, _ := pipeLink(t, 0) // its reader's turn lasts until it is aborted
+		prev.StartReader(make(chan Message, 1), nil, Turn{}, nil)
 		l, _ := pipeLink(t, 0) // the peer never answers pings
-		turn := make(chan struct{})
 		errc := make(chan error, 1)
-		l.StartReader(make(chan Message, 1), nil, turn, func(err error) { errc <- err })
+		l.StartReader(make(chan Message, 1), nil, prev.Turn(), func(err error) { errc <- err })
 		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
 		time.Sleep(time.Second)
 		synctest.Wait()
@@ -123,7 +125,7 @@ func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 			t.Fatalf("link ended while its reader waited for its turn: %v", err)
 		default:
 		}
-		close(turn)
+		prev.Abort() // its reader ends: l's turn
 		start := time.Now()
 		if err := <-errc; !errors.Is(err, ErrDeadPeer) {
 			t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
@@ -134,11 +136,19 @@ func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 	})
 }
 
-// Close while the reader waits for its turn: ReaderDone closes at once (it
-// will deliver nothing), and the reader reads up to the peer's close frame,
-// discarding what came before it.
+// Close while the reader waits for its turn: the reader reads up to the
+// peer's close frame, discarding what came before it, so the close
+// handshake completes while the reader it waits for still holds a message.
+// It will deliver nothing: its ReaderDone closes with that reader's, so the
+// next reader waits for the message held, and for nothing more.
 func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		out := make(chan Message) // a consumer that has not read yet
+		prev, ps := pipeLink(t, 0)
+		go ps.WriteMessage(websocket.TextMessage, []byte("held"))
+		prev.StartReader(out, nil, Turn{}, nil)
+		synctest.Wait() // prev's reader holds its message
+
 		l, s := pipeLink(t, 0)
 		go func() {
 			s.WriteMessage(websocket.TextMessage, []byte("never delivered"))
@@ -148,27 +158,147 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 				}
 			}
 		}()
-		out := make(chan Message, 1)
 		errc := make(chan error, 1)
-		l.StartReader(out, nil, make(chan struct{}), func(err error) { errc <- err })
+		l.StartReader(out, nil, prev.Turn(), func(err error) { errc <- err })
 		synctest.Wait()
 		res, err := l.Close(context.Background(), websocket.CloseGoingAway, "bye")
 		if err != nil || !res.Completed || res.PeerCode != websocket.CloseGoingAway {
 			t.Fatalf("Close = %+v, %v; want completed with 1001", res, err)
 		}
+		var ce *CloseError
+		if err := <-errc; !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+			t.Errorf("reader ended with %v, want *CloseError 1001", err)
+		}
+		<-l.Done()
+		select {
+		case <-l.ReaderDone():
+			t.Error("ReaderDone closed while the reader it waited for holds a message: the next reader would deliver first")
+		default:
+		}
+		if m := <-out; string(m.Data) != "held" {
+			t.Errorf("delivered %q, want held", m.Data)
+		}
+		prev.Abort()
+		<-prev.ReaderDone()
+		synctest.Wait()
 		select {
 		case <-l.ReaderDone():
 		default:
 			t.Error("ReaderDone still open: the next reader would wait for one that delivers nothing")
 		}
-		var ce *CloseError
-		if err := <-errc; !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
-			t.Errorf("reader ended with %v, want *CloseError 1001", err)
+		select {
+		case m := <-out:
+			t.Errorf("delivered %q after Close began", m.Data)
+		default:
 		}
-		if len(out) != 0 || l.Discarded() != 1 {
-			t.Errorf("delivered %d, discarded %d; want 0 and 1", len(out), l.Discarded())
+		if n := l.Discarded(); n != 1 {
+			t.Errorf("discarded %d, want 1", n)
 		}
-		<-l.Done()
+	})
+}
+
+// Places passed in line pass on: with a, b and c in line behind a reader
+// holding a message, c aborted while it waits (it passes its place to b),
+// then b (to a, with c's), both ReaderDones close once a's reader is
+// done, and a reader after c delivers after a's message.
+func TestPassedTurnsPassOnSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out := make(chan Message) // a consumer that has not read yet
+		a, sa := pipeLink(t, 0)
+		go sa.WriteMessage(websocket.TextMessage, []byte("a1"))
+		a.StartReader(out, nil, Turn{}, nil)
+		synctest.Wait() // a's reader holds a1
+		b, _ := pipeLink(t, 0)
+		b.StartReader(out, nil, a.Turn(), nil)
+		c, _ := pipeLink(t, 0)
+		c.StartReader(out, nil, b.Turn(), nil)
+		synctest.Wait()
+		c.Abort()
+		synctest.Wait()
+		b.Abort()
+		synctest.Wait()
+		d, sd := pipeLink(t, 0)
+		go sd.WriteMessage(websocket.TextMessage, []byte("d1"))
+		d.StartReader(out, nil, c.Turn(), nil)
+		synctest.Wait()
+		for _, l := range []*Link{b, c} {
+			select {
+			case <-l.ReaderDone():
+				t.Fatal("a ReaderDone closed while a's reader holds a message")
+			default:
+			}
+		}
+		var got []string
+		for range 2 {
+			got = append(got, string((<-out).Data))
+			a.Abort() // a's reader ends after handing a1 over
+		}
+		if fmt.Sprint(got) != "[a1 d1]" {
+			t.Errorf("delivered %v, want [a1 d1]", got)
+		}
+		for i, l := range []*Link{a, b, c} {
+			select {
+			case <-l.ReaderDone():
+			default:
+				t.Errorf("ReaderDone of link %d still open after its reader and those before ended", i)
+			}
+		}
+	})
+}
+
+// A line of links keeps no finished link alive, however long: 1,000 links
+// in a row, each reader aborted while it waits behind the first (which
+// holds a message), then the first delivers and ends; with only the last
+// link's Turn kept, as a Conn keeps it for its next reader, every link is
+// collected, and every place in line but the last.
+func TestLineKeepsNoFinishedLinkSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 1000
+		out := make(chan Message) // a consumer that has not read yet
+		var after Turn
+		links := make([]weak.Pointer[Link], n)
+		places := make([]weak.Pointer[turn], n)
+		for i := range n {
+			l, s := dialPipe(t, 0)
+			if i == 0 {
+				go s.WriteMessage(websocket.TextMessage, []byte("first"))
+			}
+			l.StartReader(out, nil, after, nil)
+			synctest.Wait() // the first reader holds its message, the others wait
+			l.Abort()
+			synctest.Wait()
+			s.Close()
+			after = l.Turn()
+			links[i], places[i] = weak.Make(l), weak.Make(l.turn)
+		}
+		if m := <-out; string(m.Data) != "first" {
+			t.Fatalf("delivered %q, want first", m.Data)
+		}
+		synctest.Wait() // every reader has returned
+		select {
+		case <-after.t.done:
+		default:
+			t.Fatal("the last link's ReaderDone is open after every reader ended")
+		}
+		var liveLinks, livePlaces int
+		for range 10 {
+			runtime.GC()
+			liveLinks, livePlaces = 0, 0
+			for i := range n {
+				if links[i].Value() != nil {
+					liveLinks++
+				}
+				if places[i].Value() != nil {
+					livePlaces++
+				}
+			}
+			if liveLinks == 0 && livePlaces == 1 {
+				break
+			}
+		}
+		if liveLinks != 0 || livePlaces != 1 || places[n-1].Value() != after.t {
+			t.Errorf("%d links and %d places in line still reachable, want none but the last place", liveLinks, livePlaces)
+		}
 	})
 }
 
