@@ -1,9 +1,12 @@
 package wstest
 
 import (
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -114,11 +117,36 @@ func (r *Router) reject(w http.ResponseWriter, req *http.Request, status string)
 		return
 	}
 	if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
-		ra := req.URL.Query().Get("retry_after")
-		if ra == "" {
-			ra = "2"
+		ra, err := retryAfter(req.URL.Query().Get("retry_after"))
+		if err != nil {
+			http.Error(w, "wstest: "+err.Error(), http.StatusBadRequest)
+			return
 		}
 		w.Header().Set("Retry-After", ra)
 	}
 	http.Error(w, "wstest: rejected with "+strconv.Itoa(code), code)
+}
+
+// maxRetryAfter bounds a Retry-After range, in seconds (a day).
+const maxRetryAfter = 86400
+
+// retryAfter is the Retry-After value for the query value q: "2" when q is
+// empty; for a range "LO-HI" of whole seconds, a number drawn uniformly in
+// it on every call, so that clients refused together come back spread over
+// the window (server-led recovery); anything else (seconds, an HTTP-date)
+// as it is.
+func retryAfter(q string) (string, error) {
+	if q == "" {
+		return "2", nil
+	}
+	lo, hi, ok := strings.Cut(q, "-")
+	if !ok || lo == "" || strings.ContainsFunc(q, func(r rune) bool { return r != '-' && (r < '0' || r > '9') }) {
+		return q, nil
+	}
+	a, errA := strconv.Atoi(lo)
+	b, errB := strconv.Atoi(hi)
+	if errA != nil || errB != nil || a > b || b > maxRetryAfter {
+		return "", fmt.Errorf("bad retry_after range %q: want LO-HI, whole seconds, 0 <= LO <= HI <= %d", q, maxRetryAfter)
+	}
+	return strconv.Itoa(a + rand.IntN(b-a+1)), nil
 }

@@ -61,7 +61,7 @@ func Paths() []Path {
 		{Pattern: "/reject/STATUS", Example: "/reject/503?retry_after=2",
 			Doc: "refuses the upgrade with HTTP STATUS (200-599)",
 			Query: []Param{
-				{"retry_after", `Retry-After on 429 and 503, seconds or an HTTP-date (default "2")`},
+				{"retry_after", `Retry-After on 429 and 503: seconds, an HTTP-date, or a range LO-HI of seconds drawn anew for every client (default "2")`},
 			}},
 		{Pattern: "/sink", Example: "/sink",
 			Doc: "swallows every message and sends none"},

@@ -148,16 +148,36 @@ func TestSilentAndDropAll(t *testing.T) {
 	}
 }
 
+// A range of Retry-After spreads the clients a server refuses together over
+// the window: every value in it comes up, and nothing outside it.
+func TestRejectRetryAfterRange(t *testing.T) {
+	s := start(t)
+	seen := map[string]int{}
+	for range 200 {
+		_, resp, err := websocket.DefaultDialer.Dial(s.URL("/reject/503?retry_after=10-13"), nil)
+		if !errors.Is(err, websocket.ErrBadHandshake) || resp == nil {
+			t.Fatalf("dial = %v, want a refused handshake", err)
+		}
+		seen[resp.Header.Get("Retry-After")]++
+	}
+	if len(seen) != 4 || seen["10"] == 0 || seen["11"] == 0 || seen["12"] == 0 || seen["13"] == 0 {
+		t.Errorf("Retry-After values over 200 refusals: %v, want each of 10..13", seen)
+	}
+}
+
 func TestReject(t *testing.T) {
 	s := start(t)
 	for path, want := range map[string][2]string{
-		"/reject/503":               {"503", "2"},
-		"/reject/429?retry_after=9": {"429", "9"},
-		"/reject/401":               {"401", ""},
-		"/reject/abc":               {"400", ""},
-		"/close/99":                 {"400", ""},
-		"/drop-after/x":             {"400", ""},
-		"/unknown":                  {"404", ""},
+		"/reject/503":                     {"503", "2"},
+		"/reject/429?retry_after=9":       {"429", "9"},
+		"/reject/503?retry_after=7-7":     {"503", "7"},
+		"/reject/503?retry_after=9-3":     {"400", ""},
+		"/reject/503?retry_after=1-99999": {"400", ""},
+		"/reject/401":                     {"401", ""},
+		"/reject/abc":                     {"400", ""},
+		"/close/99":                       {"400", ""},
+		"/drop-after/x":                   {"400", ""},
+		"/unknown":                        {"404", ""},
 	} {
 		_, resp, err := websocket.DefaultDialer.Dial(s.URL(path), nil)
 		if !errors.Is(err, websocket.ErrBadHandshake) || resp == nil {
