@@ -31,7 +31,7 @@ import (
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("wsfsm bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	quick := fs.Bool("quick", false, "run the short suite (about three minutes) instead of the full one (about 22 minutes)")
+	quick := fs.Bool("quick", false, "run the short suite (about two minutes) instead of the full one (about 22 minutes)")
 	jsonPath := fs.String("json", "", "write the report as one JSON object to `FILE`")
 	svgDir := fs.String("svg", "", "write the plots "+bench.StormSVG+", "+bench.StrategiesSVG+" and "+bench.BackoffSVG+" into `DIR`")
 	serveAddr := fs.String("serve-addr", "", "internal: run the server process on this 127.0.0.1 address")

@@ -15,7 +15,7 @@ import (
 
 // Config configures a run of the suite.
 type Config struct {
-	// Quick runs the short suite (about three minutes on 2 CPUs) instead of the
+	// Quick runs the short suite (about two minutes on 2 CPUs) instead of the
 	// full one (about 22 minutes: 9 rounds, 10,000 clients, 30 s outages).
 	Quick bool
 	// Self is the command that runs this program's bench command, used to
