@@ -80,15 +80,23 @@ func TestReadersTakeTurnsSynctest(t *testing.T) {
 	})
 }
 
+// holdingReader returns a link first in line whose reader read msg and holds
+// it for out, a consumer that has not read yet. Call it inside a bubble.
+func holdingReader(t *testing.T, out chan Message, msg string) *Link {
+	t.Helper()
+	l, s := pipeLink(t, 0)
+	go s.WriteMessage(websocket.TextMessage, []byte(msg))
+	l.StartReader(out, nil, Turn{}, nil)
+	synctest.Wait()
+	return l
+}
+
 // The next link's messages come after the previous link's, even while the
 // previous reader still holds one.
 func TestReadersDeliverInOrderSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		out := make(chan Message) // a consumer that has not read yet
-		first, s1 := pipeLink(t, 0)
-		go s1.WriteMessage(websocket.TextMessage, []byte("a1"))
-		first.StartReader(out, nil, Turn{}, nil)
-		synctest.Wait()
+		first := holdingReader(t, out, "a1")
 		first.Abort() // a reconnect: its reader holds a1
 
 		second, s2 := pipeLink(t, 0)
@@ -144,10 +152,7 @@ func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		out := make(chan Message) // a consumer that has not read yet
-		prev, ps := pipeLink(t, 0)
-		go ps.WriteMessage(websocket.TextMessage, []byte("held"))
-		prev.StartReader(out, nil, Turn{}, nil)
-		synctest.Wait() // prev's reader holds its message
+		prev := holdingReader(t, out, "held")
 
 		l, s := pipeLink(t, 0)
 		go func() {
@@ -204,10 +209,7 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 func TestPassedTurnsPassOnSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		out := make(chan Message) // a consumer that has not read yet
-		a, sa := pipeLink(t, 0)
-		go sa.WriteMessage(websocket.TextMessage, []byte("a1"))
-		a.StartReader(out, nil, Turn{}, nil)
-		synctest.Wait() // a's reader holds a1
+		a := holdingReader(t, out, "a1")
 		b, _ := pipeLink(t, 0)
 		b.StartReader(out, nil, a.Turn(), nil)
 		c, _ := pipeLink(t, 0)
