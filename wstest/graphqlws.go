@@ -200,13 +200,15 @@ func (g *GraphQLServer) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			acked = true
 			_ = ws.SetReadDeadline(time.Time{})
-			if !send(graphqlMessage{Type: "connection_ack"}) {
-				return
-			}
+			// Decide before the ack: once the client has it, a CloseNextWith
+			// it prompts is for the next connection, not this one.
 			g.mu.Lock()
 			code := g.closeNext
 			g.closeNext = 0
 			g.mu.Unlock()
+			if !send(graphqlMessage{Type: "connection_ack"}) {
+				return
+			}
 			if code != 0 {
 				closeWith(code, "")
 				return
