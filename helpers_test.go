@@ -34,17 +34,7 @@ func newRecorder() *recorder { return wsfsmtest.NewRecorder[fsm.State, fsm.Event
 
 // fastOptions are options for tests: short timers so that a scenario takes
 // milliseconds, and a recorder.
-func fastOptions(rec *recorder) *wsfsm.Options {
-	return &wsfsm.Options{
-		HandshakeTimeout: 5 * time.Second,
-		CloseTimeout:     2 * time.Second,
-		PingInterval:     -1,
-		BackoffInitial:   time.Millisecond,
-		BackoffMax:       5 * time.Millisecond,
-		MinUptime:        -1,
-		OnTransition:     rec.On,
-	}
-}
+func fastOptions(rec *recorder) *wsfsm.Options { return rec.FastOptions() }
 
 func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -33,15 +33,10 @@ type recorder = wsfsmtest.Recorder[graphql.State, graphql.Event]
 func newRecorder() *recorder { return wsfsmtest.NewRecorder[graphql.State, graphql.Event](&pairs) }
 
 func options(rec *recorder) *graphql.Options {
-	return &graphql.Options{
-		Subprotocols:   []string{wstest.GraphQLSubprotocol},
-		Classify:       graphql.Classify,
-		PingInterval:   -1,
-		BackoffInitial: time.Millisecond,
-		BackoffMax:     5 * time.Millisecond,
-		MinUptime:      -1,
-		OnTransition:   rec.On,
-	}
+	opts := rec.FastOptions()
+	opts.Subprotocols = []string{wstest.GraphQLSubprotocol}
+	opts.Classify = graphql.Classify
+	return opts
 }
 
 func testCtx(t *testing.T) context.Context {

@@ -27,17 +27,7 @@ func TestMain(m *testing.M) {
 
 type recorder = wsfsmtest.Recorder[suspend.State, suspend.Event]
 
-func options(rec *recorder) *suspend.Options {
-	return &suspend.Options{
-		HandshakeTimeout: 5 * time.Second,
-		CloseTimeout:     2 * time.Second,
-		PingInterval:     -1,
-		BackoffInitial:   time.Millisecond,
-		BackoffMax:       5 * time.Millisecond,
-		MinUptime:        -1,
-		OnTransition:     rec.On,
-	}
-}
+func options(rec *recorder) *suspend.Options { return rec.FastOptions() }
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

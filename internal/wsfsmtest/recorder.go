@@ -29,6 +29,20 @@ func NewRecorder[S, E wsfsm.Enum](pairs *Set) *Recorder[S, E] {
 	return &Recorder[S, E]{pairs: pairs, ch: make(chan wsfsm.TransitionOf[S, E], 4096)}
 }
 
+// FastOptions are options for tests: short timers so that a scenario takes
+// milliseconds, no pings, and r as the observer.
+func (r *Recorder[S, E]) FastOptions() *wsfsm.OptionsOf[S, E] {
+	return &wsfsm.OptionsOf[S, E]{
+		HandshakeTimeout: 5 * time.Second,
+		CloseTimeout:     2 * time.Second,
+		PingInterval:     -1,
+		BackoffInitial:   time.Millisecond,
+		BackoffMax:       5 * time.Millisecond,
+		MinUptime:        -1,
+		OnTransition:     r.On,
+	}
+}
+
 // On records t; it is an Options.OnTransition.
 func (r *Recorder[S, E]) On(t wsfsm.TransitionOf[S, E]) {
 	if r.pairs != nil {
