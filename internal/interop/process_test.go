@@ -72,27 +72,35 @@ func TestPeerExitsOnSIGTERM(t *testing.T) {
 	}
 }
 
+// withoutLibrary copies the peer script from src into a directory of its own
+// where its WebSocket library cannot be loaded, and returns that directory.
+func withoutLibrary(t *testing.T, src, name, script string) string {
+	t.Helper()
+	dir := t.TempDir()
+	code, err := os.ReadFile(filepath.Join(src, script))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, script), code, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if name == "python" {
+		// The script's directory comes first on sys.path: shadow the package.
+		shadow := []byte("raise ImportError('hidden by the test')\n")
+		if err := os.WriteFile(filepath.Join(dir, "websockets.py"), shadow, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} // node: no node_modules next to the copy, so require('ws') fails.
+	return dir
+}
+
 // A peer whose WebSocket library cannot be loaded reports ErrPeerMissing,
 // which Start turns into a skip, or a failure under CI=true.
 func TestMissingLibraryIsErrPeerMissing(t *testing.T) {
 	src := mustPeersDir(t)
 	for name, script := range map[string]string{"python": "server.py", "node": "server.js"} {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			code, err := os.ReadFile(filepath.Join(src, script))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, script), code, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if name == "python" {
-				// The script's directory comes first on sys.path: shadow the package.
-				shadow := []byte("raise ImportError('hidden by the test')\n")
-				if err := os.WriteFile(filepath.Join(dir, "websockets.py"), shadow, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			} // node: no node_modules next to the copy, so require('ws') fails.
+			dir := withoutLibrary(t, src, name, script)
 			ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
 			defer cancel()
 			p, err := launch(ctx, name, dir)
@@ -112,21 +120,8 @@ func TestMissingClientLibraryIsErrPeerMissing(t *testing.T) {
 	src := mustPeersDir(t)
 	for name, script := range map[string]string{"python": "client.py", "node": "client.js"} {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			code, err := os.ReadFile(filepath.Join(src, script))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, script), code, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if name == "python" {
-				shadow := []byte("raise ImportError('hidden by the test')\n")
-				if err := os.WriteFile(filepath.Join(dir, "websockets.py"), shadow, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			_, err = runClient(dir, name, "ws://127.0.0.1:1/")
+			dir := withoutLibrary(t, src, name, script)
+			_, err := runClient(dir, name, "ws://127.0.0.1:1/")
 			if !errors.Is(err, ErrPeerMissing) {
 				t.Fatalf("runClient = %v; want ErrPeerMissing", err)
 			}
