@@ -7,12 +7,24 @@ import (
 
 // redactURL returns raw without its user info, query and fragment, so that
 // a token in the URL never reaches a terminal or a log. Text that does not
-// parse as a URL is cut at the first '?' or '#' instead.
+// parse as a URL is cut at the first '?' or '#', and loses what stands
+// before an '@' in its authority.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		if i := strings.IndexAny(raw, "?#"); i >= 0 {
-			return raw[:i]
+			raw = raw[:i]
+		}
+		start := 0
+		if i := strings.Index(raw, "://"); i >= 0 {
+			start = i + len("://")
+		}
+		end := len(raw)
+		if i := strings.IndexByte(raw[start:], '/'); i >= 0 {
+			end = start + i
+		}
+		if at := strings.LastIndexByte(raw[start:end], '@'); at >= 0 {
+			raw = raw[:start] + raw[start+at+1:]
 		}
 		return raw
 	}
