@@ -19,7 +19,7 @@ const (
 	// maxKeys bounds the keys of one block mapping: the YAML parser copies
 	// a mapping's entries once per entry, so its memory grows with the
 	// square of their number (1 MiB of "k: v" lines took 169 GB and four
-	// minutes). A state, the largest mapping of a spec, has 7 keys.
+	// minutes). No mapping of a spec needs more than a few keys.
 	maxKeys = 64
 
 	// maxStates and maxEvents: the generated State and Event are uint8, and

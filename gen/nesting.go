@@ -97,7 +97,7 @@ func (t *nestTracker) push(col int, key bool, p pos) *diag {
 	case t.depth() >= maxNesting:
 		return tooDeep(p)
 	case key && n > maxKeys:
-		return &diag{p, fmt.Sprintf("more than %d keys in one mapping (a state, the largest, has 7)", maxKeys)}
+		return &diag{p, fmt.Sprintf("more than %d keys in one mapping (no mapping of a spec needs that many)", maxKeys)}
 	}
 	t.col[t.block], t.key[t.block], t.keys[t.block] = col, key, n
 	t.block++

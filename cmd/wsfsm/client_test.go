@@ -604,9 +604,9 @@ func TestClientNeverPrintsSecretsOfTheURL(t *testing.T) {
 		{"--json", secretURL},
 		{"-v", strings.Replace(secretURL, "ws://", "ws://user:pa55w0rd@", 1)},
 		{"-v", strings.Replace(secretURL, "ws://", "http://", 1)},
-		{"-v", "ws://127.0.0.1:1/?token=s3cr3t"}, // nothing listens there
+		{"-v", "ws://127.0.0.1:1/?token=s3cr3t"},          // nothing listens there
 		{"-v", "ws://user:pa55w0rd@host:x/?token=s3cr3t"}, // does not parse
-		{"ws://x", "ws://user:pa55w0rd@host:x/"},         // an extra argument that does not parse
+		{"ws://x", "ws://user:pa55w0rd@host:x/"},          // an extra argument that does not parse
 	} {
 		_, stdout, stderr := runCLI(t, args, openStdin(t), nil)
 		for _, secret := range []string{"s3cr3t", "pa55w0rd", "frag"} {

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/retry"
 )
 
 // defaultLinger is how long, after stdin ended, the client waits for a
@@ -325,7 +326,7 @@ func newClientFlags(cfg *clientConfig) *flagSet {
 	s.durationVar(&cfg.pingInterval, wsfsm.DefaultPingInterval, "ping-interval", "time between keepalive pings (negative: none)")
 	s.durationVar(&cfg.pongTimeout, wsfsm.DefaultPongTimeout, "ping-timeout|pong-timeout", "how long after a ping the server has to answer before the connection is declared dead and redialed")
 	s.section("Reconnects")
-	s.durationVar(&cfg.backoffInitial, wsfsm.DefaultBackoffInitial, "backoff-initial", "first backoff envelope before a redial (doubles per failed attempt; each delay is random below it)")
+	s.durationVar(&cfg.backoffInitial, wsfsm.DefaultBackoffInitial, "backoff-initial", fmt.Sprintf("first backoff envelope before a redial (×%g per failed attempt; each delay is random between %g and 1 times it)", retry.DefaultMultiplier, retry.DefaultFloor))
 	s.durationVar(&cfg.backoffMax, wsfsm.DefaultBackoffMax, "backoff-max", "cap of the backoff envelope")
 	s.add(intFlag{&cfg.maxAttempts}, "max-attempts", "N", "how many redials in a row, after a failed dial or a lost connection, before giving up (0: unlimited)")
 	s.boolVar(&cfg.retryFirstDial, "retry-first-dial", "apply the retry policy to the first dial too, instead of exiting when it fails")

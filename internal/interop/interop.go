@@ -102,7 +102,6 @@ func command(name, dir, script string, args ...string) (*exec.Cmd, error) {
 	}
 }
 
-// missingHint says how to install a peer's WebSocket library.
 // stopUnless ends the test when err is not nil: a missing peer skips it, or
 // fails it when the environment variable CI is "true"; any other error fails
 // it.
@@ -118,6 +117,7 @@ func stopUnless(t testing.TB, err error) {
 	}
 }
 
+// missingHint says how to install a peer's WebSocket library.
 func missingHint(name string) string {
 	if name == "python" {
 		return "apt-get install -y python3-websockets, or " + installScript
