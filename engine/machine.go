@@ -337,17 +337,11 @@ func (m *Machine) entered(s int) {
 		return
 	}
 	epoch := m.epoch
-	expire := func() {
-		m.timer = nil
-		_ = m.Fire(st.Event, m.hooks.TimerCause(st.Timer)) // taken: the timer's state has an edge for it
-	}
-	if d == 0 {
-		// Due at once: the event comes right after the work in hand, on
-		// this goroutine, without a runtime timer and the goroutine that
-		// would run it (an immediate redial starts a few microseconds
-		// sooner, and no fresh goroutine grows a stack to run the machine).
-		m.PostAt(epoch, expire)
-		return
-	}
-	m.timer = time.AfterFunc(d, func() { m.PostAt(epoch, expire) })
+	m.timer = time.AfterFunc(d, func() {
+		cause := m.hooks.TimerCause(st.Timer)
+		m.PostAt(epoch, func() {
+			m.timer = nil
+			_ = m.Fire(st.Event, cause) // taken: the timer's state has an edge for it
+		})
+	})
 }

@@ -265,35 +265,6 @@ func TestTimers(t *testing.T) {
 	})
 }
 
-// A timer of zero duration fires right after the work that armed it, on the
-// same goroutine: the event is taken before Post returns, and no goroutine
-// is started for it. Leaving the state in the same work still cancels it.
-func TestZeroTimerFiresInLine(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := newRecorder(t, testSpec())
-		r.slow = 0
-		r.ok = false
-		r.m.Start()
-		_ = r.fire(eGo, nil) // Busy; its timer fires at once: fail, then quit
-		if s := r.m.State(); s != sEnd {
-			t.Fatalf("state %s once Post returned, want End", sp(r, s))
-		}
-		<-r.ended
-
-		r2 := newRecorder(t, testSpec())
-		r2.slow = 0
-		r2.m.Start()
-		r2.run(func() {
-			_ = r2.m.Fire(eGo, nil)
-			_ = r2.m.Fire(eDone, nil) // Busy left before its timer's turn
-		})
-		synctest.Wait()
-		if s := r2.m.State(); s != sIdle {
-			t.Fatalf("state %s: the timer of a state already left fired", sp(r2, s))
-		}
-	})
-}
-
 func sp(r *recorder, s int) string { return r.m.spec.States[s] }
 
 // PostFor drops work of an older generation; PostAt work of a state entry
