@@ -214,6 +214,34 @@ func TestClassifyMayEndTheConn(t *testing.T) {
 	}
 }
 
+// A timer's cause is classified outside the machine, so a Classify hook that
+// ends the Conn when the close timer expires does not hold up the Close it
+// interrupts: Close stays bounded by CloseTimeout.
+func TestClassifyMayAbortOnCloseTimeout(t *testing.T) {
+	srv := newServer(t)
+	rec := newRecorder()
+	opts := fastOptions(rec)
+	opts.CloseTimeout = 100 * time.Millisecond
+	var c *wsfsm.Conn
+	opts.Classify = func(err error) wsfsm.Verdict {
+		if errors.Is(err, wsfsm.ErrCloseTimeout) {
+			_ = c.Abort()
+		}
+		return wsfsm.Default
+	}
+	c = dial(t, srv.URL("/ignore-close"), opts)
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(context.Background()) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return within 5 s of a 100 ms CloseTimeout")
+	}
+	if c.State() != fsm.Closed {
+		t.Errorf("state %s, want Closed", c.State())
+	}
+}
+
 // Item 15: a consumer that never calls Receive, through 200 reconnects that
 // each bring two 1 MiB messages, holds a bounded number of reader goroutines
 // and a bounded amount of memory: ReceiveBuffer messages, plus one in the
