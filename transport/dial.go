@@ -117,7 +117,7 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkHeader(cfg.Header); err != nil {
+	if err := checkHeader(cfg.Header, cfg.Subprotocols); err != nil {
 		return nil, err
 	}
 	level := cfg.CompressionLevel
@@ -298,12 +298,17 @@ func checkURL(rawURL string) (*url.URL, string, error) {
 	return u, where, nil
 }
 
-// checkHeader refuses the headers gorilla sets itself.
-func checkHeader(h http.Header) error {
+// checkHeader refuses the headers gorilla sets itself, and the subprotocol
+// header when the subprotocols are given as such too.
+func checkHeader(h http.Header, subprotocols []string) error {
 	for k := range h {
 		switch http.CanonicalHeaderKey(k) {
 		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions":
 			return fmt.Errorf("%w: header %q is set by the WebSocket handshake", ErrBadConfig, k)
+		case "Sec-Websocket-Protocol":
+			if len(subprotocols) > 0 {
+				return fmt.Errorf("%w: header %q and Subprotocols both set the subprotocols", ErrBadConfig, k)
+			}
 		}
 	}
 	return nil

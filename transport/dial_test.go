@@ -168,15 +168,19 @@ func TestDialBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		url    string
 		header http.Header
+		protos []string
 		want   error
 	}{
-		{"http://127.0.0.1/", nil, ErrBadURL},
-		{"ws:///path", nil, ErrBadURL},
-		{"ws://user:pw@127.0.0.1/", nil, ErrBadURL},
-		{"ws://[::1", nil, ErrBadURL},
-		{"ws://127.0.0.1:1/", http.Header{"Sec-WebSocket-Key": {"x"}}, ErrBadConfig},
+		{"http://127.0.0.1/", nil, nil, ErrBadURL},
+		{"ws:///path", nil, nil, ErrBadURL},
+		{"ws://user:pw@127.0.0.1/", nil, nil, ErrBadURL},
+		{"ws://[::1", nil, nil, ErrBadURL},
+		{"ws://127.0.0.1:1/", http.Header{"Sec-WebSocket-Key": {"x"}}, nil, ErrBadConfig},
+		// gorilla refuses both, as a plain error: a configuration error,
+		// not a failed dial to retry.
+		{"ws://127.0.0.1:1/", http.Header{"Sec-WebSocket-Protocol": {"x"}}, []string{"y"}, ErrBadConfig},
 	} {
-		_, err := Dial(context.Background(), tc.url, DialConfig{Header: tc.header})
+		_, err := Dial(context.Background(), tc.url, DialConfig{Header: tc.header, Subprotocols: tc.protos})
 		if !errors.Is(err, tc.want) {
 			t.Errorf("Dial(%q) = %v, want %v", tc.url, err, tc.want)
 		}
