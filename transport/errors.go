@@ -167,7 +167,12 @@ func (e *opError) Error() string {
 
 func (e *opError) Unwrap() error { return e.err }
 
-func opErr(op string, err error) error { return &opError{op: op, err: err} }
+func opErr(op string, err error) error {
+	if oe, ok := err.(*opError); ok && oe.op == op {
+		return err // already says so (a terminal error of the reader's, say)
+	}
+	return &opError{op: op, err: err}
+}
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP-date.
 // It returns 0 when absent, invalid or in the past.

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -190,5 +191,28 @@ func readClose(br *bufio.Reader) int {
 			return 1005
 		}
 		return int(binary.BigEndian.Uint16(p))
+	}
+}
+
+// A peer that resets the connection fails ReadMessage with an error that
+// names the operation once.
+func TestReadMessageResetSaysReadOnce(t *testing.T) {
+	url := newRawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if upgrade(c, br) != nil {
+			return
+		}
+		c.(*net.TCPConn).SetLinger(0) // close with a reset
+	})
+	l, err := Dial(testCtx(t), url, DialConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Abort()
+	_, _, err = l.ReadMessage(testCtx(t))
+	if err == nil {
+		t.Fatal("ReadMessage after a reset succeeded")
+	}
+	if strings.Contains(err.Error(), "read: read:") {
+		t.Errorf("error %q names the operation twice", err)
 	}
 }
