@@ -40,6 +40,7 @@ func (c *ConnOf[S, E]) dial() {
 	l := &c.loop
 	epoch := c.m.Epoch()
 	c.m.NewGeneration()
+	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
 	ctx, cancel := context.WithCancel(context.Background())
 	l.dialCancel = cancel
 	tk := c.m.Track()
@@ -158,10 +159,7 @@ func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
 // down at once, recording cause as the reason.
 func (c *ConnOf[S, E]) dropLink(cause error) {
 	l := &c.loop
-	if l.dialCancel != nil {
-		l.dialCancel()
-		l.dialCancel = nil
-	}
+	c.cancelDial()
 	if l.link == nil {
 		return
 	}

@@ -82,8 +82,7 @@ func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
 		link.Abort() // overtaken: never let it live
 		return
 	}
-	l.dialCancel()
-	l.dialCancel = nil
+	c.cancelDial()
 	l.link, l.closeSent = link, false
 	if !c.fire(nil, vocab.Opened) {
 		l.link = nil
@@ -93,15 +92,19 @@ func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
 
 // dialFailed handles a failed dial of the state entry epoch.
 func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
-	l := &c.loop
 	if epoch != c.m.Epoch() {
 		return
 	}
-	if l.dialCancel != nil {
+	c.cancelDial()
+	c.fire(err, vocab.Abort)
+}
+
+// cancelDial cancels the dial in flight, if any.
+func (c *ConnOf[S, E]) cancelDial() {
+	if l := &c.loop; l.dialCancel != nil {
 		l.dialCancel()
 		l.dialCancel = nil
 	}
-	c.fire(err, vocab.Abort)
 }
 
 // readerDone handles the end of link's reader: the peer's close frame fires
