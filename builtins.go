@@ -206,12 +206,9 @@ func (c *ConnOf[S, E]) release(t engine.Transition) {
 		cause = plain(t.Cause)
 	}
 	c.mu.Lock()
-	c.cause = cause
-	if !c.closing {
-		c.closing = true
-		close(c.closingCh)
-	}
+	c.cause = cause // before closing: whoever sees the Conn closing sees why
 	c.mu.Unlock()
+	c.startClosing()
 	if l.stepCancel != nil {
 		l.stepCancel()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -56,7 +57,7 @@ type ConnOf[S, E Enum] struct {
 	opts  OptionsOf[S, E]
 	m     *engine.Machine
 	bind  *vocab.Binding
-	ev    [len(vocabEvents)]int // the spec's event for each library event, or engine.None
+	ev    [vocab.NumEvents]int // the spec's event for each library event, or engine.None
 	ext   ExtensionOf[S, E]
 	stats counters
 	lane  lane // runs the observer and the spec's own actions
@@ -80,9 +81,6 @@ type ConnOf[S, E Enum] struct {
 	closing   bool
 	cause     error // why the Conn ended on its own; nil when the user ended it
 }
-
-// vocabEvents lists the library's events by their vocab value.
-var vocabEvents = [...]vocab.Event{vocab.NoEvent, vocab.Opened, vocab.Close, vocab.Closed, vocab.Abort, vocab.Retry, vocab.Redial, vocab.Stop}
 
 // Dial connects to rawURL (ws:// or wss://) and returns once the connection is
 // Open. If the first dial fails it returns that error, unless
@@ -142,7 +140,7 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 	if len(b.Actions) != len(sp.Actions) || len(b.Guards) != len(sp.Guards) || len(b.Timers) != len(sp.Timers) || len(b.Events) != len(sp.Events) {
 		return nil, fmt.Errorf("%w %s: binding does not match the tables", engine.ErrSpec, sp.Name)
 	}
-	if x == nil && (slicesContain(b.Actions, vocab.NoAction) || slicesContain(b.Guards, vocab.NoGuard) || slicesContain(b.Timers, vocab.NoTimer)) {
+	if x == nil && (slices.Contains(b.Actions, vocab.NoAction) || slices.Contains(b.Guards, vocab.NoGuard) || slices.Contains(b.Timers, vocab.NoTimer)) {
 		return nil, ErrNoExtension
 	}
 	c := &ConnOf[S, E]{
@@ -170,15 +168,6 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 	c.m = m
 	c.initLoop()
 	return c, nil
-}
-
-func slicesContain[T comparable](s []T, v T) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // State returns the current state of the life cycle, as looplab/fsm holds it.

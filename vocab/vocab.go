@@ -103,6 +103,10 @@ const (
 	eventEnd
 )
 
+// NumEvents is the number of Event values, NoEvent included: an array
+// indexed by Event has this length.
+const NumEvents = int(eventEnd)
+
 var (
 	actionNames = [actionEnd]string{"", "dial", "start_reader", "release_sends", "send_close", "shutdown_tcp", "schedule_backoff", "release"}
 	guardNames  = [guardEnd]string{"", "may_retry"}
