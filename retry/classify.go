@@ -71,13 +71,8 @@ func Classify(err error) Verdict {
 	if errors.As(err, &he) {
 		return classifyStatus(he.StatusCode)
 	}
-	var ce *transport.CloseError
-	if errors.As(err, &ce) {
-		return classifyCode(ce.Code)
-	}
-	var gce *websocket.CloseError
-	if errors.As(err, &gce) {
-		return classifyCode(gce.Code)
+	if code, ok := closeCode(err); ok {
+		return classifyCode(code)
 	}
 	switch {
 	case errors.Is(err, transport.ErrBadURL), errors.Is(err, transport.ErrBadConfig),
@@ -110,14 +105,24 @@ func classifyCode(code int) Verdict {
 	return Stop
 }
 
-// isTryLater reports close code 1013 (Try Again Later) in err's chain.
-func isTryLater(err error) bool {
+// closeCode is the code of the close error in err's chain (the transport's,
+// else gorilla's), and whether there is one.
+func closeCode(err error) (int, bool) {
 	var ce *transport.CloseError
 	if errors.As(err, &ce) {
-		return ce.Code == websocket.CloseTryAgainLater
+		return ce.Code, true
 	}
 	var gce *websocket.CloseError
-	return errors.As(err, &gce) && gce.Code == websocket.CloseTryAgainLater
+	if errors.As(err, &gce) {
+		return gce.Code, true
+	}
+	return 0, false
+}
+
+// isTryLater reports close code 1013 (Try Again Later) in err's chain.
+func isTryLater(err error) bool {
+	code, ok := closeCode(err)
+	return ok && code == websocket.CloseTryAgainLater
 }
 
 // isCertError reports TLS failures that retrying cannot fix: our
