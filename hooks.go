@@ -112,7 +112,7 @@ func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool {
 
 // transition is t in the spec's types, with its cause as the user sees it.
 func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {
-	ev := E(255) // the generated NoEvent
+	ev := E(engine.NoEvent)
 	if t.Event != engine.None {
 		ev = E(t.Event)
 	}

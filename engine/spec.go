@@ -18,6 +18,11 @@ const Version = 3
 // event (the initial state's entry).
 const None = -1
 
+// NoEvent is the value a generated package gives its NoEvent, the Event of
+// the initial state's entry, which no event caused: its Event is a uint8,
+// and its events are numbered from 0, well below (the generator allows 200).
+const NoEvent = 255
+
 // Spec is one machine as data, over small integer ids: states, events,
 // actions, guards and timers are numbered in spec order, and every table is
 // indexed by those numbers. Package gen emits it; the tables are read, never

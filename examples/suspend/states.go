@@ -149,7 +149,7 @@ const (
 )
 
 // NoEvent is the Event of the initial state's entry: no event caused it.
-const NoEvent Event = 255
+const NoEvent Event = engine.NoEvent
 
 const eventCount = 9
 
