@@ -252,33 +252,34 @@ func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Con
 	return nil
 }
 
-// stormRow is one row of the storm: a strategy plugged into every client
-// through Options.Backoff, against a server that refuses dials while away
-// (window 0) or answers 503 with a Retry-After spread over window.
-type stormRow struct {
+// fleetRow is one row of the fleet figures: a strategy in every client (in
+// the storm through Options.Backoff), against a server that refuses dials
+// while away (window 0) or answers 503 with a Retry-After spread over window.
+type fleetRow struct {
 	st     Strategy
 	window time.Duration
 }
 
-// stormRows are the rows of Report.Storm, in the order of fleetRowKeys:
-// each strategy, then wsfsm's default against the server-led recovery.
-func stormRows(p params) []stormRow {
-	var rows []stormRow
-	for _, st := range Strategies(p.storm.opts.BackoffInitial, p.storm.cap) {
-		rows = append(rows, stormRow{st, 0})
+// fleetRows are the rows of the fleet figures (the storm's and the
+// simulation's), in the order of fleetRowKeys: each strategy with base and
+// cap, then wsfsm's default against a server-led recovery over window.
+func fleetRows(base, cap, window time.Duration) []fleetRow {
+	var rows []fleetRow
+	for _, st := range Strategies(base, cap) {
+		rows = append(rows, fleetRow{st, 0})
 	}
-	led := DefaultStrategy(p.storm.opts.BackoffInitial, p.storm.cap)
+	led := DefaultStrategy(base, cap)
 	led.Key, led.Name = KeyRetryAfter, "wsfsm default, server-led"
-	return append(rows, stormRow{led, p.storm.retryAfterWindow})
+	return append(rows, fleetRow{led, window})
 }
 
 // runStorms runs p.stormRounds rounds of the reconnect storm for every row
-// of stormRows, the rows of a round one after another (in an order that
+// of fleetRows, the rows of a round one after another (in an order that
 // rotates with the round, so that a drift of the machine does not always
 // fall on the same row), round r seeding every client's source with r+1,
 // and simulates the default row's median round for the plot.
 func runStorms(ctx context.Context, self []string, p params, cx *Context, rep *Report, progress func(string, ...any)) error {
-	rows := stormRows(p)
+	rows := fleetRows(p.storm.opts.BackoffInitial, p.storm.cap, p.storm.retryAfterWindow)
 	results := make([][]stormRound, len(rows))
 	for round := range p.stormRounds {
 		for k := range rows {
@@ -332,17 +333,7 @@ func medianRound(rounds []stormRound) stormRound {
 // runSims runs the large simulation for every strategy and the server-led
 // row, over p.simSeeds seeds (1, 2, ...) each.
 func runSims(p params, rep *Report, cx *Context) {
-	type row struct {
-		st Strategy
-		w  time.Duration
-	}
-	var rows []row
-	for _, st := range Strategies(simBase, simCap) {
-		rows = append(rows, row{st, 0})
-	}
-	led := DefaultStrategy(simBase, simCap)
-	led.Key, led.Name = KeyRetryAfter, "wsfsm default, server-led"
-	rows = append(rows, row{led, p.simRetryAfterWindow})
+	rows := fleetRows(simBase, simCap, p.simRetryAfterWindow)
 	cx.Sim = SimContext{OutageS: p.simOutage.Seconds(), Base: simBase.String(), Cap: simCap.String(),
 		Seeds: p.simSeeds, RetryAfterWindowS: p.simRetryAfterWindow.Seconds()}
 	rep.Sim = nil
@@ -351,7 +342,7 @@ func runSims(p params, rep *Report, cx *Context) {
 		var pom []float64
 		for seed := range p.simSeeds {
 			r := Simulate(SimConfig{Clients: p.simClients, Outage: p.simOutage, Strategy: rw.st, Cap: simCap,
-				RetryAfterWindow: rw.w, Seed: uint64(seed + 1)})
+				RetryAfterWindow: rw.window, Seed: uint64(seed + 1)})
 			fleets, pom = append(fleets, r.Fleet), append(pom, r.PeakOverMean)
 			if seed == 0 {
 				cx.Sim.Runs = append(cx.Sim.Runs, SimRun{Key: rw.st.Key, Name: rw.st.Name, Buckets: r.Buckets, Opens: r.Opens})
