@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/wstest"
+	"github.com/wsfsm/wsfsm/wstest/autobahn"
 )
 
 // defaultServeAddr is where `wsfsm serve` listens without an argument.
@@ -26,6 +27,7 @@ type serveConfig struct {
 	addr     string
 	tls      bool
 	certFile string
+	reports  string // where /updateReports writes the Autobahn reports
 }
 
 func newServeFlags(cfg *serveConfig) *flagSet {
@@ -33,6 +35,7 @@ func newServeFlags(cfg *serveConfig) *flagSet {
 	s.section("Flags")
 	s.boolVar(&cfg.tls, "tls", "serve wss:// with a self-signed certificate made at start, written to a file for clients to trust")
 	s.add(stringFlag{&cfg.certFile}, "cert-file", "FILE", "write the certificate (PEM) to FILE and leave it there (default: a temporary file, removed on exit)")
+	s.add(stringFlag{&cfg.reports}, "reports", "DIR", "where /updateReports writes the Autobahn reports (default: none written; the verdicts are kept in memory)")
 	return s
 }
 
@@ -171,7 +174,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, sign
 		scheme = "wss"
 	}
 
-	router := wstest.NewRouter(wstest.DiscardSink()) // it may run for days
+	router := wstest.NewRouter(wstest.DiscardSink(), // it may run for days
+		wstest.Autobahn(autobahn.Config{ReportDir: cfg.reports}))
 	srv := &http.Server{
 		Handler:           router,
 		ReadHeaderTimeout: 10 * time.Second,
