@@ -259,7 +259,7 @@ func (d *dialing) stream(ctx context.Context, network, addr string, secure bool)
 	} else {
 		d.rd = newWireConn(s, true)
 	}
-	return d.rd, nil
+	return &headCheck{Conn: d.rd, offer: offer{d.cfg.Subprotocols, d.cfg.EnableCompression}}, nil
 }
 
 // tlsConfigFor clones cfg and names the server as gorilla would.
@@ -317,7 +317,10 @@ func checkHeader(h http.Header, subprotocols []string) error {
 // dialError turns what gorilla returned into the documented error types.
 func dialError(ctx, hctx context.Context, where string, timeout time.Duration, resp *http.Response, err error) error {
 	var big *headTooLarge
+	var bad *badUpgrade
 	switch {
+	case errors.As(err, &bad):
+		return &HandshakeError{StatusCode: http.StatusSwitchingProtocols, Header: bad.header, Reason: bad.reason}
 	case errors.Is(err, websocket.ErrBadHandshake) && resp != nil:
 		return handshakeError(resp)
 	case errors.As(err, &big):
