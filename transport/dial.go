@@ -80,7 +80,10 @@ type DialConfig struct {
 	// context takeover, the only mode gorilla supports: each message is
 	// compressed on its own. Off by default. Whether the server accepted is
 	// Link.Compressed. Received messages are bounded by ReadLimit once
-	// inflated, not only on the wire.
+	// inflated, not only on the wire. The server must grant
+	// server_no_context_takeover; it may leave client_no_context_takeover
+	// out (the client takes over no context anyway); client_max_window_bits
+	// is not offered, so a server asking for it fails the dial.
 	EnableCompression bool
 	// CompressionThreshold is the size below which a message is sent
 	// uncompressed. 0 means DefaultCompressionThreshold (512 bytes); < 0
