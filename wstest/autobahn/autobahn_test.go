@@ -122,50 +122,6 @@ func TestGorilla(t *testing.T) {
 	check("13.7.1", autobahn.OK, autobahn.OK)
 }
 
-// TestSilentClient checks the judging of a client that answers nothing:
-// it fails every echo, and is told so only after the case's timers.
-func TestSilentClient(t *testing.T) {
-	s, base := start(t, autobahn.Config{Profile: autobahn.Quick, Unit: unit})
-	ctx := ctxFor(t, time.Minute)
-	silent := func(ctx context.Context, u string) error {
-		ws, _, err := websocket.DefaultDialer.DialContext(ctx, u, nil)
-		if err != nil {
-			return err
-		}
-		defer ws.Close()
-		stop := context.AfterFunc(ctx, func() { ws.Close() })
-		defer stop()
-		// Read (gorilla answers pings and close frames), echo nothing.
-		for {
-			if _, _, err := ws.ReadMessage(); err != nil {
-				return err
-			}
-		}
-	}
-	only := func(c autobahn.CaseInfo) bool {
-		return c.ID == "1.1.1" || c.ID == "2.1" || c.ID == "6.3.1" || c.ID == "9.7.1"
-	}
-	if err := autobahn.RunAgent(ctx, base, "silent", silent, only); err != nil {
-		t.Fatal(err)
-	}
-	res := byID(s.Results("silent"))
-	if len(res) != 4 {
-		t.Fatalf("%d results, want 4", len(res))
-	}
-	for id, want := range map[string][2]string{
-		"1.1.1": {autobahn.Failed, autobahn.WrongCode}, // killed after 1 s with 1001, which gorilla echoes
-		"2.1":   {autobahn.OK, autobahn.OK},            // the pong is gorilla's
-		"6.3.1": {autobahn.Failed, autobahn.Failed},    // the fuzzer had to close: the invalid UTF-8 went unnoticed
-		"9.7.1": {autobahn.Failed, autobahn.OK},
-	} {
-		if r := res[id]; r == nil {
-			t.Errorf("%s: no result", id)
-		} else if r.Behavior != want[0] || r.BehaviorClose != want[1] {
-			t.Errorf("%s: %s / %s, want %s / %s", id, r.Behavior, r.BehaviorClose, want[0], want[1])
-		}
-	}
-}
-
 // TestProtocol checks the harness endpoints as an Autobahn harness uses
 // them, and the reports /updateReports writes.
 func TestProtocol(t *testing.T) {

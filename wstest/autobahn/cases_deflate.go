@@ -199,10 +199,7 @@ func deflateCase(id string, ds, n, count int, wait float64, frag int, acc accept
 				r.p.sendClose(closeNormal, "")
 				return
 			}
-			r.behavior = Failed
-			r.result = fmt.Sprintf("Case did not finish within %v seconds.", wait)
-			r.p.closeAfter(wait)
-			sendOne(r)
+			startRounds(r, wait, sendOne)
 		},
 		message: func(r *run, got []byte, isBinary bool) {
 			switch {

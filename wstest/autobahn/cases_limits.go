@@ -169,13 +169,7 @@ func roundTrips(id, kind string, binaryMsg bool, n, count int, wait float64) cas
 	return caseDef{id: id,
 		desc:   fmt.Sprintf("Send %d %s messages of payload size %d to measure implementation/network RTT (round trip time) / latency.", count, kind, n),
 		expect: "Receive echo'ed messages (with payload as sent). Timeout case after " + fmt.Sprint(wait) + " secs.",
-		open: func(r *run) {
-			r.behavior = Failed
-			r.expectedClose = fuzzerClosesNormally
-			r.result = fmt.Sprintf("Case did not finish within %v seconds.", wait)
-			r.p.closeAfter(wait)
-			sendOne(r)
-		},
+		open:   func(r *run) { startRounds(r, wait, sendOne) },
 		message: func(r *run, data []byte, isBinary bool) {
 			switch {
 			case isBinary != binaryMsg || len(data) != n:
@@ -190,4 +184,14 @@ func roundTrips(id, kind string, binaryMsg bool, n, count int, wait float64) cas
 				r.p.sendClose(closeNormal, "")
 			}
 		}}
+}
+
+// startRounds begins a round-trip case: FAILED until the last echo came
+// back, a close after wait seconds, the first message.
+func startRounds(r *run, wait float64, sendOne func(*run)) {
+	r.behavior = Failed
+	r.expectedClose = fuzzerClosesNormally
+	r.result = fmt.Sprintf("Case did not finish within %v seconds.", wait)
+	r.p.closeAfter(wait)
+	sendOne(r)
 }

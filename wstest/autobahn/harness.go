@@ -59,49 +59,48 @@ func parseInfo(s string, n int) CaseInfo {
 // fetchText dials u and returns the first text message (empty if the
 // server closed without one), then closes.
 func fetchText(ctx context.Context, u string) (string, error) {
-	d := websocket.Dialer{}
-	ws, _, err := d.DialContext(ctx, u, nil)
-	if err != nil {
-		return "", fmt.Errorf("autobahn: %s: %w", u, err)
-	}
-	defer ws.Close()
-	stop := context.AfterFunc(ctx, func() { ws.Close() })
-	defer stop()
 	var text string
-	for {
-		typ, b, err := ws.ReadMessage()
-		if err != nil {
-			if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
-				return text, nil
-			}
-			return text, fmt.Errorf("autobahn: %s: %w", u, err)
-		}
+	err := gorillaRead(ctx, u, false, func(_ *websocket.Conn, typ int, b []byte) error {
 		if typ == websocket.TextMessage && text == "" {
 			text = string(b)
 		}
+		return nil
+	})
+	if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
+		return text, nil
 	}
+	return text, fmt.Errorf("autobahn: %s: %w", u, err)
 }
 
 // GorillaEcho is an Echo on raw gorilla/websocket (v1.5.3): the reference
 // the other clients are compared with. compress offers permessage-deflate.
 func GorillaEcho(compress bool) Echo {
 	return func(ctx context.Context, u string) error {
-		d := websocket.Dialer{EnableCompression: compress}
-		ws, _, err := d.DialContext(ctx, u, nil)
+		return gorillaRead(ctx, u, compress, func(ws *websocket.Conn, typ int, b []byte) error {
+			return ws.WriteMessage(typ, b)
+		})
+	}
+}
+
+// gorillaRead dials u with gorilla and hands every message to each until
+// the connection ends (or each fails), and returns why it ended. ctx ending
+// closes the connection.
+func gorillaRead(ctx context.Context, u string, compress bool, each func(ws *websocket.Conn, typ int, b []byte) error) error {
+	d := websocket.Dialer{EnableCompression: compress}
+	ws, _, err := d.DialContext(ctx, u, nil)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	stop := context.AfterFunc(ctx, func() { ws.Close() })
+	defer stop()
+	for {
+		typ, b, err := ws.ReadMessage()
 		if err != nil {
 			return err
 		}
-		defer ws.Close()
-		stop := context.AfterFunc(ctx, func() { ws.Close() })
-		defer stop()
-		for {
-			typ, b, err := ws.ReadMessage()
-			if err != nil {
-				return err
-			}
-			if err := ws.WriteMessage(typ, b); err != nil {
-				return err
-			}
+		if err := each(ws, typ, b); err != nil {
+			return err
 		}
 	}
 }
