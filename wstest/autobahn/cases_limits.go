@@ -62,8 +62,9 @@ func (p Profile) note(full int) string {
 	return ""
 }
 
-// bigEcho is the 9.1 to 9.6 cases: one large message, echoed whole.
-func bigEcho(id, desc string, binaryMsg bool, want []byte, wait float64, send func(p *peer)) caseDef {
+// bigEcho is the 9.1 to 9.6 cases: one large message, echoed whole. gen
+// makes the message when the case runs (a Server holds no payload).
+func bigEcho(id, desc string, binaryMsg bool, gen func() []byte, wait float64, send func(p *peer, data []byte)) caseDef {
 	kind := "text"
 	if binaryMsg {
 		kind = "binary"
@@ -73,16 +74,17 @@ func bigEcho(id, desc string, binaryMsg bool, want []byte, wait float64, send fu
 			r.behavior = Failed
 			r.expectedClose = fuzzerClosesNormally
 			r.result = fmt.Sprintf("Did not receive message within %v seconds.", wait)
-			send(r.p)
+			r.next = gen()
+			send(r.p, r.next)
 			r.p.closeAfter(wait)
 		},
 		message: func(r *run, data []byte, isBinary bool) {
 			switch {
 			case isBinary != binaryMsg:
 				r.result = "Expected " + kind + " message with payload, but got the other type."
-			case len(data) != len(want):
-				r.result = fmt.Sprintf("Expected %s message with payload of length %d, but got %d.", kind, len(want), len(data))
-			case !bytes.Equal(data, want):
+			case len(data) != len(r.next):
+				r.result = fmt.Sprintf("Expected %s message with payload of length %d, but got %d.", kind, len(r.next), len(data))
+			case !bytes.Equal(data, r.next):
 				r.result = "Echo'ed message contents differs from what was sent."
 			default:
 				r.behavior = OK
@@ -104,10 +106,10 @@ func limitsCases(pr Profile) []caseDef {
 		}
 		for j, full := range sizes {
 			n := pr.scale(full)
-			data := repeatTo(pat, n)
 			cs = append(cs, bigEcho(fmt.Sprintf("9.%d.%d", i+1, j+1),
 				fmt.Sprintf("Send %s message message with payload of length %s%s.", kind, size(n), pr.note(full)),
-				i == 1, data, waits[j], func(p *peer) { p.sendFrame(frame{op: op, payload: pat, length: n}) }))
+				i == 1, func() []byte { return repeatTo(pat, n) }, waits[j],
+				func(p *peer, data []byte) { p.sendFrame(frame{op: op, payload: data}) }))
 		}
 	}
 	frags := []int{64, 256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20}
@@ -117,12 +119,12 @@ func limitsCases(pr Profile) []caseDef {
 			fill = 0xfe
 		}
 		n := pr.scale(4 << 20)
-		data := bytes.Repeat([]byte{fill}, n)
 		for j, fullFrag := range frags {
 			frag := pr.scale(fullFrag)
 			cs = append(cs, bigEcho(fmt.Sprintf("9.%d.%d", i+3, j+1),
 				fmt.Sprintf("Send fragmented %s message message with message payload of length %s%s. Sent out in fragments of %s%s.", kind, size(n), pr.note(4<<20), size(frag), pr.note(fullFrag)),
-				i == 1, data, 100, func(p *peer) { p.sendMessage(data, i == 1, frag) }))
+				i == 1, func() []byte { return bytes.Repeat([]byte{fill}, n) }, 100,
+				func(p *peer, data []byte) { p.sendMessage(data, i == 1, frag) }))
 		}
 	}
 	chops := []int{64, 128, 256, 512, 1024, 2048}
@@ -132,11 +134,11 @@ func limitsCases(pr Profile) []caseDef {
 			pat, op = binPat, opBinary
 		}
 		n := pr.scale(1 << 20)
-		data := repeatTo(pat, n)
 		for j, chop := range chops {
 			cs = append(cs, bigEcho(fmt.Sprintf("9.%d.%d", i+5, j+1),
 				fmt.Sprintf("Send %s message message with payload of length %s%s. Sent out data in chops of %d octets.", kind, size(n), pr.note(1<<20), chop),
-				i == 1, data, 1000, func(p *peer) { p.sendFrame(frame{op: op, payload: pat, length: n, chop: chop}) }))
+				i == 1, func() []byte { return repeatTo(pat, n) }, 1000,
+				func(p *peer, data []byte) { p.sendFrame(frame{op: op, payload: data, chop: chop}) }))
 		}
 	}
 	count := pr.rounds(1000, 100)
