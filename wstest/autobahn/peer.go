@@ -176,14 +176,28 @@ func (p *peer) sendFrame(f frame) {
 	}
 	p.flush()
 	if f.chop <= 0 {
-		p.write(raw)
+		p.writePaced(raw)
 		return
 	}
 	for len(raw) > 0 {
 		n := min(f.chop, len(raw))
-		p.write(raw[:n])
+		p.writePaced(raw[:n])
 		raw = raw[n:]
 	}
+}
+
+// queuedWriteDelay is Autobahn's _QUEUED_WRITE_DELAY: after a sync write,
+// and after each chop of a chopped frame, its reactor runs again before the
+// next write, "so that octets can get on the wire" on their own. A client
+// sees a chopped message trickle in and may answer it before the next frame
+// comes (in 3.4, 4.1.5 and 4.2.5 it echoes the first message before the bad
+// frame).
+const queuedWriteDelay = 10 * time.Microsecond
+
+// writePaced writes b, then pauses as Autobahn's queued writes do.
+func (p *peer) writePaced(b []byte) {
+	p.write(b)
+	time.Sleep(queuedWriteDelay)
 }
 
 // sendMessage sends a whole message (compressed when permessage-deflate is
