@@ -100,9 +100,15 @@ func TestGorilla(t *testing.T) {
 	}
 	for _, sum := range autobahn.Summarize(s.Results("gorilla")) {
 		switch sum.Category {
-		case "1", "2", "3", "4", "5", "9", "10":
+		case "1", "2", "9", "10":
 			if sum.Behavior[autobahn.OK] != sum.Cases || sum.Close[autobahn.OK] != sum.Cases {
 				t.Errorf("category %s: %s, want all OK (failed: %v)", sum.Category, sum.Cell(), sum.Failed)
+			}
+		case "3", "4", "5":
+			// NON-STRICT where the bad frame fails the connection before
+			// the echo of the message before it went out: a race.
+			if sum.Behavior[autobahn.OK]+sum.Behavior[autobahn.NonStrict] != sum.Cases || sum.Close[autobahn.OK] != sum.Cases {
+				t.Errorf("category %s: %s, want all OK or NON-STRICT (failed: %v)", sum.Category, sum.Cell(), sum.Failed)
 			}
 		case "7":
 			if sum.Behavior[autobahn.Failed] != 0 {
