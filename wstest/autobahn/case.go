@@ -197,27 +197,42 @@ func informational(r *run) {
 // Result is the outcome of one case for one agent: what Autobahn writes in
 // a case's JSON report.
 type Result struct {
-	ID                string                   `json:"id"`
-	Case              int                      `json:"case"`
-	Description       string                   `json:"description"`
-	Expectation       string                   `json:"expectation"`
-	Agent             string                   `json:"agent"`
-	Started           time.Time                `json:"started"`
-	Duration          int64                    `json:"duration"` // milliseconds
-	Behavior          string                   `json:"behavior"`
-	BehaviorClose     string                   `json:"behaviorClose"`
-	Result            string                   `json:"result"`
-	ResultClose       string                   `json:"resultClose"`
-	Expected          map[string][]Observation `json:"expected"`
-	ExpectedClose     ExpectedClose            `json:"expectedClose"`
-	Received          []Observation            `json:"received"`
-	ClosedByMe        bool                     `json:"closedByMe"`
-	FailedByMe        bool                     `json:"failedByMe"`
-	WasClean          bool                     `json:"wasClean"`
-	LocalCloseCode    *int                     `json:"localCloseCode"`
-	RemoteCloseCode   *int                     `json:"remoteCloseCode"`
-	RemoteCloseReason string                   `json:"remoteCloseReason,omitempty"`
-	Compression       string                   `json:"compression,omitempty"` // the negotiated Sec-WebSocket-Extensions
+	// ID is the case's id ("6.4.1"), Case its number, Description and
+	// Expectation what it sends and expects.
+	ID          string `json:"id"`
+	Case        int    `json:"case"`
+	Description string `json:"description"`
+	Expectation string `json:"expectation"`
+	// Agent is the name the client ran under; Started when the case began
+	// and Duration how long it took, in milliseconds.
+	Agent    string    `json:"agent"`
+	Started  time.Time `json:"started"`
+	Duration int64     `json:"duration"`
+	// Behavior and BehaviorClose are the verdicts (OK, NON-STRICT, ...),
+	// Result and ResultClose say why.
+	Behavior      string `json:"behavior"`
+	BehaviorClose string `json:"behaviorClose"`
+	Result        string `json:"result"`
+	ResultClose   string `json:"resultClose"`
+	// Expected lists the events expected per verdict, ExpectedClose the
+	// close behaviour, Received the events seen (data cut at 256 bytes).
+	Expected      map[string][]Observation `json:"expected"`
+	ExpectedClose ExpectedClose            `json:"expectedClose"`
+	Received      []Observation            `json:"received"`
+	// ClosedByMe: the fuzzer started the closing handshake; FailedByMe: it
+	// failed the connection; WasClean: the closing handshake completed.
+	ClosedByMe bool `json:"closedByMe"`
+	FailedByMe bool `json:"failedByMe"`
+	WasClean   bool `json:"wasClean"`
+	// LocalCloseCode is the code the fuzzer sent, RemoteCloseCode and
+	// RemoteCloseReason what the client sent (nil: no code, or an invalid
+	// one).
+	LocalCloseCode    *int   `json:"localCloseCode"`
+	RemoteCloseCode   *int   `json:"remoteCloseCode"`
+	RemoteCloseReason string `json:"remoteCloseReason,omitempty"`
+	// Compression is the Sec-WebSocket-Extensions the fuzzer answered
+	// ("" when permessage-deflate was not negotiated).
+	Compression string `json:"compression,omitempty"`
 }
 
 // maxReported bounds how much of a message a report keeps.
