@@ -27,6 +27,7 @@ type config struct {
 	subprotocols []string
 	readLimit    int64
 	recordSink   bool
+	compression  bool
 	autobahn     autobahn.Config
 }
 
@@ -46,6 +47,15 @@ func ReadLimit(n int64) Option {
 // running demos. By default every message /sink receives is recorded.
 func DiscardSink() Option {
 	return func(c *config) { c.recordSink = false }
+}
+
+// Compression makes every path accept permessage-deflate when the client
+// offers it (gorilla's, without context takeover: the client must offer
+// server_no_context_takeover), so compression can be tested against any
+// path. Default: declined. The Autobahn paths negotiate it per case either
+// way.
+func Compression() Option {
+	return func(c *config) { c.compression = true }
 }
 
 // Autobahn configures the Autobahn-compatible fuzzing server on
@@ -101,8 +111,9 @@ func NewRouter(opts ...Option) *Router {
 	r := &Router{
 		cfg: cfg,
 		upgrader: websocket.Upgrader{
-			Subprotocols: cfg.subprotocols,
-			CheckOrigin:  func(*http.Request) bool { return true },
+			Subprotocols:      cfg.subprotocols,
+			CheckOrigin:       func(*http.Request) bool { return true },
+			EnableCompression: cfg.compression,
 		},
 		live: make(map[*conn]struct{}),
 		fuzz: autobahn.NewServer(cfg.autobahn),
