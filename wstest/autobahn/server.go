@@ -212,11 +212,21 @@ func (s *Server) reply(nc net.Conn, br *bufio.Reader, text string) {
 			p.sendMessage([]byte(text), false, 0)
 		}
 		p.sendClose(closeNormal, "")
-	}, func(ev event) {
-		if ev.kind == evClose || ev.kind == evViolation {
-			p.onClose(ev)
-		}
-	})
+	}, p.control)
+}
+
+// control handles what a client sends on the harness paths: it answers
+// pings and close frames and fails the connection on a protocol error.
+func (p *peer) control(ev event) {
+	switch ev.kind {
+	case evPing:
+		p.sendFrame(frame{op: opPong, payload: ev.data})
+	case evClose:
+		p.onClose(ev)
+	case evViolation:
+		p.failConnection(ev.code, "")
+		p.drop()
+	}
 }
 
 // caseStatus answers /getCaseStatus once the case's result is known.
@@ -250,11 +260,7 @@ func (s *Server) caseStatus(ctx context.Context, nc net.Conn, br *bufio.Reader, 
 			case <-p.done:
 			}
 		}()
-	}, func(ev event) {
-		if ev.kind == evClose || ev.kind == evViolation {
-			p.onClose(ev)
-		}
-	})
+	}, p.control)
 }
 
 func (s *Server) record(res *Result) {
