@@ -17,6 +17,7 @@ const (
 	exitFail         = 1 // the connection ended on its own, or the demo failed
 	exitUsage        = 2 // bad flags, arguments or URL
 	exitNoConnection = 3 // the first dial failed: nothing was ever connected
+	exitMayBeLost    = 4 // otherwise done, but messages sent may not have arrived
 )
 
 // exitCodes is the client's exit status table, in `wsfsm -h` and the
@@ -25,10 +26,11 @@ var exitCodes = []struct {
 	code    int
 	meaning string
 }{
-	{exitOK, "done: stdin ended and the close completed (or had to abort), -1 got its message, Ctrl-C, or the server closed with 1000"},
-	{exitFail, "the connection ended on its own: the server closed with a code other than 1000, or the redials ran out (--max-attempts)"},
+	{exitOK, "done: stdin ended and the close completed (or had to abort), --max-messages-rev (-1) got its messages, Ctrl-C, or the server closed with 1000"},
+	{exitFail, "the connection ended on its own: the server closed with a code other than 1000, it was lost with --no-reconnect, or the redials ran out (--max-attempts)"},
 	{exitUsage, "bad usage: flags, arguments or URL"},
-	{exitNoConnection, "no connection: the first dial failed (refused, HTTP status, TLS, timeout; with --retry-first-dial, every dial)"},
+	{exitNoConnection, "no connection: the first dial failed (refused, HTTP status, TLS, timeout; with --retry-first-dial, every dial); -s could not listen"},
+	{exitMayBeLost, "as 0, except that messages were sent on a connection that then ended without the close handshake the client started (a drop, or the server's own close): they are not known to have arrived"},
 }
 
 func main() {
