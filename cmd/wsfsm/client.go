@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -45,7 +46,7 @@ func runClient(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	c, interrupted, err := dialInterruptible(ctx, cfg.url, cfg.options(p.transition), signals)
 	if c == nil {
 		if err != nil {
-			p.finish(err, exitNoConnection)
+			p.finish(dialFailure(cfg.url, err), exitNoConnection)
 			return exitNoConnection
 		}
 		p.finish(nil, exitOK) // the user asked
@@ -189,6 +190,30 @@ func (s *session) send(ctx context.Context, typ wsfsm.MessageType, data []byte) 
 	s.p.sent(s.c.Stats().Opens)
 	return true
 }
+
+// dialFailure is the first dial's error without the "dial URL: " wsfsm.Dial
+// puts before an error that names the URL already (the transport's does).
+func dialFailure(rawURL string, err error) error {
+	u, perr := url.Parse(rawURL)
+	if perr != nil {
+		return err
+	}
+	where := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	text := errText(err)
+	if rest, ok := strings.CutPrefix(text, "dial "+where+": "); ok && strings.Contains(rest, where) {
+		return &restated{err, rest}
+	}
+	return err
+}
+
+// restated is an error said in other words, still matching what it wraps.
+type restated struct {
+	error
+	text string
+}
+
+func (r *restated) Error() string { return r.text }
+func (r *restated) Unwrap() error { return r.error }
 
 // plural says "1 message", "2 messages".
 func plural(n int64, noun string) string {

@@ -120,6 +120,7 @@ type printer struct {
 	finished   bool              // the final line was written; nothing more is
 	heldRetry  *wsfsm.Transition // an immediate retry, held until it is known to redial
 	ourClose   bool              // the close handshake under way is the one we started
+	lostOpen   bool              // an open connection ended; not yet said whether it is redialed
 
 	// Messages sent, per connection (numbered by Stats().Opens), and the
 	// connections that ended without the close handshake we started: what
@@ -196,9 +197,11 @@ func (p *printer) step(t wsfsm.Transition) {
 		return
 	}
 	p.writeTransition(t)
-	if t.To == fsm.Reconnecting {
-		// The connection was lost and will be dialed again: say so even
-		// without -v, with what that may have cost.
+	if t.To == fsm.Reconnecting && p.lostOpen {
+		// An open connection was lost and will be dialed again: say so
+		// even without -v, with what that may have cost. (Failed redials
+		// are shown by -v only.)
+		p.lostOpen = false
 		p.warnLocked("%s; redialing in %v%s", p.redact(describe(t.Cause)), t.Delay.Round(time.Millisecond), p.lossNote(p.opens))
 	}
 }
@@ -213,7 +216,7 @@ func (p *printer) account(t wsfsm.Transition) {
 		if !(t.From == fsm.Closing && t.To == fsm.Closed && p.ourClose) {
 			p.atRisk[p.opens] = true
 		}
-		p.ourClose = false
+		p.ourClose, p.lostOpen = false, true
 	}
 }
 
