@@ -259,8 +259,9 @@ func bounded(t *testing.T, limit time.Duration, args []string, stdin io.Reader) 
 	}
 }
 
-// Piped lines get their replies before the client closes: it waits for as
-// many messages as it sent (here --linger is an hour: the count ends it).
+// Piped lines get their replies before the client closes: with
+// --max-messages-rev it waits for that many messages, however long (here
+// --linger is an hour: the count ends it).
 func TestClientWaitsForEveryReplyAfterStdinEnds(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
@@ -268,7 +269,7 @@ func TestClientWaitsForEveryReplyAfterStdinEnds(t *testing.T) {
 	for i := range 200 {
 		in.WriteString(strings.Repeat("x", i) + "\n")
 	}
-	code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "1h", srv.URL("/echo")}, strings.NewReader(in.String()))
+	code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "1h", "--max-messages-rev", "200", srv.URL("/echo")}, strings.NewReader(in.String()))
 	if code != exitOK || stdout != in.String() || stderr != "" {
 		t.Errorf("exit %d, %d bytes out (want %d), stderr %q; want 0, every line echoed, nothing on stderr", code, len(stdout), in.Len(), stderr)
 	}
@@ -375,8 +376,9 @@ func TestClientBinaryMode(t *testing.T) {
 	}
 }
 
-// In text mode a binary message is written as it is on a line of its own,
-// or with --base64 as one base64 line.
+// In text mode a binary message is written on a line of its own, its
+// newlines and carriage returns as spaces, or with --base64 as one base64
+// line.
 func TestClientTextModeWritesBinaryMessages(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
@@ -386,8 +388,9 @@ func TestClientTextModeWritesBinaryMessages(t *testing.T) {
 		want[i] = byte(i)
 	}
 	code, stdout, _, _ := bounded(t, 10*time.Second, []string{"-1", "-n", url}, strings.NewReader(""))
-	if code != exitOK || stdout != string(want)+"\n" {
-		t.Errorf("exit %d, stdout %q; want the 300 bytes and a newline", code, stdout)
+	line := bytes.ReplaceAll(bytes.ReplaceAll(want, []byte{'\n'}, []byte{' '}), []byte{'\r'}, []byte{' '})
+	if code != exitOK || stdout != string(line)+"\n" {
+		t.Errorf("exit %d, stdout %q; want the 300 bytes on one line", code, stdout)
 	}
 	code, stdout, _, _ = bounded(t, 10*time.Second, []string{"-1", "-n", "--base64", url}, strings.NewReader(""))
 	if code != exitOK || stdout != base64.StdEncoding.EncodeToString(want)+"\n" {
@@ -406,9 +409,9 @@ func TestClientWarnsOnceAboutTextThatIsNotUTF8(t *testing.T) {
 		t.Errorf("exit %d, stdout %q; want 1, the valid echo only", code, stdout)
 	}
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], "line 2") || !strings.Contains(lines[0], "1007") || !strings.Contains(lines[0], "-b") ||
-		!strings.Contains(lines[1], "invalid UTF-8") {
-		t.Errorf("stderr %q, want one warning naming line 2, 1007 and -b, then the refused echo", stderr)
+	if len(lines) != 3 || !strings.Contains(lines[0], "line 2") || !strings.Contains(lines[0], "1007") || !strings.Contains(lines[0], "-b") ||
+		!strings.Contains(lines[1], "not known to have arrived") || !strings.Contains(lines[2], "invalid UTF-8") {
+		t.Errorf("stderr %q, want one warning naming line 2, 1007 and -b, the lines not known to have arrived, then the refused echo", stderr)
 	}
 	if _, types, _ := srv.got(t); len(types) < 2 || types[1] != websocket.TextMessage {
 		t.Errorf("types %v, want the second line sent as text", types)
@@ -639,7 +642,25 @@ func TestClientBadUsageExitsTwoWithOneLine(t *testing.T) {
 		{[]string{"-k", "--cacert", "x.pem", "ws://x"}, "exclude"},
 		{[]string{"--cacert", "/nonexistent.pem", "ws://x"}, "--cacert"},
 		{[]string{"--cacert", "client_test.go", "ws://x"}, "no PEM certificate"},
-		{[]string{"--close-status-code", "1006", "ws://x"}, "--close-status-code: a client may send 1000, 1001 or 3000-4999"},
+		{[]string{"--close-status-code", "1006", "ws://x"}, "--close-status-code: a client may send 1000-1003, 1007-1010 or 3000-4999"},
+		{[]string{"--close-status-code", "1011", "ws://x"}, "--close-status-code"},
+		{[]string{"-H", "Sec-WebSocket-Key: x", "ws://x"}, "set by the WebSocket handshake"},
+		{[]string{"-H", "Sec-WebSocket-Protocol: x", "ws://x"}, "--protocol"},
+		{[]string{"--max-attempts", "-1", "ws://x"}, "--no-reconnect"},
+		{[]string{"--no-reconnect", "--max-attempts", "2", "ws://x"}, "exclude"},
+		{[]string{"-1", "--max-messages", "2", "ws://x"}, "-1"},
+		{[]string{"-u", "-U", "ws://x"}, "exclude"},
+		{[]string{"-0", "-b", "ws://x"}, "-0"},
+		{[]string{"--max-messages-rev", "-1", "ws://x"}, "--max-messages"},
+		{[]string{"--proxy", "ftp://p:1", "ws://x"}, "scheme"},
+		{[]string{"--proxy", "http://u:s3cr3t@p:1", "--socks5", "p:1", "ws://x"}, "exclude"},
+		{[]string{"--socks5", "nohost", "ws://x"}, "HOST:PORT"},
+		{[]string{"--client-cert", "c.pem", "ws://x"}, "go together"},
+		{[]string{"--client-cert", "/nonexistent.pem", "--client-key", "/nonexistent.key", "ws://x"}, "--client-cert"},
+		{[]string{"-s", "8080", "ws://x"}, "dials nothing"},
+		{[]string{"-s", "8080", "--proxy", "http://p:1"}, "-s listens"},
+		{[]string{"-s", "localhost"}, "PORT"},
+		{[]string{"ws-l:127.0.0.1:x"}, "port"},
 		{[]string{"--close-status-code", "5000", "ws://x"}, "--close-status-code"},
 		{[]string{"--close-status-code", "going", "ws://x"}, "-close-status-code"},
 		{[]string{"--close-reason", "bye", "ws://x"}, "--close-reason needs --close-status-code"},

@@ -26,7 +26,7 @@ var exitCodes = []struct {
 	code    int
 	meaning string
 }{
-	{exitOK, "done: stdin ended and the close completed (or had to abort), --max-messages-rev (-1) got its messages, Ctrl-C, or the server closed with 1000"},
+	{exitOK, "done: stdin ended and the close handshake completed, --max-messages-rev (-1) got its messages, Ctrl-C, or the server closed with 1000; and no message sent is in doubt (4)"},
 	{exitFail, "the connection ended on its own: the server closed with a code other than 1000, it was lost with --no-reconnect, or the redials ran out (--max-attempts)"},
 	{exitUsage, "bad usage: flags, arguments or URL"},
 	{exitNoConnection, "no connection: the first dial failed (refused, HTTP status, TLS, timeout; with --retry-first-dial, every dial); -s could not listen"},
