@@ -43,6 +43,7 @@ type jsonLine struct {
 	Exit        *int    `json:"exit"`
 	HTTPStatus  int     `json:"http_status"`
 	Warning     string  `json:"warning"`
+	Addr        string  `json:"addr"`
 }
 
 // jsonKeyOrders are the keys of each line type, in order, as the README
@@ -52,6 +53,7 @@ var jsonKeyOrders = map[string]struct{ required, optional string }{
 	"message":    {"type at kind data", "base64"},
 	"error":      {"type at error exit", "close_code close_reason http_status"},
 	"warning":    {"type at warning", ""},
+	"peer":       {"type at event addr", "cause close_code close_reason"},
 }
 
 // parseJSONLines decodes every line of out, failing on any that is not a
