@@ -117,13 +117,13 @@ func echoThrough(ctx context.Context, t *testing.T, url string, opts *wsfsm.Opti
 func TestServeRunsTheTestServerUntilASignal(t *testing.T) {
 	for _, arg := range []string{"127.0.0.1:0", "0"} { // HOST:PORT, and PORT alone on 127.0.0.1
 		t.Run(arg, func(t *testing.T) {
-			r := startServe(t, arg)
+			r := startServe(t, "--close-timeout", "200ms", arg)
 			if !strings.HasPrefix(r.addr, "127.0.0.1:") {
 				t.Errorf("listening on %q, want 127.0.0.1", r.addr)
 			}
 			r.listing(t, "ws")
-			// The printed echo URL works, and a live connection does not
-			// hold the shutdown up.
+			// The printed echo URL works, and a live connection that never
+			// answers holds the shutdown up no longer than --close-timeout.
 			echoThrough(testContext(t), t, "ws://"+r.addr+"/echo", nil)
 			c, err := wsfsm.Dial(testContext(t), "ws://"+r.addr+"/silent", nil)
 			if err != nil {
