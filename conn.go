@@ -68,7 +68,7 @@ type ConnOf[S, E Enum] struct {
 	inbox     chan transport.Message // received messages, across reconnects
 	loopDone  chan struct{}          // closed once the machine ended: Closed, and no goroutine of a connection left
 	done      chan struct{}          // closed after loopDone, once the observer and the spec's actions returned too
-	userGo    atomic.Int64           // Step.Go goroutines running
+	detached  atomic.Int64           // goroutines Done waits for and the machine does not: Step.Go's, dials
 	finish    sync.Once
 
 	loop loopState // owned by the machine's work
@@ -415,10 +415,10 @@ func (c *ConnOf[S, E]) ended() {
 	c.lane.close(c.maybeDone)
 }
 
-// maybeDone closes done once the machine and the lane ended and no Step.Go
+// maybeDone closes done once the machine and the lane ended and no detached
 // goroutine runs.
 func (c *ConnOf[S, E]) maybeDone() {
-	if c.userGo.Load() == 0 && c.lane.isOver() {
+	if c.detached.Load() == 0 && c.lane.isOver() {
 		c.finish.Do(func() { close(c.done) })
 	}
 }
