@@ -59,8 +59,9 @@ func (c *ConnOf[S, E]) startReader() {
 func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link) }
 
 // sendClose runs the close handshake on a goroutine of its own: it waits for
-// Sends already writing, sends the close frame, and waits for the peer's,
-// until the close_timeout timer aborts the connection.
+// Sends already writing, sends the close frame, and waits for the peer's, for
+// Options.CloseTimeout at most, whatever the spec's timers (see
+// hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
 	l := &c.loop
 	link, epoch := l.link, c.m.Epoch()
@@ -69,8 +70,14 @@ func (c *ConnOf[S, E]) sendClose() {
 	l.sched.Dropped(time.Now())
 	tk := c.m.Track()
 	code, reason := l.closeCode, l.closeReason
+	timeout := c.opts.CloseTimeout
 	go func() {
-		res, err := link.Close(context.Background(), code, reason)
+		ctx, cancel := context.WithTimeoutCause(context.Background(), timeout, ErrCloseTimeout)
+		res, err := link.Close(ctx, code, reason)
+		cancel()
+		if errors.Is(err, ErrCloseTimeout) {
+			err = ErrCloseTimeout // the cause the timer of a state that closes would give
+		}
 		var peer error
 		if res.PeerCode != 0 {
 			peer = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}

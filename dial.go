@@ -2,7 +2,9 @@ package wsfsm
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
+	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/transport"
@@ -32,12 +34,18 @@ func (c *ConnOf[S, E]) dial() {
 	epoch := c.m.Epoch()
 	c.m.NewGeneration()
 	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
-	ctx, cancel := context.WithCancel(context.Background())
+	// The attempt carries its own bound, whatever the spec's timers (see
+	// hooks.Duration): the dial, its upgrade and OnConnect.
+	ctx, cancel := context.WithTimeoutCause(context.Background(), c.opts.HandshakeTimeout, ErrHandshakeTimeout)
+	if c.opts.HandshakeTimeout < 0 { // no bound but Dial's ctx, as documented
+		cancel()
+		ctx, cancel = context.WithCancel(context.Background())
+	}
 	p := &pendingDial{cancel: cancel, tk: c.m.Track()}
 	l.dial = p
 	c.stats.dials.Add(1)
 	cfg := transport.DialConfig{
-		HandshakeTimeout:     -1, // the machine's handshake_timeout timer bounds it
+		HandshakeTimeout:     -1, // ctx bounds it
 		TLSConfig:            c.opts.TLSConfig,
 		Subprotocols:         c.opts.Subprotocols,
 		Proxy:                c.opts.Proxy,
@@ -52,14 +60,11 @@ func (c *ConnOf[S, E]) dial() {
 		WriteBufferPool:      &c.writeBufs,
 	}
 	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.sched.Attempt()}
-	c.detached.Add(1)
-	go func() {
-		defer func() {
-			c.detached.Add(-1)
-			c.maybeDone()
-		}()
-		link, err := c.connect(ctx, cfg, attempt)
-		if !p.take() { // given up: nobody waits for this result
+	// The first of the dial's result and its deadline settles the ticket:
+	// an attempt past its bound fails now, even while a hook or dialer that
+	// ignores its ctx still runs.
+	result := func(link *transport.Link, err error) {
+		if !p.take() { // given up, or timed out: nobody waits for this result
 			if link != nil {
 				link.Abort()
 			}
@@ -69,8 +74,26 @@ func (c *ConnOf[S, E]) dial() {
 			p.tk.Post(func() { c.dialed(epoch, link) })
 			return
 		}
+		if timedOut(ctx) {
+			err = ErrHandshakeTimeout // the cause the timer of a state that dials would give
+		}
 		c.stats.lastDialErr.Store(&err)
 		c.settle(p.tk, err, func(cause error) { c.dialFailed(epoch, cause) })
+	}
+	stop := context.AfterFunc(ctx, func() {
+		if timedOut(ctx) {
+			result(nil, ErrHandshakeTimeout)
+		}
+	})
+	c.detached.Add(1)
+	go func() {
+		defer func() {
+			c.detached.Add(-1)
+			c.maybeDone()
+		}()
+		link, err := c.connect(ctx, cfg, attempt)
+		stop()
+		result(link, err)
 	}()
 }
 
@@ -142,4 +165,14 @@ func (c *ConnOf[S, E]) cancelDial() {
 	if p.take() {
 		p.tk.Release()
 	}
+}
+
+// timedOut reports whether the attempt's ctx reached its deadline: its cause
+// says so, or the deadline passed a hair before ctx noticed.
+func timedOut(ctx context.Context) bool {
+	if errors.Is(context.Cause(ctx), ErrHandshakeTimeout) {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }

@@ -14,21 +14,22 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/testspecs/handshake"
+	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
 )
 
-// within fails the test unless f returns within d (a safety net: the call is
-// expected to return at once; d only keeps a hang from stalling the suite).
-func within(t testing.TB, d time.Duration, what string, f func()) {
+// within returns f's error, or fails the test if f did not return within d
+// (a bound the call must meet, or a safety net for one expected at once).
+func within(t testing.TB, d time.Duration, what string, f func() error) error {
 	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
+	res := make(chan error, 1)
+	go func() { res <- f() }()
 	select {
-	case <-done:
+	case err := <-res:
+		return err
 	case <-time.After(d):
 		t.Fatalf("%s did not return within %v", what, d)
+		return nil
 	}
 }
 
@@ -77,7 +78,7 @@ func TestHooksMayEndTheConn(t *testing.T) {
 				case <-time.After(10 * time.Second):
 					t.Fatalf("%s from %s never returned", end, hook)
 				}
-				within(t, 10*time.Second, "Done", func() { <-c.Done() })
+				within(t, 10*time.Second, "Done", func() error { <-c.Done(); return nil })
 				if got := c.State(); got != fsm.Closed {
 					t.Errorf("state %s, want Closed", got)
 				}
@@ -105,12 +106,86 @@ func TestAbortDoesNotWaitForADialerThatIgnoresItsContext(t *testing.T) {
 	c := dial(t, srv.URL("/echo"), opts)
 	go func() { _ = c.Reconnect(testCtx(t)) }()
 	<-entered
-	within(t, 5*time.Second, "Abort", func() { _ = c.Abort() })
+	within(t, 5*time.Second, "Abort", c.Abort)
 	select {
 	case <-c.Done():
 		t.Fatal("Done closed while the dialer still runs")
 	default:
 	}
 	close(release)
-	within(t, 10*time.Second, "Done", func() { <-c.Done() })
+	within(t, 10*time.Second, "Done", func() error { <-c.Done(); return nil })
+}
+
+// ackExt implements the hostile spec's handshake: await_ack sends "ack" and
+// reads until the server (an echo) sends it back.
+type ackExt struct{}
+
+func (ackExt) AwaitAck(s *handshake.Step) {
+	s.Go(func(ctx context.Context) error {
+		if err := s.Send(ctx, wsfsm.Text, []byte("ack")); err != nil {
+			return err
+		}
+		for {
+			_, data, err := s.Receive(ctx)
+			if err != nil {
+				return err
+			}
+			if string(data) == "ack" {
+				s.Fire(handshake.EventAcknowledged, nil)
+				return nil
+			}
+		}
+	})
+}
+
+func hostileOptions(rec *wsfsmtest.Recorder[handshake.State, handshake.Event]) *handshake.Options {
+	o := rec.FastOptions()
+	o.HandshakeTimeout = 200 * time.Millisecond
+	o.CloseTimeout = 200 * time.Millisecond
+	return o
+}
+
+// Item 1: Close is bounded by CloseTimeout, and a dial by HandshakeTimeout,
+// on a spec that has no close_timeout or handshake_timeout timer: the
+// operations carry their own bounds. Before, Close(context.Background())
+// against a peer that never answers the close, and Dial against a server
+// that never answers the upgrade, never returned.
+func TestBoundsWithoutTimersInTheSpec(t *testing.T) {
+	srv := newServer(t)
+	t.Run("Close", func(t *testing.T) {
+		rec := wsfsmtest.NewRecorder[handshake.State, handshake.Event](nil)
+		c, err := handshake.Dial(testCtx(t), srv.URL("/ignore-close"), hostileOptions(rec), ackExt{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Abort()
+		err = within(t, 5*time.Second, "Close", func() error { return c.Close(context.Background()) })
+		if !errors.Is(err, wsfsm.ErrCloseTimeout) {
+			t.Errorf("Close = %v, want ErrCloseTimeout", err)
+		}
+	})
+	t.Run("Dial", func(t *testing.T) {
+		rec := wsfsmtest.NewRecorder[handshake.State, handshake.Event](nil)
+		err := within(t, 5*time.Second, "Dial", func() error {
+			_, err := handshake.Dial(context.Background(), srv.URL("/stall"), hostileOptions(rec), ackExt{})
+			return err
+		})
+		if !errors.Is(err, wsfsm.ErrHandshakeTimeout) {
+			t.Errorf("Dial = %v, want ErrHandshakeTimeout", err)
+		}
+	})
+	t.Run("DialWithHookIgnoringCtx", func(t *testing.T) {
+		rec := wsfsmtest.NewRecorder[handshake.State, handshake.Event](nil)
+		opts := hostileOptions(rec)
+		release := make(chan struct{})
+		defer close(release)
+		opts.OnConnect = func(context.Context, *wsfsm.Setup) error { <-release; return nil }
+		err := within(t, 5*time.Second, "Dial", func() error {
+			_, err := handshake.Dial(context.Background(), srv.URL("/echo"), opts, ackExt{})
+			return err
+		})
+		if !errors.Is(err, wsfsm.ErrHandshakeTimeout) {
+			t.Errorf("Dial = %v, want ErrHandshakeTimeout", err)
+		}
+	})
 }
