@@ -50,7 +50,7 @@ type jsonLine struct {
 // documents them; optional keys come last and may be absent.
 var jsonKeyOrders = map[string]struct{ required, optional string }{
 	"transition": {"type at from to event cause attempt delay_ms", "close_code close_reason"},
-	"message":    {"type at kind data", "base64"},
+	"message":    {"type at kind data", "base64 addr"},
 	"error":      {"type at error exit", "close_code close_reason http_status"},
 	"warning":    {"type at warning", ""},
 	"peer":       {"type at event addr", "cause close_code close_reason"},

@@ -167,7 +167,7 @@ func (l *listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			err2 = err
 			break
 		}
-		l.deliver(wsfsm.MessageType(typ), data)
+		l.deliver(wsfsm.MessageType(typ), data, c.addr)
 	}
 	l.mu.Lock()
 	delete(l.clients, c)
@@ -191,7 +191,7 @@ func closeCause(err error) error {
 }
 
 // deliver writes a client's message, up to --max-messages-rev.
-func (l *listener) deliver(typ wsfsm.MessageType, data []byte) {
+func (l *listener) deliver(typ wsfsm.MessageType, data []byte, addr string) {
 	if l.cfg.sendOnly {
 		return
 	}
@@ -202,7 +202,7 @@ func (l *listener) deliver(typ wsfsm.MessageType, data []byte) {
 	if limit := l.cfg.maxRecv; limit > 0 && n > limit {
 		return
 	}
-	l.p.message(typ, data, 0)
+	l.p.clientMessage(typ, data, addr)
 	if n == l.cfg.maxRecv {
 		close(l.full)
 	}

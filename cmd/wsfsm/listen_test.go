@@ -120,8 +120,8 @@ func TestListenSeveralClients(t *testing.T) {
 		t.Fatalf("exit %d; stdout %s", code, r.stdout)
 	}
 	_, ms, _ := parseJSONLines(t, r.stdout.String())
-	if len(ms) != 2 {
-		t.Errorf("messages %+v, want from a and from b", ms)
+	if len(ms) != 2 || ms[0].Addr == ms[1].Addr || !strings.HasPrefix(ms[0].Addr, "127.0.0.1:") {
+		t.Errorf("messages %+v, want from a and from b, each with its client's address", ms)
 	}
 }
 

@@ -60,6 +60,7 @@ type (
 		Kind   string `json:"kind"`
 		Data   string `json:"data"`
 		Base64 bool   `json:"base64,omitempty"`
+		Addr   string `json:"addr,omitempty"`
 	}
 	jsonError struct {
 		Type        string  `json:"type"`
@@ -291,11 +292,24 @@ func (p *printer) message(typ wsfsm.MessageType, data []byte, opens uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.catchUp(opens)
+	p.writeMessage(typ, data, "")
+}
+
+// clientMessage writes a message of the client at addr (-s): --json says
+// which client sent it.
+func (p *printer) clientMessage(typ wsfsm.MessageType, data []byte, addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.writeMessage(typ, data, addr)
+}
+
+// writeMessage writes a received message. Called with p.mu held.
+func (p *printer) writeMessage(typ wsfsm.MessageType, data []byte, addr string) {
 	if p.finished {
 		return
 	}
 	if p.json {
-		m := jsonMessage{Type: "message", At: p.stamp(time.Now()), Kind: typ.String(), Data: string(data)}
+		m := jsonMessage{Type: "message", At: p.stamp(time.Now()), Kind: typ.String(), Data: string(data), Addr: addr}
 		if typ == wsfsm.Binary || !utf8.Valid(data) {
 			m.Data, m.Base64 = base64.StdEncoding.EncodeToString(data), true
 		}
