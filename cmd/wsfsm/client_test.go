@@ -544,24 +544,35 @@ func TestClientExitStatusOfAServerClose(t *testing.T) {
 	}
 }
 
-// Redials that run out after a connection was open end with status 1.
+// Redials that run out after a connection was open end with status 1; -v
+// shows no retry that does not happen (the policy refuses the third on
+// entering Reconnecting: no "retry" row for it), --json every transition.
 func TestClientExitsOneWhenRedialsRunOut(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
-	args := []string{"--json", "--max-attempts", "2", "--backoff-initial", "1ms", "--backoff-max", "2ms", srv.URL("/drop-after/0")}
-	code, stdout, stderr := runCLI(t, args, openStdin(t), nil)
-	if code != exitFail || stderr != "" {
-		t.Fatalf("exit %d, stderr %q; want 1", code, stderr)
-	}
-	ts, _, last := parseJSONLines(t, stdout)
-	redials := 0
-	for _, tr := range ts {
-		if tr.Event == "redial" {
-			redials++
+	for _, mode := range []string{"--json", "-v"} {
+		args := []string{mode, "--max-attempts", "2", "--backoff-initial", "1ms", "--backoff-max", "2ms", srv.URL("/drop-after/0")}
+		code, stdout, stderr := runCLI(t, args, openStdin(t), nil)
+		if code != exitFail {
+			t.Fatalf("%s: exit %d, stderr %q; want 1", mode, code, stderr)
 		}
-	}
-	if redials != 2 || last.Type != "error" || !strings.Contains(last.Error, "attempts exhausted") {
-		t.Errorf("%d redials, last line %+v; want 2 redials (--max-attempts 2), then the error", redials, last)
+		events := map[string]int{}
+		if mode == "-v" {
+			for _, tr := range parseTransitions(t, stderr) {
+				events[tr.event]++
+			}
+			if events["retry"] != 2 || events["redial"] != 2 || !strings.HasSuffix(stderr, "attempts exhausted (--max-attempts); the last cause: connection closed without a close frame (1006)\n") {
+				t.Errorf("-v: %v; want 2 retry rows and 2 redials, then the error:\n%s", events, stderr)
+			}
+			continue
+		}
+		ts, _, last := parseJSONLines(t, stdout)
+		for _, tr := range ts {
+			events[tr.Event]++
+		}
+		if stderr != "" || events["retry"] != 3 || events["redial"] != 2 || last.Type != "error" || !strings.Contains(last.Error, "attempts exhausted") {
+			t.Errorf("--json: %v, last line %+v, stderr %q; want every transition (3 retries, 2 redials: --max-attempts 2), then the error", events, last, stderr)
+		}
 	}
 }
 

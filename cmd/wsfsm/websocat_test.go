@@ -138,31 +138,6 @@ func TestClientNoReconnect(t *testing.T) {
 	}
 }
 
-// With -v, the transitions show no retry that does not happen: when the
-// redials ran out, the last lost connection goes to Closed with no "retry"
-// row before it.
-func TestClientVerboseShowsOnlyRetriesThatHappen(t *testing.T) {
-	srv := wstest.NewServer()
-	defer srv.Close()
-	args := []string{"-v", "--max-attempts", "2", "--backoff-initial", "1ms", "--backoff-max", "2ms", srv.URL("/drop-after/0")}
-	code, _, stderr := runCLI(t, args, openStdin(t), nil)
-	if code != exitFail {
-		t.Fatalf("exit %d", code)
-	}
-	retries, redials := 0, 0
-	for _, tr := range parseTransitions(t, stderr) {
-		switch tr.event {
-		case "retry":
-			retries++
-		case "redial":
-			redials++
-		}
-	}
-	if retries != 2 || redials != 2 {
-		t.Errorf("%d retry rows, %d redials; want 2 of each:\n%s", retries, redials, stderr)
-	}
-}
-
 // A message is one line in text mode, its own newlines written as spaces;
 // with -0, stdin is split at NUL and each message ends with a NUL.
 func TestClientOneMessagePerLineAndNulMode(t *testing.T) {
