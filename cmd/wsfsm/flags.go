@@ -449,10 +449,11 @@ func parseClientArgs(args []string) (*clientConfig, error) {
 	return cfg, cfg.load()
 }
 
-// clientOnlyFlags make no sense in listen mode, which dials nothing.
+// clientOnlyFlags make no sense in listen mode, which dials nothing (and
+// sends no keepalive pings).
 var clientOnlyFlags = []string{"H", "header", "origin", "protocol", "subprotocol", "cacert", "k", "insecure",
 	"client-cert", "client-key", "proxy", "socks5", "handshake-timeout", "backoff-initial", "backoff-max",
-	"max-attempts", "no-reconnect", "retry-first-dial"}
+	"max-attempts", "no-reconnect", "retry-first-dial", "ping-interval", "ping-timeout", "pong-timeout"}
 
 // checkTarget takes the one positional argument: a ws:// or wss:// URL, or
 // with -s nothing, or ws-l:ADDR (websocat's listener) for listen mode.

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/transport"
 )
 
 // listener is `wsfsm -s ADDR`: websocat's simple server mode. Every client
@@ -29,6 +30,7 @@ type listener struct {
 	mu       sync.Mutex
 	clients  map[*client]struct{}
 	joined   chan struct{} // closed and replaced whenever a client joins
+	first    chan struct{} // closed when the first client joins
 	closing  bool          // no client is accepted any more
 	next     uint64        // number of the next client (1, 2, ...)
 	received int           // messages written
@@ -58,7 +60,7 @@ func runListen(ctx context.Context, cfg *clientConfig, stdin io.Reader, stdout, 
 		return exitNoConnection
 	}
 	l := &listener{cfg: cfg, p: p, clients: map[*client]struct{}{}, joined: make(chan struct{}),
-		got: make(chan struct{}, 1), full: make(chan struct{})}
+		first: make(chan struct{}), got: make(chan struct{}, 1), full: make(chan struct{})}
 	srv := &http.Server{
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		ReadHeaderTimeout: cfg.handshakeTimeout,
@@ -72,9 +74,19 @@ func runListen(ctx context.Context, cfg *clientConfig, stdin io.Reader, stdout, 
 	defer cancel()
 	var inputDone chan struct{}
 	if !cfg.recvOnly {
+		// stdin is read once a client is there: its end (even at once,
+		// </dev/null) then ends a session that took place.
 		inputDone = make(chan struct{})
-		go sendInput(cfg, stdin, func(typ wsfsm.MessageType, data []byte) bool { return l.broadcast(ctx, typ, data) },
-			p, func() uint64 { return 0 }, inputDone)
+		go func() {
+			select {
+			case <-l.first:
+			case <-ctx.Done():
+				close(inputDone)
+				return
+			}
+			sendInput(cfg, stdin, func(typ wsfsm.MessageType, data []byte) bool { return l.broadcast(ctx, typ, data) },
+				p, func() uint64 { return 0 }, inputDone)
+		}()
 	}
 	quiet := time.NewTimer(time.Hour)
 	quiet.Stop()
@@ -154,6 +166,9 @@ func (l *listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	l.next++
 	c.id = l.next
+	if c.id == 1 {
+		close(l.first)
+	}
 	l.clients[c] = struct{}{}
 	close(l.joined)
 	l.joined = make(chan struct{})
@@ -238,7 +253,7 @@ func (l *listener) broadcast(ctx context.Context, typ wsfsm.MessageType, data []
 		for _, c := range clients {
 			c.wmu.Lock()
 			if !c.closeSent {
-				c.ws.SetWriteDeadline(time.Now().Add(wsfsm.DefaultCloseTimeout * 2))
+				c.ws.SetWriteDeadline(time.Now().Add(transport.DefaultWriteTimeout)) // the library's bound on a peer that stops reading
 				if c.ws.WriteMessage(int(typ), data) == nil {
 					l.p.sent(c.id)
 				} else {

@@ -148,8 +148,10 @@ func TestListenWithPeerClients(t *testing.T) {
 	for _, peer := range interop.Names() {
 		t.Run(peer, func(t *testing.T) {
 			r := startListen(t, "--linger", "200ms")
-			io.WriteString(r.stdin, "hello "+peer+"\n")
-			r.stdin.Close() // the line waits for the first client
+			go func() { // stdin is read once the first client is there
+				io.WriteString(r.stdin, "hello "+peer+"\n")
+				r.stdin.Close()
+			}()
 			rep := interop.RunClient(t, peer, r.url, "--send", "from "+peer)
 			if len(rep.Messages) != 1 || rep.Messages[0].Data == nil || *rep.Messages[0].Data != "hello "+peer {
 				t.Errorf("the %s client got %+v", peer, rep)
@@ -158,5 +160,19 @@ func TestListenWithPeerClients(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q", code, r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// Empty stdin does not end -s before a client came: stdin is read once one
+// is there, and its end then closes that client's session.
+func TestListenEmptyStdinWaitsForAClient(t *testing.T) {
+	r := startListen(t, "--linger", "1ms")
+	r.stdin.Close()
+	ws := dialListener(t, r.url)
+	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		t.Errorf("the client's read ended with %v, want our close 1000", err)
+	}
+	if code := r.exit(t); code != exitOK {
+		t.Errorf("exit %d, stderr %q", code, r.stderr)
 	}
 }
