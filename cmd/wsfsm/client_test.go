@@ -713,7 +713,9 @@ func TestUsageListsSubcommandsFlagsAndExitStatuses(t *testing.T) {
 			"-n, --no-close", "-1, --one-message", "-b, --binary", "-t, --text", "-v ", "--linger", "--origin", "--cacert",
 			"-k, --insecure", "-H, --header", "--protocol", "--subprotocol", "--close-timeout", "--handshake-timeout",
 			"--ping-interval", "--ping-timeout", "--pong-timeout", "--backoff-initial", "--backoff-max", "--max-attempts",
-			"--retry-first-dial", "--json", "--base64", "-V, --version", "--close-status-code", "--close-reason", "Exit status:"} {
+			"--retry-first-dial", "--json", "--base64", "-V, --version", "--close-status-code", "--close-reason", "Exit status:",
+			"-s, --server-mode", "-0, --null-terminated", "--max-messages", "--max-messages-rev", "-E, --exit-on-eof",
+			"-u, --unidirectional", "-U, --unidirectional-reverse", "--no-reconnect", "--proxy", "--socks5", "--client-cert", "--client-key"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("%q: usage lacks %q:\n%s", args, want, stdout)
 			}
