@@ -6,8 +6,11 @@ package wsfsm_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -188,4 +191,73 @@ func TestBoundsWithoutTimersInTheSpec(t *testing.T) {
 			t.Errorf("Dial = %v, want ErrHandshakeTimeout", err)
 		}
 	})
+}
+
+// Item 9: Setup.Send refuses what Conn.Send refuses (only Text and Binary),
+// with the same error. Before, types 8, 9 and 10 went out as control frames.
+func TestSetupSendRefusesWhatSendRefuses(t *testing.T) {
+	srv := newServer(t)
+	for _, typ := range []wsfsm.MessageType{0, 3, 8, 9, 10} {
+		var setupErr error
+		opts := fastOptions(newRecorder())
+		opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
+			setupErr = s.Send(ctx, typ, []byte("x"))
+			return nil
+		}
+		c := dial(t, srv.URL("/echo"), opts)
+		sendErr := c.Send(testCtx(t), typ, []byte("x"))
+		if sendErr == nil || !errors.Is(setupErr, wsfsm.ErrBadMessageType) || !errors.Is(sendErr, wsfsm.ErrBadMessageType) {
+			t.Errorf("type %d: Setup.Send = %v, Send = %v; want both ErrBadMessageType", typ, setupErr, sendErr)
+		}
+		echo(t, c, "still open") // nothing broke the connection
+		_ = c.Close(testCtx(t))
+	}
+}
+
+// fireExt's handshake fires a library event (refused), then acknowledged
+// (taken), then acknowledged again (the state was left: not taken).
+type fireExt struct{ errs chan [3]error }
+
+func (x fireExt) AwaitAck(s *handshake.Step) {
+	var errs [3]error
+	errs[0] = s.Fire(handshake.EventRedial, nil)
+	errs[1] = s.Fire(handshake.EventAcknowledged, nil)
+	errs[2] = s.Fire(handshake.EventAcknowledged, nil)
+	x.errs <- errs
+}
+
+// Item 7: Step.Fire of an event that cannot be taken returns an error and is
+// logged. Before, it was dropped silently.
+func TestStepFireReportsEventsNotTaken(t *testing.T) {
+	srv := newServer(t)
+	var logs strings.Builder
+	var mu sync.Mutex
+	opts := hostileOptions(wsfsmtest.NewRecorder[handshake.State, handshake.Event](nil))
+	opts.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	x := fireExt{make(chan [3]error, 1)}
+	c, err := handshake.Dial(testCtx(t), srv.URL("/echo"), opts, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	errs := <-x.errs
+	if !errors.Is(errs[0], wsfsm.ErrEventNotAllowed) || errs[1] != nil || !errors.Is(errs[2], wsfsm.ErrEventNotAllowed) {
+		t.Errorf("Fire(redial), Fire(acknowledged) twice = %v; want ErrEventNotAllowed, nil, ErrEventNotAllowed", errs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "event not taken"); n < 2 {
+		t.Errorf("%d log lines for the events not taken, want 2:\n%s", n, logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }

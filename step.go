@@ -2,6 +2,7 @@ package wsfsm
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
@@ -54,23 +55,41 @@ func (c *ConnOf[S, E]) newStep(t engine.Transition) *StepOf[S, E] {
 // Context is done once the state this step entered is left, or the Conn ends.
 func (s *StepOf[S, E]) Context() context.Context { return s.ctx }
 
-// Fire takes event e with cause, unless the state this step entered was left
-// meanwhile (then nothing happens). Only the spec's own events, abort and
-// stop may be fired; the others are the library's. It does not wait: the
-// event is taken after the work queued before it, and its outcome is
-// reported to the observer.
-func (s *StepOf[S, E]) Fire(e E, cause error) {
+// Fire takes event e with cause and returns once it was taken and run to
+// completion, or an error, also logged to Options.Logger, when it cannot be
+// taken: one wrapping ErrEventNotAllowed for a library event other than
+// abort and stop, an event the current state does not take, or a state this
+// step entered that was left meanwhile; ErrGuardRejected when its guard
+// said no; ErrClosed once the Conn ended. The event is taken after the work
+// queued before it, and its outcome is reported to the observer.
+func (s *StepOf[S, E]) Fire(e E, cause error) (err error) {
+	defer wrap(&err, "step: %s", e)
 	c := s.c
+	defer func() {
+		if err != nil && c.opts.Logger != nil {
+			c.opts.Logger.Warn("wsfsm: event not taken", "event", e.String(), "err", err)
+		}
+	}()
 	if int(e) >= len(c.bind.Events) {
-		return
+		return fmt.Errorf("%w: not an event of %s", ErrEventNotAllowed, c.m.Spec().Name)
 	}
-	switch c.bind.Events[e] {
+	switch v := c.bind.Events[e]; v {
 	case vocab.NoEvent, vocab.Abort, vocab.Stop:
 	default:
-		return
+		return fmt.Errorf("%w: the library fires %s itself", ErrEventNotAllowed, v)
 	}
 	cause = c.classified(cause)
-	c.m.PostAt(s.epoch, func() { _ = c.m.Fire(int(e), cause) })
+	res := make(chan error, 1)
+	if !c.m.Post(func() {
+		if s.epoch != c.m.Epoch() {
+			res <- fmt.Errorf("%w: the state this step entered was left", ErrEventNotAllowed)
+			return
+		}
+		res <- c.m.Fire(int(e), cause)
+	}) {
+		return c.closedErr()
+	}
+	return <-res
 }
 
 // Go runs f on a goroutine of its own, with a context that is done once the
@@ -107,6 +126,9 @@ type linkIO struct {
 // there is no connection.
 func (io linkIO) Send(ctx context.Context, typ MessageType, data []byte) (err error) {
 	defer wrap(&err, "handshake send")
+	if err := checkType(typ); err != nil {
+		return err
+	}
 	if io.link == nil {
 		return ErrNotOpen
 	}
