@@ -95,4 +95,22 @@ func TestBoundsWithoutTimersSynctest(t *testing.T) {
 			}
 		})
 	})
+	t.Run("DialWithHookIgnoringCtx", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			r := wstest.NewRouter()
+			defer r.Shutdown()
+			opts := options(r)
+			release := make(chan struct{})
+			defer close(release) // the hook's goroutine ends before the bubble
+			opts.OnConnect = func(context.Context, *wsfsm.Setup) error { <-release; return nil }
+			start := time.Now()
+			_, err := handshake.Dial(context.Background(), "ws://pipe/echo", opts, ackExt{})
+			if !errors.Is(err, wsfsm.ErrHandshakeTimeout) {
+				t.Errorf("Dial = %v, want ErrHandshakeTimeout", err)
+			}
+			if d := time.Since(start); d != bound {
+				t.Errorf("Dial returned after %v, want %v", d, bound)
+			}
+		})
+	})
 }
