@@ -1,11 +1,8 @@
 package wsfsm_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"net"
-	"net/http"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -16,40 +13,6 @@ import (
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
-// hijackWriter is the http.ResponseWriter of a request read off one end of a
-// net.Pipe: the router upgrades by hijacking that end.
-type hijackWriter struct {
-	conn net.Conn
-	rw   *bufio.ReadWriter
-	hdr  http.Header
-}
-
-func (w *hijackWriter) Header() http.Header         { return w.hdr }
-func (w *hijackWriter) Write(b []byte) (int, error) { return w.conn.Write(b) }
-func (w *hijackWriter) WriteHeader(int)             {}
-func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return w.conn, w.rw, nil
-}
-
-// pipeDialer is an Options.NetDialContext that connects every dial to r
-// over a net.Pipe: no socket and no real clock, so that inside a synctest
-// bubble the bounds are measured in fake time, exactly.
-func pipeDialer(r *wstest.Router) func(context.Context, string, string) (net.Conn, error) {
-	return func(context.Context, string, string) (net.Conn, error) {
-		client, server := net.Pipe()
-		go func() {
-			br := bufio.NewReader(server)
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				server.Close()
-				return
-			}
-			r.ServeHTTP(&hijackWriter{server, bufio.NewReadWriter(br, bufio.NewWriter(server)), http.Header{}}, req)
-		}()
-		return client, nil
-	}
-}
-
 // Item 1, in fake time: on the spec without close_timeout and
 // handshake_timeout, Close returns exactly CloseTimeout after the close
 // frame went unanswered, and Dial exactly HandshakeTimeout after the upgrade
@@ -59,7 +22,7 @@ func TestBoundsWithoutTimersSynctest(t *testing.T) {
 	options := func(r *wstest.Router) *handshake.Options {
 		o := hostileOptions(wsfsmtest.NewRecorder[handshake.State, handshake.Event](nil))
 		o.HandshakeTimeout, o.CloseTimeout = bound, bound
-		o.NetDialContext = pipeDialer(r)
+		o.NetDialContext = r.PipeDialer()
 		return o
 	}
 	t.Run("Close", func(t *testing.T) {
