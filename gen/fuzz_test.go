@@ -23,7 +23,7 @@ var safeDiagramLine = regexp.MustCompile(`^[A-Za-z0-9_ \[\]*:\->(){}=;.,"%/\t]*$
 // diagrams made of safe characters. It never panics.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/invalid/*.yaml")
-	seeds = append(seeds, "../states.yaml", "testdata/extended/extended.yaml")
+	seeds = append(seeds, "../vocab/states.yaml", "testdata/extended/extended.yaml")
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
 		if err != nil {

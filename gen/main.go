@@ -119,7 +119,7 @@ func readSpec(path string) ([]byte, error) {
 // render parses, validates and emits: file name -> contents. A bad spec
 // yields a diagList.
 func render(data []byte, specName, pkg string, conn bool) (map[string][]byte, error) {
-	spec, err := parseSpec(data)
+	spec, err := loadSpec(data)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wsfsm/wsfsm/vocab"
 )
 
 // validator collects every problem in a spec, not only the first.
@@ -26,9 +28,10 @@ func (v *validator) errorf(p pos, format string, args ...any) {
 func validate(s *specFile) (*model, diagList) {
 	v := &validator{m: &model{}, bad: map[string]bool{}}
 	v.limits(s) // limits.go
-	actions := v.decls("action", s.Actions, &v.m.Actions)
-	guards := v.decls("guard", s.Guards, &v.m.Guards)
-	timers := v.decls("timer", s.Timers, &v.m.Timers)
+	actions := v.decls("action", s.Actions, &v.m.Actions, actionDoc)
+	guards := v.decls("guard", s.Guards, &v.m.Guards, guardDoc)
+	timers := v.decls("timer", s.Timers, &v.m.Timers, timerDoc)
+	v.builtins(s, actions, guards, timers) // builtins.go
 	states, stateOf := v.states(s)
 	events := v.events(s, states, guards)
 	v.stateDetails(s, stateOf, events, actions, timers)
@@ -80,11 +83,15 @@ func (v *validator) checkName(kind string, itemPos pos, n ident) bool {
 	return false
 }
 
-// decls validates the actions, guards or timers section.
-func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl) map[string]*mDecl {
+// decls validates the actions, guards or timers section. builtinDoc gives
+// the doc of a built-in name, which a declaration of it may leave out.
+func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl, builtinDoc func(string) string) map[string]*mDecl {
 	byName := map[string]*mDecl{}
 	first := map[string]pos{}
 	for _, d := range specs {
+		if bd := builtinDoc(d.Name.Value); bd != "" && !d.Doc.Set {
+			d.Doc = text{Value: bd, Pos: d.Pos, Set: true}
+		}
 		doc := v.checkDoc(kind+" "+quoteIfSet(d.Name), d.Pos, d.Doc)
 		if !v.checkName(kind, d.Pos, d.Name) {
 			v.bad[kind+" "+d.Name.Value] = true
@@ -162,6 +169,9 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 	first := map[string]pos{}
 	for _, e := range s.Events {
 		what := "event " + quoteIfSet(e.Name)
+		if b := vocab.EventNamed(e.Name.Value); b != vocab.NoEvent && !e.Doc.Set {
+			e.Doc = text{Value: b.Info().Doc, Pos: e.Pos, Set: true}
+		}
 		doc := v.checkDoc(what, e.Pos, e.Doc)
 		okName := v.checkName("event", e.Pos, e.Name)
 		if !okName {

@@ -45,7 +45,7 @@ func (v *validator) vocabulary() {
 	}
 	drops := func(s *mState) bool {
 		for _, x := range s.Enter {
-			if builtin(x).DropsConnection() {
+			if builtin(x).Info().DropsConnection {
 				return true
 			}
 		}
@@ -101,12 +101,12 @@ func (v *validator) vocabulary() {
 		what := fmt.Sprintf("state %q", s.Name)
 		for _, a := range s.Enter {
 			b := builtin(a)
-			for _, e := range b.Fires() {
+			for _, e := range b.Info().Fires {
 				if !takes(s, e) {
 					v.errorf(s.Pos, "%s runs %s, whose outcome fires %s, but no event %q leaves it", what, a.Name, e, e.String())
 				}
 			}
-			if b.NeedsConnection() && !open[i] {
+			if b.Info().NeedsConnection && !open[i] {
 				v.errorf(s.Pos, "%s runs %s, which needs an open connection, but it can be entered by %s with none (a connection opens with opened from a state that runs dial)", what, a.Name, noConn(s))
 			}
 		}
@@ -125,18 +125,57 @@ func (v *validator) vocabulary() {
 		if s.Final && !has(s, vocab.Release) {
 			v.errorf(s.Pos, "%s is final but does not run release: the Conn's goroutines and descriptors would outlive it", what)
 		}
-		if s.Timer != nil && vocab.TimerNamed(s.Timer.Decl.Name) == vocab.Backoff && !has(s, vocab.ScheduleBackoff) {
-			v.errorf(s.Pos, "%s uses timer backoff, which waits the delay schedule_backoff chose, but does not run schedule_backoff", what)
+		if s.Timer != nil {
+			if t := vocab.TimerNamed(s.Timer.Decl.Name); t.Info().After != vocab.NoAction && !has(s, t.Info().After) {
+				v.errorf(s.Pos, "%s uses timer %s, which waits the delay %s chose, but does not run %s", what, t, t.Info().After, t.Info().After)
+			}
 		}
 		for _, a := range s.Exit {
-			if b := builtin(a); b != vocab.NoAction && b != vocab.ShutdownTCP {
-				v.errorf(s.Pos, "%s runs %s on exit; built-in actions run on enter (only shutdown_tcp may also run on exit)", what, a.Name)
+			if b := builtin(a); b != vocab.NoAction && !b.Info().OnExit {
+				v.errorf(s.Pos, "%s runs %s on exit; built-in actions run on enter (only %s may also run on exit)", what, a.Name, strings.Join(onExitNames(), ", "))
 			}
+		}
+	}
+	// Sends wait for a state that runs release_sends: after each dial that
+	// opens, one must be reachable before the connection is dropped.
+	for _, ed := range m.Edges {
+		if !opensOn(ed) {
+			continue
+		}
+		seen := make([]bool, n)
+		queue := []*mState{ed.To}
+		seen[ed.To.Index] = true
+		released := false
+		for len(queue) > 0 && !released {
+			s := queue[0]
+			queue = queue[1:]
+			if released = has(s, vocab.ReleaseSends); released || drops(s) {
+				continue
+			}
+			for _, out := range s.Out {
+				if !seen[out.To.Index] {
+					seen[out.To.Index] = true
+					queue = append(queue, out.To)
+				}
+			}
+		}
+		if !released {
+			v.errorf(ed.Event.Pos, "event %q from %q opens a connection, but no state that runs %s can follow before the connection is dropped: Sends waiting for a connection would never go out", ed.Event.Name, ed.From.Name, vocab.ReleaseSends)
 		}
 	}
 	if len(v.diags) == 0 && !hasAny(m, vocab.Dial) {
 		v.errorf(m.Initial.Pos, "no state runs dial: a Conn could never open (built-in actions: %s)", builtinList())
 	}
+}
+
+func onExitNames() []string {
+	var names []string
+	for _, a := range vocab.Actions() {
+		if a.Info().OnExit {
+			names = append(names, a.String())
+		}
+	}
+	return names
 }
 
 func hasAny(m *model, a vocab.Action) bool {
