@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -43,4 +46,70 @@ func (v *validator) builtins(s *specFile, actions, guards, timers map[string]*mD
 			add(st.Timer.After, timers, &v.m.Timers, timerDoc)
 		}
 	}
+}
+
+// nearBuiltin returns the built-in of kind ("action", "guard", "timer" or
+// "event") that name, which is not one, looks like a typo of: the same Go
+// name (release_Sends, releaseSends), or a few letters off (relase_sends).
+// It returns "" when there is none.
+func nearBuiltin(kind, name string) string {
+	var names []string
+	switch kind {
+	case "action":
+		names = builtinNames(vocab.Actions())
+	case "guard":
+		names = builtinNames(vocab.Guards())
+	case "timer":
+		names = builtinNames(vocab.Timers())
+	case "event":
+		names = builtinNames(vocab.Events())
+	}
+	for _, b := range names {
+		if b == name {
+			return ""
+		}
+	}
+	for _, b := range names {
+		limit := 2
+		if len(b) <= 6 || kind == "event" {
+			limit = 1
+		}
+		if goName(b) == goName(name) || editDistance(strings.ToLower(b), strings.ToLower(name)) <= limit {
+			return b
+		}
+	}
+	return ""
+}
+
+func builtinNames[T fmt.Stringer](all []T) []string {
+	var out []string
+	for _, x := range all {
+		out = append(out, x.String())
+	}
+	return out
+}
+
+// editDistance is the number of single-byte insertions, deletions,
+// substitutions and swaps of neighbours that turn a into b (optimal string
+// alignment; names are ASCII).
+func editDistance(a, b string) int {
+	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // diagLine is the shape of every diagnostic the generator prints.
-var diagLine = regexp.MustCompile(`^spec\.yaml:[1-9][0-9]*:[1-9][0-9]*: .+$`)
+var diagLine = regexp.MustCompile(`^(spec\.yaml|` + regexp.QuoteMeta(referenceFile) + `):[1-9][0-9]*:[1-9][0-9]*: .+$`)
 
 // safeDiagramLine is what a diagram line may contain: generated keywords,
 // validated names and labels, nothing that could start a new statement.

@@ -70,8 +70,8 @@ func generate(o options, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
-	if !token.IsIdentifier(o.Pkg) || token.IsKeyword(o.Pkg) {
-		return fmt.Errorf("-pkg %q is not a valid package name", o.Pkg)
+	if err := checkPackageName(o.Pkg); err != nil {
+		return err
 	}
 	specName := filepath.Base(o.Spec)
 	if !safeFileName.MatchString(specName) {
@@ -102,6 +102,19 @@ func generate(o options, stderr io.Writer) error {
 		outs = append(outs, output{o.Readme, b})
 	}
 	return writeFiles(outs)
+}
+
+// checkPackageName refuses a -pkg name that would not make an importable
+// package: not an identifier, a keyword, the blank identifier (package _
+// cannot be referred to) or main (a command, which no one can import).
+func checkPackageName(pkg string) error {
+	switch {
+	case !token.IsIdentifier(pkg) || token.IsKeyword(pkg):
+		return fmt.Errorf("-pkg %q is not a valid package name", pkg)
+	case pkg == "_" || pkg == "main":
+		return fmt.Errorf("-pkg %q: the generated package would not be importable; name it after the machine (-pkg graphql)", pkg)
+	}
+	return nil
 }
 
 // readSpec reads the spec file, but no more than one byte past

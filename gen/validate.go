@@ -102,6 +102,9 @@ func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl, builtinD
 			continue
 		}
 		first[d.Name.Value] = d.Name.Pos
+		if near := nearBuiltin(kind, d.Name.Value); near != "" {
+			v.errorf(d.Name.Pos, "%s %q is not built in, but close to the built-in %s: did you mean %s? (a name of the spec's own must differ more from the built-ins)", kind, d.Name.Value, near, near)
+		}
 		md := &mDecl{Name: d.Name.Value, Go: goName(d.Name.Value), Pos: d.Name.Pos, Doc: doc}
 		byName[md.Name] = md
 		*out = append(*out, md)
@@ -185,9 +188,19 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 				first[e.Name.Value] = e.Name.Pos
 			}
 		}
-		me := &mEvent{Doc: doc}
+		me := &mEvent{Doc: doc, Internal: e.Internal}
+		lib := vocab.EventNamed(e.Name.Value)
 		if e.Guard.Set {
 			me.Guard = resolve(v, "guard", e.Guard, guards, "%s: unknown guard %q (declare it under `guards:`)", what)
+			if lib != vocab.NoEvent && me.Guard != nil && vocab.GuardNamed(e.Guard.Value) == vocab.NoGuard {
+				v.errorf(e.Guard.Pos, "%s is fired by the library, when the outcome it reports is known: it cannot take guard %q of the spec's own, which could refuse it and lose that outcome (guard an event of the spec's own, or decide in the state it leads to)", what, e.Guard.Value)
+			}
+		}
+		if lib != vocab.NoEvent && e.Internal {
+			v.errorf(e.Pos, "%s is fired by the library: it cannot be `internal` (only an event the spec adds can)", what)
+		}
+		if near := nearBuiltin("event", e.Name.Value); lib == vocab.NoEvent && near != "" {
+			v.errorf(e.Name.Pos, "%s is not fired by the library, but close to its event %s: did you mean %s? (an event of the spec's own must differ more from the library's)", what, near, near)
 		}
 		if !e.To.Set {
 			v.errorf(e.Pos, "%s: missing `to` state", what)
