@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -36,6 +37,7 @@ func validate(s *specFile) (*model, diagList) {
 	events := v.events(s, states, guards)
 	v.stateDetails(s, stateOf, events, actions, timers)
 	v.unused(s, actions, guards, timers)
+	v.options(s)
 	v.collisions()
 	v.graph(s)
 	if len(v.diags) == 0 {
@@ -257,4 +259,26 @@ func edgeFrom(s *mState, e *mEvent) *mEdge {
 		}
 	}
 	return nil
+}
+
+// subprotocolRE is an HTTP token (RFC 7230 section 3.2.6), what
+// Sec-WebSocket-Protocol carries.
+var subprotocolRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// options validates what the spec's protocol needs of the options.
+func (v *validator) options(s *specFile) {
+	seen := map[string]bool{}
+	for _, p := range s.Options.Subprotocols {
+		switch {
+		case !p.Set:
+			v.errorf(p.Pos, "options: subprotocols: expected a name")
+		case len(p.Value) > maxNameLen || !subprotocolRE.MatchString(p.Value):
+			v.errorf(p.Pos, "options: subprotocol %q is not an HTTP token (letters, digits and !#$%%&'*+-.^_`|~, at most %d)", p.Value, maxNameLen)
+		case seen[p.Value]:
+			v.errorf(p.Pos, "options: subprotocol %q is listed twice", p.Value)
+		default:
+			seen[p.Value] = true
+			v.m.Subprotocols = append(v.m.Subprotocols, p.Value)
+		}
+	}
 }

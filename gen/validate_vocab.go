@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wsfsm/wsfsm/vocab"
@@ -161,6 +162,23 @@ func (v *validator) vocabulary() {
 		}
 		if !released {
 			v.errorf(ed.Event.Pos, "event %q from %q opens a connection, but no state that runs %s can follow before the connection is dropped: Sends waiting for a connection would never go out", ed.Event.Name, ed.From.Name, vocab.ReleaseSends)
+		}
+	}
+	// An internal event has no method: the spec's own actions (Step.Fire)
+	// or a timer must be able to fire it.
+	for _, e := range m.Events {
+		if !e.Internal {
+			continue
+		}
+		fired := false
+		for _, s := range e.From {
+			for _, a := range slices.Concat(s.Enter, s.Exit) {
+				fired = fired || builtin(a) == vocab.NoAction
+			}
+			fired = fired || s.Timer != nil && s.Timer.Event == e
+		}
+		if !fired {
+			v.errorf(e.Pos, "event %q is internal, but no state it leaves runs an action of the spec's own or a timer that fires it: nothing could ever fire it", e.Name)
 		}
 	}
 	if len(v.diags) == 0 && !hasAny(m, vocab.Dial) {
