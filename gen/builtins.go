@@ -113,3 +113,60 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// vocabularyTable is the built-in vocabulary as a Markdown table, from its
+// declarations in package vocab: what the README shows between its
+// vocabulary markers.
+func vocabularyTable() string {
+	var b strings.Builder
+	b.WriteString("| kind | name | what it does | the generator requires | guarantee |\n|---|---|---|---|---|\n")
+	row := func(kind, name, doc, rule, guarantee string) {
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", kind, name, doc, cmpOr(rule, "—"), cmpOr(guarantee, "—"))
+	}
+	for _, a := range vocab.Actions() {
+		in := a.Info()
+		var rules []string
+		if len(in.Fires) > 0 {
+			rules = append(rules, "its state takes "+join(quoted(builtinNames(in.Fires)), "and"))
+		}
+		if in.NeedsConnection {
+			rules = append(rules, "a connection is open whichever way its state is entered")
+		}
+		if in.DropsConnection {
+			rules = append(rules, "ends the connection's use")
+		}
+		if in.OnExit {
+			rules = append(rules, "may also run on exit")
+		}
+		row("action", a.String(), in.Doc, strings.Join(rules, "; "), in.Guarantee)
+	}
+	for _, g := range vocab.Guards() {
+		row("guard", g.String(), g.Info().Doc, "", g.Info().Guarantee)
+	}
+	for _, t := range vocab.Timers() {
+		rule := ""
+		if after := t.Info().After; after != vocab.NoAction {
+			rule = "its state runs `" + after.String() + "`"
+		}
+		row("timer", t.String(), t.Info().Doc, rule, "")
+	}
+	for _, e := range vocab.Events() {
+		row("event", e.String(), e.Info().Doc, "no guard of the spec's own; never internal", "fired by the library")
+	}
+	return b.String()
+}
+
+func quoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "`" + n + "`"
+	}
+	return out
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

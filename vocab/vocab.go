@@ -74,7 +74,7 @@ var actions = [...]ActionInfo{
 		Name:      "dial",
 		Doc:       "Dial a brand-new connection, then run Options.OnConnect on it; the outcome fires opened or abort.",
 		Fires:     []Event{Opened, Abort},
-		Guarantee: "a fresh TCP connection and *websocket.Conn per dial, bounded by Options.HandshakeTimeout in the dial itself",
+		Guarantee: "a fresh TCP connection and WebSocket per dial, bounded by Options.HandshakeTimeout in the dial itself",
 	},
 	StartReader: {
 		Name:            "start_reader",
