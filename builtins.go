@@ -279,7 +279,9 @@ func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
 func (c *ConnOf[S, E]) stopRequested() bool { return c.loop.stopRequested || c.isClosing() }
 
 // duration is a built-in timer's duration.
-func (c *ConnOf[S, E]) duration(t vocab.Timer) time.Duration { return timerImpls[S, E]()[t].duration(c) }
+func (c *ConnOf[S, E]) duration(t vocab.Timer) time.Duration {
+	return timerImpls[S, E]()[t].duration(c)
+}
 
 // timerCause is the cause a built-in timer's event carries.
 func (c *ConnOf[S, E]) timerCause(t vocab.Timer) error { return timerImpls[S, E]()[t].cause }
