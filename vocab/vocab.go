@@ -227,35 +227,23 @@ func _() {
 
 // Info returns a's declaration; the zero ActionInfo for NoAction or a value
 // out of range.
-func (a Action) Info() ActionInfo {
-	if int(a) < len(actions) {
-		return actions[a]
-	}
-	return ActionInfo{}
-}
+func (a Action) Info() ActionInfo { return at(actions[:], int(a)) }
 
 // Info returns g's declaration.
-func (g Guard) Info() GuardInfo {
-	if int(g) < len(guards) {
-		return guards[g]
-	}
-	return GuardInfo{}
-}
+func (g Guard) Info() GuardInfo { return at(guards[:], int(g)) }
 
 // Info returns t's declaration.
-func (t Timer) Info() TimerInfo {
-	if int(t) < len(timers) {
-		return timers[t]
-	}
-	return TimerInfo{}
-}
+func (t Timer) Info() TimerInfo { return at(timers[:], int(t)) }
 
 // Info returns e's declaration.
-func (e Event) Info() EventInfo {
-	if int(e) < len(events) {
-		return events[e]
+func (e Event) Info() EventInfo { return at(events[:], int(e)) }
+
+// at returns table[i], or the zero T for i out of range.
+func at[T any](table []T, i int) (zero T) {
+	if i < len(table) {
+		return table[i]
 	}
-	return EventInfo{}
+	return zero
 }
 
 func name(n string, i int, kind string) string {
