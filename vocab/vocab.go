@@ -131,7 +131,8 @@ const (
 // NumGuards is the number of Guard values, NoGuard included.
 const NumGuards = int(guardEnd)
 
-// GuardInfo declares a built-in guard.
+// GuardInfo declares a built-in guard: its name in YAML, one line on what
+// it decides, and what a caller can rely on.
 type GuardInfo struct {
 	Name, Doc, Guarantee string
 }
@@ -160,7 +161,8 @@ const (
 // NumTimers is the number of Timer values, NoTimer included.
 const NumTimers = int(timerEnd)
 
-// TimerInfo declares a built-in timer.
+// TimerInfo declares a built-in timer: its name in YAML and one line on
+// its duration.
 type TimerInfo struct {
 	Name, Doc string
 	// After is the built-in action that sets the timer's duration, which
@@ -198,7 +200,8 @@ const NumEvents = int(eventEnd)
 // EventInfo declares an event the library fires. A spec may change where
 // such an event leads, but may not guard it with a guard of its own: the
 // library fires it when its outcome is known, and a guard that refused it
-// would lose that outcome.
+// would lose that outcome. Name is its name in YAML, Doc one line on when
+// the library fires it.
 type EventInfo struct {
 	Name, Doc string
 }
