@@ -37,7 +37,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&o.Out, "out", ".", "the `directory` to write the Go package and diagrams to")
 	fs.StringVar(&o.Pkg, "pkg", "fsm", "the package `name` of the generated Go code")
 	fs.BoolVar(&o.Conn, "conn", true, "emit conn.go: a Conn type, Dial and one method per added event, over package wsfsm (false only for the reference machine that package wsfsm itself uses)")
-	fs.StringVar(&o.Readme, "readme", "", "a Markdown `file` whose section between "+beginMarker+" and "+endMarker+" is replaced by the diagram")
+	fs.StringVar(&o.Readme, "readme", "", "a Markdown `file` whose section between "+beginMarker+" and "+endMarker+" is replaced by the diagram (and, where it has them, the section between "+vocabBeginMarker+" and "+vocabEndMarker+" by the table of the built-in vocabulary)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: gen -spec FILE -out DIR [-pkg NAME] [-conn=false] [-readme FILE]\n\n")
 		fs.PrintDefaults()

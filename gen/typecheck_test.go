@@ -25,6 +25,9 @@ var (
 	exportsOnce sync.Once
 	exports     map[string]string // import path -> export data file
 	exportsErr  error
+	// imp is shared by every check of one test binary: it reads each
+	// package's export data once.
+	imp types.Importer
 )
 
 // exportImporter returns an importer of the packages generated code imports.
@@ -46,6 +49,13 @@ func exportImporter(t testing.TB) types.Importer {
 				exports[path] = file
 			}
 		}
+		imp = importer.ForCompiler(token.NewFileSet(), "gc", func(path string) (io.ReadCloser, error) {
+			file, ok := exports[path]
+			if !ok {
+				return nil, fmt.Errorf("generated code imports %q, which the test does not provide", path)
+			}
+			return os.Open(file)
+		})
 	})
 	if exportsErr != nil {
 		if _, err := exec.LookPath("go"); err != nil {
@@ -53,13 +63,7 @@ func exportImporter(t testing.TB) types.Importer {
 		}
 		t.Fatal(exportsErr)
 	}
-	return importer.ForCompiler(token.NewFileSet(), "gc", func(path string) (io.ReadCloser, error) {
-		file, ok := exports[path]
-		if !ok {
-			return nil, fmt.Errorf("generated code imports %q, which the test does not provide", path)
-		}
-		return os.Open(file)
-	})
+	return imp
 }
 
 // typeCheck type-checks the generated files of one package and returns it,
