@@ -138,6 +138,18 @@ func vocabularyTable() string {
 		if in.OnExit {
 			rules = append(rules, "may also run on exit")
 		}
+		if in.Opens != vocab.NoEvent {
+			rules = append(rules, "some state runs one that opens")
+		}
+		if in.StartsReader {
+			rules = append(rules, "once per connection")
+		}
+		if in.ReleasesSends {
+			rules = append(rules, "the reader runs there; one follows every dial that opens")
+		}
+		if in.Final {
+			rules = append(rules, "every final state runs it")
+		}
 		row("action", a.String(), in.Doc, strings.Join(rules, "; "), in.Guarantee)
 	}
 	for _, g := range vocab.Guards() {

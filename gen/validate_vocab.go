@@ -63,7 +63,29 @@ func (v *validator) vocabulary() {
 		open[i] = s != m.Initial && len(s.In) > 0
 		reading[i] = open[i]
 	}
-	opensOn := func(ed *mEdge) bool { return ed.Event.Name == vocab.Opened.String() && has(ed.From, vocab.Dial) }
+	// opensOn: ed is the success of an action of its state that opens a
+	// fresh connection (dial's opened).
+	opensOn := func(ed *mEdge) bool {
+		for _, x := range ed.From.Enter {
+			if o := builtin(x).Info().Opens; o != vocab.NoEvent && o.String() == ed.Event.Name {
+				return true
+			}
+		}
+		return false
+	}
+	// runs reports whether s runs a built-in with property p on entering.
+	runs := func(s *mState, p func(vocab.ActionInfo) bool) (vocab.Action, bool) {
+		for _, x := range s.Enter {
+			if b := builtin(x); p(b.Info()) {
+				return b, true
+			}
+		}
+		return vocab.NoAction, false
+	}
+	startsReader := func(s *mState) bool {
+		_, ok := runs(s, func(i vocab.ActionInfo) bool { return i.StartsReader })
+		return ok
+	}
 	for changed := true; changed; {
 		changed = false
 		for i, s := range m.States {
@@ -76,9 +98,9 @@ func (v *validator) vocabulary() {
 				fresh := opensOn(ed)
 				after := !drops(ed.From)
 				eo := fresh || (open[f] && after)
-				er := !fresh && (reading[f] || has(ed.From, vocab.StartReader)) && open[f] && after
+				er := !fresh && (reading[f] || startsReader(ed.From)) && open[f] && after
 				emo := fresh || (mayOpen[f] && after)
-				emr := !fresh && (mayRead[f] || has(ed.From, vocab.StartReader)) && mayOpen[f] && after
+				emr := !fresh && (mayRead[f] || startsReader(ed.From)) && mayOpen[f] && after
 				o, r, mo, mr = o && eo, r && er, mo || emo, mr || emr
 			}
 			if o != open[i] || r != reading[i] || mo != mayOpen[i] || mr != mayRead[i] {
@@ -111,11 +133,11 @@ func (v *validator) vocabulary() {
 				v.errorf(s.Pos, "%s runs %s, which needs an open connection, but it can be entered by %s with none (a connection opens with opened from a state that runs dial)", what, a.Name, noConn(s))
 			}
 		}
-		if has(s, vocab.StartReader) && mayRead[i] {
-			v.errorf(s.Pos, "%s runs start_reader, but the reader may already run when it is entered: start it once per connection", what)
+		if a, ok := runs(s, func(i vocab.ActionInfo) bool { return i.StartsReader }); ok && mayRead[i] {
+			v.errorf(s.Pos, "%s runs %s, but the reader may already run when it is entered: start it once per connection", what, a)
 		}
-		if has(s, vocab.ReleaseSends) && open[i] && !reading[i] && !has(s, vocab.StartReader) {
-			v.errorf(s.Pos, "%s runs release_sends, but the reader does not run there: run start_reader in it or before it (the reader reports a broken connection)", what)
+		if a, ok := runs(s, func(i vocab.ActionInfo) bool { return i.ReleasesSends }); ok && open[i] && !reading[i] && !startsReader(s) {
+			v.errorf(s.Pos, "%s runs %s, but the reader does not run there: run %s in it or before it (the reader reports a broken connection)", what, a, join(actionsWith(func(i vocab.ActionInfo) bool { return i.StartsReader }), "or"))
 		}
 		if mayOpen[i] && !drops(s) && !takes(s, vocab.Abort) {
 			v.errorf(s.Pos, "%s may have a connection open, but no event %q leaves it: its failures would be lost", what, vocab.Abort.String())
@@ -123,8 +145,10 @@ func (v *validator) vocabulary() {
 		if !s.Final && len(s.Then) == 0 && !takes(s, vocab.Abort) && !takes(s, vocab.Stop) {
 			v.errorf(s.Pos, "%s is not final and takes neither %q nor %q: Close and Abort could not end the Conn there", what, vocab.Abort.String(), vocab.Stop.String())
 		}
-		if s.Final && !has(s, vocab.Release) {
-			v.errorf(s.Pos, "%s is final but does not run release: the Conn's goroutines and descriptors would outlive it", what)
+		for _, a := range actionsWith(func(i vocab.ActionInfo) bool { return i.Final }) {
+			if s.Final && !has(s, vocab.ActionNamed(a)) {
+				v.errorf(s.Pos, "%s is final but does not run %s: the Conn's goroutines and descriptors would outlive it", what, a)
+			}
 		}
 		if s.Timer != nil {
 			if t := vocab.TimerNamed(s.Timer.Decl.Name); t.Info().After != vocab.NoAction && !has(s, t.Info().After) {
@@ -133,7 +157,7 @@ func (v *validator) vocabulary() {
 		}
 		for _, a := range s.Exit {
 			if b := builtin(a); b != vocab.NoAction && !b.Info().OnExit {
-				v.errorf(s.Pos, "%s runs %s on exit; built-in actions run on enter (only %s may also run on exit)", what, a.Name, strings.Join(onExitNames(), ", "))
+				v.errorf(s.Pos, "%s runs %s on exit; built-in actions run on enter (only %s may also run on exit)", what, a.Name, strings.Join(actionsWith(func(i vocab.ActionInfo) bool { return i.OnExit }), ", "))
 			}
 		}
 	}
@@ -150,7 +174,7 @@ func (v *validator) vocabulary() {
 		for len(queue) > 0 && !released {
 			s := queue[0]
 			queue = queue[1:]
-			if released = has(s, vocab.ReleaseSends); released || drops(s) {
+			if _, released = runs(s, func(i vocab.ActionInfo) bool { return i.ReleasesSends }); released || drops(s) {
 				continue
 			}
 			for _, out := range s.Out {
@@ -161,8 +185,13 @@ func (v *validator) vocabulary() {
 			}
 		}
 		if !released {
-			v.errorf(ed.Event.Pos, "event %q from %q opens a connection, but no state that runs %s can follow before the connection is dropped: Sends waiting for a connection would never go out", ed.Event.Name, ed.From.Name, vocab.ReleaseSends)
+			v.errorf(ed.Event.Pos, "event %q from %q opens a connection, but no state that runs %s can follow before the connection is dropped: Sends waiting for a connection would never go out", ed.Event.Name, ed.From.Name, join(actionsWith(func(i vocab.ActionInfo) bool { return i.ReleasesSends }), "or"))
 		}
+	}
+	opensAny := false
+	for _, st := range m.States {
+		_, ok := runs(st, func(i vocab.ActionInfo) bool { return i.Opens != vocab.NoEvent })
+		opensAny = opensAny || ok
 	}
 	// An internal event has no method: the spec's own actions (Step.Fire)
 	// or a timer must be able to fire it.
@@ -181,30 +210,20 @@ func (v *validator) vocabulary() {
 			v.errorf(e.Pos, "event %q is internal, but no state it leaves runs an action of the spec's own or a timer that fires it: nothing could ever fire it", e.Name)
 		}
 	}
-	if len(v.diags) == 0 && !hasAny(m, vocab.Dial) {
-		v.errorf(m.Initial.Pos, "no state runs dial: a Conn could never open (built-in actions: %s)", builtinList())
+	if len(v.diags) == 0 && !opensAny {
+		v.errorf(m.Initial.Pos, "no state runs %s: a Conn could never open (built-in actions: %s)", join(actionsWith(func(i vocab.ActionInfo) bool { return i.Opens != vocab.NoEvent }), "or"), builtinList())
 	}
 }
 
-func onExitNames() []string {
+// actionsWith returns the names of the built-in actions with property p.
+func actionsWith(p func(vocab.ActionInfo) bool) []string {
 	var names []string
 	for _, a := range vocab.Actions() {
-		if a.Info().OnExit {
+		if p(a.Info()) {
 			names = append(names, a.String())
 		}
 	}
 	return names
-}
-
-func hasAny(m *model, a vocab.Action) bool {
-	for _, s := range m.States {
-		for _, x := range s.Enter {
-			if vocab.ActionNamed(x.Name) == a {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func builtinList() string {

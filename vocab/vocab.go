@@ -64,6 +64,19 @@ type ActionInfo struct {
 	// OnExit: it may also run on leaving a state (every built-in runs on
 	// entering one).
 	OnExit bool
+	// Opens is the event its success fires, which enters a state with a
+	// fresh connection open (NoEvent: it opens none). A spec needs one
+	// action that opens.
+	Opens Event
+	// StartsReader: it starts the connection's reader, at most once per
+	// connection.
+	StartsReader bool
+	// ReleasesSends: it lets waiting Sends go out, so the reader must run
+	// where it runs (the reader reports a broken connection), and after
+	// each dial that opens, a state that runs it must be able to follow.
+	ReleasesSends bool
+	// Final: every final state must run it.
+	Final bool
 	// Guarantee says what a caller can rely on, and what bounds it.
 	Guarantee string
 }
@@ -74,6 +87,7 @@ var actions = [...]ActionInfo{
 		Name:      "dial",
 		Doc:       "Dial a brand-new connection, then run Options.OnConnect on it; the outcome fires opened or abort.",
 		Fires:     []Event{Opened, Abort},
+		Opens:     Opened,
 		Guarantee: "a fresh TCP connection and WebSocket per dial, bounded by Options.HandshakeTimeout in the dial itself",
 	},
 	StartReader: {
@@ -81,12 +95,14 @@ var actions = [...]ActionInfo{
 		Doc:             "Start reading, with keepalive pings; the peer's close frame fires close, any other end abort.",
 		Fires:           []Event{Abort}, // and close, where the state takes it
 		NeedsConnection: true,
+		StartsReader:    true,
 		Guarantee:       "messages reach Receive in order; a dead peer is found within PingInterval+PongTimeout",
 	},
 	ReleaseSends: {
 		Name:            "release_sends",
 		Doc:             "Let Send write on this connection; Sends waiting for one go out in the order they were called.",
 		NeedsConnection: true,
+		ReleasesSends:   true,
 		Guarantee:       "waiting Sends go out in call order; a spec where no state runs it after a dial opens is refused",
 	},
 	SendClose: {
@@ -114,7 +130,8 @@ var actions = [...]ActionInfo{
 		Name:            "release",
 		Doc:             "Release everything and answer waiting calls; no goroutine or descriptor of the Conn remains.",
 		DropsConnection: true,
-		Guarantee:       "no goroutine or file descriptor of a connection remains; every final state must run it",
+		Final:           true,
+		Guarantee:       "no goroutine or file descriptor of a connection remains",
 	},
 }
 
