@@ -94,6 +94,6 @@ var packageNames = []string{
 // *wsfsm.Conn.
 var connMethods = []string{
 	"Abort", "Close", "CloseWith", "Compressed", "ConnOf", "Done", "Err", "Fire",
-	"LocalAddr", "Messages", "Receive", "Reconnect", "Send", "SendNow", "State",
+	"LocalAddr", "Messages", "Receive", "ReceiveMessage", "Reconnect", "Send", "SendNow", "State",
 	"Stats", "Subprotocol",
 }
