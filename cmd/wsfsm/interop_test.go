@@ -27,7 +27,7 @@ func TestClientAgainstPeers(t *testing.T) {
 					fmt.Fprintf(&in, "line %d of 20\n", i+1)
 				}
 				for run := range 20 {
-					code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "200ms", peer.BaseURL + "/echo"}, strings.NewReader(in.String()))
+					code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "300ms", peer.BaseURL + "/echo"}, strings.NewReader(in.String()))
 					if code != exitOK || stdout != in.String() || stderr != "" {
 						t.Fatalf("run %d: exit %d, %d of 20 lines back, stderr %q", run+1, code, strings.Count(stdout, "\n"), stderr)
 					}
@@ -36,7 +36,7 @@ func TestClientAgainstPeers(t *testing.T) {
 
 			t.Run("a greeting is not a reply, 10 times", func(t *testing.T) {
 				for run := range 10 {
-					code, stdout, _, _ := bounded(t, 10*time.Second, []string{"--linger", "200ms", peer.BaseURL + "/extensions"}, strings.NewReader("ping\n"))
+					code, stdout, _, _ := bounded(t, 10*time.Second, []string{"--linger", "300ms", peer.BaseURL + "/extensions"}, strings.NewReader("ping\n"))
 					if code != exitOK || !strings.HasPrefix(stdout, "extensions: ") || !strings.HasSuffix(stdout, "\nping\n") {
 						t.Fatalf("run %d: exit %d, stdout %q; want the greeting, then the echo", run+1, code, stdout)
 					}

@@ -87,10 +87,11 @@ func greetThenEchoSlowly(t *testing.T, pause time.Duration) (url string, closedE
 }
 
 // When stdin ends, the server's greetings are not replies: the client waits
-// for a quiet --linger, so the slow echo of its one line arrives.
+// for a quiet --linger (1 s), so the slow echo (100 ms) of its one line
+// arrives.
 func TestClientDoesNotCountGreetingsAsReplies(t *testing.T) {
 	url, closedEarly := greetThenEchoSlowly(t, 100*time.Millisecond)
-	code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "500ms", url}, strings.NewReader("ping\n"))
+	code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{url}, strings.NewReader("ping\n")) // --linger 1s
 	if code != exitOK || stdout != "hello 1\nhello 2\necho ping\n" || stderr != "" || closedEarly.Load() {
 		t.Errorf("exit %d, stdout %q, stderr %q, closed before the echo: %v; want both greetings and the echo", code, stdout, stderr, closedEarly.Load())
 	}
