@@ -148,7 +148,7 @@ func TestListenWithPeerClients(t *testing.T) {
 	for _, peer := range interop.Names() {
 		t.Run(peer, func(t *testing.T) {
 			r := startListen(t) // --linger 1s: the client's message comes well before
-			go func() { // stdin is read once the first client is there
+			go func() {         // stdin is read once the first client is there
 				io.WriteString(r.stdin, "hello "+peer+"\n")
 				r.stdin.Close()
 			}()
