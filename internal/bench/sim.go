@@ -47,8 +47,9 @@ const (
 	// before the timeout.
 	BlackHoled
 	// AcceptDrop: a server (or a proxy before it) accepts the upgrade and
-	// drops the connection at once (1006) until it is really back. Each
-	// dial Opens and is lost, too soon for MinUptime to reset the schedule.
+	// drops the connection (1006) after SimConfig.DropAfter, until it is
+	// really back. Each dial Opens and is lost, too soon for MinUptime to
+	// reset the schedule.
 	AcceptDrop
 )
 
@@ -98,6 +99,9 @@ type SimConfig struct {
 	// HandshakeTimeout bounds each dial of a BlackHoled outage. Default
 	// (0) wsfsm's DefaultHandshakeTimeout, 10 s.
 	HandshakeTimeout time.Duration
+	// DropAfter is how long an AcceptDrop server keeps each connection
+	// before dropping it. Default 0: at once.
+	DropAfter time.Duration
 	// Strategy gives each client its BackOff.
 	Strategy Strategy
 	// Cap is the strategies' ceiling: the peak dial rate is divided by
@@ -352,6 +356,7 @@ func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
 				cause = errTimedOut
 			case AcceptDrop:
 				sched.Opened(epoch.Add(t))
+				t += cfg.DropAfter
 				sched.Dropped(epoch.Add(t))
 				cause = errDropped
 			default:

@@ -214,6 +214,12 @@ func TestSimulateAcceptDropDoesNotReset(t *testing.T) {
 	if r.OutageDials != 6*n || r.Back != n || r.Fleet.T99 != 1.75 {
 		t.Errorf("%d failed dials, %d back, 99%% after %v s; want %d, %d, 1.75", r.OutageDials, r.Back, r.Fleet.T99, 6*n, n)
 	}
+	// Dropped after 2 s each: dials at 0.25, 2.75, 5.75, 9.75, 15.75, 25.75
+	// s (each the last drop + the delay), then 27.75 + 16 = 43.75 s, Open.
+	r = Simulate(SimConfig{Clients: n, Outage: 30 * time.Second, Kind: AcceptDrop, DropAfter: 2 * time.Second, Strategy: Strategies(simBase, simCap)[0], Cap: simCap, Seed: 1})
+	if r.OutageDials != 6*n || r.Back != n || r.Fleet.T99 != 13.75 {
+		t.Errorf("dropped after 2 s: %d failed dials, %d back, 99%% after %v s; want %d, %d, 13.75", r.OutageDials, r.Back, r.Fleet.T99, 6*n, n)
+	}
 }
 
 func TestArrival(t *testing.T) {
