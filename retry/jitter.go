@@ -115,14 +115,7 @@ func NewJitter(cfg JitterConfig) *Jitter {
 	if !(cfg.Multiplier >= 1) {
 		cfg.Multiplier = DefaultMultiplier
 	}
-	switch {
-	case cfg.Floor == 0 || math.IsNaN(cfg.Floor):
-		cfg.Floor = DefaultFloor
-	case cfg.Floor < 0:
-		cfg.Floor = 0
-	case cfg.Floor > 1:
-		cfg.Floor = 1
-	}
+	cfg.Floor = floorOf(cfg.Floor)
 	if cfg.Rand == nil {
 		cfg.Rand = newRand()
 	}
@@ -141,11 +134,7 @@ func NewJitter(cfg JitterConfig) *Jitter {
 // backoff.Stop.
 func (j *Jitter) NextBackOff() time.Duration {
 	e := j.env.NextBackOff()
-	lo := e
-	if f := j.floor * float64(e); f < float64(e) { // not lo = Duration(f): float64(e) may round to 2^63
-		lo = time.Duration(f)
-	}
-	return between(j.rnd, lo, e)
+	return between(j.rnd, floorTimes(j.floor, e), e)
 }
 
 // Reset brings the envelope back to Initial.

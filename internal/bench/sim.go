@@ -321,8 +321,9 @@ var (
 // each client, and one random stream seeded by (seed, b).
 func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
 	rnd := rand.New(rand.NewPCG(splitmix(seed), splitmix(seed^splitmix(b+1))))
+	var t time.Duration // the client's virtual time since the drop
 	sched := retry.NewSchedule(retry.Config{
-		NewBackOff: func() backoff.BackOff { return cfg.Strategy.New(rnd) },
+		NewBackOff: func() backoff.BackOff { return cfg.Strategy.New(rnd, simClock{&t}) },
 		Rand:       rnd,
 	})
 	timeout := cfg.HandshakeTimeout
@@ -337,7 +338,7 @@ func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
 		sched.Opened(epoch.Add(-time.Hour))
 		sched.Dropped(epoch)
 		var cause error = errDropped
-		var t time.Duration
+		t = 0
 		for {
 			d, ok := sched.Next(cause, false)
 			if !ok {
@@ -371,6 +372,11 @@ func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
 	}
 }
 
+// simClock reads a simulated client's virtual time.
+type simClock struct{ t *time.Duration }
+
+func (c simClock) Now() time.Time { return epoch.Add(*c.t) }
+
 // arrival returns when a dial started at t reaches a server that returns
 // at back, and whether it does before the dial fails: at t for a server
 // already back; for a BlackHoled dial in flight, at its first SYN at or
@@ -402,13 +408,16 @@ func splitmix(x uint64) uint64 {
 // each, through a retry.Schedule as in Simulate.
 func delaysByAttempt(s Strategy, attempts, samples int, seed uint64) [][]time.Duration {
 	rnd := rand.New(rand.NewPCG(seed, seed+1))
-	sched := retry.NewSchedule(retry.Config{NewBackOff: func() backoff.BackOff { return s.New(rnd) }, Rand: rnd})
+	var t time.Duration // refused at once: the time is the sum of the delays
+	sched := retry.NewSchedule(retry.Config{NewBackOff: func() backoff.BackOff { return s.New(rnd, simClock{&t}) }, Rand: rnd})
 	out := make([][]time.Duration, attempts)
 	for range samples {
 		sched.Reset()
+		t = 0
 		for a := range attempts {
 			d, _ := sched.Next(errRefused, false)
 			out[a] = append(out[a], d)
+			t += d
 		}
 	}
 	return out

@@ -133,7 +133,7 @@ func TestSimulateReproducible(t *testing.T) {
 
 // A budget makes clients give up: they stop dialing and are not back.
 func TestSimulateGivingUp(t *testing.T) {
-	st := Strategy{Key: "b", Name: "budget", New: func(r retry.Rand) backoff.BackOff {
+	st := Strategy{Key: "b", Name: "budget", New: func(r retry.Rand, _ backoff.Clock) backoff.BackOff {
 		return backoff.WithMaxRetries(retry.FullJitter(time.Second, time.Second, r), 3)
 	}}
 	r := Simulate(SimConfig{Clients: 100, Outage: time.Hour, Strategy: st, Cap: time.Second, Seed: 1})
