@@ -23,7 +23,7 @@ import (
 
 // The hot paths, each beside raw gorilla/websocket doing the same on the same
 // in-process server, so that `benchstat` shows a regression of ours apart
-// from the machine's noise. cmd/wsfsm bench measures the same pairs with the
+// from the machine's noise. tools/cmd/bench measures the same pairs with the
 // server in another process, pinned.
 
 func benchConn(b *testing.B, url string) *wsfsm.Conn {

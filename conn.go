@@ -45,7 +45,10 @@ type Enum interface {
 
 // Conn is a WebSocket connection that re-establishes itself, through the
 // reference machine of states.yaml (package fsm). Its methods are safe for
-// concurrent use.
+// concurrent use. Conn is an instance of ConnOf, where its methods are
+// documented (go doc github.com/wsfsm/wsfsm.ConnOf): Send, SendNow, Receive,
+// Messages, Close, CloseWith, Abort, Reconnect, Fire, State, Stats, Err,
+// Done, Subprotocol, Compressed and LocalAddr.
 type Conn = ConnOf[fsm.State, fsm.Event]
 
 // ConnOf is a WebSocket connection that re-establishes itself through a

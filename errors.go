@@ -98,11 +98,28 @@ var (
 )
 
 // CloseError is the peer's close frame: its code and reason. Code 1006 means the
-// TCP connection closed without a close frame.
+// TCP connection closed without a close frame. It is transport.CloseError:
+//
+//	type CloseError struct {
+//		Code   int    // close code; 1005 when the frame carried none, 1006 when there was no frame
+//		Reason string // the peer's reason text
+//	}
+//
+// Match it with errors.As(err, new(*wsfsm.CloseError)).
 type CloseError = transport.CloseError
 
-// HandshakeError is a refused upgrade: the HTTP status, the parsed Retry-After
-// and the start of the body.
+// HandshakeError is an upgrade the server refused, or answered with a
+// response that is not a valid upgrade. It is transport.HandshakeError:
+//
+//	type HandshakeError struct {
+//		StatusCode int           // HTTP status of the response; 0 if its head could not be read
+//		RetryAfter time.Duration // parsed Retry-After (seconds or HTTP-date); 0 if absent or invalid
+//		Header     http.Header   // response headers (nil if they could not be read)
+//		Body       []byte        // the start of the response body
+//		Reason     string        // why a response was not a valid upgrade; "" for a refusal
+//	}
+//
+// Match it with errors.As(err, new(*wsfsm.HandshakeError)).
 type HandshakeError = transport.HandshakeError
 
 // TimerError is the cause carried by the event of a timer that the spec adds

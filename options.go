@@ -46,7 +46,9 @@ const (
 	RetryLater = retry.RetryLater
 )
 
-// Options configures a Conn of the reference machine.
+// Options configures a Conn of the reference machine. It is an instance of
+// OptionsOf, where its fields and their defaults are documented (go doc
+// github.com/wsfsm/wsfsm.OptionsOf).
 type Options = OptionsOf[fsm.State, fsm.Event]
 
 // OptionsOf configures a Conn of a machine whose states are S and events E. A

@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Stats is a snapshot of the reference machine's Conn counters.
+// Stats is a snapshot of the reference machine's Conn counters. It is an
+// instance of StatsOf, where its fields are documented.
 type Stats = StatsOf[fsm.State]
 
 // StatsOf is a snapshot of a Conn's counters since Dial, for a machine whose

@@ -7,7 +7,8 @@ import (
 )
 
 // Transition is one step of the reference machine's life cycle, as
-// Options.OnTransition sees it.
+// Options.OnTransition sees it. It is an instance of TransitionOf, where its
+// fields are documented.
 type Transition = TransitionOf[fsm.State, fsm.Event]
 
 // TransitionOf is one step of a machine's life cycle, whose states are S and

@@ -7,7 +7,6 @@
 //	wsfsm serve [--tls] [ADDR]            run the test server (default 127.0.0.1:8080)
 //	wsfsm                                 run the demo (no setup)
 //	wsfsm diagram [--format mermaid|dot]  print the state diagram
-//	wsfsm bench [-quick] [-json FILE] [-svg DIR]  benchmark against raw gorilla
 //	wsfsm version                         print the version
 //
 // As a client it works like websocat, with websocat's flag names where they

@@ -52,7 +52,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "diagram":
 		return runDiagram(args[1:], stdout, stderr)
 	case "bench":
-		return runBench(ctx, args[1:], stdout, stderr)
+		// The suite lives in the tools module, so that installing the
+		// command does not download its plotting dependencies.
+		return usageError(stderr, "the benchmark suite is not part of this command: from a clone of the repository, run go -C tools run ./cmd/bench")
 	case "version":
 		if len(args) > 1 {
 			return usageError(stderr, "version takes no arguments, got %q", args[1])
@@ -99,8 +101,6 @@ Usage:
   wsfsm                       run the demo on an embedded server (also: demo)
   wsfsm diagram [--format mermaid|dot]
                               print the state diagram made from states.yaml
-  wsfsm bench [-quick] [-json FILE] [-svg DIR]
-                              benchmark against raw gorilla/websocket
   wsfsm version               print the version (also -V, --version)
 
 The client sends each line of stdin as a text message (-b: each read as a

@@ -20,7 +20,7 @@ type Config struct {
 	Quick bool
 	// Self is the command that runs this program's bench command, used to
 	// start server and conns child processes with -serve-addr and
-	// -conns-child. Nil means os.Executable() followed by "bench".
+	// -conns-child. Nil means os.Executable().
 	Self []string
 	// Progress receives a line per phase. Nil: none.
 	Progress io.Writer
@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config) (*Report, *Context, error) {
 	self := cfg.Self
 	if self == nil {
 		var err error
-		if self, err = selfCommand("bench"); err != nil {
+		if self, err = selfCommand(); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -99,7 +99,7 @@ func (r *Report) WriteTable(w io.Writer, c *Context) error {
 		return g.text, "MISSED"
 	}
 	bw := &errWriter{w: w}
-	fmt.Fprintf(bw, "wsfsm bench, %s mode: wsfsm beside raw gorilla/websocket in one run.\nmachine: %s\npinning: %s\n\n%s", c.Mode, c.Machine, c.Pinning, legend)
+	fmt.Fprintf(bw, "bench, %s mode: wsfsm beside raw gorilla/websocket in one run.\nmachine: %s\npinning: %s\n\n%s", c.Mode, c.Machine, c.Pinning, legend)
 
 	section := func(title string, keys []string) {
 		fmt.Fprintf(bw, "\n%s\n", title)

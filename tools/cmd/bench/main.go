@@ -1,3 +1,11 @@
+// Command bench runs wsfsm's benchmark suite beside raw gorilla/websocket in
+// the same run (servers in a separate process, pinned, medians of several
+// rounds) and prints the table of ratios; see docs/BENCHMARKS.md.
+//
+// It lives in the tools module, so that a go get of the library does not
+// download its plotting dependencies. From the repository's root:
+//
+//	go -C tools run ./cmd/bench -quick
 package main
 
 import (
@@ -11,25 +19,25 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wsfsm/wsfsm/internal/bench"
+	"github.com/wsfsm/wsfsm/tools/internal/bench"
 )
 
-// runBench is `wsfsm bench [-quick] [-json FILE] [-svg DIR]`: it runs the
+// runBench is `bench [-quick] [-json FILE] [-svg DIR]`: it runs the
 // benchmark suite (wsfsm side by side with raw gorilla/websocket), prints a
 // table on stdout and progress on stderr, and optionally writes the JSON
 // report and the SVG plots.
 //
 // The suite's server runs in a separate process: this same program,
-// re-executed as `wsfsm bench -serve-addr 127.0.0.1:PORT`, which prints
+// re-executed as `bench -serve-addr 127.0.0.1:PORT`, which prints
 // "LISTENING <port>" and serves until its stdin closes (with
 // -serve-busy-until and -serve-busy-window, it first answers 503 with a
 // Retry-After, for the server-led storm; -serve-reuseport lets two of them
 // share the port). Idle-connection memory is
-// measured in child processes started as `wsfsm bench -conns-child KIND
+// measured in child processes started as `bench -conns-child KIND
 // -conns-n N -conns-url URL [-conns-echo]`. These flags are internal and not
 // listed in the usage.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("wsfsm bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quick := fs.Bool("quick", false, "run the short suite (about two minutes) instead of the full one (about 22 minutes)")
 	jsonPath := fs.String("json", "", "write the report as one JSON object to `FILE`")
@@ -43,7 +51,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	connsURL := fs.String("conns-url", "", "internal: where the idle connections go")
 	connsEcho := fs.Bool("conns-echo", false, "internal: one 64 B echo on each idle connection first")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: wsfsm bench [-quick] [-json FILE] [-svg DIR]\n\n")
+		fmt.Fprint(stderr, "Usage: go -C tools run ./cmd/bench [-quick] [-json FILE] [-svg DIR]\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			if f.Name == "quick" || f.Name == "json" || f.Name == "svg" {
 				name, use := flag.UnquoteUsage(f)
@@ -58,7 +66,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wsfsm bench: unexpected argument %q (wsfsm bench -h for usage)\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "bench: unexpected argument %q (bench -h for usage)\n", fs.Arg(0))
 		return exitUsage
 	}
 	// Interrupts end the run through ctx, so that every child process is
@@ -73,13 +81,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			cfg.BusyUntil = time.Unix(0, *busyUntil)
 		}
 		if err := bench.Serve(ctx, cfg, os.Stdin, stdout); err != nil {
-			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return exitFail
 		}
 		return exitOK
 	case *connsKind != "":
 		if err := bench.ConnsChild(ctx, *connsKind, *connsN, *connsURL, *connsEcho, stdout); err != nil {
-			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return exitFail
 		}
 		return exitOK
@@ -87,24 +95,35 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	rep, cx, err := bench.Run(ctx, bench.Config{Quick: *quick, Progress: stderr})
 	if err != nil {
-		fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return exitFail
 	}
 	if err := rep.WriteTable(stdout, cx); err != nil {
-		fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return exitFail
 	}
 	if *jsonPath != "" {
 		if err := rep.WriteJSON(*jsonPath); err != nil {
-			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return exitFail
 		}
 	}
 	if *svgDir != "" {
 		if err := bench.WritePlots(*svgDir, cx); err != nil {
-			fmt.Fprintf(stderr, "wsfsm bench: %v\n", err)
+			fmt.Fprintf(stderr, "bench: %v\n", err)
 			return exitFail
 		}
 	}
 	return exitOK
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0 // the suite ran, or -h
+	exitFail  = 1 // the suite or a child mode failed
+	exitUsage = 2 // bad flags or arguments
+)
+
+func main() {
+	os.Exit(runBench(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -1,4 +1,4 @@
-// Package bench is the benchmark suite behind `wsfsm bench`: wsfsm measured
+// Package bench is the benchmark suite behind tools/cmd/bench: wsfsm measured
 // side by side with raw gorilla/websocket in the same run, against a server
 // that runs in a separate process, and a fleet of clients measured against
 // the published backoff strategies.
