@@ -2,10 +2,14 @@ package bench
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strings"
+	"text/tabwriter"
 	"time"
 
+	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/retry"
 )
 
@@ -225,4 +229,88 @@ func (s *Study) Verdict() Verdict {
 		}
 	}
 	return v
+}
+
+// kindNote says what an outage kind of the study is, over its table.
+func kindNote(k OutageKind) string {
+	switch k {
+	case Refused:
+		return "nothing listens: each dial is refused at once (RST)"
+	case BlackHoled:
+		return fmt.Sprintf("nothing answers: each dial costs the %v handshake timeout; a dial in flight connects at its next SYN (1, 3, 7 s after the first) if the server is back by then", wsfsm.DefaultHandshakeTimeout)
+	case AcceptDrop:
+		return fmt.Sprintf("the upgrade succeeds and the server drops the connection %v later (too soon for MinUptime to reset the schedule)", StudyDropAfter)
+	}
+	return ""
+}
+
+// WriteTable prints the study: for every kind, a row per outage length
+// with each strategy's three figures, then per strategy its worst-case
+// regret and where it dominates the default, and the two goals with a
+// verdict each. It returns the verdict.
+func (s *Study) WriteTable(w io.Writer) Verdict {
+	v := s.Verdict()
+	fmt.Fprintf(w, "Each cell: %s / %s / %s — dials per client while the server is away, peak ÷ (N/cap), seconds until 99%% are Open again; lower is better in each.\n",
+		figNames[FigDials], figNames[FigPeak], figNames[FigT99])
+	for k, kind := range s.Kinds {
+		fmt.Fprintf(w, "\n%s: %s\n", kind, kindNote(kind))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprint(tw, "outage")
+		for _, key := range s.Keys {
+			fmt.Fprintf(tw, "\t%s", key)
+		}
+		fmt.Fprintln(tw)
+		for o, outage := range s.Outages {
+			fmt.Fprint(tw, outage)
+			for _, f := range s.Figs[k][o] {
+				fmt.Fprintf(tw, "\t%s/%s/%s", short(f[FigDials]), short(f[FigPeak]), short(f[FigT99]))
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+	}
+	d := s.DefaultIdx
+	fmt.Fprintln(w, "\nworst-case regret: the largest ratio, over every outage above and each figure, of the row's figure to the best any row reached there.")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "row\tstrategy\tworst-case regret\twhere (its figure vs the best)\tbetter than "+s.Keys[d]+" on all three at once")
+	for i, key := range s.Keys {
+		r := v.Regrets[i]
+		dom := "-"
+		if i != d {
+			dom = "nowhere"
+			if at := v.DominatedAt[i]; len(at) > 0 {
+				var where []string
+				for _, p := range at {
+					where = append(where, fmt.Sprintf("%v %s", p.Outage, p.Kind.Key()))
+				}
+				dom = fmt.Sprintf("%d of %d: %s", len(at), len(s.Kinds)*len(s.Outages), strings.Join(where, ", "))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v (%s vs %s)\t%s\n", key, s.Names[i], num(r.Ratio), r.At, num(r.Figure), num(r.Best), dom)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "goal: no rival better than %s on all three figures at any outage: %s\n", s.Keys[d], okMissed(!v.Dominated))
+	fmt.Fprintf(w, "goal: %s has the lowest worst-case regret: %s\n", s.Keys[d], okMissed(v.LowestRegret))
+	return v
+}
+
+// short formats a figure of the study's table in at most 4 characters
+// where it can: 3 significant digits.
+func short(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "n/a"
+	case x >= 100:
+		return fmt.Sprintf("%.0f", x)
+	case x >= 10:
+		return fmt.Sprintf("%.1f", x)
+	}
+	return fmt.Sprintf("%.2f", x)
+}
+
+func okMissed(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "MISSED"
 }
