@@ -48,6 +48,10 @@ type Report struct {
 	// figures.
 	Storm         []FleetRow
 	StormRecoverS Figure
+	// Outage holds the outage study's verdicts, one row per strategy of
+	// StudyStrategies: keys outage_ROW_worst_regret and
+	// outage_ROW_dominates_default.
+	Outage []OutageRow
 
 	FailoverRatio        Figure // history: failover ÷ a bare dial
 	StormPeakRatio       Figure // history: peak ÷ mean over the recovery
@@ -85,8 +89,13 @@ func (r *Report) entries() []entry {
 	es = append(es, fleetEntries("sim", r.Sim)...)
 	es = append(es, entry{"storm_clients", nil, r.StormClients})
 	es = append(es, fleetEntries("storm", r.Storm)...)
+	es = append(es, entry{"storm_recover_s", &r.StormRecoverS, 0})
+	for i := range r.Outage {
+		o := &r.Outage[i]
+		es = append(es, entry{"outage_" + o.Key + "_worst_regret", &o.WorstRegret, 0},
+			entry{"outage_" + o.Key + "_dominates_default", &o.DominatesDefault, 0})
+	}
 	return append(es,
-		entry{"storm_recover_s", &r.StormRecoverS, 0},
 		entry{"failover_ratio", &r.FailoverRatio, 0}, entry{"storm_peak_ratio", &r.StormPeakRatio, 0},
 		entry{"sim_peak_ratio", &r.SimPeakRatio, 0}, entry{"sim_peak_ratio_nojitter", &r.SimPeakRatioNoJitter, 0},
 	)
@@ -106,12 +115,36 @@ func fleetEntries(prefix string, rows []FleetRow) []entry {
 // fleetRowKeys are the row keys of the fleet figures, in their order.
 var fleetRowKeys = []string{KeyNoJitter, KeyFull, KeyEqual, KeyDecorrelated, KeyWsfsm, KeyRetryAfter}
 
+// OutageRow is the outage study's verdict on one strategy.
+type OutageRow struct {
+	Key string
+	// WorstRegret is Study.Regret's ratio; DominatesDefault the number of
+	// outages (kind and length) where the strategy is better than wsfsm's
+	// default on all three figures (0 for the default itself).
+	WorstRegret, DominatesDefault Figure
+}
+
+// outageRows turns a study's verdict into OutageRows.
+func outageRows(s *Study, v Verdict) []OutageRow {
+	var rows []OutageRow
+	for i, k := range s.Keys {
+		rows = append(rows, OutageRow{Key: k, WorstRegret: fig1(v.Regrets[i].Ratio), DominatesDefault: fig1(float64(len(v.DominatedAt[i])))})
+	}
+	return rows
+}
+
+// fig1 is a Figure of one round.
+func fig1(x float64) Figure { return summarize([]float64{x}) }
+
 // Keys returns the JSON keys of a complete Report, in the order of the
 // table.
 func Keys() []string {
 	r := Report{Sim: make([]FleetRow, len(fleetRowKeys)), Storm: make([]FleetRow, len(fleetRowKeys))}
 	for i, k := range fleetRowKeys {
 		r.Sim[i].Key, r.Storm[i].Key = k, k
+	}
+	for _, st := range StudyStrategies(simBase, simCap) {
+		r.Outage = append(r.Outage, OutageRow{Key: st.Key})
 	}
 	var keys []string
 	for _, e := range r.entries() {
@@ -197,6 +230,8 @@ type Context struct {
 
 	Storm StormContext
 	Sim   SimContext
+	// Outages is the outage study, nil if it did not run.
+	Outages *Study
 }
 
 // StormContext describes the storms and holds what their plot needs.

@@ -38,6 +38,8 @@ type params struct {
 	storm                               stormConfig
 	simClients, simSeeds                int
 	simOutage, simRetryAfterWindow      time.Duration
+	studyClients                        int
+	studyOutages                        []time.Duration
 }
 
 // The strategies' base and cap in the simulation and the full storm: the
@@ -62,6 +64,7 @@ func paramsFor(quick bool) params {
 			storm: stormConfig{clients: 1000, outage: 30 * time.Second / quickScale, cap: simCap / quickScale, retryAfterWindow: 2 * time.Second,
 				opts: wsfsm.Options{BackoffInitial: simBase / quickScale, BackoffMax: simCap / quickScale}},
 			simClients: 1_000_000, simSeeds: 3, simOutage: 30 * time.Second, simRetryAfterWindow: 20 * time.Second,
+			studyClients: 10_000, studyOutages: QuickOutages,
 		}
 	}
 	return params{
@@ -71,6 +74,7 @@ func paramsFor(quick bool) params {
 		storm: stormConfig{clients: 10_000, outage: 30 * time.Second, cap: simCap, retryAfterWindow: 20 * time.Second,
 			opts: wsfsm.Options{BackoffInitial: simBase, BackoffMax: simCap}},
 		simClients: 1_000_000, simSeeds: 9, simOutage: 30 * time.Second, simRetryAfterWindow: 20 * time.Second,
+		studyClients: 50_000, studyOutages: HeldOutOutages,
 	}
 }
 
@@ -115,6 +119,8 @@ func Run(ctx context.Context, cfg Config) (*Report, *Context, error) {
 	}
 	progress("simulation: %d virtual clients, outage %v, %d strategies and the server-led row, %d seeds each (%v so far)", p.simClients, p.simOutage, len(fleetRowKeys)-1, p.simSeeds, time.Since(start).Round(time.Second))
 	runSims(p, rep, cx)
+	progress("outage study: %d virtual clients, %d strategies, %d outage kinds × %d lengths (%v so far)", p.studyClients, len(StudyStrategies(simBase, simCap)), len(OutageKinds), len(p.studyOutages), time.Since(start).Round(time.Second))
+	runStudy(p, rep, cx)
 	progress("done in %v", time.Since(start).Round(time.Second))
 	return rep, cx, nil
 }
@@ -356,4 +362,11 @@ func runSims(p params, rep *Report, cx *Context) {
 			rep.SimPeakRatioNoJitter = summarize(pom)
 		}
 	}
+}
+
+// runStudy runs the outage study over p.studyOutages, seed 1.
+func runStudy(p params, rep *Report, cx *Context) {
+	cx.Outages = RunStudy(StudyConfig{Clients: p.studyClients, Seed: 1, Cap: simCap, Kinds: OutageKinds, Outages: p.studyOutages,
+		Strategies: StudyStrategies(simBase, simCap), DropAfter: StudyDropAfter}, nil)
+	rep.Outage = outageRows(cx.Outages, cx.Outages.Verdict())
 }

@@ -143,6 +143,19 @@ func (r *Report) WriteTable(w io.Writer, c *Context) error {
 	fmt.Fprintf(tw, "storm_recover_s\t%s\t%s\t%s\t%s\t%s\n", med(f), span(f), g, v, r.what("storm_recover_s", c))
 	tw.Flush()
 
+	if s := c.Outages; s != nil {
+		fmt.Fprintf(bw, "\n== Fleet over outage kinds and lengths: %d simulated clients each, seed %d, base %s, cap %s ==\n", s.Clients, s.Seed, simBase, simCap)
+		fmt.Fprintf(bw, "Lengths held out: the strategies' parameters were chosen on others (%v), which interleave with these.\n", TrainingOutages)
+		v := s.WriteTable(bw)
+		fmt.Fprintf(bw, "JSON: outage_ROW_worst_regret, outage_ROW_dominates_default (outages where ROW is better than %s on all three).\n", s.Keys[s.DefaultIdx])
+		if v.Dominated {
+			misses = append(misses, "outage study: a rival is better than wsfsm's default on dials, peak and t99 at once after some outage: at that outage, every client and the server are better off with the rival.")
+		}
+		if !v.LowestRegret {
+			misses = append(misses, "outage study: a rival's worst case over the outages is less bad than wsfsm's default's: the default is the further from the best strategy at some outage.")
+		}
+	}
+
 	section("== Kept for history (superseded; no goal) ==", []string{
 		"failover_ratio", "storm_peak_ratio", "sim_peak_ratio", "sim_peak_ratio_nojitter",
 	})
