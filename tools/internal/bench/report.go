@@ -17,6 +17,8 @@ import (
 type Report struct {
 	Throughput64Ratio            Figure
 	Throughput16kRatio           Figure
+	Receive64Ratio               Figure
+	Receive16kRatio              Figure
 	RTTP50Ratio                  Figure
 	RTTP99Ratio                  Figure
 	FailoverVsLoopRatio          Figure
@@ -70,6 +72,7 @@ type entry struct {
 func (r *Report) entries() []entry {
 	es := []entry{
 		{"throughput_64_ratio", &r.Throughput64Ratio, 0}, {"throughput_16k_ratio", &r.Throughput16kRatio, 0},
+		{"receive_64_ratio", &r.Receive64Ratio, 0}, {"receive_16k_ratio", &r.Receive16kRatio, 0},
 		{"rtt_p50_ratio", &r.RTTP50Ratio, 0}, {"rtt_p99_ratio", &r.RTTP99Ratio, 0},
 		{"failover_vs_loop_ratio", &r.FailoverVsLoopRatio, 0}, {"abort_p99_ratio", &r.AbortP99Ratio, 0},
 		{"close_unresponsive_overshoot_ms", &r.CloseUnresponsiveOvershootMs, 0},
@@ -218,6 +221,8 @@ type Context struct {
 	StormRounds          int       // rounds of each storm row
 	Throughput64Msgs     [2]Figure // gorilla, wsfsm: messages/s
 	Throughput16kMBs     [2]Figure // gorilla, wsfsm: MB/s
+	Receive64Msgs        [2]Figure // gorilla ReadMessage, wsfsm Receive: messages/s
+	Receive16kMBs        [2]Figure // the same, MB/s
 	RTTP50us, RTTP99us   [2]Figure // gorilla, wsfsm
 	FSMTransitionNs      [2]Figure // looplab Event, generated Machine
 	GorillaMemPerConnKiB Figure

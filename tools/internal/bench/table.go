@@ -43,6 +43,10 @@ func (r *Report) goals() map[string]goal {
 			"wsfsm sends fewer than 95% of the 64 B messages per second gorilla sends"},
 		"throughput_16k_ratio": {">= 0.95", atLeast(&r.Throughput16kRatio, 0.95),
 			"wsfsm sends fewer than 95% of the 16 KiB messages per second gorilla sends"},
+		"receive_64_ratio": {">= 0.95", atLeast(&r.Receive64Ratio, 0.95),
+			"wsfsm's Receive returns fewer than 95% of the 64 B messages per second gorilla's ReadMessage does"},
+		"receive_16k_ratio": {">= 0.95", atLeast(&r.Receive16kRatio, 0.95),
+			"wsfsm's Receive returns fewer than 95% of the 16 KiB messages per second gorilla's ReadMessage does"},
 		"rtt_p50_ratio": {"<= 1.05", atMost(&r.RTTP50Ratio, 1.05),
 			"a typical round trip through wsfsm takes more than 5% longer than through gorilla"},
 		"rtt_p99_ratio": {"<= 1.10", atMost(&r.RTTP99Ratio, 1.10),
@@ -117,7 +121,7 @@ func (r *Report) WriteTable(w io.Writer, c *Context) error {
 		tw.Flush()
 	}
 	section(fmt.Sprintf("== wsfsm beside gorilla: ratios (pinned; %d rounds, idle connections %d) ==", c.Rounds, c.ConnsRounds), []string{
-		"throughput_64_ratio", "throughput_16k_ratio", "rtt_p50_ratio", "rtt_p99_ratio",
+		"throughput_64_ratio", "throughput_16k_ratio", "receive_64_ratio", "receive_16k_ratio", "rtt_p50_ratio", "rtt_p99_ratio",
 		"failover_vs_loop_ratio", "abort_p99_ratio", "close_unresponsive_overshoot_ms",
 		"fsm_transition_ratio", "mem_per_conn_ratio", "mem_per_conn_echo_ratio", "goroutines_per_conn",
 	})
@@ -259,6 +263,10 @@ func (r *Report) what(k string, c *Context) string {
 		return fmt.Sprintf("one-way 64 B messages/s: gorilla %s, wsfsm %s", m(c.Throughput64Msgs[0]), m(c.Throughput64Msgs[1]))
 	case "throughput_16k_ratio":
 		return fmt.Sprintf("one-way 16 KiB messages, MB/s: gorilla %s, wsfsm %s", m(c.Throughput16kMBs[0]), m(c.Throughput16kMBs[1]))
+	case "receive_64_ratio":
+		return fmt.Sprintf("64 B messages received/s (server sends flat out): gorilla ReadMessage %s, wsfsm Receive %s", m(c.Receive64Msgs[0]), m(c.Receive64Msgs[1]))
+	case "receive_16k_ratio":
+		return fmt.Sprintf("16 KiB messages received, MB/s: gorilla ReadMessage %s, wsfsm Receive %s", m(c.Receive16kMBs[0]), m(c.Receive16kMBs[1]))
 	case "rtt_p50_ratio":
 		return fmt.Sprintf("64 B echo round trip, p50: gorilla %s us, wsfsm %s us", m(c.RTTP50us[0]), m(c.RTTP50us[1]))
 	case "rtt_p99_ratio":
