@@ -41,6 +41,9 @@ type Report struct {
 	// The same after one 64 B echo on every connection.
 	MemPerConnEchoRatio Figure
 	MemPerConnEchoKiB   Figure
+	// MemPerConnEchoPooledRatio is wsfsm's after one echo ÷ gorilla's with
+	// the same write-buffer pool (KindGorillaPooled).
+	MemPerConnEchoPooledRatio Figure
 
 	SimClients int
 	// Sim holds the simulation's rows: Strategies, then KeyRetryAfter.
@@ -85,7 +88,7 @@ func (r *Report) entries() []entry {
 		{"abort_p99_us", &r.AbortP99us, 0}, {"abort_gorilla_p99_us", &r.AbortGorillaP99us, 0},
 		{"close_p50_us", &r.CloseP50us, 0},
 		{"conns", nil, r.Conns}, {"mem_per_conn_kib", &r.MemPerConnKiB, 0},
-		{"mem_per_conn_echo_ratio", &r.MemPerConnEchoRatio, 0}, {"mem_per_conn_echo_kib", &r.MemPerConnEchoKiB, 0},
+		{"mem_per_conn_echo_ratio", &r.MemPerConnEchoRatio, 0}, {"mem_per_conn_echo_pooled_ratio", &r.MemPerConnEchoPooledRatio, 0}, {"mem_per_conn_echo_kib", &r.MemPerConnEchoKiB, 0},
 
 		{"sim_clients", nil, r.SimClients},
 	}
@@ -228,10 +231,13 @@ type Context struct {
 	GorillaMemPerConnKiB Figure
 	// GorillaMemPerConnEchoKiB is gorilla's after one 64 B echo on each.
 	GorillaMemPerConnEchoKiB Figure
-	FailoverPhasesUs         [3]Figure // p50 of detect, loop and dial (see failoverRound)
-	LoopPhasesUs             [2]Figure // the gorilla loop's detect and dial, p50
-	GorillaGoroutines        Figure
-	UnresponsiveTimeout      string // CloseTimeout of the overshoot figure
+	// GorillaPooledMemPerConnEchoKiB is the same with wsfsm's write-buffer
+	// pool.
+	GorillaPooledMemPerConnEchoKiB Figure
+	FailoverPhasesUs               [3]Figure // p50 of detect, loop and dial (see failoverRound)
+	LoopPhasesUs                   [2]Figure // the gorilla loop's detect and dial, p50
+	GorillaGoroutines              Figure
+	UnresponsiveTimeout            string // CloseTimeout of the overshoot figure
 
 	Storm StormContext
 	Sim   SimContext

@@ -237,14 +237,15 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 // own so that one set's memory does not linger in the other's figures:
 // fresh (nothing sent since the upgrade), then after one 64 B echo on every
 // connection (gorilla's write buffer, allocated at the dial, is then
-// touched, and so resident).
+// touched, and so resident), the latter also against gorilla with wsfsm's
+// write-buffer pool.
 func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Context) error {
 	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	var kib, ratio, gor, gkib, ggor, skib, sratio, sgkib []float64
+	var kib, ratio, gor, gkib, ggor, skib, sratio, sgkib, pratio, pgkib []float64
 	for range p.connsRounds {
 		for _, echo := range []bool{false, true} {
 			g, err := runConnsChild(ctx, self, KindGorilla, p.conns, srv.url("/echo"), echo)
@@ -257,6 +258,11 @@ func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Con
 			}
 			if echo {
 				skib, sgkib, sratio = append(skib, c.KiBPerConn), append(sgkib, g.KiBPerConn), append(sratio, c.KiBPerConn/g.KiBPerConn)
+				gp, err := runConnsChild(ctx, self, KindGorillaPooled, p.conns, srv.url("/echo"), echo)
+				if err != nil {
+					return err
+				}
+				pgkib, pratio = append(pgkib, gp.KiBPerConn), append(pratio, c.KiBPerConn/gp.KiBPerConn)
 				continue
 			}
 			kib, gor = append(kib, c.KiBPerConn), append(gor, c.GoroutinesPerConn)
@@ -266,6 +272,7 @@ func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Con
 	}
 	rep.MemPerConnKiB, rep.MemPerConnRatio, rep.GoroutinesPerConn = summarize(kib), summarize(ratio), summarize(gor)
 	rep.MemPerConnEchoKiB, rep.MemPerConnEchoRatio = summarize(skib), summarize(sratio)
+	rep.MemPerConnEchoPooledRatio, cx.GorillaPooledMemPerConnEchoKiB = summarize(pratio), summarize(pgkib)
 	cx.GorillaMemPerConnKiB, cx.GorillaGoroutines, cx.GorillaMemPerConnEchoKiB = summarize(gkib), summarize(ggor), summarize(sgkib)
 	return nil
 }

@@ -59,6 +59,8 @@ func (r *Report) goals() map[string]goal {
 			"Close against a peer that never answers overruns CloseTimeout by more than 10 ms"},
 		"mem_per_conn_ratio": {"<= 1.3", atMost(&r.MemPerConnRatio, 1.3),
 			"an idle Conn takes more than 1.3 times the memory of an idle gorilla connection with its reader goroutine"},
+		"mem_per_conn_echo_pooled_ratio": {"<= 1.3", atMost(&r.MemPerConnEchoPooledRatio, 1.3),
+			"after one echo, a Conn takes more than 1.3 times the memory of a gorilla connection with the same write-buffer pool and its reader goroutine"},
 		"goroutines_per_conn": {"<= 1", atMost(&r.GoroutinesPerConn, 1),
 			"an idle Conn keeps more than one goroutine"},
 		"storm_recover_s": {"<= cap+2 s", func(r *Report, c *Context) (bool, bool) {
@@ -123,7 +125,7 @@ func (r *Report) WriteTable(w io.Writer, c *Context) error {
 	section(fmt.Sprintf("== wsfsm beside gorilla: ratios (pinned; %d rounds, idle connections %d) ==", c.Rounds, c.ConnsRounds), []string{
 		"throughput_64_ratio", "throughput_16k_ratio", "receive_64_ratio", "receive_16k_ratio", "rtt_p50_ratio", "rtt_p99_ratio",
 		"failover_vs_loop_ratio", "abort_p99_ratio", "close_unresponsive_overshoot_ms",
-		"fsm_transition_ratio", "mem_per_conn_ratio", "mem_per_conn_echo_ratio", "goroutines_per_conn",
+		"fsm_transition_ratio", "mem_per_conn_ratio", "mem_per_conn_echo_ratio", "mem_per_conn_echo_pooled_ratio", "goroutines_per_conn",
 	})
 	section("== The same, absolute (this machine only: compare ratios, not these) ==", []string{
 		"dial_p50_us", "failover_p50_us", "failover_p99_us", "failover_loop_p50_us", "reconnect_p50_us",
@@ -283,6 +285,8 @@ func (r *Report) what(k string, c *Context) string {
 		return fmt.Sprintf("RSS per idle connection: gorilla with its reader %s KiB, wsfsm %s KiB", m(c.GorillaMemPerConnKiB), m(r.MemPerConnKiB))
 	case "mem_per_conn_echo_ratio":
 		return fmt.Sprintf("the same after one 64 B echo on each (gorilla's write buffer then resident): gorilla %s KiB, wsfsm %s KiB", m(c.GorillaMemPerConnEchoKiB), m(r.MemPerConnEchoKiB))
+	case "mem_per_conn_echo_pooled_ratio":
+		return fmt.Sprintf("the same against gorilla with wsfsm's write-buffer pool (a sync.Pool per connection): gorilla %s KiB, wsfsm %s KiB", m(c.GorillaPooledMemPerConnEchoKiB), m(r.MemPerConnEchoKiB))
 	case "mem_per_conn_echo_kib":
 		return fmt.Sprintf("RSS per idle Conn after one 64 B echo (gorilla %s KiB)", m(c.GorillaMemPerConnEchoKiB))
 	case "goroutines_per_conn":
