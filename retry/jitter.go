@@ -115,7 +115,14 @@ func NewJitter(cfg JitterConfig) *Jitter {
 	if !(cfg.Multiplier >= 1) {
 		cfg.Multiplier = DefaultMultiplier
 	}
-	cfg.Floor = floorOf(cfg.Floor)
+	switch {
+	case cfg.Floor == 0 || math.IsNaN(cfg.Floor):
+		cfg.Floor = DefaultFloor
+	case cfg.Floor < 0:
+		cfg.Floor = 0
+	case cfg.Floor > 1:
+		cfg.Floor = 1
+	}
 	if cfg.Rand == nil {
 		cfg.Rand = newRand()
 	}
@@ -134,7 +141,11 @@ func NewJitter(cfg JitterConfig) *Jitter {
 // backoff.Stop.
 func (j *Jitter) NextBackOff() time.Duration {
 	e := j.env.NextBackOff()
-	return between(j.rnd, floorTimes(j.floor, e), e)
+	lo := e
+	if f := j.floor * float64(e); f < float64(e) { // not lo = Duration(f): float64(e) may round to 2^63
+		lo = time.Duration(f)
+	}
+	return between(j.rnd, lo, e)
 }
 
 // Reset brings the envelope back to Initial.

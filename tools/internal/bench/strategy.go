@@ -62,12 +62,12 @@ func JitterStrategy(key, name string, cfg retry.JitterConfig) Strategy {
 	}}
 }
 
-// ElapsedStrategy is retry.NewElapsed(cfg) under a key and a name;
+// ElapsedStrategy is NewElapsed(cfg) under a key and a name;
 // cfg.Rand and cfg.Clock are replaced by the client's.
-func ElapsedStrategy(key, name string, cfg retry.ElapsedConfig) Strategy {
+func ElapsedStrategy(key, name string, cfg ElapsedConfig) Strategy {
 	return Strategy{key, name, func(r retry.Rand, clk backoff.Clock) backoff.BackOff {
 		c := cfg
 		c.Rand, c.Clock = r, clk
-		return retry.NewElapsed(c)
+		return NewElapsed(c)
 	}}
 }

@@ -15,7 +15,7 @@ const sweepClients = 20_000
 
 // TestSweep prints the search that chose wsfsm's default strategy
 // (docs/BENCHMARKS.md): every candidate, retry.NewJitter over a grid of
-// multipliers and floors and retry.NewElapsed over a grid of growths and
+// multipliers and floors and NewElapsed over a grid of growths and
 // floors, beside the rivals of StudyStrategies, on the TrainingOutages of
 // every kind; for each, its worst-case regret there and whether a rival
 // dominates it anywhere. The held-out figures are the bench's. Run it with
@@ -40,7 +40,7 @@ func TestSweep(t *testing.T) {
 	for _, g := range []float64{0.5, 1, 1.5, 2, 3} {
 		for _, fl := range []float64{-1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8} {
 			cands = append(cands, ElapsedStrategy(KeyWsfsm, fmt.Sprintf("elapsed growth %g floor %g", g, max(fl, 0)),
-				retry.ElapsedConfig{Initial: simBase, Max: simCap, Growth: g, Floor: fl}))
+				ElapsedConfig{Initial: simBase, Max: simCap, Growth: g, Floor: fl}))
 		}
 	}
 	best, bestRegret, both := "", 1e18, 0

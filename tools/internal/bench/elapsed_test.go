@@ -1,4 +1,4 @@
-package retry_test
+package bench
 
 import (
 	"testing"
@@ -8,6 +8,16 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/wsfsm/wsfsm/retry"
 )
+
+// top always draws the largest value, bottom the smallest: a strategy then
+// returns the top or the bottom of its range, exactly.
+type top struct{}
+
+func (top) Int64N(n int64) int64 { return n - 1 }
+
+type bottom struct{}
+
+func (bottom) Int64N(int64) int64 { return 0 }
 
 // fakeClock is a clock the test moves by hand.
 type fakeClock struct{ now time.Time }
@@ -24,7 +34,7 @@ func TestElapsedEnvelope(t *testing.T) {
 		floorR float64 // the same once the envelope is Max
 	}{{"top", top{}, 1, 1}, {"bottom", bottom{}, 0.3, 0.3}} {
 		clk := &fakeClock{now: time.Unix(1000, 0)}
-		e := retry.NewElapsed(retry.ElapsedConfig{Clock: clk, Rand: tc.r})
+		e := NewElapsed(ElapsedConfig{Clock: clk, Rand: tc.r})
 		want := func(env time.Duration) time.Duration {
 			if tc.scale == 1 {
 				return env
@@ -52,8 +62,8 @@ func TestElapsedEnvelope(t *testing.T) {
 		if got := e.NextBackOff(); got != want(250*time.Millisecond) {
 			t.Errorf("%s after Reset: %v, want the outage to start over at %v", tc.name, got, want(250*time.Millisecond))
 		}
-		if e.MaxDelay() != retry.DefaultMax {
-			t.Errorf("MaxDelay %v, want %v", e.MaxDelay(), retry.DefaultMax)
+		if e.MaxDelay() != simCap {
+			t.Errorf("MaxDelay %v, want %v", e.MaxDelay(), simCap)
 		}
 	}
 }
@@ -63,24 +73,24 @@ func TestElapsedConfigClamps(t *testing.T) {
 	clk := &fakeClock{now: time.Unix(0, 0)}
 	for _, tc := range []struct {
 		name string
-		cfg  retry.ElapsedConfig
+		cfg  ElapsedConfig
 		// the first delay drawn at the top and at the bottom, then the
 		// top after 1 s
 		top0, bottom0, top1 time.Duration
 	}{
-		{"negative growth stays at Initial", retry.ElapsedConfig{Initial: time.Second, Growth: -1, Floor: -1},
+		{"negative growth stays at Initial", ElapsedConfig{Initial: time.Second, Growth: -1, Floor: -1},
 			time.Second, 0, time.Second},
-		{"growth 0 is 2", retry.ElapsedConfig{Initial: time.Second, Floor: 1},
+		{"growth 0 is 2", ElapsedConfig{Initial: time.Second, Floor: 1},
 			time.Second, time.Second, 3 * time.Second},
-		{"floor above 1 is 1; Initial above Max is Max", retry.ElapsedConfig{Initial: time.Minute, Max: 5 * time.Second, Floor: 7},
+		{"floor above 1 is 1; Initial above Max is Max", ElapsedConfig{Initial: time.Minute, Max: 5 * time.Second, Floor: 7},
 			5 * time.Second, 5 * time.Second, 5 * time.Second},
 	} {
 		cfg := tc.cfg
 		cfg.Clock = clk
 		cfg.Rand = top{}
-		tp := retry.NewElapsed(cfg)
+		tp := NewElapsed(cfg)
 		cfg.Rand = bottom{}
-		bt := retry.NewElapsed(cfg)
+		bt := NewElapsed(cfg)
 		t0, b0 := tp.NextBackOff(), bt.NextBackOff()
 		clk.now = clk.now.Add(time.Second)
 		t1 := tp.NextBackOff()
@@ -95,7 +105,7 @@ func TestElapsedConfigClamps(t *testing.T) {
 // would.
 func TestElapsedOnTimers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := retry.NewElapsed(retry.ElapsedConfig{Rand: top{}, Clock: backoff.SystemClock})
+		e := NewElapsed(ElapsedConfig{Rand: top{}, Clock: backoff.SystemClock})
 		d := e.NextBackOff()
 		time.Sleep(d + 10*time.Second) // the delay, then a dial that times out
 		if got, want := e.NextBackOff(), 250*time.Millisecond+2*(d+10*time.Second); got != want {
@@ -108,7 +118,7 @@ func TestElapsedOnTimers(t *testing.T) {
 // strategy.
 func TestElapsedBoundsRetryLater(t *testing.T) {
 	s := retry.NewSchedule(retry.Config{
-		NewBackOff:    func() backoff.BackOff { return retry.NewElapsed(retry.ElapsedConfig{Max: time.Second, Rand: top{}}) },
+		NewBackOff:    func() backoff.BackOff { return NewElapsed(ElapsedConfig{Max: time.Second, Rand: top{}}) },
 		RetryLaterMin: time.Minute,
 		Rand:          top{},
 	})
