@@ -135,7 +135,8 @@ func (s *Study) With(cfg StudyConfig, st Strategy) *Study {
 	return &n
 }
 
-// Place is one figure of one outage in a Study.
+// Place is one figure of one outage in a Study, or the whole outage when
+// Fig is -1.
 type Place struct {
 	Kind   OutageKind
 	Outage time.Duration
@@ -143,6 +144,9 @@ type Place struct {
 }
 
 func (p Place) String() string {
+	if p.Fig < 0 {
+		return fmt.Sprintf("after %v %s", p.Outage, p.Kind)
+	}
 	return fmt.Sprintf("%s after %v %s", figNames[p.Fig], p.Outage, p.Kind)
 }
 
@@ -186,15 +190,15 @@ func (s *Study) Regret(i int) Regret {
 	return worst
 }
 
-// Dominates returns the outages (Place.Fig unused) where strategy i is
-// better than strategy j on every figure at once.
+// Dominates returns the outages (Place.Fig -1) where strategy i is better
+// than strategy j on every figure at once.
 func (s *Study) Dominates(i, j int) []Place {
 	var at []Place
 	for k := range s.Figs {
 		for o := range s.Figs[k] {
 			a, b := s.Figs[k][o][i], s.Figs[k][o][j]
 			if a[FigDials] < b[FigDials] && a[FigPeak] < b[FigPeak] && a[FigT99] < b[FigT99] {
-				at = append(at, Place{Kind: s.Kinds[k], Outage: s.Outages[o]})
+				at = append(at, Place{s.Kinds[k], s.Outages[o], -1})
 			}
 		}
 	}

@@ -40,11 +40,14 @@ func TestStudyRegret(t *testing.T) {
 
 func TestStudyVerdict(t *testing.T) {
 	s := handStudy()
-	if at := s.Dominates(0, 2); !reflect.DeepEqual(at, []Place{{Kind: Refused, Outage: time.Minute}}) {
+	if at := s.Dominates(0, 2); !reflect.DeepEqual(at, []Place{{Refused, time.Minute, -1}}) {
 		t.Errorf("a dominates d at %v, want 1m only", at)
 	}
 	if at := s.Dominates(1, 2); len(at) != 0 {
 		t.Errorf("b dominates d at %v, want nowhere", at)
+	}
+	if got := s.Dominates(0, 2)[0].String(); got != "after 1m0s refused (RST)" {
+		t.Errorf("the place reads %q", got)
 	}
 	v := s.Verdict()
 	if !v.Dominated || v.LowestRegret || len(v.DominatedAt[0]) != 1 || len(v.DominatedAt[2]) != 0 {
