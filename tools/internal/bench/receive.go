@@ -2,14 +2,13 @@ package bench
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/wstest"
 )
 
 // SourcePath is the server's receive-throughput path: it sends binary
@@ -54,18 +53,7 @@ func (h *sourceHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // sourceBatch returns unmasked binary frames of size bytes each (a
 // server's), as many as make about want bytes, at least one.
 func sourceBatch(size, want int) []byte {
-	frame := []byte{0x82} // FIN, binary
-	switch {
-	case size < 126:
-		frame = append(frame, byte(size))
-	case size <= 0xffff:
-		frame = append(frame, 126)
-		frame = binary.BigEndian.AppendUint16(frame, uint16(size))
-	default:
-		frame = append(frame, 127)
-		frame = binary.BigEndian.AppendUint64(frame, uint64(size))
-	}
-	frame = append(frame, make([]byte, size)...)
+	frame := wstest.AppendServerFrame(nil, 0x82, make([]byte, size)) // FIN, binary
 	n := max(1, want/len(frame))
 	batch := make([]byte, 0, n*len(frame))
 	for range n {
@@ -75,22 +63,16 @@ func sourceBatch(size, want int) []byte {
 }
 
 // measureReceive reads size-byte binary messages from sourceURL (the
-// server's SourcePath) for dur
-// per side, with raw gorilla ReadMessage and with Conn.Receive, each on a
-// connection of its own to the same server, in turns as measureThroughput.
-// It returns messages per second.
+// server's SourcePath) for dur per side, with raw gorilla ReadMessage and
+// with Conn.Receive, each on a connection of its own to the same server, in
+// turns as measureThroughput. It returns messages per second.
 func measureReceive(ctx context.Context, sourceURL string, size int, dur time.Duration, round int) (throughputRound, error) {
 	url := sourceURL + "?size=" + strconv.Itoa(size)
-	ws, _, err := (&websocket.Dialer{}).DialContext(ctx, url, nil)
+	ws, c, done, err := dialPair(ctx, url)
 	if err != nil {
-		return throughputRound{}, fmt.Errorf("bench: gorilla dial %s: %w", url, err)
+		return throughputRound{}, err
 	}
-	defer ws.Close()
-	c, err := wsfsm.Dial(ctx, url, nil)
-	if err != nil {
-		return throughputRound{}, fmt.Errorf("bench: %w", err)
-	}
-	defer c.Abort()
+	defer done()
 	check := func(n int, err error) error {
 		if err == nil && n != size {
 			err = fmt.Errorf("a message of %d bytes, want %d", n, size)

@@ -24,16 +24,11 @@ const throughputSlice = 50 * time.Millisecond
 // over a round, which is larger than the difference measured, falls on both
 // alike.
 func measureThroughput(ctx context.Context, sinkURL string, size int, dur time.Duration, round int) (throughputRound, error) {
-	ws, _, err := (&websocket.Dialer{}).DialContext(ctx, sinkURL, nil)
+	ws, c, done, err := dialPair(ctx, sinkURL)
 	if err != nil {
-		return throughputRound{}, fmt.Errorf("bench: gorilla dial %s: %w", sinkURL, err)
+		return throughputRound{}, err
 	}
-	defer ws.Close()
-	c, err := wsfsm.Dial(ctx, sinkURL, nil)
-	if err != nil {
-		return throughputRound{}, fmt.Errorf("bench: %w", err)
-	}
-	defer c.Abort()
+	defer done()
 	msg := make([]byte, size)
 	rates, err := alternate([2]func() error{
 		func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) },
@@ -43,6 +38,20 @@ func measureThroughput(ctx context.Context, sinkURL string, size int, dur time.D
 		return throughputRound{}, fmt.Errorf("bench: write: %w", err)
 	}
 	return throughputRound{gorilla: rates[0], conn: rates[1]}, nil
+}
+
+// dialPair dials url twice, with raw gorilla and with wsfsm, for a figure
+// that compares them side by side; done closes both.
+func dialPair(ctx context.Context, url string) (ws *websocket.Conn, c *wsfsm.Conn, done func(), err error) {
+	ws, _, err = (&websocket.Dialer{}).DialContext(ctx, url, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("bench: gorilla dial %s: %w", url, err)
+	}
+	if c, err = wsfsm.Dial(ctx, url, nil); err != nil {
+		ws.Close()
+		return nil, nil, nil, fmt.Errorf("bench: %w", err)
+	}
+	return ws, c, func() { _ = c.Abort(); ws.Close() }, nil
 }
 
 // alternate runs sides[0] (gorilla's) and sides[1] (wsfsm's) in turns of
