@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -32,69 +31,6 @@ func (c *ConnOf[S, E]) runBuiltin(a vocab.Action, t engine.Transition) {
 	case vocab.Release:
 		c.release(t)
 	}
-}
-
-// dial dials a brand-new connection on a goroutine of its own; its result
-// counts only in the state entry that started it.
-func (c *ConnOf[S, E]) dial() {
-	l := &c.loop
-	epoch := c.m.Epoch()
-	c.m.NewGeneration()
-	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
-	ctx, cancel := context.WithCancel(context.Background())
-	l.dialCancel = cancel
-	tk := c.m.Track()
-	c.stats.dials.Add(1)
-	cfg := transport.DialConfig{
-		HandshakeTimeout:     -1, // the machine's handshake_timeout timer bounds it
-		TLSConfig:            c.opts.TLSConfig,
-		Subprotocols:         c.opts.Subprotocols,
-		Proxy:                c.opts.Proxy,
-		ProxyTLSConfig:       c.opts.ProxyTLSConfig,
-		NetDialContext:       c.opts.NetDialContext,
-		ReadLimit:            c.opts.ReadLimit,
-		WriteTimeout:         c.opts.WriteTimeout,
-		AbortWithRST:         c.opts.AbortWithRST,
-		EnableCompression:    c.opts.EnableCompression,
-		CompressionThreshold: c.opts.CompressionThreshold,
-		CompressionLevel:     c.opts.CompressionLevel,
-		WriteBufferPool:      &c.writeBufs,
-	}
-	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.sched.Attempt()}
-	go func() {
-		link, err := c.connect(ctx, cfg, attempt)
-		if err == nil {
-			tk.Post(func() { c.dialed(epoch, link) })
-			return
-		}
-		c.stats.lastDialErr.Store(&err)
-		c.settle(tk, err, func(cause error) { c.dialFailed(epoch, cause) })
-	}()
-}
-
-// connect is one dial attempt, on the dial's goroutine: where it goes
-// (Options.Endpoint), the dial and upgrade, then Options.OnConnect.
-func (c *ConnOf[S, E]) connect(ctx context.Context, cfg transport.DialConfig, a DialAttempt) (*transport.Link, error) {
-	ep := Endpoint{URL: a.URL}
-	switch {
-	case c.opts.Endpoint != nil:
-		var err error
-		if ep, err = c.opts.Endpoint(ctx, a); err != nil {
-			return nil, err
-		}
-	case c.opts.Header != nil:
-		ep.Header = c.opts.Header()
-	}
-	cfg.Header = ep.Header
-	link, err := transport.Dial(ctx, ep.URL, cfg)
-	if err != nil || c.opts.OnConnect == nil {
-		return link, err
-	}
-	if err := c.opts.OnConnect(ctx, &Setup{linkIO: linkIO{link, &c.stats}, Attempt: a.Attempt, URL: redact(ep.URL)}); err != nil {
-		link.AbortCause(err)
-		return nil, err
-	}
-	return link, nil
 }
 
 // startReader starts the connection's reader and keepalive. The reader does
@@ -123,8 +59,9 @@ func (c *ConnOf[S, E]) startReader() {
 func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link) }
 
 // sendClose runs the close handshake on a goroutine of its own: it waits for
-// Sends already writing, sends the close frame, and waits for the peer's,
-// until the close_timeout timer aborts the connection.
+// Sends already writing, sends the close frame, and waits for the peer's, for
+// Options.CloseTimeout at most, whatever the spec's timers (see
+// hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
 	l := &c.loop
 	link, epoch := l.link, c.m.Epoch()
@@ -133,8 +70,14 @@ func (c *ConnOf[S, E]) sendClose() {
 	l.sched.Dropped(time.Now())
 	tk := c.m.Track()
 	code, reason := l.closeCode, l.closeReason
+	timeout := c.opts.CloseTimeout
 	go func() {
-		res, err := link.Close(context.Background(), code, reason)
+		ctx, cancel := context.WithTimeoutCause(context.Background(), timeout, ErrCloseTimeout)
+		res, err := link.Close(ctx, code, reason)
+		cancel()
+		if errors.Is(err, ErrCloseTimeout) {
+			err = ErrCloseTimeout // the cause the timer of a state that closes would give
+		}
 		var peer error
 		if res.PeerCode != 0 {
 			peer = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}

@@ -70,9 +70,11 @@ type ConnOf[S, E Enum] struct {
 	writeBufs sync.Pool
 	inbox     chan transport.Message // received messages, across reconnects
 	loopDone  chan struct{}          // closed once the machine ended: Closed, and no goroutine of a connection left
-	done      chan struct{}          // closed after loopDone, once the observer and the spec's actions returned too
-	userGo    atomic.Int64           // Step.Go goroutines running
+	laneDone  chan struct{}          // closed after loopDone, once the observer and the spec's actions returned
+	done      chan struct{}          // closed after laneDone, once no detached goroutine runs either
+	detached  atomic.Int64           // goroutines Done waits for and the machine does not: Step.Go's, dials
 	finish    sync.Once
+	laneOnce  sync.Once
 
 	loop loopState // owned by the machine's work
 
@@ -88,8 +90,10 @@ type ConnOf[S, E Enum] struct {
 // Dial connects to rawURL (ws:// or wss://) and returns once the connection is
 // Open. If the first dial fails it returns that error, unless
 // Options.RetryFirstDial is set; then it retries under the retry policy until
-// ctx ends. ctx bounds only this call: once Dial has returned, cancelling it
-// does nothing.
+// ctx ends. Each attempt is bounded by Options.HandshakeTimeout. ctx bounds
+// only this call: once Dial has returned, cancelling it does nothing. When
+// Dial fails, the observer has seen the last transition; only a hook that
+// ignores its ctx may still run.
 func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 	return DialOf(ctx, rawURL, opts, fsm.Machine(), nil)
 }
@@ -113,7 +117,7 @@ func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E]
 	select {
 	case err := <-opened:
 		if err != nil {
-			<-c.done // the Conn is never handed out: nothing of it may outlive Dial
+			<-c.laneDone // the Conn is never handed out: nothing of it but a hook ignoring its ctx outlives Dial
 			return nil, err
 		}
 		if ctx.Err() == nil {
@@ -123,7 +127,7 @@ func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E]
 	}
 	// ctx ended: a Conn that opened at the same instant is not returned.
 	_ = c.Abort()
-	<-c.done
+	<-c.laneDone
 	return nil, dialCause(ctx, c)
 }
 
@@ -153,6 +157,7 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		ext:       x,
 		inbox:     make(chan transport.Message, opts.ReceiveBuffer),
 		loopDone:  make(chan struct{}),
+		laneDone:  make(chan struct{}),
 		done:      make(chan struct{}),
 		closingCh: make(chan struct{}),
 	}
@@ -415,13 +420,16 @@ func (c *ConnOf[S, E]) closedErr() error {
 // the spec's actions) and every Step.Go goroutine returned too.
 func (c *ConnOf[S, E]) ended() {
 	close(c.loopDone)
-	c.lane.close(c.maybeDone)
+	c.lane.close(func() {
+		c.laneOnce.Do(func() { close(c.laneDone) })
+		c.maybeDone()
+	})
 }
 
-// maybeDone closes done once the machine and the lane ended and no Step.Go
+// maybeDone closes done once the machine and the lane ended and no detached
 // goroutine runs.
 func (c *ConnOf[S, E]) maybeDone() {
-	if c.userGo.Load() == 0 && c.lane.isOver() {
+	if c.detached.Load() == 0 && c.lane.isOver() {
 		c.finish.Do(func() { close(c.done) })
 	}
 }

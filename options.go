@@ -55,11 +55,17 @@ type Options = OptionsOf[fsm.State, fsm.Event]
 // nil *OptionsOf means every default. The zero value of each field means its
 // default; negative durations mean "none" where said.
 type OptionsOf[S, E Enum] struct {
-	// HandshakeTimeout bounds each dial: TCP, TLS and the HTTP upgrade.
-	// Default 10 s. Negative: no timer (only the context of Dial bounds the first dial).
+	// HandshakeTimeout bounds each dial attempt: Endpoint, TCP, TLS, the
+	// HTTP upgrade and OnConnect, after which the attempt fails with
+	// ErrHandshakeTimeout, even while a hook that ignores its ctx still runs.
+	// The attempt carries this bound whatever the spec's timers (a state's
+	// handshake_timeout timer is this same bound). Default 10 s. Negative:
+	// no bound (only the context of Dial bounds the first dial).
 	HandshakeTimeout time.Duration
 	// CloseTimeout bounds the wait for the peer's close frame in Close, after
-	// which the connection is aborted. Default 5 s. It cannot be disabled:
+	// which the connection is aborted (ErrCloseTimeout). The close handshake
+	// carries this bound whatever the spec's timers (a state's close_timeout
+	// timer is this same bound). Default 5 s. It cannot be disabled:
 	// negative means the default too.
 	CloseTimeout time.Duration
 	// PingInterval is the time between keepalive pings. Default 20 s.

@@ -79,10 +79,10 @@ func (s *StepOf[S, E]) Fire(e E, cause error) {
 // with it as the cause, classified like any other. Done waits for f.
 func (s *StepOf[S, E]) Go(f func(ctx context.Context) error) {
 	c := s.c
-	c.userGo.Add(1)
+	c.detached.Add(1)
 	go func() {
 		defer func() {
-			c.userGo.Add(-1)
+			c.detached.Add(-1)
 			c.maybeDone()
 		}()
 		err := f(s.ctx)
