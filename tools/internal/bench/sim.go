@@ -69,7 +69,7 @@ func (k OutageKind) String() string {
 	return fmt.Sprintf("OutageKind(%d)", int(k))
 }
 
-// Key names the kind in JSON keys and flags.
+// Key names the kind in short, in the outage study's verdicts.
 func (k OutageKind) Key() string {
 	switch k {
 	case Refused:
@@ -108,9 +108,9 @@ type SimConfig struct {
 	// Clients / Cap.
 	Cap time.Duration
 	// RetryAfterWindow, when positive, has the server (or a front for it)
-	// answer every dial during a Refused outage with 503 and a Retry-After of the
-	// whole seconds until its return plus a whole number of seconds drawn
-	// uniformly in [0, RetryAfterWindow]. Zero: dials during the outage are
+	// answer every dial during a Refused outage with 503 and a Retry-After
+	// of the whole seconds until its return plus a whole number of seconds
+	// drawn uniformly in [0, RetryAfterWindow]. Zero: dials during the outage are
 	// refused (no listener).
 	RetryAfterWindow time.Duration
 	// Seed fixes every draw: the same Seed gives the same result.
@@ -164,10 +164,10 @@ func (f Fleet) String() string {
 // cfg.Strategy, for every virtual client on a virtual clock: after the drop
 // each client waits the schedule's Next delay and dials; dials before
 // Outage fail as cfg.Kind says (refused or 503 with Retry-After at once,
-// timed out after HandshakeTimeout, or Opened and dropped at once), the
-// first one that reaches the server at or after Outage succeeds and the
-// client is Open. The server accepts every dial once
-// back (no capacity limit), so clients never interact: they are replayed
+// timed out after HandshakeTimeout, or Opened and dropped after
+// DropAfter), the first one that reaches the server at or after Outage
+// succeeds and the client is Open. The server accepts every dial once back
+// (no capacity limit), so clients never interact: they are replayed
 // one after another, in blocks of simBlock clients, each block with a
 // random stream of its own, on one goroutine per CPU.
 func Simulate(cfg SimConfig) SimResult {
