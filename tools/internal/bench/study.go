@@ -24,6 +24,7 @@ const (
 // decorrelated jitter, and wsfsm's default (last).
 func StudyStrategies(base, ceiling time.Duration) []Strategy {
 	all := Strategies(base, ceiling)
+	all[1].Name, all[2].Name = all[1].Name+" ×2", all[2].Name+" ×2"
 	jit := func(key, name string, m, floor float64) Strategy {
 		return JitterStrategy(key, name, retry.JitterConfig{Initial: base, Max: ceiling, Multiplier: m, Floor: floor})
 	}
@@ -72,7 +73,7 @@ type StudyConfig struct {
 // backend, an auth service) fails.
 const StudyDropAfter = time.Second
 
-// The study's figures, in the order of Study.Fleet's innermost index: for
+// The study's figures, in the order of Study.Figs' innermost index: for
 // each, lower is better.
 const (
 	FigDials = iota
