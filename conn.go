@@ -47,8 +47,8 @@ type Enum interface {
 // reference machine of states.yaml (package fsm). Its methods are safe for
 // concurrent use. Conn is an instance of ConnOf, where its methods are
 // documented (go doc github.com/wsfsm/wsfsm.ConnOf): Send, SendNow, Receive,
-// Messages, Close, CloseWith, Abort, Reconnect, Fire, State, Stats, Err,
-// Done, Subprotocol, Compressed and LocalAddr.
+// ReceiveMessage, Messages, Close, CloseWith, Abort, Reconnect, Fire, State,
+// Stats, Err, Done, Subprotocol, Compressed and LocalAddr.
 type Conn = ConnOf[fsm.State, fsm.Event]
 
 // ConnOf is a WebSocket connection that re-establishes itself through a
@@ -239,8 +239,11 @@ func (c *ConnOf[S, E]) currentLink() *transport.Link {
 // close does not wait for Receive beyond that (Stats.MessagesDiscarded counts
 // the rest). If the peer does not answer in time, or ctx ends first, the
 // connection is aborted and Close returns an error wrapping ErrCloseTimeout
-// or the context's error. It returns once the Conn is in its final state and
-// no goroutine of a connection remains. A second Close returns ErrClosed.
+// or the context's error. A peer that shuts TCP instead of answering, with a
+// FIN or a reset (as servers often answer a goodbye), ends the close too:
+// Close returns nil, and Stats().CloseCode is 1006. It returns once the Conn
+// is in its final state and no goroutine of a connection remains. A second
+// Close returns ErrClosed.
 func (c *ConnOf[S, E]) Close(ctx context.Context) (err error) {
 	return c.CloseWith(ctx, CloseNormal, "")
 }
@@ -319,7 +322,7 @@ func (c *ConnOf[S, E]) ask(ctx context.Context, work func(res chan<- error)) err
 }
 
 // Fire takes one of the events the spec adds (not one the library fires,
-// such as opened or abort) and returns once it was taken and run to
+// such as opened or abort, nor one the spec marks internal) and returns once it was taken and run to
 // completion, or an error wrapping ErrEventNotAllowed or ErrGuardRejected
 // when the current state does not take it. Generated packages give each such
 // event a method (c.Suspend(ctx)). ctx bounds only the wait.
@@ -331,25 +334,38 @@ func (c *ConnOf[S, E]) Fire(ctx context.Context, e E, cause error) (err error) {
 	if v := c.bind.Events[e]; v != vocab.NoEvent {
 		return fmt.Errorf("%w: the library fires %s itself", ErrEventNotAllowed, v)
 	}
+	if int(e) < len(c.bind.Internal) && c.bind.Internal[e] {
+		return fmt.Errorf("%w: it is internal: only the spec's own actions fire it", ErrEventNotAllowed)
+	}
 	return c.ask(ctx, func(res chan<- error) { res <- c.m.Fire(int(e), cause) })
 }
 
 // Receive returns the next message, waiting across reconnects. Once the Conn
 // is closed and every message already read was returned, it returns
 // ErrClosed (wrapping the cause when the Conn ended on its own). Ending ctx
-// stops only this call.
+// stops only this call. ReceiveMessage says which connection a message came
+// from, too.
 func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error) {
+	m, err := c.ReceiveMessage(ctx)
+	return m.Type, m.Data, err
+}
+
+// ReceiveMessage is Receive returning the whole Message: with the dial its
+// connection came from, so that a protocol whose packets span several
+// messages can tell a packet cut short by a reconnect from the next
+// connection's bytes.
+func (c *ConnOf[S, E]) ReceiveMessage(ctx context.Context) (Message, error) {
 	select {
 	case m := <-c.inbox:
-		return c.received(m)
+		return c.received(m), nil
 	case <-ctx.Done():
-		return 0, nil, fmt.Errorf("wsfsm: receive: %w", context.Cause(ctx))
+		return Message{}, fmt.Errorf("wsfsm: receive: %w", context.Cause(ctx))
 	case <-c.loopDone:
 		select {
 		case m := <-c.inbox:
-			return c.received(m)
+			return c.received(m), nil
 		default:
-			return 0, nil, c.closedErr()
+			return Message{}, c.closedErr()
 		}
 	}
 }
@@ -358,6 +374,9 @@ func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error)
 type Message struct {
 	Type MessageType
 	Data []byte
+	// Dial is the dial whose connection read it: DialAttempt.Dial, 1 for
+	// the first connection, and one more for each dial since.
+	Dial int
 }
 
 // Messages returns an iterator over the messages Receive would return, across
@@ -367,7 +386,7 @@ type Message struct {
 func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
 		for {
-			typ, data, err := c.Receive(ctx)
+			m, err := c.ReceiveMessage(ctx)
 			if err != nil {
 				if errors.Is(err, ErrClosed) && c.Err() == nil {
 					return
@@ -375,17 +394,17 @@ func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
 				yield(Message{}, err)
 				return
 			}
-			if !yield(Message{typ, data}, nil) {
+			if !yield(m, nil) {
 				return
 			}
 		}
 	}
 }
 
-func (c *ConnOf[S, E]) received(m transport.Message) (MessageType, []byte, error) {
+func (c *ConnOf[S, E]) received(m transport.Message) Message {
 	c.stats.msgsReceived.Add(1)
 	c.stats.bytesReceived.Add(uint64(len(m.Data)))
-	return MessageType(m.Type), m.Data, nil
+	return Message{Type: MessageType(m.Type), Data: m.Data, Dial: m.Dial}
 }
 
 // startClosing marks the Conn as closing for Send and reports whether this

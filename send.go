@@ -41,8 +41,8 @@ type sendWaiter struct {
 
 func (c *ConnOf[S, E]) send(ctx context.Context, typ MessageType, data []byte, wait bool) (err error) {
 	defer wrap(&err, "send")
-	if typ != Text && typ != Binary {
-		return fmt.Errorf("invalid message type %d", int(typ))
+	if err := checkType(typ); err != nil {
+		return err
 	}
 	front := false // a Send whose write failed keeps its place at the front
 	for {
@@ -162,4 +162,13 @@ func (c *ConnOf[S, E]) unpublish(link *transport.Link) {
 		c.link = nil
 	}
 	c.mu.Unlock()
+}
+
+// checkType refuses what is not a data message: Send, SendNow, Setup.Send and
+// Step.Send write only Text and Binary.
+func checkType(typ MessageType) error {
+	if typ != Text && typ != Binary {
+		return fmt.Errorf("%w %d: only Text (1) and Binary (2) are data messages", ErrBadMessageType, int(typ))
+	}
+	return nil
 }
