@@ -64,6 +64,7 @@ type ConnOf[S, E Enum] struct {
 	ext   ExtensionOf[S, E]
 	stats counters
 	lane  lane // runs the observer and the spec's own actions
+	ob    *outbox // Options.Outbox; nil without one
 
 	// writeBufs lends each connection its write buffer only while a message
 	// is written: an idle Conn holds none.
@@ -169,6 +170,12 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 			c.ev[v] = e
 		}
 	}
+	ob, err := newOutbox(opts.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	c.ob = ob
+	c.startOutbox()
 	m, err := engine.New(sp, (*hooks[S, E])(c))
 	if err != nil {
 		return nil, err
@@ -419,6 +426,7 @@ func (c *ConnOf[S, E]) closedErr() error {
 // goroutine of a connection remains. Done closes once the lane (observer and
 // the spec's actions) and every Step.Go goroutine returned too.
 func (c *ConnOf[S, E]) ended() {
+	c.endOutbox()
 	close(c.loopDone)
 	c.lane.close(func() {
 		c.laneOnce.Do(func() { close(c.laneDone) })

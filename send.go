@@ -35,31 +35,55 @@ func (c *ConnOf[S, E]) SendNow(ctx context.Context, typ MessageType, data []byte
 // sendWaiter is a Send waiting for its turn; ready is closed when it has it,
 // with the connection to write on.
 type sendWaiter struct {
-	ready chan struct{}
-	link  *transport.Link
+	ready  chan struct{}
+	link   *transport.Link
+	resend bool // the outbox's resender (outbox.go), ahead of every Send
 }
 
 func (c *ConnOf[S, E]) send(ctx context.Context, typ MessageType, data []byte, wait bool) (err error) {
 	defer wrap(&err, "send")
+	_, err = c.sendMessage(ctx, typ, data, wait)
+	return err
+}
+
+// sendMessage is Send; it returns the outbox's entry of a tracked message.
+func (c *ConnOf[S, E]) sendMessage(ctx context.Context, typ MessageType, data []byte, wait bool) (*entry, error) {
 	if typ != Text && typ != Binary {
-		return fmt.Errorf("invalid message type %d", int(typ))
+		return nil, fmt.Errorf("invalid message type %d", int(typ))
+	}
+	e, err := c.reserve(ctx, typ, data)
+	if err != nil {
+		return nil, err
+	}
+	written := false
+	if e != nil {
+		defer func() {
+			if !written {
+				c.ob.cancel(e) // nothing was written: its room is free again
+			}
+		}()
 	}
 	front := false // a Send whose write failed keeps its place at the front
 	for {
 		link, turn, err := c.sendTurn(ctx, wait, front)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		err = link.WriteMessage(ctx, int(typ), data)
+		if e != nil {
+			err = c.ob.write(ctx, link, e) // tracked: in the outbox once written
+		} else {
+			err = link.WriteMessage(ctx, int(typ), data)
+		}
 		if err == nil {
+			written = true
 			c.endTurn(turn)
 			c.stats.msgsSent.Add(1)
 			c.stats.bytesSent.Add(uint64(len(data)))
-			return nil
+			return e, c.commit(e, link)
 		}
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			c.endTurn(turn) // the write lock was not obtained in time: nothing was written
-			return context.Cause(ctx)
+			return nil, context.Cause(ctx)
 		}
 		// The connection broke under this write. The transport took it out
 		// of service (its reader reports how it ended); try the next one.
@@ -91,7 +115,11 @@ func (c *ConnOf[S, E]) sendTurn(ctx context.Context, wait, front bool) (*transpo
 	}
 	w := &sendWaiter{ready: make(chan struct{})}
 	if front {
-		c.sendQ = slices.Insert(c.sendQ, 0, w)
+		at := 0 // behind the outbox's resender
+		for at < len(c.sendQ) && c.sendQ[at].resend {
+			at++
+		}
+		c.sendQ = slices.Insert(c.sendQ, at, w)
 	} else {
 		c.sendQ = append(c.sendQ, w)
 	}
@@ -146,10 +174,12 @@ func (c *ConnOf[S, E]) grantLocked() {
 	close(w.ready)
 }
 
-// publish releases link to Send; the first waiting Send gets its turn.
+// publish releases link to Send; the outbox's resender, then the first
+// waiting Send, gets its turn.
 func (c *ConnOf[S, E]) publish(link *transport.Link) {
 	c.mu.Lock()
 	c.link = link
+	c.queueResendLocked()
 	c.grantLocked()
 	c.mu.Unlock()
 }
