@@ -48,7 +48,8 @@ type Enum interface {
 // concurrent use. Conn is an instance of ConnOf, where its methods are
 // documented (go doc github.com/wsfsm/wsfsm.ConnOf): Send, SendNow, Receive,
 // Messages, Close, CloseWith, Abort, Reconnect, Fire, State, Stats, Err,
-// Done, Subprotocol, Compressed and LocalAddr.
+// Done, Subprotocol, Compressed, LocalAddr, and the outbox's Deliver,
+// Unacknowledged and OutboxStats.
 type Conn = ConnOf[fsm.State, fsm.Event]
 
 // ConnOf is a WebSocket connection that re-establishes itself through a
@@ -63,7 +64,7 @@ type ConnOf[S, E Enum] struct {
 	ev    [vocab.NumEvents]int // the spec's event for each library event, or engine.None
 	ext   ExtensionOf[S, E]
 	stats counters
-	lane  lane // runs the observer and the spec's own actions
+	lane  lane    // runs the observer and the spec's own actions
 	ob    *outbox // Options.Outbox; nil without one
 
 	// writeBufs lends each connection its write buffer only while a message
