@@ -811,3 +811,11 @@ func (c *ConnOf[S, E]) endOutbox() {
 		c.ob.end(c.closedErr())
 	}
 }
+
+// readAcks makes link's reader hand the acknowledgements it reads to the
+// outbox, before Receive (which the application may not be calling).
+func (c *ConnOf[S, E]) readAcks(link *transport.Link) {
+	if c.ob != nil {
+		link.SetFilter(func(m transport.Message) bool { return c.ob.received(m.Type, m.Data) })
+	}
+}

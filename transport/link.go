@@ -50,6 +50,7 @@ type Link struct {
 	after     *turn // the previous link's; nil once the wait for it is over
 	onReadEnd func(error)
 	discard   bool // Close began before its turn: read to the end, deliver nothing
+	filter    func(Message) bool // see SetFilter
 
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended
