@@ -239,6 +239,9 @@ type OutboxStats struct {
 	Resent uint64
 	// GivenUp counts messages given up (ErrGivenUp).
 	GivenUp uint64
+	// SendsWaiting is how many tracked Sends wait for room (MaxMessages,
+	// MaxBytes).
+	SendsWaiting int
 }
 
 // Deliver is Send for a message the outbox tracks (OutboxOptions.Track
@@ -288,7 +291,7 @@ func (c *ConnOf[S, E]) OutboxStats() OutboxStats {
 	ob := c.ob
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
-	s := OutboxStats{Acknowledged: ob.acked, Resent: ob.resent, GivenUp: ob.givenUp}
+	s := OutboxStats{Acknowledged: ob.acked, Resent: ob.resent, GivenUp: ob.givenUp, SendsWaiting: ob.waiting}
 	for _, e := range ob.list {
 		s.Waiting++
 		s.WaitingBytes += len(e.msg.Data)
@@ -311,6 +314,7 @@ type outbox struct {
 	resending bool              // a resender is queued or writing
 	timer     *time.Timer       // AckTimeout's one timer, armed for the earliest deadline
 	armed     time.Time         // when it fires; zero when not armed
+	waiting   int               // Sends waiting for room
 	ended     bool
 	endErr    error // the receipts' error once ended
 
@@ -397,13 +401,21 @@ func (ob *outbox) reserve(ctx context.Context, closing <-chan struct{}, typ Mess
 			return nil, fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrOutboxFull, n, b)
 		}
 		room := ob.room
+		ob.waiting++
 		ob.mu.Unlock()
+		var err error
 		select {
 		case <-room:
 		case <-closing:
-			return nil, errOutboxClosing
+			err = errOutboxClosing
 		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+			err = context.Cause(ctx)
+		}
+		ob.mu.Lock()
+		ob.waiting--
+		ob.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
 	}
 }
