@@ -49,7 +49,7 @@ type Link struct {
 	stop      <-chan struct{}
 	after     *turn // the previous link's; nil once the wait for it is over
 	onReadEnd func(error)
-	discard   bool // Close began before its turn: read to the end, deliver nothing
+	discard   bool               // Close began before its turn: read to the end, deliver nothing
 	filter    func(Message) bool // see SetFilter
 
 	mu          sync.Mutex
