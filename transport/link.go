@@ -49,8 +49,9 @@ type Link struct {
 	stop      <-chan struct{}
 	after     *turn // the previous link's; nil once the wait for it is over
 	onReadEnd func(error)
-	discard   bool               // Close began before its turn: read to the end, deliver nothing
-	filter    func(Message) bool // see SetFilter
+	discard   bool // Close began before its turn: read to the end, deliver nothing
+
+	filter func(Message) bool // see SetFilter; set before StartReader
 
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended
