@@ -481,6 +481,11 @@ func (ob *outbox) write(ctx context.Context, link *transport.Link, e *entry) err
 	prevLink, prevSeq := e.link, e.wseq
 	ob.wseq++
 	e.link, e.wseq = link, ob.wseq
+	e.writes++ // counted before the acknowledgement can come back
+	again := e.writes > 1 || e.stored
+	if again {
+		ob.resent++
+	}
 	ob.mu.Unlock()
 	err := link.WriteMessage(ctx, int(e.msg.Type), e.msg.Data)
 	ob.mu.Lock()
@@ -489,9 +494,12 @@ func (ob *outbox) write(ctx context.Context, link *transport.Link, e *entry) err
 		if e.link == link && e.wseq == ob.wseq {
 			e.link, e.wseq = prevLink, prevSeq
 		}
+		e.writes--
+		if again {
+			ob.resent--
+		}
 		return err
 	}
-	e.writes++
 	ob.armLocked(e)
 	return nil
 }
@@ -768,7 +776,6 @@ func (c *ConnOf[S, E]) resend(w *sendWaiter) {
 		}
 		ob.mu.Unlock()
 		c.mu.Unlock()
-		resent := e.writes > 0
 		if err := ob.write(ctx, link, e); err != nil {
 			c.unpublish(link) // the reader reports how the link ended; the next one resends
 			c.mu.Lock()
@@ -780,11 +787,6 @@ func (c *ConnOf[S, E]) resend(w *sendWaiter) {
 			c.mu.Unlock()
 			return
 		}
-		ob.mu.Lock()
-		if resent {
-			ob.resent++
-		}
-		ob.mu.Unlock()
 	}
 }
 

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/examples/graphql"
 	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
+	"github.com/wsfsm/wsfsm/wstest"
 )
 
 // jsonMsg is the JSON protocol of wstest's /ack: {"id":"7",...} to
@@ -349,4 +351,72 @@ func TestOutboxNeedsTrackAndAcks(t *testing.T) {
 	if _, err := wsfsm.Dial(testCtx(t), srv.URL("/ack"), opts); !errors.Is(err, wsfsm.ErrBadConfig) {
 		t.Errorf("Dial: %v, want ErrBadConfig", err)
 	}
+}
+
+// A spec with its own handshake state (graphql-transport-ws's
+// Authenticating): the messages left unacknowledged by a drop are written
+// again only once the new connection's handshake handed over to Open,
+// after connection_init. The server acknowledges by echoing a message.
+func TestOutboxWaitsForTheSpecsHandshake(t *testing.T) {
+	srv := wstest.NewGraphQLServer()
+	defer srv.Close()
+	second := make(chan struct{})
+	release := make(chan struct{})
+	defer close(release)
+	var inits atomic.Int32
+	srv.Accept = func(json.RawMessage) error {
+		if inits.Add(1) == 2 {
+			close(second)
+			<-release
+		}
+		return nil
+	}
+	var acking atomic.Bool // the first connection's echoes acknowledge nothing
+	rec := wsfsmtest.NewRecorder[graphql.State, graphql.Event](nil)
+	opts := rec.FastOptions()
+	opts.Outbox = &wsfsm.OutboxOptions{
+		Track: jsonOutbox("").Track,
+		Acks: func(_ wsfsm.MessageType, data []byte) wsfsm.Ack {
+			var m jsonMsg
+			if !acking.Load() || json.Unmarshal(data, &m) != nil || m.ID == "" {
+				return wsfsm.Ack{}
+			}
+			return wsfsm.Ack{IDs: []string{m.ID}}
+		},
+	}
+	c, err := graphql.Dial(testCtx(t), srv.URL(), opts, &graphql.Handshake{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	rs := []*wsfsm.Receipt{deliver(t, c, "g1"), deliver(t, c, "g2")}
+	for range 2 { // echoed, not acknowledged: they reach Receive
+		if _, _, err := c.Receive(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acking.Store(true)
+	srv.DropAll()
+	<-second // the new connection waits in Authenticating for connection_ack
+	if st, s := c.OutboxStats(), c.State(); st.Resent != 0 || s != graphql.Authenticating {
+		t.Fatalf("during the handshake: state %s, outbox %+v; want Authenticating, nothing resent", s, st)
+	}
+	release <- struct{}{}
+	waitAcked(t, rs...)
+	conns := srv.Connections()
+	if len(conns) != 2 || len(conns[1]) < 3 || !strings.Contains(conns[1][0], "connection_init") ||
+		!slices.Equal(ids(toBytes(conns[1][1:3])), []string{"g1", "g2"}) {
+		t.Fatalf("connections got %q; want the second to carry connection_init, then g1, g2", conns)
+	}
+	if st := c.OutboxStats(); st.Resent != 2 {
+		t.Errorf("outbox stats %+v, want 2 resent", st)
+	}
+}
+
+func toBytes(ss []string) [][]byte {
+	var out [][]byte
+	for _, s := range ss {
+		out = append(out, []byte(s))
+	}
+	return out
 }
