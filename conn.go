@@ -345,19 +345,29 @@ func (c *ConnOf[S, E]) Fire(ctx context.Context, e E, cause error) (err error) {
 // Receive returns the next message, waiting across reconnects. Once the Conn
 // is closed and every message already read was returned, it returns
 // ErrClosed (wrapping the cause when the Conn ended on its own). Ending ctx
-// stops only this call.
+// stops only this call. ReceiveMessage says which connection a message came
+// from, too.
 func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error) {
+	m, err := c.ReceiveMessage(ctx)
+	return m.Type, m.Data, err
+}
+
+// ReceiveMessage is Receive returning the whole Message: with the dial its
+// connection came from, so that a protocol whose packets span several
+// messages can tell a packet cut short by a reconnect from the next
+// connection's bytes.
+func (c *ConnOf[S, E]) ReceiveMessage(ctx context.Context) (Message, error) {
 	select {
 	case m := <-c.inbox:
-		return c.received(m)
+		return c.received(m), nil
 	case <-ctx.Done():
-		return 0, nil, fmt.Errorf("wsfsm: receive: %w", context.Cause(ctx))
+		return Message{}, fmt.Errorf("wsfsm: receive: %w", context.Cause(ctx))
 	case <-c.loopDone:
 		select {
 		case m := <-c.inbox:
-			return c.received(m)
+			return c.received(m), nil
 		default:
-			return 0, nil, c.closedErr()
+			return Message{}, c.closedErr()
 		}
 	}
 }
@@ -366,6 +376,9 @@ func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error)
 type Message struct {
 	Type MessageType
 	Data []byte
+	// Dial is the dial whose connection read it: DialAttempt.Dial, 1 for
+	// the first connection, and one more for each dial since.
+	Dial int
 }
 
 // Messages returns an iterator over the messages Receive would return, across
@@ -375,7 +388,7 @@ type Message struct {
 func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
 		for {
-			typ, data, err := c.Receive(ctx)
+			m, err := c.ReceiveMessage(ctx)
 			if err != nil {
 				if errors.Is(err, ErrClosed) && c.Err() == nil {
 					return
@@ -383,17 +396,17 @@ func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
 				yield(Message{}, err)
 				return
 			}
-			if !yield(Message{typ, data}, nil) {
+			if !yield(m, nil) {
 				return
 			}
 		}
 	}
 }
 
-func (c *ConnOf[S, E]) received(m transport.Message) (MessageType, []byte, error) {
+func (c *ConnOf[S, E]) received(m transport.Message) Message {
 	c.stats.msgsReceived.Add(1)
 	c.stats.bytesReceived.Add(uint64(len(m.Data)))
-	return MessageType(m.Type), m.Data, nil
+	return Message{Type: MessageType(m.Type), Data: m.Data, Dial: m.Dial}
 }
 
 // startClosing marks the Conn as closing for Send and reports whether this

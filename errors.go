@@ -40,6 +40,10 @@ var ErrCloseRequested = errors.New("wsfsm: close requested")
 // last reset, or the Options.Backoff strategy returned backoff.Stop.
 var ErrAttemptsExhausted = errors.New("wsfsm: dial attempts exhausted")
 
+// ErrBadMessageType is returned by Send, SendNow, Setup.Send and Step.Send
+// for a MessageType other than Text and Binary: nothing was written.
+var ErrBadMessageType = errors.New("wsfsm: invalid message type")
+
 // ErrBadCloseCode reports a close code or reason that may not be sent: codes
 // other than 1000, 1001 and 3000-4999, or a reason longer than 123 bytes or
 // not UTF-8.

@@ -48,8 +48,8 @@ func (c *ConnOf[S, E]) send(ctx context.Context, typ MessageType, data []byte, w
 
 // sendMessage is Send; it returns the outbox's entry of a tracked message.
 func (c *ConnOf[S, E]) sendMessage(ctx context.Context, typ MessageType, data []byte, wait bool) (*entry, error) {
-	if typ != Text && typ != Binary {
-		return nil, fmt.Errorf("invalid message type %d", int(typ))
+	if err := checkType(typ); err != nil {
+		return nil, err
 	}
 	e, err := c.reserve(ctx, typ, data)
 	if err != nil {
@@ -192,4 +192,13 @@ func (c *ConnOf[S, E]) unpublish(link *transport.Link) {
 		c.link = nil
 	}
 	c.mu.Unlock()
+}
+
+// checkType refuses what is not a data message: Send, SendNow, Setup.Send and
+// Step.Send write only Text and Binary.
+func checkType(typ MessageType) error {
+	if typ != Text && typ != Binary {
+		return fmt.Errorf("%w %d: only Text (1) and Binary (2) are data messages", ErrBadMessageType, int(typ))
+	}
+	return nil
 }
