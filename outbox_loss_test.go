@@ -28,11 +28,11 @@ func lossParam(t *testing.T, name string, def int) int {
 
 // The README's loss figure, measured with and without the outbox: 8
 // goroutines Send as fast as they can while the server cuts TCP (no close
-// frame) again and again, each time once it read a batch of messages on the
-// connection (WSFSM_LOSS_DROPS, default 20; the README's figures: 200;
-// WSFSM_LOSS_BATCH, default 100). Without the outbox, some Sends that returned nil never reach
-// the server (the kernel had them); with it, none is lost, and the
-// duplicates the server saw are counted.
+// frame) again and again (WSFSM_LOSS_DROPS times, default 20; the README's
+// figures: 200), each time once it read a batch of messages
+// (WSFSM_LOSS_BATCH, default 100). Without the outbox, some Sends that
+// returned nil never reach the server (the kernel had them); with it, none
+// is lost, and the duplicates the server saw are counted.
 //
 //	WSFSM_LOSS_DROPS=200 go test -run OutboxLoss -v .
 func TestOutboxLossThroughDrops(t *testing.T) {
