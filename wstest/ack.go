@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/gorilla/websocket"
 )
 
 // The /ack route speaks a small JSON protocol with acknowledgements, the
@@ -28,7 +30,8 @@ type AckCounts struct {
 	Duplicates int
 	// NoID counts messages without an "id".
 	NoID int
-	// Acks counts acknowledgement messages sent.
+	// Acks counts acknowledgement messages sent (counted as the write
+	// begins).
 	Acks int
 	// Drops counts connections cut by ?drop=.
 	Drops int
@@ -128,13 +131,13 @@ func (r *Router) ack(c *conn, mode ackMode, every, drop int) {
 			out, _ = json.Marshal(map[string][]string{"ack": pending})
 		}
 		pending = pending[:0]
-		if err := c.ws.WriteMessage(1, out); err != nil {
+		r.mu.Lock()
+		r.ackCounts.Acks++ // counted first: a client that has it sees it counted
+		r.mu.Unlock()
+		r.logf("ack: conn %d: sent %s", c.index, out)
+		if err := c.ws.WriteMessage(websocket.TextMessage, out); err != nil {
 			return
 		}
-		r.logf("ack: conn %d: sent %s", c.index, out)
-		r.mu.Lock()
-		r.ackCounts.Acks++
-		r.mu.Unlock()
 	}
 }
 
