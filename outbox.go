@@ -78,8 +78,8 @@ type OutboxOptions struct {
 	// DefaultOutboxBytes.
 	MaxBytes int
 	// FailFast makes a tracked Send on a full outbox return ErrOutboxFull at
-	// once. Default false: it waits for room, bounded by its ctx, as Send
-	// waits for a connection.
+	// once, as SendNow always does. Default false: it waits for room,
+	// bounded by its ctx, as Send waits for a connection.
 	FailFast bool
 	// AckTimeout is how long after its last write a message may wait for
 	// its acknowledgement before OnAckTimeout applies. Default 0: no
@@ -254,10 +254,7 @@ func (c *ConnOf[S, E]) Deliver(ctx context.Context, typ MessageType, data []byte
 	if c.ob == nil {
 		return nil, fmt.Errorf("%w: Options.Outbox is nil", ErrNotTracked)
 	}
-	if _, ok := c.ob.cfg.Track(typ, data); !ok {
-		return nil, ErrNotTracked
-	}
-	e, err := c.sendMessage(ctx, typ, data, true)
+	e, err := c.sendMessage(ctx, typ, data, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +371,7 @@ func newReceipt(id string) *Receipt { return &Receipt{id: id, done: make(chan st
 // reserve makes room for a tracked message before it is written: it waits
 // (or fails fast) while the outbox is full. It returns nil for a message
 // Track does not recognise.
-func (ob *outbox) reserve(ctx context.Context, closing <-chan struct{}, typ MessageType, data []byte) (*entry, error) {
+func (ob *outbox) reserve(ctx context.Context, closing <-chan struct{}, typ MessageType, data []byte, failFast bool) (*entry, error) {
 	id, ok := ob.cfg.Track(typ, data)
 	if !ok {
 		return nil, nil
@@ -395,7 +392,7 @@ func (ob *outbox) reserve(ctx context.Context, closing <-chan struct{}, typ Mess
 			ob.bytes += len(data)
 			ob.mu.Unlock()
 			return e, nil
-		case ob.cfg.FailFast:
+		case failFast || ob.cfg.FailFast:
 			n, b := ob.count, ob.bytes
 			ob.mu.Unlock()
 			return nil, fmt.Errorf("%w (%d messages, %d bytes waiting)", ErrOutboxFull, n, b)
@@ -791,14 +788,18 @@ func (c *ConnOf[S, E]) resend(w *sendWaiter) {
 }
 
 // reserve makes room in the outbox for a message Track recognises (nil for
-// any other, or without an outbox).
-func (c *ConnOf[S, E]) reserve(ctx context.Context, typ MessageType, data []byte) (*entry, error) {
+// any other, or without an outbox; ErrNotTracked instead when must). A
+// Send that does not wait (SendNow) does not wait for room either.
+func (c *ConnOf[S, E]) reserve(ctx context.Context, typ MessageType, data []byte, wait, must bool) (*entry, error) {
 	if c.ob == nil {
 		return nil, nil
 	}
-	e, err := c.ob.reserve(ctx, c.closingCh, typ, data)
-	if errors.Is(err, errOutboxClosing) {
+	e, err := c.ob.reserve(ctx, c.closingCh, typ, data, !wait)
+	switch {
+	case errors.Is(err, errOutboxClosing):
 		return nil, c.closedErr()
+	case err == nil && e == nil && must:
+		return nil, ErrNotTracked
 	}
 	return e, err
 }

@@ -261,6 +261,9 @@ func TestOutboxBound(t *testing.T) {
 	if err := c.Send(ctx, wsfsm.Text, msgID("t2")); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Send on a full outbox: %v, want its ctx's end", err)
 	}
+	if err := c.SendNow(testCtx(t), wsfsm.Text, msgID("t2")); !errors.Is(err, wsfsm.ErrOutboxFull) {
+		t.Errorf("SendNow on a full outbox: %v, want ErrOutboxFull", err)
+	}
 	if _, err := c.Deliver(testCtx(t), wsfsm.Text, msgID("t1")); !errors.Is(err, wsfsm.ErrDuplicateID) {
 		t.Errorf("Deliver of an id waiting: %v, want ErrDuplicateID", err)
 	}

@@ -42,16 +42,17 @@ type sendWaiter struct {
 
 func (c *ConnOf[S, E]) send(ctx context.Context, typ MessageType, data []byte, wait bool) (err error) {
 	defer wrap(&err, "send")
-	_, err = c.sendMessage(ctx, typ, data, wait)
+	_, err = c.sendMessage(ctx, typ, data, wait, false)
 	return err
 }
 
-// sendMessage is Send; it returns the outbox's entry of a tracked message.
-func (c *ConnOf[S, E]) sendMessage(ctx context.Context, typ MessageType, data []byte, wait bool) (*entry, error) {
+// sendMessage is Send; it returns the outbox's entry of a tracked message
+// (must: only a tracked message is sent).
+func (c *ConnOf[S, E]) sendMessage(ctx context.Context, typ MessageType, data []byte, wait, must bool) (*entry, error) {
 	if err := checkType(typ); err != nil {
 		return nil, err
 	}
-	e, err := c.reserve(ctx, typ, data)
+	e, err := c.reserve(ctx, typ, data, wait, must)
 	if err != nil {
 		return nil, err
 	}
