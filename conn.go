@@ -47,7 +47,7 @@ type Enum interface {
 // reference machine of states.yaml (package fsm). Its methods are safe for
 // concurrent use. Conn is an instance of ConnOf, where its methods are
 // documented (go doc github.com/wsfsm/wsfsm.ConnOf): Send, SendNow, Receive,
-// Messages, Close, CloseWith, Abort, Reconnect, Fire, State, Stats, Err,
+// ReceiveMessage, Messages, Close, CloseWith, Abort, Reconnect, Fire, State, Stats, Err,
 // Done, Subprotocol, Compressed, LocalAddr, and the outbox's Deliver,
 // Unacknowledged and OutboxStats.
 type Conn = ConnOf[fsm.State, fsm.Event]
