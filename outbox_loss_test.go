@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -30,7 +31,8 @@ func lossParam(t *testing.T, name string, def int) int {
 // goroutines Send as fast as they can while the server cuts TCP (no close
 // frame) again and again (WSFSM_LOSS_DROPS times, default 20; the README's
 // figures: 200), each time once it read a batch of messages
-// (WSFSM_LOSS_BATCH, default 100). Without the outbox, some Sends that
+// (WSFSM_LOSS_BATCH, default 100), the client's SO_SNDBUF set to
+// WSFSM_LOSS_SNDBUF bytes if given. Without the outbox, some Sends that
 // returned nil never reach the server (the kernel had them); with it, none
 // is lost, and the duplicates the server saw are counted.
 //
@@ -38,9 +40,10 @@ func lossParam(t *testing.T, name string, def int) int {
 func TestOutboxLossThroughDrops(t *testing.T) {
 	drops := lossParam(t, "WSFSM_LOSS_DROPS", 20)
 	batch := lossParam(t, "WSFSM_LOSS_BATCH", 100)
+	sndbuf := lossParam(t, "WSFSM_LOSS_SNDBUF", 0) // bytes of SO_SNDBUF; 0: the system's
 	for _, on := range []bool{false, true} {
 		t.Run(map[bool]string{false: "off", true: "on"}[on], func(t *testing.T) {
-			sent, lost, dups, received := lossRun(t, on, drops, batch)
+			sent, lost, dups, received := lossRun(t, on, drops, batch, sndbuf)
 			t.Logf("outbox %v: %d drops every %d messages read, %d nil Sends, %d lost (%.1f%%), %d messages received, %d duplicates",
 				map[bool]string{false: "off", true: "on"}[on], drops, batch, sent, lost, 100*float64(lost)/float64(max(sent, 1)), received, dups)
 			if on && lost != 0 {
@@ -55,13 +58,22 @@ func TestOutboxLossThroughDrops(t *testing.T) {
 
 const lossSenders = 8
 
-func lossRun(t *testing.T, outbox bool, drops, batch int) (sent, lost, dups, received int) {
+func lossRun(t *testing.T, outbox bool, drops, batch, sndbuf int) (sent, lost, dups, received int) {
 	srv := newServer(t)
 	opts := fastOptions(newRecorder())
 	path := "/ack?mode=never"
 	if outbox {
 		opts.Outbox = jsonOutbox("")
 		path = "/ack"
+	}
+	if sndbuf > 0 {
+		opts.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err == nil {
+				err = nc.(*net.TCPConn).SetWriteBuffer(sndbuf)
+			}
+			return nc, err
+		}
 	}
 	c := dial(t, srv.URL(path), opts)
 	stop := make(chan struct{})
