@@ -742,16 +742,16 @@ func (c *ConnOf[S, E]) resend(w *sendWaiter) {
 	case <-w.ready:
 	case <-c.closingCh:
 		c.mu.Lock()
+		defer c.mu.Unlock()
 		select {
-		case <-w.ready:
-			c.turnHeld = false
+		case <-w.ready: // granted meanwhile: pass the turn on
+			c.endResendLocked()
 		default:
 			c.sendQ = slices.DeleteFunc(c.sendQ, func(x *sendWaiter) bool { return x == w })
+			c.ob.mu.Lock()
+			c.ob.resending = false
+			c.ob.mu.Unlock()
 		}
-		ob.mu.Lock()
-		ob.resending = false
-		ob.mu.Unlock()
-		c.mu.Unlock()
 		return
 	}
 	link := w.link
@@ -763,28 +763,31 @@ func (c *ConnOf[S, E]) resend(w *sendWaiter) {
 		if !c.closing && c.link == link {
 			e = ob.nextLocked(link)
 		}
+		ob.mu.Unlock()
 		if e == nil {
-			ob.resending = false
-			ob.mu.Unlock()
-			c.turnHeld = false
-			c.grantLocked()
+			c.endResendLocked()
 			c.mu.Unlock()
 			return
 		}
-		ob.mu.Unlock()
 		c.mu.Unlock()
 		if err := ob.write(ctx, link, e); err != nil {
 			c.unpublish(link) // the reader reports how the link ended; the next one resends
 			c.mu.Lock()
-			ob.mu.Lock()
-			ob.resending = false
-			ob.mu.Unlock()
-			c.turnHeld = false
-			c.grantLocked()
+			c.endResendLocked()
 			c.mu.Unlock()
 			return
 		}
 	}
+}
+
+// endResendLocked ends the resender's turn: a later message to resend
+// queues a new one. c.mu is held.
+func (c *ConnOf[S, E]) endResendLocked() {
+	c.ob.mu.Lock()
+	c.ob.resending = false
+	c.ob.mu.Unlock()
+	c.turnHeld = false
+	c.grantLocked()
 }
 
 // reserve makes room in the outbox for a message Track recognises (nil for

@@ -78,6 +78,20 @@ func deliver(t testing.TB, c interface {
 	return r
 }
 
+// closeUnacknowledged closes c and expects the receipts rs, still waiting,
+// to fail with ErrClosed.
+func closeUnacknowledged(t testing.TB, c *wsfsm.Conn, rs ...*wsfsm.Receipt) {
+	t.Helper()
+	if err := c.Close(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if err := r.Wait(testCtx(t)); !errors.Is(err, wsfsm.ErrClosed) {
+			t.Errorf("receipt %s after Close: %v, want ErrClosed", r.ID(), err)
+		}
+	}
+}
+
 func waitAcked(t testing.TB, rs ...*wsfsm.Receipt) {
 	t.Helper()
 	for _, r := range rs {
@@ -183,12 +197,7 @@ func TestOutboxCumulativeAndBatchedAcks(t *testing.T) {
 			if got := c.Unacknowledged(); len(got) != 1 || got[0].ID != "c6" {
 				t.Errorf("Unacknowledged = %v, want c6", got)
 			}
-			if err := c.Close(testCtx(t)); err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Wait(testCtx(t)); !errors.Is(err, wsfsm.ErrClosed) {
-				t.Errorf("receipt after Close: %v, want ErrClosed", err)
-			}
+			closeUnacknowledged(t, c, r)
 		})
 	}
 }
@@ -294,12 +303,7 @@ func TestOutboxBound(t *testing.T) {
 	if err := c2.Send(testCtx(t), wsfsm.Text, msgID("t4")); !errors.Is(err, wsfsm.ErrOutboxFull) {
 		t.Errorf("FailFast on a full outbox: %v, want ErrOutboxFull", err)
 	}
-	if err := c.Close(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	if err := r2.Wait(testCtx(t)); !errors.Is(err, wsfsm.ErrClosed) {
-		t.Errorf("t2 after Close: %v, want ErrClosed", err)
-	}
+	closeUnacknowledged(t, c, r2)
 }
 
 // Close does not wait for acknowledgements: receipts of the messages still
@@ -313,15 +317,7 @@ func TestOutboxCloseKeepsUnacknowledged(t *testing.T) {
 	opts.Outbox = jsonOutbox("")
 	opts.Outbox.Store = store
 	c := dial(t, srv.URL("/ack?mode=never"), opts)
-	r1, r2 := deliver(t, c, "k1"), deliver(t, c, "k2")
-	if err := c.Close(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range []*wsfsm.Receipt{r1, r2} {
-		if err := r.Wait(testCtx(t)); !errors.Is(err, wsfsm.ErrClosed) {
-			t.Errorf("receipt %s: %v, want ErrClosed", r.ID(), err)
-		}
-	}
+	closeUnacknowledged(t, c, deliver(t, c, "k1"), deliver(t, c, "k2"))
 	var left []string
 	for _, m := range c.Unacknowledged() {
 		left = append(left, m.ID)
