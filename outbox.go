@@ -60,14 +60,16 @@ const (
 // required; every other field documents its default.
 type OutboxOptions struct {
 	// Track says whether an outgoing message needs an acknowledgement,
-	// and its id, unique among the messages waiting. It runs on the
-	// goroutine calling Send, before anything is written; messages it does
-	// not recognise are sent as they would be without an outbox.
+	// and its id, unique among the messages waiting (an empty id: not
+	// tracked). It runs on the goroutine calling Send, before anything is
+	// written, so it may be called concurrently; messages it does not
+	// recognise are sent as they would be without an outbox.
 	Track func(typ MessageType, data []byte) (id string, ok bool)
 	// Acks reads the acknowledgements a received message carries (the zero
 	// Ack when it carries none). It runs on the connection's reader, before
 	// the message is handed to Receive, so an acknowledgement counts even
-	// while the application is not receiving; it must not block.
+	// while the application is not receiving; one call at a time. It must
+	// not block.
 	Acks func(typ MessageType, data []byte) Ack
 	// MaxMessages bounds how many messages wait for their acknowledgement
 	// (and how many tracked Sends are writing). Default
@@ -133,7 +135,8 @@ type OutboxMessage struct {
 //
 //   - One Conn at a time uses a Store, and it never calls it concurrently;
 //     calls run on the goroutines of Send and of the connection's reader,
-//     so they should return quickly.
+//     with the outbox locked, so they should return quickly and must not
+//     call the Conn.
 //   - Append is called once the message's first write succeeded, with an
 //     id not already held; when it returns nil the message must be
 //     returned by Messages until removed. An error fails that Send (the
@@ -274,7 +277,9 @@ func (c *ConnOf[S, E]) Unacknowledged() []OutboxMessage {
 	defer ob.mu.Unlock()
 	out := make([]OutboxMessage, 0, len(ob.list))
 	for _, e := range ob.list {
-		out = append(out, e.msg)
+		m := e.msg
+		m.Data = slices.Clone(m.Data) // the outbox's own copy stays its own
+		out = append(out, m)
 	}
 	return out
 }
@@ -373,7 +378,7 @@ func newReceipt(id string) *Receipt { return &Receipt{id: id, done: make(chan st
 // Track does not recognise.
 func (ob *outbox) reserve(ctx context.Context, closing <-chan struct{}, typ MessageType, data []byte, failFast bool) (*entry, error) {
 	id, ok := ob.cfg.Track(typ, data)
-	if !ok {
+	if !ok || id == "" {
 		return nil, nil
 	}
 	if len(data) > ob.cfg.MaxBytes {
