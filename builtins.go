@@ -14,22 +14,50 @@ import (
 // that a spec names does. They run inside the machine: they start goroutines,
 // whose results come back as posted work, and never block.
 
-func (c *ConnOf[S, E]) runBuiltin(a vocab.Action, t engine.Transition) {
-	switch a {
-	case vocab.Dial:
-		c.dial()
-	case vocab.StartReader:
-		c.startReader()
-	case vocab.ReleaseSends:
-		c.releaseSends()
-	case vocab.SendClose:
-		c.sendClose()
-	case vocab.ShutdownTCP:
-		c.shutdownTCP(t)
-	case vocab.ScheduleBackoff:
-		c.scheduleBackoff(t)
-	case vocab.Release:
-		c.release(t)
+func (c *ConnOf[S, E]) runBuiltin(a vocab.Action, t engine.Transition) { actionImpls[S, E]()[a](c, t) }
+
+// actionImpls is the implementation of each built-in action, indexed by
+// vocab.Action (NoAction: none). Its result type holds one entry per
+// vocab.Action: a built-in declared in package vocab and missing here is a
+// compile error ("cannot use [...]"), one left out in the middle a failure
+// of TestEveryBuiltinImplemented.
+func actionImpls[S, E Enum]() [vocab.NumActions]func(*ConnOf[S, E], engine.Transition) {
+	return [...]func(*ConnOf[S, E], engine.Transition){
+		vocab.NoAction:        nil,
+		vocab.Dial:            func(c *ConnOf[S, E], _ engine.Transition) { c.dial() },
+		vocab.StartReader:     func(c *ConnOf[S, E], _ engine.Transition) { c.startReader() },
+		vocab.ReleaseSends:    func(c *ConnOf[S, E], _ engine.Transition) { c.releaseSends() },
+		vocab.SendClose:       func(c *ConnOf[S, E], _ engine.Transition) { c.sendClose() },
+		vocab.ShutdownTCP:     (*ConnOf[S, E]).shutdownTCP,
+		vocab.ScheduleBackoff: (*ConnOf[S, E]).scheduleBackoff,
+		vocab.Release:         (*ConnOf[S, E]).release,
+	}
+}
+
+// guardImpls is the implementation of each built-in guard, indexed by
+// vocab.Guard, kept complete as actionImpls is.
+func guardImpls[S, E Enum]() [vocab.NumGuards]func(*ConnOf[S, E], engine.Transition) bool {
+	return [...]func(*ConnOf[S, E], engine.Transition) bool{
+		vocab.NoGuard:  nil,
+		vocab.MayRetry: (*ConnOf[S, E]).mayRetry,
+	}
+}
+
+// timerImpl is a built-in timer's implementation: its duration, and the
+// cause its event carries.
+type timerImpl[S, E Enum] struct {
+	duration func(*ConnOf[S, E]) time.Duration
+	cause    error
+}
+
+// timerImpls is the implementation of each built-in timer, indexed by
+// vocab.Timer, kept complete as actionImpls is.
+func timerImpls[S, E Enum]() [vocab.NumTimers]timerImpl[S, E] {
+	return [...]timerImpl[S, E]{
+		vocab.NoTimer:          {},
+		vocab.HandshakeTimeout: {func(c *ConnOf[S, E]) time.Duration { return c.opts.HandshakeTimeout }, ErrHandshakeTimeout},
+		vocab.CloseTimeout:     {func(c *ConnOf[S, E]) time.Duration { return c.opts.CloseTimeout }, ErrCloseTimeout},
+		vocab.Backoff:          {func(c *ConnOf[S, E]) time.Duration { return c.loop.nextDelay }, nil},
 	}
 }
 
@@ -196,24 +224,8 @@ func (c *ConnOf[S, E]) stopRequested() bool { return c.loop.stopRequested || c.i
 
 // duration is a built-in timer's duration.
 func (c *ConnOf[S, E]) duration(t vocab.Timer) time.Duration {
-	switch t {
-	case vocab.HandshakeTimeout:
-		return c.opts.HandshakeTimeout
-	case vocab.CloseTimeout:
-		return c.opts.CloseTimeout
-	case vocab.Backoff:
-		return c.loop.nextDelay
-	}
-	return -1
+	return timerImpls[S, E]()[t].duration(c)
 }
 
 // timerCause is the cause a built-in timer's event carries.
-func timerCause(t vocab.Timer) error {
-	switch t {
-	case vocab.HandshakeTimeout:
-		return ErrHandshakeTimeout
-	case vocab.CloseTimeout:
-		return ErrCloseTimeout
-	}
-	return nil
-}
+func (c *ConnOf[S, E]) timerCause(t vocab.Timer) error { return timerImpls[S, E]()[t].cause }

@@ -327,7 +327,7 @@ func (c *ConnOf[S, E]) ask(ctx context.Context, work func(res chan<- error)) err
 }
 
 // Fire takes one of the events the spec adds (not one the library fires,
-// such as opened or abort) and returns once it was taken and run to
+// such as opened or abort, nor one the spec marks internal) and returns once it was taken and run to
 // completion, or an error wrapping ErrEventNotAllowed or ErrGuardRejected
 // when the current state does not take it. Generated packages give each such
 // event a method (c.Suspend(ctx)). ctx bounds only the wait.
@@ -338,6 +338,9 @@ func (c *ConnOf[S, E]) Fire(ctx context.Context, e E, cause error) (err error) {
 	}
 	if v := c.bind.Events[e]; v != vocab.NoEvent {
 		return fmt.Errorf("%w: the library fires %s itself", ErrEventNotAllowed, v)
+	}
+	if int(e) < len(c.bind.Internal) && c.bind.Internal[e] {
+		return fmt.Errorf("%w: it is internal: only the spec's own actions fire it", ErrEventNotAllowed)
 	}
 	return c.ask(ctx, func(res chan<- error) { res <- c.m.Fire(int(e), cause) })
 }

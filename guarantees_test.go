@@ -18,7 +18,7 @@ import (
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
 	"github.com/wsfsm/wsfsm/internal/testspecs/handshake"
-	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
+	"github.com/wsfsm/wsfsm/wsfsmtest"
 )
 
 // within returns f's error, or fails the test if f did not return within d

@@ -38,8 +38,8 @@ func (h *hooks[S, E]) Act(a int, t engine.Transition) {
 // Allow asks the built-in guard, or the spec's own.
 func (h *hooks[S, E]) Allow(g int, t engine.Transition) bool {
 	c := h.conn()
-	if c.bind.Guards[g] == vocab.MayRetry {
-		return c.mayRetry(t)
+	if b := c.bind.Guards[g]; b != vocab.NoGuard {
+		return guardImpls[S, E]()[b](c, t)
 	}
 	return c.ext.Allow(g, c.transition(t))
 }
@@ -85,7 +85,7 @@ func (h *hooks[S, E]) TimerCause(tm int) error {
 	c := h.conn()
 	var err error
 	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
-		err = timerCause(b)
+		err = c.timerCause(b)
 	} else {
 		err = &TimerError{Timer: c.m.Spec().Timers[tm]}
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/wsfsm/wsfsm"
-	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
+	"github.com/wsfsm/wsfsm/wsfsmtest"
 )
 
 // lossParam is an integer parameter of TestOutboxLossThroughDrops: the

@@ -14,7 +14,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/examples/graphql"
-	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
+	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
