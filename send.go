@@ -17,7 +17,10 @@ import (
 // them. A write that fails because the connection broke is retried on the
 // next connection, first in line, so a message is never reported sent and
 // then dropped by the library (TCP may still lose what the kernel accepted
-// just before the connection broke: see the README). After Close or Abort it
+// just before the connection broke: see the README). With Options.Outbox,
+// a message its Track recognises first waits for room in the outbox, and
+// once written stays there until acknowledged, written again first on each
+// new connection (Deliver returns a Receipt for it). After Close or Abort it
 // returns ErrClosed. Ending ctx never tears the connection down, and never
 // cuts a frame in half.
 func (c *ConnOf[S, E]) Send(ctx context.Context, typ MessageType, data []byte) error {
