@@ -108,7 +108,8 @@ type Ack struct {
 	IDs []string
 	// UpTo, when not empty, acknowledges cumulatively: the message with
 	// this id, and every message written before it on the same connection
-	// (TCP delivered those first). Messages still waiting from an earlier
+	// (TCP delivered those first; if it was written more than once there,
+	// before its first copy). Messages still waiting from an earlier
 	// connection are not covered: they are written again, first, on every
 	// new connection, so a cumulative acknowledgement reaches them there.
 	// An id no longer waiting acknowledges nothing.
@@ -327,8 +328,9 @@ type outbox struct {
 type entry struct {
 	msg      OutboxMessage   // Data is the outbox's own copy
 	stored   bool            // written once and kept in list
-	link     *transport.Link // the connection of its last write (tentatively while writing); nil: to be written
-	wseq     uint64          // the order of that write
+	link     *transport.Link // the connection it was last written on (tentatively while writing); nil: none yet
+	wseq     uint64          // the order of its first write on link
+	due      bool            // its acknowledgement timed out: to be written again, even on link
 	writes   int
 	deadline time.Time // of its acknowledgement; zero: none
 	acked    bool
@@ -480,9 +482,14 @@ func (ob *outbox) write(ctx context.Context, link *transport.Link, e *entry) err
 		ob.mu.Unlock()
 		return nil
 	}
-	prevLink, prevSeq := e.link, e.wseq
-	ob.wseq++
-	e.link, e.wseq = link, ob.wseq
+	prevLink, prevSeq, prevDue := e.link, e.wseq, e.due
+	if e.link != link {
+		// A copy written earlier on link keeps its place: a cumulative
+		// acknowledgement of that copy covers only what came before it.
+		ob.wseq++
+		e.link, e.wseq = link, ob.wseq
+	}
+	e.due = false
 	e.writes++ // counted before the acknowledgement can come back
 	again := e.writes > 1 || e.stored
 	if again {
@@ -493,9 +500,9 @@ func (ob *outbox) write(ctx context.Context, link *transport.Link, e *entry) err
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	if err != nil {
-		if e.link == link && e.wseq == ob.wseq {
-			e.link, e.wseq = prevLink, prevSeq
-		}
+		// The write lock excludes other writes; a timeout meanwhile only
+		// asked for a write the next connection makes anyway.
+		e.link, e.wseq, e.due = prevLink, prevSeq, prevDue
 		e.writes--
 		if again {
 			ob.resent--
@@ -633,7 +640,7 @@ func (ob *outbox) expire() bool {
 			ob.finishLocked(e, fmt.Errorf("%w: %s: no acknowledgement within %v", ErrGivenUp, e.msg.ID, ob.cfg.AckTimeout))
 		default:
 			e.deadline = time.Time{}
-			e.link = nil // to be written again, on the current connection
+			e.due = true // to be written again, on the current connection
 			resend = true
 		}
 	}
@@ -644,12 +651,12 @@ func (ob *outbox) expire() bool {
 	return resend
 }
 
-// nextLocked returns the first waiting message not yet written on link,
-// giving up on the way those written MaxResends times again already. ob.mu
+// nextLocked returns the first waiting message not yet written on link, or
+// due again after its acknowledgement timed out, giving up on the way those written MaxResends times again already. ob.mu
 // is held.
 func (ob *outbox) nextLocked(link *transport.Link) *entry {
 	for _, e := range slices.Clone(ob.list) {
-		if e.link == link || e.acked {
+		if (e.link == link && !e.due) || e.acked {
 			continue
 		}
 		if m := ob.cfg.MaxResends; m > 0 && e.writes > m {
@@ -699,7 +706,7 @@ func (c *ConnOf[S, E]) startOutbox() {
 }
 
 // needsResendLocked reports whether a message waits to be written on link
-// and no resender is on it. c.mu is held.
+// (or again on it) and no resender is on it. c.mu is held.
 func (c *ConnOf[S, E]) needsResendLocked(link *transport.Link) bool {
 	ob := c.ob
 	ob.mu.Lock()
@@ -708,7 +715,7 @@ func (c *ConnOf[S, E]) needsResendLocked(link *transport.Link) bool {
 		return false
 	}
 	for _, e := range ob.list {
-		if e.link != link && !e.acked {
+		if (e.link != link || e.due) && !e.acked {
 			ob.resending = true
 			return true
 		}
