@@ -124,9 +124,9 @@ func (a Ack) empty() bool { return len(a.IDs) == 0 && a.UpTo == "" }
 
 // OutboxMessage is a message waiting for its acknowledgement.
 type OutboxMessage struct {
-	ID   string
-	Type MessageType
-	Data []byte
+	ID   string      // as OutboxOptions.Track gave it
+	Type MessageType // Text or Binary
+	Data []byte      // the whole message
 }
 
 // OutboxStore keeps the messages an outbox waits on, so that they can
@@ -149,8 +149,11 @@ type OutboxMessage struct {
 //   - Data slices passed to Append belong to the Store and are never
 //     modified; those Messages returns are not modified by the Conn either.
 type OutboxStore interface {
+	// Append keeps m after every message kept already.
 	Append(m OutboxMessage) error
+	// Remove forgets the messages with these ids.
 	Remove(ids ...string) error
+	// Messages returns every message kept, oldest first.
 	Messages() ([]OutboxMessage, error)
 }
 
