@@ -66,8 +66,9 @@ type OutboxOptions struct {
 	// Acks reads the acknowledgements a received message carries (the zero
 	// Ack when it carries none). It runs on the connection's reader, before
 	// the message is handed to Receive, so an acknowledgement counts even
-	// while the application is not receiving; one call at a time. It must
-	// not block.
+	// while the application is not receiving (unless messages that are not
+	// acknowledgements fill Options.ReceiveBuffer: then the reader stops);
+	// one call at a time. It must not block.
 	Acks func(typ MessageType, data []byte) Ack
 	// MaxMessages bounds how many messages wait for their acknowledgement
 	// (and how many tracked Sends are writing). Default
