@@ -104,16 +104,22 @@ func lossRun(t *testing.T, outbox bool, drops, batch, sndbuf int) (sent, lost, d
 			}
 		})
 	}
-	for range drops {
+	// Each drop cuts the connection the client has open (the server counted
+	// it before its 101), and the next waits for the one after it.
+	for opens := uint64(1); opens <= uint64(drops); opens++ {
 		from := srv.Received()
 		wsfsmtest.Eventually(t, "the server reads a batch", func() bool { return srv.Received() >= from+batch })
 		srv.DropAll()
+		wsfsmtest.Eventually(t, "the connection after the drop", func() bool { return c.Stats().Opens > opens })
 	}
 	close(stop)
 	cancel() // Sends waiting for a connection or for room give up; they were not written
 	wg.Wait()
 	if outbox {
 		wsfsmtest.Eventually(t, "every message acknowledged", func() bool { return c.OutboxStats().Waiting == 0 })
+	}
+	if got := c.Stats().Opens; got != uint64(drops)+1 {
+		t.Errorf("%d connections for %d drops", got, drops)
 	}
 	if err := c.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
