@@ -47,9 +47,9 @@ type Enum interface {
 // reference machine of states.yaml (package fsm). Its methods are safe for
 // concurrent use. Conn is an instance of ConnOf, where its methods are
 // documented (go doc github.com/wsfsm/wsfsm.ConnOf): Send, SendNow, Receive,
-// ReceiveMessage, Messages, Close, CloseWith, Abort, Reconnect, Fire, State, Stats, Err,
-// Done, Subprotocol, Compressed, LocalAddr, and the outbox's Deliver,
-// Unacknowledged and OutboxStats.
+// ReceiveMessage, Messages, Close, CloseWith, Abort, Reconnect, Fire, State,
+// Stats, Err, Done, Subprotocol, Compressed, LocalAddr, and the outbox's
+// Deliver, Unacknowledged and OutboxStats.
 type Conn = ConnOf[fsm.State, fsm.Event]
 
 // ConnOf is a WebSocket connection that re-establishes itself through a
@@ -247,8 +247,11 @@ func (c *ConnOf[S, E]) currentLink() *transport.Link {
 // close does not wait for Receive beyond that (Stats.MessagesDiscarded counts
 // the rest). If the peer does not answer in time, or ctx ends first, the
 // connection is aborted and Close returns an error wrapping ErrCloseTimeout
-// or the context's error. It returns once the Conn is in its final state and
-// no goroutine of a connection remains. A second Close returns ErrClosed.
+// or the context's error. A peer that shuts TCP instead of answering, with a
+// FIN or a reset (as servers often answer a goodbye), ends the close too:
+// Close returns nil, and Stats().CloseCode is 1006. It returns once the Conn
+// is in its final state and no goroutine of a connection remains. A second
+// Close returns ErrClosed.
 func (c *ConnOf[S, E]) Close(ctx context.Context) (err error) {
 	return c.CloseWith(ctx, CloseNormal, "")
 }

@@ -3,6 +3,7 @@ package wsfsm
 import (
 	"context"
 	"errors"
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -12,20 +13,38 @@ import (
 )
 
 // pendingDial is the dial in flight. Its ticket keeps the machine from ending
-// until the dial's result is in, unless the machine gives the dial up first
-// (cancelDial): then the machine settles the ticket itself, so that Close and
-// Abort never wait for an Endpoint, Header, OnConnect or NetDialContext that
-// ignores its ctx, or that calls Close or Abort itself. Done still waits for
-// the dial's goroutine (it counts in ConnOf.detached), which drops its result
-// and shuts what it connected.
+// until the dial's result is in: the transport's part of a dial ends as soon
+// as its ctx does, so Close and Abort wait for it, and no goroutine or
+// descriptor of the dial outlives them. But when the machine gives the dial
+// up (cancelDial) while it runs user code (Endpoint, Header, OnConnect,
+// NetDialContext), which may ignore its ctx or call Close or Abort itself,
+// the machine settles the ticket itself: Done still waits for the dial's
+// goroutine (it counts in ConnOf.detached), which drops its result and shuts
+// what it connected.
 type pendingDial struct {
 	cancel context.CancelFunc
 	tk     *engine.Ticket
-	taken  atomic.Bool // the ticket was settled, by the dial's goroutine or by cancelDial
+	taken  atomic.Bool  // the ticket was settled, by the dial's goroutine or by cancelDial
+	inUser atomic.Int32 // the dial's goroutine runs user code
 }
 
 // take reports whether the caller is the one that settles the ticket.
 func (p *pendingDial) take() bool { return p.taken.CompareAndSwap(false, true) }
+
+// enter marks the start of user code, unless ctx ended: then the code must
+// not run (nothing would wait for it). Marking before looking at ctx means
+// that cancelDial, which cancels before it looks at the mark, sees the one or
+// the code sees the other.
+func (p *pendingDial) enter(ctx context.Context) bool {
+	p.inUser.Add(1)
+	if ctx.Err() != nil {
+		p.inUser.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (p *pendingDial) leave() { p.inUser.Add(-1) }
 
 // dial dials a brand-new connection on a goroutine of its own; its result
 // counts only in the state entry that started it.
@@ -63,7 +82,8 @@ func (c *ConnOf[S, E]) dial() {
 	cfg.Dial = attempt.Dial // each message says which connection read it
 	// The first of the dial's result and its deadline settles the ticket:
 	// an attempt past its bound fails now, even while a hook or dialer that
-	// ignores its ctx still runs.
+	// ignores its ctx still runs. (The transport's part returns at once on
+	// the deadline, with the same result: the machine waits for it.)
 	result := func(link *transport.Link, err error) {
 		if !p.take() { // given up, or timed out: nobody waits for this result
 			if link != nil {
@@ -82,7 +102,7 @@ func (c *ConnOf[S, E]) dial() {
 		c.settle(p.tk, err, func(cause error) { c.dialFailed(epoch, cause) })
 	}
 	stop := context.AfterFunc(ctx, func() {
-		if timedOut(ctx) {
+		if timedOut(ctx) && p.inUser.Load() > 0 { // see enter
 			result(nil, ErrHandshakeTimeout)
 		}
 	})
@@ -92,33 +112,53 @@ func (c *ConnOf[S, E]) dial() {
 			c.detached.Add(-1)
 			c.maybeDone()
 		}()
-		link, err := c.connect(ctx, cfg, attempt)
+		link, err := c.connect(ctx, p, cfg, attempt)
 		stop()
 		result(link, err)
 	}()
 }
 
 // connect is one dial attempt, on the dial's goroutine: where it goes
-// (Options.Endpoint), the dial and upgrade, then Options.OnConnect. Once ctx
-// ends, the connection is shut, so OnConnect's reads and writes on it return.
-func (c *ConnOf[S, E]) connect(ctx context.Context, cfg transport.DialConfig, a DialAttempt) (*transport.Link, error) {
+// (Options.Endpoint), the dial and upgrade, then Options.OnConnect; p marks
+// the user code among them. Once ctx ends, the connection is shut, so
+// OnConnect's reads and writes on it return.
+func (c *ConnOf[S, E]) connect(ctx context.Context, p *pendingDial, cfg transport.DialConfig, a DialAttempt) (_ *transport.Link, err error) {
 	ep := Endpoint{URL: a.URL}
-	switch {
-	case c.opts.Endpoint != nil:
-		var err error
-		if ep, err = c.opts.Endpoint(ctx, a); err != nil {
+	if c.opts.Endpoint != nil || c.opts.Header != nil {
+		if !p.enter(ctx) {
+			return nil, context.Cause(ctx)
+		}
+		if c.opts.Endpoint != nil {
+			ep, err = c.opts.Endpoint(ctx, a)
+		} else {
+			ep.Header = c.opts.Header()
+		}
+		p.leave()
+		if err != nil {
 			return nil, err
 		}
-	case c.opts.Header != nil:
-		ep.Header = c.opts.Header()
 	}
 	cfg.Header = ep.Header
+	if nd := cfg.NetDialContext; nd != nil {
+		cfg.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if !p.enter(ctx) {
+				return nil, context.Cause(ctx)
+			}
+			defer p.leave()
+			return nd(ctx, network, addr)
+		}
+	}
 	link, err := transport.Dial(ctx, ep.URL, cfg)
 	if err != nil || c.opts.OnConnect == nil {
 		return link, err
 	}
+	if !p.enter(ctx) {
+		link.Abort()
+		return nil, context.Cause(ctx)
+	}
 	stop := context.AfterFunc(ctx, func() { link.AbortCause(context.Cause(ctx)) })
 	err = c.opts.OnConnect(ctx, &Setup{linkIO: linkIO{link, &c.stats}, Attempt: a.Attempt, URL: redact(ep.URL)})
+	p.leave()
 	if !stop() && err == nil {
 		err = context.Cause(ctx) // the attempt was given up meanwhile: the link is shut
 	}
@@ -154,16 +194,16 @@ func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
 	c.fire(err, vocab.Abort)
 }
 
-// cancelDial gives up the dial in flight, if any: its ctx ends, and if its
-// result is not in yet, the machine no longer waits for it.
+// cancelDial gives up the dial in flight, if any: its ctx ends, and if it
+// runs user code, the machine no longer waits for its result.
 func (c *ConnOf[S, E]) cancelDial() {
 	p := c.loop.dial
 	if p == nil {
 		return
 	}
 	c.loop.dial = nil
-	p.cancel()
-	if p.take() {
+	p.cancel() // before looking at inUser: see enter
+	if p.inUser.Load() > 0 && p.take() {
 		p.tk.Release()
 	}
 }

@@ -168,6 +168,7 @@ func TestOnConnectGoesFirst(t *testing.T) {
 		return nil
 	}
 	c := dial(t, srv.URL("/echo"), opts)
+	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
 	for round := range 20 {
 		go func() { _ = c.Reconnect(testCtx(t)) }()
 		rec.WaitFor(t, fsm.Connecting)
@@ -214,6 +215,7 @@ func TestOnConnectFirstOnTheWire(t *testing.T) {
 		return s.Send(ctx, wsfsm.Text, []byte("subscribe"))
 	}
 	c := dial(t, srv.URL("/sink"), opts)
+	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
 	for i := range 20 {
 		go func() { _ = c.Reconnect(testCtx(t)) }()
 		rec.WaitFor(t, fsm.Connecting)

@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
@@ -405,5 +408,67 @@ func TestMessagesSayTheirDialAndHandshakesForward(t *testing.T) {
 	}
 	if st := c.Stats(); st.MessagesReceived != 8 {
 		t.Errorf("Stats.MessagesReceived = %d, want 8: 2 handshake answers, 6 messages, each forwarded one counted once", st.MessagesReceived)
+	}
+}
+
+// Item 14: OnTransition reports the initial entry into the initial state, so
+// that the dials are the entries into Connecting. Before, the first dial had
+// no transition.
+func TestObserverSeesTheInitialEntry(t *testing.T) {
+	srv := newServer(t)
+	rec := newRecorder()
+	c := dial(t, srv.URL("/echo"), fastOptions(rec))
+	if err := c.Reconnect(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close(testCtx(t))
+	<-c.Done()
+	all := rec.Transitions()
+	first := all[0]
+	if first.From != fsm.Connecting || first.To != fsm.Connecting || first.Event != fsm.NoEvent || !first.Initial() {
+		t.Errorf("first transition %v, want the initial entry into Connecting", first)
+	}
+	entries := 0
+	for _, tr := range all {
+		if tr.To == fsm.Connecting {
+			entries++
+		}
+	}
+	if dials := c.Stats().Dials; uint64(entries) != dials {
+		t.Errorf("%d entries into Connecting, %d dials; want them equal", entries, dials)
+	}
+}
+
+// Item 14: a server that answers the close frame by resetting TCP ends the
+// close as one that shuts TCP with no close frame does: Close returns nil,
+// and the close code is 1006. Before, Close returned "connection reset by
+// peer", an error its docs did not name.
+func TestCloseAnsweredByAReset(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		ws.SetCloseHandler(func(int, string) error {
+			tc := ws.NetConn().(*net.TCPConn)
+			tc.SetLinger(0)
+			return tc.Close() // RST, no close frame
+		})
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				ws.Close()
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	for range 5 {
+		c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"), fastOptions(newRecorder()))
+		if err := c.Close(testCtx(t)); err != nil {
+			t.Errorf("Close = %v, want nil", err)
+		}
+		if st := c.Stats(); st.CloseCode != 1006 {
+			t.Errorf("Stats.CloseCode = %d, want 1006", st.CloseCode)
+		}
 	}
 }

@@ -202,9 +202,13 @@ type OptionsOf[S, E Enum] struct {
 	// OnTransition receives every transition, in order, on a goroutine of its
 	// own (shared, in order, with the spec's own actions): it can neither
 	// block the connection nor re-enter it, and it may call any method of the
-	// Conn. Close and Abort do not wait for it; Done does. Default nil.
+	// Conn. The first is the initial entry into the initial state
+	// (Transition.Initial), so each dial is an entry into Connecting. Close
+	// and Abort do not wait for it; Done does. Default nil.
 	OnTransition func(TransitionOf[S, E])
-	// Logger receives a debug line for every transition. Default nil: no logs.
+	// Logger receives a debug line for every transition, and a warning for
+	// every event a spec's action fired that was not taken (Step.Fire).
+	// Default nil: no logs.
 	Logger *slog.Logger
 }
 

@@ -132,6 +132,9 @@ func (p *printer) stamp(t time.Time) string {
 
 // transition is the Options.OnTransition of the client.
 func (p *printer) transition(t wsfsm.Transition) {
+	if t.Initial() {
+		return // the output shows moves; the first dial shows as its outcome
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.finished {
