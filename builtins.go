@@ -70,6 +70,7 @@ func (c *ConnOf[S, E]) startReader() {
 	after := l.lastReader
 	l.lastReader = link.Turn()
 	tk := c.m.Track()
+	c.readAcks(link)
 	link.StartReader(c.inbox, c.closingCh, after, func(err error) {
 		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended
 		c.settle(tk, err, func(cause error) { c.readerDone(link, cause) })

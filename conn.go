@@ -48,7 +48,8 @@ type Enum interface {
 // concurrent use. Conn is an instance of ConnOf, where its methods are
 // documented (go doc github.com/wsfsm/wsfsm.ConnOf): Send, SendNow, Receive,
 // ReceiveMessage, Messages, Close, CloseWith, Abort, Reconnect, Fire, State,
-// Stats, Err, Done, Subprotocol, Compressed and LocalAddr.
+// Stats, Err, Done, Subprotocol, Compressed, LocalAddr, and the outbox's
+// Deliver, Unacknowledged and OutboxStats.
 type Conn = ConnOf[fsm.State, fsm.Event]
 
 // ConnOf is a WebSocket connection that re-establishes itself through a
@@ -63,7 +64,8 @@ type ConnOf[S, E Enum] struct {
 	ev    [vocab.NumEvents]int // the spec's event for each library event, or engine.None
 	ext   ExtensionOf[S, E]
 	stats counters
-	lane  lane // runs the observer and the spec's own actions
+	lane  lane    // runs the observer and the spec's own actions
+	ob    *outbox // Options.Outbox; nil without one
 
 	// writeBufs lends each connection its write buffer only while a message
 	// is written: an idle Conn holds none.
@@ -169,6 +171,12 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 			c.ev[v] = e
 		}
 	}
+	ob, err := newOutbox(opts.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	c.ob = ob
+	c.startOutbox()
 	m, err := engine.New(sp, (*hooks[S, E])(c))
 	if err != nil {
 		return nil, err
@@ -439,6 +447,7 @@ func (c *ConnOf[S, E]) closedErr() error {
 // goroutine of a connection remains. Done closes once the lane (observer and
 // the spec's actions) and every Step.Go goroutine returned too.
 func (c *ConnOf[S, E]) ended() {
+	c.endOutbox()
 	close(c.loopDone)
 	c.lane.close(func() {
 		c.laneOnce.Do(func() { close(c.laneDone) })

@@ -26,7 +26,8 @@
 //     after [ConnOf.Close] or [ConnOf.Abort] it returns [ErrClosed]. TCP cannot
 //     promise that the peer read a message handed to the kernel just before the
 //     connection broke: an application that must not lose one sends
-//     acknowledgements.
+//     acknowledgements, and [Options.Outbox] writes again, first on every new
+//     connection, what was not acknowledged ([ConnOf.Deliver]).
 //   - [ConnOf.Close] is bounded by [Options.CloseTimeout], and each dial
 //     attempt by [Options.HandshakeTimeout], for every spec: the operations
 //     carry their own bounds. [ConnOf.Abort] shuts TCP at once; neither ever

@@ -187,6 +187,10 @@ type OptionsOf[S, E Enum] struct {
 	// reader stops reading (backpressure). Default 16. After Close or Abort
 	// the reader no longer waits: what does not fit is discarded.
 	ReceiveBuffer int
+	// Outbox makes delivery at-least-once for the messages the
+	// application's protocol acknowledges (see OutboxOptions and Deliver).
+	// Default nil: no outbox; Send's nil means the kernel took the frame.
+	Outbox *OutboxOptions
 	// Classify decides retry or stop from the cause of a lost connection or a
 	// failed dial: an error, a *HandshakeError or a *CloseError. Return Default
 	// to use the built-in rules. Close codes 4000-4999 belong to the

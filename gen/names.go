@@ -93,7 +93,8 @@ var packageNames = []string{
 // TestReservedNamesAreDeclared keeps the list equal to the methods of
 // *wsfsm.Conn.
 var connMethods = []string{
-	"Abort", "Close", "CloseWith", "Compressed", "ConnOf", "Done", "Err", "Fire",
-	"LocalAddr", "Messages", "Receive", "ReceiveMessage", "Reconnect", "Send", "SendNow", "State",
-	"Stats", "Subprotocol",
+	"Abort", "Close", "CloseWith", "Compressed", "ConnOf", "Deliver", "Done", "Err",
+	"Fire", "LocalAddr", "Messages", "OutboxStats", "Receive", "ReceiveMessage",
+	"Reconnect", "Send", "SendNow", "State", "Stats", "Subprotocol",
+	"Unacknowledged",
 }

@@ -52,6 +52,8 @@ type Link struct {
 	onReadEnd func(error)
 	discard   bool // Close began before its turn: read to the end, deliver nothing
 
+	filter func(Message) bool // see SetFilter; set before StartReader
+
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended
 	closingShut bool

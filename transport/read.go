@@ -201,6 +201,9 @@ func (l *Link) endRead(err error) error {
 // closing consumer still gets what fits in its buffer; only what would have
 // to wait is discarded.
 func (l *Link) deliver(msg Message) {
+	if f := l.filter; f != nil && !f(msg) {
+		return // the filter took it (SetFilter)
+	}
 	out, stop := l.out, l.stop
 	if l.discard {
 		l.discarded.Add(1)

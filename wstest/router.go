@@ -25,6 +25,7 @@ type config struct {
 	subprotocols []string
 	readLimit    int64
 	recordSink   bool
+	logf         func(format string, args ...any)
 }
 
 // Subprotocols makes the server accept the first of these subprotocols that
@@ -61,6 +62,9 @@ type Router struct {
 	received int
 	messages [][]byte
 	perConn  [][][]byte
+
+	ackCounts AckCounts      // /ack's
+	ackSeen   map[string]int // /ack's ids, and how many times each came
 }
 
 // conn is one upgraded connection, tracked from the moment it is hijacked
@@ -136,6 +140,13 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 		r.serve(w, req, r.silent)
 	case path == "/sink":
 		r.serve(w, req, r.sink)
+	case path == "/ack":
+		mode, every, drop, ok := ackParams(req)
+		if !ok {
+			http.Error(w, "wstest: bad mode, every or drop", http.StatusBadRequest)
+			return
+		}
+		r.serve(w, req, func(c *conn, _ *http.Request) { r.ack(c, mode, every, drop) })
 	case strings.HasPrefix(path, "/close/"):
 		code, err := strconv.Atoi(strings.TrimPrefix(path, "/close/"))
 		if err != nil || code < 1000 || code > 4999 {
@@ -337,15 +348,16 @@ func (r *Router) Accepted() int {
 	return r.accepted
 }
 
-// Received returns how many messages /sink received, over all connections.
+// Received returns how many messages /sink and /ack received, over all
+// connections.
 func (r *Router) Received() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.received
 }
 
-// Messages returns a copy of every message /sink received, in arrival order
-// over all connections (nil with DiscardSink).
+// Messages returns a copy of every message /sink and /ack received, in
+// arrival order over all connections (nil with DiscardSink).
 func (r *Router) Messages() [][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -353,7 +365,7 @@ func (r *Router) Messages() [][]byte {
 }
 
 // ConnMessages returns, for every connection in accept order, the messages
-// /sink received on it (connections on other paths have none).
+// /sink or /ack received on it (connections on other paths have none).
 func (r *Router) ConnMessages() [][][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
