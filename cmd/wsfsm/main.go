@@ -94,8 +94,9 @@ func exitTable() string {
 // usage is the text of wsfsm -h: the subcommands, the client, its flags and
 // its exit statuses.
 func usage() string {
-	return `wsfsm is a WebSocket client that re-establishes its connection, and a
-misbehaving server to test clients against.
+	return `wsfsm is a WebSocket client that re-establishes its connection, a
+listener that bridges WebSocket clients to a pipe (-s), and a misbehaving
+server to test clients against.
 
 Usage:
   wsfsm [flags] URL           connect to URL (ws:// or wss://)
