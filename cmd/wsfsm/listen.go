@@ -47,9 +47,7 @@ type client struct {
 	wmu  sync.Mutex    // one writer at a time (gorilla allows one)
 	done chan struct{} // closed when its reader ended
 
-	// written under wmu; read once done is closed
-	closeSent bool  // we started the close handshake
-	err       error // why the reader ended
+	closeSent bool // we started the close handshake (under wmu)
 }
 
 func runListen(ctx context.Context, cfg *clientConfig, stdin io.Reader, stdout, stderr io.Writer, signals <-chan os.Signal) int {
@@ -175,25 +173,27 @@ func (l *listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Unlock()
 	l.p.peer("connected", c.addr, nil)
 
-	var err2 error
+	var readErr error
 	for {
 		typ, data, err := ws.ReadMessage()
 		if err != nil {
-			err2 = err
+			readErr = err
 			break
 		}
-		l.deliver(wsfsm.MessageType(typ), data, c.addr)
+		l.deliver(wsfsm.MessageType(typ), data, c.addr) // gorilla's 1 and 2 are wsfsm.Text and wsfsm.Binary
 	}
 	l.mu.Lock()
 	delete(l.clients, c)
 	l.mu.Unlock()
+	// The client's close frame after ours proves it read all we sent
+	// before ours; any other end does not.
+	var ce *websocket.CloseError
 	c.wmu.Lock()
-	c.err = err2
-	clean := c.closeSent && websocket.IsCloseError(err2, websocket.CloseNormalClosure, websocket.CloseGoingAway, l.cfg.closeCode)
+	clean := c.closeSent && errors.As(readErr, &ce)
 	c.wmu.Unlock()
 	ws.Close()
 	close(c.done)
-	l.p.clientEnded(c.id, c.addr, clean, closeCause(err2))
+	l.p.clientEnded(c.id, c.addr, clean, closeCause(readErr))
 }
 
 // closeCause turns gorilla's read error into what the command reports.
