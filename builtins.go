@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -15,86 +14,51 @@ import (
 // that a spec names does. They run inside the machine: they start goroutines,
 // whose results come back as posted work, and never block.
 
-func (c *ConnOf[S, E]) runBuiltin(a vocab.Action, t engine.Transition) {
-	switch a {
-	case vocab.Dial:
-		c.dial()
-	case vocab.StartReader:
-		c.startReader()
-	case vocab.ReleaseSends:
-		c.releaseSends()
-	case vocab.SendClose:
-		c.sendClose()
-	case vocab.ShutdownTCP:
-		c.shutdownTCP(t)
-	case vocab.ScheduleBackoff:
-		c.scheduleBackoff(t)
-	case vocab.Release:
-		c.release(t)
+func (c *ConnOf[S, E]) runBuiltin(a vocab.Action, t engine.Transition) { actionImpls[S, E]()[a](c, t) }
+
+// actionImpls is the implementation of each built-in action, indexed by
+// vocab.Action (NoAction: none). Its result type holds one entry per
+// vocab.Action: a built-in declared in package vocab and missing here is a
+// compile error ("cannot use [...]"), one left out in the middle a failure
+// of TestEveryBuiltinImplemented.
+func actionImpls[S, E Enum]() [vocab.NumActions]func(*ConnOf[S, E], engine.Transition) {
+	return [...]func(*ConnOf[S, E], engine.Transition){
+		vocab.NoAction:        nil,
+		vocab.Dial:            func(c *ConnOf[S, E], _ engine.Transition) { c.dial() },
+		vocab.StartReader:     func(c *ConnOf[S, E], _ engine.Transition) { c.startReader() },
+		vocab.ReleaseSends:    func(c *ConnOf[S, E], _ engine.Transition) { c.releaseSends() },
+		vocab.SendClose:       func(c *ConnOf[S, E], _ engine.Transition) { c.sendClose() },
+		vocab.ShutdownTCP:     (*ConnOf[S, E]).shutdownTCP,
+		vocab.ScheduleBackoff: (*ConnOf[S, E]).scheduleBackoff,
+		vocab.Release:         (*ConnOf[S, E]).release,
 	}
 }
 
-// dial dials a brand-new connection on a goroutine of its own; its result
-// counts only in the state entry that started it.
-func (c *ConnOf[S, E]) dial() {
-	l := &c.loop
-	epoch := c.m.Epoch()
-	c.m.NewGeneration()
-	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
-	ctx, cancel := context.WithCancel(context.Background())
-	l.dialCancel = cancel
-	tk := c.m.Track()
-	c.stats.dials.Add(1)
-	cfg := transport.DialConfig{
-		HandshakeTimeout:     -1, // the machine's handshake_timeout timer bounds it
-		TLSConfig:            c.opts.TLSConfig,
-		Subprotocols:         c.opts.Subprotocols,
-		Proxy:                c.opts.Proxy,
-		ProxyTLSConfig:       c.opts.ProxyTLSConfig,
-		NetDialContext:       c.opts.NetDialContext,
-		ReadLimit:            c.opts.ReadLimit,
-		WriteTimeout:         c.opts.WriteTimeout,
-		AbortWithRST:         c.opts.AbortWithRST,
-		EnableCompression:    c.opts.EnableCompression,
-		CompressionThreshold: c.opts.CompressionThreshold,
-		CompressionLevel:     c.opts.CompressionLevel,
-		WriteBufferPool:      &c.writeBufs,
+// guardImpls is the implementation of each built-in guard, indexed by
+// vocab.Guard, kept complete as actionImpls is.
+func guardImpls[S, E Enum]() [vocab.NumGuards]func(*ConnOf[S, E], engine.Transition) bool {
+	return [...]func(*ConnOf[S, E], engine.Transition) bool{
+		vocab.NoGuard:  nil,
+		vocab.MayRetry: (*ConnOf[S, E]).mayRetry,
 	}
-	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.sched.Attempt()}
-	go func() {
-		link, err := c.connect(ctx, cfg, attempt)
-		if err == nil {
-			tk.Post(func() { c.dialed(epoch, link) })
-			return
-		}
-		c.stats.lastDialErr.Store(&err)
-		c.settle(tk, err, func(cause error) { c.dialFailed(epoch, cause) })
-	}()
 }
 
-// connect is one dial attempt, on the dial's goroutine: where it goes
-// (Options.Endpoint), the dial and upgrade, then Options.OnConnect.
-func (c *ConnOf[S, E]) connect(ctx context.Context, cfg transport.DialConfig, a DialAttempt) (*transport.Link, error) {
-	ep := Endpoint{URL: a.URL}
-	switch {
-	case c.opts.Endpoint != nil:
-		var err error
-		if ep, err = c.opts.Endpoint(ctx, a); err != nil {
-			return nil, err
-		}
-	case c.opts.Header != nil:
-		ep.Header = c.opts.Header()
+// timerImpl is a built-in timer's implementation: its duration, and the
+// cause its event carries.
+type timerImpl[S, E Enum] struct {
+	duration func(*ConnOf[S, E]) time.Duration
+	cause    error
+}
+
+// timerImpls is the implementation of each built-in timer, indexed by
+// vocab.Timer, kept complete as actionImpls is.
+func timerImpls[S, E Enum]() [vocab.NumTimers]timerImpl[S, E] {
+	return [...]timerImpl[S, E]{
+		vocab.NoTimer:          {},
+		vocab.HandshakeTimeout: {func(c *ConnOf[S, E]) time.Duration { return c.opts.HandshakeTimeout }, ErrHandshakeTimeout},
+		vocab.CloseTimeout:     {func(c *ConnOf[S, E]) time.Duration { return c.opts.CloseTimeout }, ErrCloseTimeout},
+		vocab.Backoff:          {func(c *ConnOf[S, E]) time.Duration { return c.loop.nextDelay }, nil},
 	}
-	cfg.Header = ep.Header
-	link, err := transport.Dial(ctx, ep.URL, cfg)
-	if err != nil || c.opts.OnConnect == nil {
-		return link, err
-	}
-	if err := c.opts.OnConnect(ctx, &Setup{linkIO: linkIO{link, &c.stats}, Attempt: a.Attempt, URL: redact(ep.URL)}); err != nil {
-		link.AbortCause(err)
-		return nil, err
-	}
-	return link, nil
 }
 
 // startReader starts the connection's reader and keepalive. The reader does
@@ -106,6 +70,7 @@ func (c *ConnOf[S, E]) startReader() {
 	after := l.lastReader
 	l.lastReader = link.Turn()
 	tk := c.m.Track()
+	c.readAcks(link)
 	link.StartReader(c.inbox, c.closingCh, after, func(err error) {
 		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended
 		c.settle(tk, err, func(cause error) { c.readerDone(link, cause) })
@@ -123,8 +88,9 @@ func (c *ConnOf[S, E]) startReader() {
 func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link) }
 
 // sendClose runs the close handshake on a goroutine of its own: it waits for
-// Sends already writing, sends the close frame, and waits for the peer's,
-// until the close_timeout timer aborts the connection.
+// Sends already writing, sends the close frame, and waits for the peer's, for
+// Options.CloseTimeout at most, whatever the spec's timers (see
+// hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
 	l := &c.loop
 	link, epoch := l.link, c.m.Epoch()
@@ -133,8 +99,14 @@ func (c *ConnOf[S, E]) sendClose() {
 	l.sched.Dropped(time.Now())
 	tk := c.m.Track()
 	code, reason := l.closeCode, l.closeReason
+	timeout := c.opts.CloseTimeout
 	go func() {
-		res, err := link.Close(context.Background(), code, reason)
+		ctx, cancel := context.WithTimeoutCause(context.Background(), timeout, ErrCloseTimeout)
+		res, err := link.Close(ctx, code, reason)
+		cancel()
+		if errors.Is(err, ErrCloseTimeout) {
+			err = ErrCloseTimeout // the cause the timer of a state that closes would give
+		}
 		var peer error
 		if res.PeerCode != 0 {
 			peer = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}
@@ -252,24 +224,8 @@ func (c *ConnOf[S, E]) stopRequested() bool { return c.loop.stopRequested || c.i
 
 // duration is a built-in timer's duration.
 func (c *ConnOf[S, E]) duration(t vocab.Timer) time.Duration {
-	switch t {
-	case vocab.HandshakeTimeout:
-		return c.opts.HandshakeTimeout
-	case vocab.CloseTimeout:
-		return c.opts.CloseTimeout
-	case vocab.Backoff:
-		return c.loop.nextDelay
-	}
-	return -1
+	return timerImpls[S, E]()[t].duration(c)
 }
 
 // timerCause is the cause a built-in timer's event carries.
-func timerCause(t vocab.Timer) error {
-	switch t {
-	case vocab.HandshakeTimeout:
-		return ErrHandshakeTimeout
-	case vocab.CloseTimeout:
-		return ErrCloseTimeout
-	}
-	return nil
-}
+func (c *ConnOf[S, E]) timerCause(t vocab.Timer) error { return timerImpls[S, E]()[t].cause }

@@ -47,8 +47,9 @@ type Enum interface {
 // reference machine of states.yaml (package fsm). Its methods are safe for
 // concurrent use. Conn is an instance of ConnOf, where its methods are
 // documented (go doc github.com/wsfsm/wsfsm.ConnOf): Send, SendNow, Receive,
-// Messages, Close, CloseWith, Abort, Reconnect, Fire, State, Stats, Err,
-// Done, Subprotocol, Compressed and LocalAddr.
+// ReceiveMessage, Messages, Close, CloseWith, Abort, Reconnect, Fire, State,
+// Stats, Err, Done, Subprotocol, Compressed, LocalAddr, and the outbox's
+// Deliver, Unacknowledged and OutboxStats.
 type Conn = ConnOf[fsm.State, fsm.Event]
 
 // ConnOf is a WebSocket connection that re-establishes itself through a
@@ -63,16 +64,19 @@ type ConnOf[S, E Enum] struct {
 	ev    [vocab.NumEvents]int // the spec's event for each library event, or engine.None
 	ext   ExtensionOf[S, E]
 	stats counters
-	lane  lane // runs the observer and the spec's own actions
+	lane  lane    // runs the observer and the spec's own actions
+	ob    *outbox // Options.Outbox; nil without one
 
 	// writeBufs lends each connection its write buffer only while a message
 	// is written: an idle Conn holds none.
 	writeBufs sync.Pool
 	inbox     chan transport.Message // received messages, across reconnects
 	loopDone  chan struct{}          // closed once the machine ended: Closed, and no goroutine of a connection left
-	done      chan struct{}          // closed after loopDone, once the observer and the spec's actions returned too
-	userGo    atomic.Int64           // Step.Go goroutines running
+	laneDone  chan struct{}          // closed after loopDone, once the observer and the spec's actions returned
+	done      chan struct{}          // closed after laneDone, once no detached goroutine runs either
+	detached  atomic.Int64           // goroutines Done waits for and the machine does not: Step.Go's, dials
 	finish    sync.Once
+	laneOnce  sync.Once
 
 	loop loopState // owned by the machine's work
 
@@ -88,8 +92,10 @@ type ConnOf[S, E Enum] struct {
 // Dial connects to rawURL (ws:// or wss://) and returns once the connection is
 // Open. If the first dial fails it returns that error, unless
 // Options.RetryFirstDial is set; then it retries under the retry policy until
-// ctx ends. ctx bounds only this call: once Dial has returned, cancelling it
-// does nothing.
+// ctx ends. Each attempt is bounded by Options.HandshakeTimeout. ctx bounds
+// only this call: once Dial has returned, cancelling it does nothing. When
+// Dial fails, the observer has seen the last transition; only a hook that
+// ignores its ctx may still run.
 func Dial(ctx context.Context, rawURL string, opts *Options) (*Conn, error) {
 	return DialOf(ctx, rawURL, opts, fsm.Machine(), nil)
 }
@@ -113,7 +119,7 @@ func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E]
 	select {
 	case err := <-opened:
 		if err != nil {
-			<-c.done // the Conn is never handed out: nothing of it may outlive Dial
+			<-c.laneDone // the Conn is never handed out: nothing of it but a hook ignoring its ctx outlives Dial
 			return nil, err
 		}
 		if ctx.Err() == nil {
@@ -123,7 +129,7 @@ func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E]
 	}
 	// ctx ended: a Conn that opened at the same instant is not returned.
 	_ = c.Abort()
-	<-c.done
+	<-c.laneDone
 	return nil, dialCause(ctx, c)
 }
 
@@ -153,6 +159,7 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		ext:       x,
 		inbox:     make(chan transport.Message, opts.ReceiveBuffer),
 		loopDone:  make(chan struct{}),
+		laneDone:  make(chan struct{}),
 		done:      make(chan struct{}),
 		closingCh: make(chan struct{}),
 	}
@@ -164,6 +171,12 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 			c.ev[v] = e
 		}
 	}
+	ob, err := newOutbox(opts.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	c.ob = ob
+	c.startOutbox()
 	m, err := engine.New(sp, (*hooks[S, E])(c))
 	if err != nil {
 		return nil, err
@@ -234,14 +247,18 @@ func (c *ConnOf[S, E]) currentLink() *transport.Link {
 // close does not wait for Receive beyond that (Stats.MessagesDiscarded counts
 // the rest). If the peer does not answer in time, or ctx ends first, the
 // connection is aborted and Close returns an error wrapping ErrCloseTimeout
-// or the context's error. It returns once the Conn is in its final state and
-// no goroutine of a connection remains. A second Close returns ErrClosed.
+// or the context's error. A peer that shuts TCP instead of answering, with a
+// FIN or a reset (as servers often answer a goodbye), ends the close too:
+// Close returns nil, and Stats().CloseCode is 1006. It returns once the Conn
+// is in its final state and no goroutine of a connection remains. A second
+// Close returns ErrClosed.
 func (c *ConnOf[S, E]) Close(ctx context.Context) (err error) {
 	return c.CloseWith(ctx, CloseNormal, "")
 }
 
-// CloseWith is Close with the close frame's code and reason: 1000 (normal),
-// 1001 (going away) or an application code in 3000-4999; the reason is at
+// CloseWith is Close with the close frame's code and reason: any code RFC
+// 6455 lets a client send (1000 normal, 1001 going away, 1002, 1003,
+// 1007-1010) or a code in 3000-4999; the reason is at
 // most 123 bytes of UTF-8. A code or reason that may not be sent returns an
 // error wrapping ErrBadCloseCode and changes nothing.
 func (c *ConnOf[S, E]) CloseWith(ctx context.Context, code int, reason string) (err error) {
@@ -314,7 +331,7 @@ func (c *ConnOf[S, E]) ask(ctx context.Context, work func(res chan<- error)) err
 }
 
 // Fire takes one of the events the spec adds (not one the library fires,
-// such as opened or abort) and returns once it was taken and run to
+// such as opened or abort, nor one the spec marks internal) and returns once it was taken and run to
 // completion, or an error wrapping ErrEventNotAllowed or ErrGuardRejected
 // when the current state does not take it. Generated packages give each such
 // event a method (c.Suspend(ctx)). ctx bounds only the wait.
@@ -326,25 +343,38 @@ func (c *ConnOf[S, E]) Fire(ctx context.Context, e E, cause error) (err error) {
 	if v := c.bind.Events[e]; v != vocab.NoEvent {
 		return fmt.Errorf("%w: the library fires %s itself", ErrEventNotAllowed, v)
 	}
+	if int(e) < len(c.bind.Internal) && c.bind.Internal[e] {
+		return fmt.Errorf("%w: it is internal: only the spec's own actions fire it", ErrEventNotAllowed)
+	}
 	return c.ask(ctx, func(res chan<- error) { res <- c.m.Fire(int(e), cause) })
 }
 
 // Receive returns the next message, waiting across reconnects. Once the Conn
 // is closed and every message already read was returned, it returns
 // ErrClosed (wrapping the cause when the Conn ended on its own). Ending ctx
-// stops only this call.
+// stops only this call. ReceiveMessage says which connection a message came
+// from, too.
 func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error) {
+	m, err := c.ReceiveMessage(ctx)
+	return m.Type, m.Data, err
+}
+
+// ReceiveMessage is Receive returning the whole Message: with the dial its
+// connection came from, so that a protocol whose packets span several
+// messages can tell a packet cut short by a reconnect from the next
+// connection's bytes.
+func (c *ConnOf[S, E]) ReceiveMessage(ctx context.Context) (Message, error) {
 	select {
 	case m := <-c.inbox:
-		return c.received(m)
+		return c.received(m), nil
 	case <-ctx.Done():
-		return 0, nil, fmt.Errorf("wsfsm: receive: %w", context.Cause(ctx))
+		return Message{}, fmt.Errorf("wsfsm: receive: %w", context.Cause(ctx))
 	case <-c.loopDone:
 		select {
 		case m := <-c.inbox:
-			return c.received(m)
+			return c.received(m), nil
 		default:
-			return 0, nil, c.closedErr()
+			return Message{}, c.closedErr()
 		}
 	}
 }
@@ -353,6 +383,9 @@ func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error)
 type Message struct {
 	Type MessageType
 	Data []byte
+	// Dial is the dial whose connection read it: DialAttempt.Dial, 1 for
+	// the first connection, and one more for each dial since.
+	Dial int
 }
 
 // Messages returns an iterator over the messages Receive would return, across
@@ -362,7 +395,7 @@ type Message struct {
 func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
 		for {
-			typ, data, err := c.Receive(ctx)
+			m, err := c.ReceiveMessage(ctx)
 			if err != nil {
 				if errors.Is(err, ErrClosed) && c.Err() == nil {
 					return
@@ -370,17 +403,17 @@ func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
 				yield(Message{}, err)
 				return
 			}
-			if !yield(Message{typ, data}, nil) {
+			if !yield(m, nil) {
 				return
 			}
 		}
 	}
 }
 
-func (c *ConnOf[S, E]) received(m transport.Message) (MessageType, []byte, error) {
+func (c *ConnOf[S, E]) received(m transport.Message) Message {
 	c.stats.msgsReceived.Add(1)
 	c.stats.bytesReceived.Add(uint64(len(m.Data)))
-	return MessageType(m.Type), m.Data, nil
+	return Message{Type: MessageType(m.Type), Data: m.Data, Dial: m.Dial}
 }
 
 // startClosing marks the Conn as closing for Send and reports whether this
@@ -414,14 +447,18 @@ func (c *ConnOf[S, E]) closedErr() error {
 // goroutine of a connection remains. Done closes once the lane (observer and
 // the spec's actions) and every Step.Go goroutine returned too.
 func (c *ConnOf[S, E]) ended() {
+	c.endOutbox()
 	close(c.loopDone)
-	c.lane.close(c.maybeDone)
+	c.lane.close(func() {
+		c.laneOnce.Do(func() { close(c.laneDone) })
+		c.maybeDone()
+	})
 }
 
-// maybeDone closes done once the machine and the lane ended and no Step.Go
+// maybeDone closes done once the machine and the lane ended and no detached
 // goroutine runs.
 func (c *ConnOf[S, E]) maybeDone() {
-	if c.userGo.Load() == 0 && c.lane.isOver() {
+	if c.detached.Load() == 0 && c.lane.isOver() {
 		c.finish.Do(func() { close(c.done) })
 	}
 }

@@ -26,9 +26,12 @@
 //     after [ConnOf.Close] or [ConnOf.Abort] it returns [ErrClosed]. TCP cannot
 //     promise that the peer read a message handed to the kernel just before the
 //     connection broke: an application that must not lose one sends
-//     acknowledgements.
-//   - [ConnOf.Close] is bounded by [Options.CloseTimeout]; [ConnOf.Abort] shuts
-//     TCP at once; neither ever hangs, nor waits for the observer.
+//     acknowledgements, and [Options.Outbox] writes again, first on every new
+//     connection, what was not acknowledged ([ConnOf.Deliver]).
+//   - [ConnOf.Close] is bounded by [Options.CloseTimeout], and each dial
+//     attempt by [Options.HandshakeTimeout], for every spec: the operations
+//     carry their own bounds. [ConnOf.Abort] shuts TCP at once; neither ever
+//     hangs, nor waits for the observer or for a hook that ignores its ctx.
 //   - [ConnOf.Receive] and [ConnOf.Messages] span reconnects and end once the
 //     connection is closed and every message already read was handed out.
 //   - After Close or Abort return, no goroutine of a connection remains and every

@@ -40,9 +40,13 @@ var ErrCloseRequested = errors.New("wsfsm: close requested")
 // last reset, or the Options.Backoff strategy returned backoff.Stop.
 var ErrAttemptsExhausted = errors.New("wsfsm: dial attempts exhausted")
 
+// ErrBadMessageType is returned by Send, SendNow, Setup.Send and Step.Send
+// for a MessageType other than Text and Binary: nothing was written.
+var ErrBadMessageType = errors.New("wsfsm: invalid message type")
+
 // ErrBadCloseCode reports a close code or reason that may not be sent: codes
-// other than 1000, 1001 and 3000-4999, or a reason longer than 123 bytes or
-// not UTF-8.
+// other than those RFC 6455 (section 7.4.1) lets a client send, 1000-1003,
+// 1007-1010 and 3000-4999, or a reason longer than 123 bytes or not UTF-8.
 var ErrBadCloseCode = errors.New("wsfsm: bad close code or reason")
 
 // ErrNoExtension reports a generated machine whose spec adds actions, guards
@@ -172,11 +176,19 @@ func redact(rawURL string) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
+// sendableCloseCode reports whether a client may send code: RFC 6455
+// section 7.4.1 defines 1000-1003 and 1007-1010 for either endpoint (1004 is
+// reserved, 1005, 1006 and 1015 never go on the wire, 1011-1014 are a
+// server's), and 3000-4999 belong to libraries and applications.
+func sendableCloseCode(code int) bool {
+	return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1010 || code >= 3000 && code <= 4999
+}
+
 // checkClose validates what CloseWith would send.
 func checkClose(code int, reason string) error {
 	switch {
-	case code != CloseNormal && code != CloseGoingAway && (code < 3000 || code > 4999):
-		return fmt.Errorf("%w: code %d (use 1000, 1001 or 3000-4999)", ErrBadCloseCode, code)
+	case !sendableCloseCode(code):
+		return fmt.Errorf("%w: code %d (use 1000-1003, 1007-1010 or 3000-4999)", ErrBadCloseCode, code)
 	case len(reason) > 123:
 		return fmt.Errorf("%w: reason is %d bytes, at most 123 fit in a close frame", ErrBadCloseCode, len(reason))
 	case !utf8.ValidString(reason):

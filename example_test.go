@@ -90,6 +90,7 @@ func ExampleConn_Reconnect() {
 	// Output:
 	// received: still here
 	// connections the server accepted: 2
+	// -> Connecting (initial)
 	// Connecting -> Open (opened)
 	// Open -> Aborted (abort): wsfsm: reconnect requested
 	// Aborted -> Reconnecting (retry): wsfsm: reconnect requested [attempt 0, delay 0s]
@@ -119,6 +120,10 @@ func ExampleOptions_onTransition() {
 	srv.DropAll() // the server cuts TCP, with no close frame
 	for opens := 0; opens < 2; {
 		t := <-steps
+		if t.Initial() { // the first dial
+			fmt.Println("initial:", t.To)
+			continue
+		}
 		// The cause of the abort is a network error whose text varies by
 		// platform: print the states and the event only.
 		fmt.Printf("%v -> %v (%v)\n", t.From, t.To, t.Event)
@@ -128,6 +133,7 @@ func ExampleOptions_onTransition() {
 	}
 	_ = c.Close(ctx)
 	// Output:
+	// initial: Connecting
 	// Connecting -> Open (opened)
 	// Open -> Aborted (abort)
 	// Aborted -> Reconnecting (retry)

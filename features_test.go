@@ -20,7 +20,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
-	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
+	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -168,6 +168,7 @@ func TestOnConnectGoesFirst(t *testing.T) {
 		return nil
 	}
 	c := dial(t, srv.URL("/echo"), opts)
+	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
 	for round := range 20 {
 		go func() { _ = c.Reconnect(testCtx(t)) }()
 		rec.WaitFor(t, fsm.Connecting)
@@ -214,6 +215,7 @@ func TestOnConnectFirstOnTheWire(t *testing.T) {
 		return s.Send(ctx, wsfsm.Text, []byte("subscribe"))
 	}
 	c := dial(t, srv.URL("/sink"), opts)
+	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
 	for i := range 20 {
 		go func() { _ = c.Reconnect(testCtx(t)) }()
 		rec.WaitFor(t, fsm.Connecting)
@@ -399,7 +401,7 @@ func TestCloseWithCodeAndReason(t *testing.T) {
 	for _, bad := range []struct {
 		code   int
 		reason string
-	}{{1005, ""}, {1006, ""}, {1015, ""}, {2000, ""}, {1000, strings.Repeat("x", 124)}, {1000, "\xff"}} {
+	}{{1004, ""}, {1005, ""}, {1006, ""}, {1011, ""}, {1015, ""}, {2000, ""}, {1000, strings.Repeat("x", 124)}, {1000, "\xff"}} {
 		if err := c.CloseWith(testCtx(t), bad.code, bad.reason); !errors.Is(err, wsfsm.ErrBadCloseCode) {
 			t.Errorf("CloseWith(%d, %d bytes) = %v, want ErrBadCloseCode", bad.code, len(bad.reason), err)
 		}

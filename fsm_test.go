@@ -540,9 +540,9 @@ func TestSlowObserverBlocksNeitherAbortNorClose(t *testing.T) {
 			<-c.Done()
 			mu.Lock()
 			defer mu.Unlock()
-			want := []fsm.State{fsm.Open, fsm.Aborted, fsm.Closed}
+			want := []fsm.State{fsm.Connecting, fsm.Open, fsm.Aborted, fsm.Closed}
 			if op == "Close" {
-				want = []fsm.State{fsm.Open, fsm.Closing, fsm.Closed}
+				want = []fsm.State{fsm.Connecting, fsm.Open, fsm.Closing, fsm.Closed}
 			}
 			if !slices.Equal(seen, want) {
 				t.Errorf("observer saw %v by Done, want %v", seen, want)

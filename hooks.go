@@ -38,19 +38,46 @@ func (h *hooks[S, E]) Act(a int, t engine.Transition) {
 // Allow asks the built-in guard, or the spec's own.
 func (h *hooks[S, E]) Allow(g int, t engine.Transition) bool {
 	c := h.conn()
-	if c.bind.Guards[g] == vocab.MayRetry {
-		return c.mayRetry(t)
+	if b := c.bind.Guards[g]; b != vocab.NoGuard {
+		return guardImpls[S, E]()[b](c, t)
 	}
 	return c.ext.Allow(g, c.transition(t))
 }
 
-// Duration gives a built-in timer's duration, or asks the spec's own.
+// Duration gives a built-in timer's duration, or asks the spec's own. A
+// built-in timer that the operation of its state carries already is not
+// armed (see carried): each timeout has one timer.
 func (h *hooks[S, E]) Duration(tm int) time.Duration {
 	c := h.conn()
 	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
+		if c.carried(b) {
+			return -1
+		}
 		return c.duration(b)
 	}
 	return c.ext.Duration(tm)
+}
+
+// carried reports whether the state being entered runs the operation that
+// bounds itself by built-in timer t, and would fire abort on t as that
+// operation does on its deadline: handshake_timeout in a state that dials
+// (the attempt's ctx ends after Options.HandshakeTimeout), close_timeout in
+// one that runs send_close (its close handshake ends after
+// Options.CloseTimeout). The operation's deadline is then that timer, with
+// the same duration, event and cause; a spec without the timer is bounded
+// just the same.
+func (c *ConnOf[S, E]) carried(t vocab.Timer) bool {
+	s := c.m.State()
+	if c.m.Spec().Timer[s].Event != c.event(vocab.Abort) {
+		return false
+	}
+	switch t {
+	case vocab.HandshakeTimeout:
+		return c.runs(s, vocab.Dial)
+	case vocab.CloseTimeout:
+		return c.runs(s, vocab.SendClose)
+	}
+	return false
 }
 
 // TimerCause runs on the timer's goroutine: the Classify hook may run there.
@@ -58,7 +85,7 @@ func (h *hooks[S, E]) TimerCause(tm int) error {
 	c := h.conn()
 	var err error
 	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
-		err = timerCause(b)
+		err = c.timerCause(b)
 	} else {
 		err = &TimerError{Timer: c.m.Spec().Timers[tm]}
 	}

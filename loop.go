@@ -16,10 +16,10 @@ import (
 type loopState struct {
 	sched *retry.Schedule
 
-	link       *transport.Link    // the connection, from opened until it is dropped
-	closeSent  bool               // send_close runs on link: its result, not the reader's end, decides
-	dialCancel context.CancelFunc // cancels the dial in flight
-	lastReader transport.Turn     // the last started reader's place in line: the next one waits for it
+	link       *transport.Link // the connection, from opened until it is dropped
+	closeSent  bool            // send_close runs on link: its result, not the reader's end, decides
+	dial       *pendingDial    // the dial in flight, or nil
+	lastReader transport.Turn  // the last started reader's place in line: the next one waits for it
 
 	stopRequested      bool          // Close or Abort: never dial again
 	reconnectRequested bool          // Reconnect: next retry at once, outside the policy
@@ -72,39 +72,6 @@ func (c *ConnOf[S, E]) fire(cause error, events ...vocab.Event) bool {
 		}
 	}
 	return false
-}
-
-// dialed handles a successful dial of the state entry epoch: the connection
-// is kept, and opened fires. A dial overtaken by the machine is shut at once.
-func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
-	l := &c.loop
-	if epoch != c.m.Epoch() {
-		link.Abort() // overtaken: never let it live
-		return
-	}
-	c.cancelDial()
-	l.link, l.closeSent = link, false
-	if !c.fire(nil, vocab.Opened) {
-		l.link = nil
-		link.Abort()
-	}
-}
-
-// dialFailed handles a failed dial of the state entry epoch.
-func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
-	if epoch != c.m.Epoch() {
-		return
-	}
-	c.cancelDial()
-	c.fire(err, vocab.Abort)
-}
-
-// cancelDial cancels the dial in flight, if any.
-func (c *ConnOf[S, E]) cancelDial() {
-	if l := &c.loop; l.dialCancel != nil {
-		l.dialCancel()
-		l.dialCancel = nil
-	}
 }
 
 // readerDone handles the end of link's reader: the peer's close frame fires

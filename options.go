@@ -55,11 +55,17 @@ type Options = OptionsOf[fsm.State, fsm.Event]
 // nil *OptionsOf means every default. The zero value of each field means its
 // default; negative durations mean "none" where said.
 type OptionsOf[S, E Enum] struct {
-	// HandshakeTimeout bounds each dial: TCP, TLS and the HTTP upgrade.
-	// Default 10 s. Negative: no timer (only the context of Dial bounds the first dial).
+	// HandshakeTimeout bounds each dial attempt: Endpoint, TCP, TLS, the
+	// HTTP upgrade and OnConnect, after which the attempt fails with
+	// ErrHandshakeTimeout, even while a hook that ignores its ctx still runs.
+	// The attempt carries this bound whatever the spec's timers (a state's
+	// handshake_timeout timer is this same bound). Default 10 s. Negative:
+	// no bound (only the context of Dial bounds the first dial).
 	HandshakeTimeout time.Duration
 	// CloseTimeout bounds the wait for the peer's close frame in Close, after
-	// which the connection is aborted. Default 5 s. It cannot be disabled:
+	// which the connection is aborted (ErrCloseTimeout). The close handshake
+	// carries this bound whatever the spec's timers (a state's close_timeout
+	// timer is this same bound). Default 5 s. It cannot be disabled:
 	// negative means the default too.
 	CloseTimeout time.Duration
 	// PingInterval is the time between keepalive pings. Default 20 s.
@@ -181,6 +187,10 @@ type OptionsOf[S, E Enum] struct {
 	// reader stops reading (backpressure). Default 16. After Close or Abort
 	// the reader no longer waits: what does not fit is discarded.
 	ReceiveBuffer int
+	// Outbox makes delivery at-least-once for the messages the
+	// application's protocol acknowledges (see OutboxOptions and Deliver).
+	// Default nil: no outbox; Send's nil means the kernel took the frame.
+	Outbox *OutboxOptions
 	// Classify decides retry or stop from the cause of a lost connection or a
 	// failed dial: an error, a *HandshakeError or a *CloseError. Return Default
 	// to use the built-in rules. Close codes 4000-4999 belong to the
@@ -192,9 +202,13 @@ type OptionsOf[S, E Enum] struct {
 	// OnTransition receives every transition, in order, on a goroutine of its
 	// own (shared, in order, with the spec's own actions): it can neither
 	// block the connection nor re-enter it, and it may call any method of the
-	// Conn. Close and Abort do not wait for it; Done does. Default nil.
+	// Conn. The first is the initial entry into the initial state
+	// (Transition.Initial), so each dial is an entry into Connecting. Close
+	// and Abort do not wait for it; Done does. Default nil.
 	OnTransition func(TransitionOf[S, E])
-	// Logger receives a debug line for every transition. Default nil: no logs.
+	// Logger receives a debug line for every transition, and a warning for
+	// every event a spec's action fired that was not taken (Step.Fire).
+	// Default nil: no logs.
 	Logger *slog.Logger
 }
 

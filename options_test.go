@@ -25,8 +25,8 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/internal/interop"
-	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
 	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 

@@ -17,7 +17,10 @@ import (
 // them. A write that fails because the connection broke is retried on the
 // next connection, first in line, so a message is never reported sent and
 // then dropped by the library (TCP may still lose what the kernel accepted
-// just before the connection broke: see the README). After Close or Abort it
+// just before the connection broke: see the README). With Options.Outbox,
+// a message its Track recognises first waits for room in the outbox, and
+// once written stays there until acknowledged, written again first on each
+// new connection (Deliver returns a Receipt for it). After Close or Abort it
 // returns ErrClosed. Ending ctx never tears the connection down, and never
 // cuts a frame in half.
 func (c *ConnOf[S, E]) Send(ctx context.Context, typ MessageType, data []byte) error {
@@ -35,31 +38,56 @@ func (c *ConnOf[S, E]) SendNow(ctx context.Context, typ MessageType, data []byte
 // sendWaiter is a Send waiting for its turn; ready is closed when it has it,
 // with the connection to write on.
 type sendWaiter struct {
-	ready chan struct{}
-	link  *transport.Link
+	ready  chan struct{}
+	link   *transport.Link
+	resend bool // the outbox's resender (outbox.go), ahead of every Send
 }
 
 func (c *ConnOf[S, E]) send(ctx context.Context, typ MessageType, data []byte, wait bool) (err error) {
 	defer wrap(&err, "send")
-	if typ != Text && typ != Binary {
-		return fmt.Errorf("invalid message type %d", int(typ))
+	_, err = c.sendMessage(ctx, typ, data, wait, false)
+	return err
+}
+
+// sendMessage is Send; it returns the outbox's entry of a tracked message
+// (must: only a tracked message is sent).
+func (c *ConnOf[S, E]) sendMessage(ctx context.Context, typ MessageType, data []byte, wait, must bool) (*entry, error) {
+	if err := checkType(typ); err != nil {
+		return nil, err
+	}
+	e, err := c.reserve(ctx, typ, data, wait, must)
+	if err != nil {
+		return nil, err
+	}
+	written := false
+	if e != nil {
+		defer func() {
+			if !written {
+				c.ob.cancel(e) // nothing was written: its room is free again
+			}
+		}()
 	}
 	front := false // a Send whose write failed keeps its place at the front
 	for {
 		link, turn, err := c.sendTurn(ctx, wait, front)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		err = link.WriteMessage(ctx, int(typ), data)
+		if e != nil {
+			err = c.ob.write(ctx, link, e) // tracked: in the outbox once written
+		} else {
+			err = link.WriteMessage(ctx, int(typ), data)
+		}
 		if err == nil {
+			written = true
 			c.endTurn(turn)
 			c.stats.msgsSent.Add(1)
 			c.stats.bytesSent.Add(uint64(len(data)))
-			return nil
+			return e, c.commit(e, link)
 		}
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			c.endTurn(turn) // the write lock was not obtained in time: nothing was written
-			return context.Cause(ctx)
+			return nil, context.Cause(ctx)
 		}
 		// The connection broke under this write. The transport took it out
 		// of service (its reader reports how it ended); try the next one.
@@ -91,7 +119,11 @@ func (c *ConnOf[S, E]) sendTurn(ctx context.Context, wait, front bool) (*transpo
 	}
 	w := &sendWaiter{ready: make(chan struct{})}
 	if front {
-		c.sendQ = slices.Insert(c.sendQ, 0, w)
+		at := 0 // behind the outbox's resender
+		for at < len(c.sendQ) && c.sendQ[at].resend {
+			at++
+		}
+		c.sendQ = slices.Insert(c.sendQ, at, w)
 	} else {
 		c.sendQ = append(c.sendQ, w)
 	}
@@ -146,10 +178,12 @@ func (c *ConnOf[S, E]) grantLocked() {
 	close(w.ready)
 }
 
-// publish releases link to Send; the first waiting Send gets its turn.
+// publish releases link to Send; the outbox's resender, then the first
+// waiting Send, gets its turn.
 func (c *ConnOf[S, E]) publish(link *transport.Link) {
 	c.mu.Lock()
 	c.link = link
+	c.queueResendLocked()
 	c.grantLocked()
 	c.mu.Unlock()
 }
@@ -162,4 +196,13 @@ func (c *ConnOf[S, E]) unpublish(link *transport.Link) {
 		c.link = nil
 	}
 	c.mu.Unlock()
+}
+
+// checkType refuses what is not a data message: Send, SendNow, Setup.Send and
+// Step.Send write only Text and Binary.
+func checkType(typ MessageType) error {
+	if typ != Text && typ != Binary {
+		return fmt.Errorf("%w %d: only Text (1) and Binary (2) are data messages", ErrBadMessageType, int(typ))
+	}
+	return nil
 }

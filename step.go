@@ -2,6 +2,8 @@ package wsfsm
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
@@ -54,23 +56,41 @@ func (c *ConnOf[S, E]) newStep(t engine.Transition) *StepOf[S, E] {
 // Context is done once the state this step entered is left, or the Conn ends.
 func (s *StepOf[S, E]) Context() context.Context { return s.ctx }
 
-// Fire takes event e with cause, unless the state this step entered was left
-// meanwhile (then nothing happens). Only the spec's own events, abort and
-// stop may be fired; the others are the library's. It does not wait: the
-// event is taken after the work queued before it, and its outcome is
-// reported to the observer.
-func (s *StepOf[S, E]) Fire(e E, cause error) {
+// Fire takes event e with cause and returns once it was taken and run to
+// completion, or an error, also logged to Options.Logger, when it cannot be
+// taken: one wrapping ErrEventNotAllowed for a library event other than
+// abort and stop, an event the current state does not take, or a state this
+// step entered that was left meanwhile; ErrGuardRejected when its guard
+// said no; ErrClosed once the Conn ended. The event is taken after the work
+// queued before it, and its outcome is reported to the observer.
+func (s *StepOf[S, E]) Fire(e E, cause error) (err error) {
+	defer wrap(&err, "step: %s", e)
 	c := s.c
+	defer func() {
+		if err != nil && c.opts.Logger != nil {
+			c.opts.Logger.Warn("wsfsm: event not taken", "event", e.String(), "err", err)
+		}
+	}()
 	if int(e) >= len(c.bind.Events) {
-		return
+		return fmt.Errorf("%w: not an event of %s", ErrEventNotAllowed, c.m.Spec().Name)
 	}
-	switch c.bind.Events[e] {
+	switch v := c.bind.Events[e]; v {
 	case vocab.NoEvent, vocab.Abort, vocab.Stop:
 	default:
-		return
+		return fmt.Errorf("%w: the library fires %s itself", ErrEventNotAllowed, v)
 	}
 	cause = c.classified(cause)
-	c.m.PostAt(s.epoch, func() { _ = c.m.Fire(int(e), cause) })
+	res := make(chan error, 1)
+	if !c.m.Post(func() {
+		if s.epoch != c.m.Epoch() {
+			res <- fmt.Errorf("%w: the state this step entered was left", ErrEventNotAllowed)
+			return
+		}
+		res <- c.m.Fire(int(e), cause)
+	}) {
+		return c.closedErr()
+	}
+	return <-res
 }
 
 // Go runs f on a goroutine of its own, with a context that is done once the
@@ -79,10 +99,10 @@ func (s *StepOf[S, E]) Fire(e E, cause error) {
 // with it as the cause, classified like any other. Done waits for f.
 func (s *StepOf[S, E]) Go(f func(ctx context.Context) error) {
 	c := s.c
-	c.userGo.Add(1)
+	c.detached.Add(1)
 	go func() {
 		defer func() {
-			c.userGo.Add(-1)
+			c.detached.Add(-1)
 			c.maybeDone()
 		}()
 		err := f(s.ctx)
@@ -107,6 +127,9 @@ type linkIO struct {
 // there is no connection.
 func (io linkIO) Send(ctx context.Context, typ MessageType, data []byte) (err error) {
 	defer wrap(&err, "handshake send")
+	if err := checkType(typ); err != nil {
+		return err
+	}
 	if io.link == nil {
 		return ErrNotOpen
 	}
@@ -120,8 +143,13 @@ func (io linkIO) Send(ctx context.Context, typ MessageType, data []byte) (err er
 
 // Receive reads the next message of the connection before its reader starts
 // (start_reader): a handshake's answer, which Receive on the Conn never
-// sees. Once the reader runs it returns an error. Ending ctx aborts the
-// connection (a read cannot be abandoned halfway).
+// sees. Once the reader runs it returns an error. Reads on one connection
+// run one at a time: a Receive waits for the one before it. Ending ctx
+// returns at once and leaves the connection alive: the read goes on without
+// its caller (a read cannot be cut halfway), and the message it gets is the
+// next one read on this connection, by a later handshake Receive or, once
+// the reader runs, by Conn.Receive. So an action abandoned because its state
+// was left loses nothing and ends nothing.
 func (io linkIO) Receive(ctx context.Context) (typ MessageType, data []byte, err error) {
 	defer wrap(&err, "handshake receive")
 	if io.link == nil {
@@ -129,11 +157,32 @@ func (io linkIO) Receive(ctx context.Context) (typ MessageType, data []byte, err
 	}
 	t, data, err := io.link.ReadMessage(ctx)
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
+			return 0, nil, context.Cause(ctx) // the connection lives on
+		}
 		return 0, nil, err
 	}
 	io.stats.msgsReceived.Add(1)
 	io.stats.bytesReceived.Add(uint64(len(data)))
 	return MessageType(t), data, nil
+}
+
+// Forward hands a message this handshake read, but that is not its own (what
+// the peer sent past the handshake's end), back to the connection: the next
+// read on it returns it first, a later handshake Receive or, once the reader
+// runs, Conn.Receive, before anything read after it. Messages forwarded
+// together keep their order. It is counted as received once, when read again.
+func (io linkIO) Forward(typ MessageType, data []byte) error {
+	if err := checkType(typ); err != nil {
+		return fmt.Errorf("wsfsm: forward: %w", err)
+	}
+	if io.link == nil {
+		return fmt.Errorf("wsfsm: forward: %w", ErrNotOpen)
+	}
+	io.stats.msgsReceived.Add(^uint64(0)) // minus one: counted when read again
+	io.stats.bytesReceived.Add(-uint64(len(data)))
+	io.link.Unread(transport.Message{Type: int(typ), Data: data})
+	return nil
 }
 
 // Setup is a new connection during Options.OnConnect: the upgrade succeeded,

@@ -2,8 +2,10 @@ package wsfsm
 
 import (
 	"fmt"
-	"github.com/wsfsm/wsfsm/fsm"
 	"time"
+
+	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/fsm"
 )
 
 // Transition is one step of the reference machine's life cycle, as
@@ -16,7 +18,9 @@ type Transition = TransitionOf[fsm.State, fsm.Event]
 type TransitionOf[S, E Enum] struct {
 	// From and To are the states left and entered.
 	From, To S
-	// Event is the event that moved the machine.
+	// Event is the event that moved the machine: the generated package's
+	// NoEvent for the initial entry into the initial state (see Initial),
+	// the first transition the observer sees.
 	Event E
 	// Cause is why: the I/O error, the peer's *CloseError, a timer's error,
 	// or one of ErrCloseRequested, ErrAbortRequested, ErrReconnectRequested.
@@ -34,9 +38,18 @@ type TransitionOf[S, E Enum] struct {
 	scheduled bool // To runs schedule_backoff
 }
 
+// Initial reports whether t is the initial entry into the initial state:
+// no event caused it, and From is To. The observer sees it first, so that
+// each dial is an entry into the state that dials.
+func (t TransitionOf[S, E]) Initial() bool { return uint8(t.Event) == engine.NoEvent }
+
 // String renders the transition on one line, e.g.
-// "Open -> Aborted (abort): wsfsm: reconnect requested".
+// "Open -> Aborted (abort): wsfsm: reconnect requested", or "-> Connecting
+// (initial)".
 func (t TransitionOf[S, E]) String() string {
+	if t.Initial() {
+		return fmt.Sprintf("-> %s (initial)", t.To)
+	}
 	s := fmt.Sprintf("%s -> %s (%s)", t.From, t.To, t.Event)
 	if t.Cause != nil {
 		s += ": " + t.Cause.Error()

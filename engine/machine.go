@@ -35,7 +35,8 @@ type Hooks interface {
 	// called on the timer's own goroutine when the timer expires, outside the
 	// machine, so it may take its time.
 	TimerCause(tm int) error
-	// Moved is told about every transition, after the enter actions of its
+	// Moved is told about every transition, the initial entry (see Start)
+	// included, after the enter actions of its
 	// target state and after that state's timer was armed.
 	Moved(t Transition)
 	// Ended is called once, after the last work: the machine is in a final
@@ -127,8 +128,8 @@ func (m *Machine) State() int { return m.states[m.fsm.Current()] }
 func (m *Machine) Spec() *Spec { return m.spec }
 
 // Start posts the entry into the initial state: its enter actions run (with
-// a Transition whose Event is None) and its timer is armed. Moved is not
-// called for it. Later calls do nothing.
+// a Transition whose Event is None and From equal to To), its timer is
+// armed, and Moved is told, as for any transition. Later calls do nothing.
 func (m *Machine) Start() bool {
 	return m.Post(func() {
 		if m.started {
@@ -140,6 +141,7 @@ func (m *Machine) Start() bool {
 		m.firing = true
 		defer func() { m.firing, m.cur = false, Transition{} }()
 		m.entered(s)
+		m.hooks.Moved(m.cur)
 	})
 }
 

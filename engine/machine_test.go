@@ -70,6 +70,7 @@ type recorder struct {
 	slow    time.Duration // timer "slow"
 	ended   chan struct{}
 	checkLL func(Transition) // run in Moved
+	initial []Transition     // Moved for the initial entry (not in log)
 }
 
 func newRecorder(t *testing.T, sp *Spec) *recorder {
@@ -102,6 +103,12 @@ func (r *recorder) Duration(int) time.Duration { return r.slow }
 func (r *recorder) TimerCause(tm int) error { return errors.New("timer " + r.m.spec.Timers[tm]) }
 
 func (r *recorder) Moved(t Transition) {
+	if t.Event == None {
+		r.mu.Lock()
+		r.initial = append(r.initial, t)
+		r.mu.Unlock()
+		return
+	}
 	r.add("moved %s %s>%s", r.m.spec.Events[t.Event], r.m.spec.States[t.From], r.m.spec.States[t.To])
 	if got := r.m.State(); got != t.To {
 		panic(fmt.Sprintf("Moved(%v) while looplab/fsm says %s", t, r.m.spec.States[got]))
@@ -137,6 +144,20 @@ func expectLog(t *testing.T, r *recorder, want ...string) {
 	t.Helper()
 	if got := r.take(); !slices.Equal(got, want) {
 		t.Errorf("log:\n got %q\nwant %q", got, want)
+	}
+}
+
+// Moved is told about the initial entry too, once, with Event None and From
+// equal to To (issue 17 item 14: the observer never saw it).
+func TestStartReportsTheInitialEntry(t *testing.T) {
+	r := newRecorder(t, testSpec())
+	r.m.Start()
+	r.m.Start()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want := []Transition{{Event: None, From: sIdle, To: sIdle}}
+	if !slices.Equal(r.initial, want) {
+		t.Errorf("Moved for the initial entry: %v, want %v", r.initial, want)
 	}
 }
 

@@ -9,7 +9,7 @@ var mermaid string
 var dot string
 
 // Mermaid returns the state diagram (Mermaid stateDiagram-v2) that wsfsm/gen
-// generated from states.yaml next to this package.
+// generated from vocab/states.yaml.
 func Mermaid() string { return mermaid }
 
 // DOT returns the same diagram in Graphviz DOT.

@@ -127,6 +127,10 @@ func (d *decoder) spec(n ast.Node) *specFile {
 		}
 	}
 	d.mapping(n, "the spec", []field{
+		d.nameField("extends", &s.Extends),
+		{"options", func(v ast.Node) {
+			d.mapping(v, "options {subprotocols}", []field{d.namesField("subprotocols", &s.Options.Subprotocols)})
+		}},
 		listField(d, "states", &s.States, d.state),
 		listField(d, "events", &s.Events, d.event),
 		listField(d, "actions", &s.Actions, decl("an action")),
@@ -165,6 +169,7 @@ func (d *decoder) event(n ast.Node) eventSpec {
 		d.namesField("from", &e.From),
 		d.nameField("to", &e.To),
 		d.nameField("guard", &e.Guard),
+		d.boolField("internal", &e.Internal),
 	})
 	return e
 }

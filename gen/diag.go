@@ -22,16 +22,21 @@ type diagList []diag
 func (l diagList) Error() string { return l.Format("spec") }
 
 // Format renders the list compiler style, one `file:line:col: message` per
-// line, sorted by position.
+// line, sorted by position: the spec's own problems first, then those
+// positioned in the reference machine it extends.
 func (l diagList) Format(file string) string {
 	s := slices.Clone(l)
 	slices.SortStableFunc(s, func(a, b diag) int {
-		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col), strings.Compare(a.Msg, b.Msg))
+		return cmp.Or(strings.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col), strings.Compare(a.Msg, b.Msg))
 	})
 	s = slices.Compact(s)
 	var b strings.Builder
 	for _, d := range s {
-		fmt.Fprintf(&b, "%s:%d:%d: %s\n", file, d.Pos.Line, d.Pos.Col, d.Msg)
+		f := file
+		if d.Pos.File != "" {
+			f = d.Pos.File
+		}
+		fmt.Fprintf(&b, "%s:%d:%d: %s\n", f, d.Pos.Line, d.Pos.Col, d.Msg)
 	}
 	return b.String()
 }

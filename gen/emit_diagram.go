@@ -14,6 +14,9 @@ var ErrNoMarkers = errors.New("diagram markers not found")
 const (
 	beginMarker = "<!-- BEGIN wsfsm:diagram -->"
 	endMarker   = "<!-- END wsfsm:diagram -->"
+
+	vocabBeginMarker = "<!-- BEGIN wsfsm:vocabulary -->"
+	vocabEndMarker   = "<!-- END wsfsm:vocabulary -->"
 )
 
 // edgeLabel is an edge's label in both diagrams: the event, its guard in
@@ -88,8 +91,20 @@ func emitDOT(m *model, specName string) []byte {
 }
 
 // rewriteReadme replaces what lies between the diagram markers of readme with
-// a ```mermaid block holding mmd. Everything else is kept byte for byte.
+// a ```mermaid block holding mmd, and, if readme has the vocabulary markers,
+// what lies between them with the table of the built-in vocabulary.
+// Everything else is kept byte for byte.
 func rewriteReadme(readme, mmd []byte) ([]byte, error) {
+	out, err := rewriteSection(readme, beginMarker, endMarker, "```mermaid\n"+strings.TrimRight(string(mmd), "\n")+"\n```\n")
+	if err != nil || !bytes.Contains(out, []byte(vocabBeginMarker)) {
+		return out, err
+	}
+	return rewriteSection(out, vocabBeginMarker, vocabEndMarker, vocabularyTable())
+}
+
+// rewriteSection replaces what lies between the lines begin and end of
+// readme with content.
+func rewriteSection(readme []byte, beginMarker, endMarker, content string) ([]byte, error) {
 	begin := bytes.Index(readme, []byte(beginMarker))
 	end := bytes.Index(readme, []byte(endMarker))
 	switch {
@@ -102,9 +117,8 @@ func rewriteReadme(readme, mmd []byte) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	b.Write(readme[:begin+len(beginMarker)])
-	b.WriteString("\n```mermaid\n")
-	b.WriteString(strings.TrimRight(string(mmd), "\n"))
-	b.WriteString("\n```\n")
+	b.WriteString("\n")
+	b.WriteString(content)
 	b.Write(readme[end:])
 	return b.Bytes(), nil
 }

@@ -46,6 +46,8 @@ type view struct {
 	UserActionDocs, UserGuardDocs, UserTimerDocs [][]string
 	UserEvents                                   []*mEvent
 	UserEventDocs                                [][]string
+	// Internal: some event is internal (Binding.Internal is emitted).
+	Internal bool
 }
 
 // vocabCheck is one drift guard: the constant Name had Value.
@@ -71,7 +73,10 @@ func emitGo(m *model, specName, pkg string, conn bool) (map[string][]byte, error
 		v.EventDocs = append(v.EventDocs, eventDoc(e))
 		b := vocab.EventNamed(e.Name)
 		v.EventVocab = append(v.EventVocab, v.builtin("vocab.NoEvent", b.String(), int(b)))
-		if b == vocab.NoEvent {
+		if e.Internal {
+			v.Internal = true
+		}
+		if hasMethod(e) {
 			v.UserEvents = append(v.UserEvents, e)
 			v.UserEventDocs = append(v.UserEventDocs, []string{
 				fmt.Sprintf("%s fires Event%s (%s): %s", e.Go, e.Go, e.Name, e.Doc),
@@ -202,6 +207,9 @@ func stateDoc(s *mState) []string {
 
 func eventDoc(e *mEvent) []string {
 	lines := []string{fmt.Sprintf("Event%s (%s): %s", e.Go, e.Name, e.Doc), "", fmt.Sprintf("It moves %s.", movesOf(e))}
+	if e.Internal {
+		lines = append(lines, "It is internal: only the spec's own actions and timers fire it.")
+	}
 	if e.Guard != nil {
 		lines = append(lines, fmt.Sprintf("Guard %s must allow it.", e.Guard.Name))
 	}

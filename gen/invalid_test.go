@@ -93,7 +93,7 @@ func TestReadmeWithoutMarkersWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	code := run([]string{"-spec", "../states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", readme}, &stderr)
+	code := run([]string{"-spec", "../vocab/states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", readme}, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "diagram markers not found") {
 		t.Errorf("exit %d, stderr %q; want 1 and a markers error", code, stderr.String())
 	}
@@ -107,8 +107,15 @@ func TestUsage(t *testing.T) {
 	if code := run(nil, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage: gen -spec FILE") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
-	if code := run([]string{"-spec", "../states.yaml", "-pkg", "func"}, &stderr); code != 1 {
-		t.Errorf("-pkg func: exit %d, want 1", code)
+	for _, pkg := range []string{"func", "_", "main", "", "a-b", "1x"} {
+		stderr.Reset()
+		out := t.TempDir()
+		if code := run([]string{"-spec", "../vocab/states.yaml", "-out", out, "-pkg", pkg}, &stderr); code != 1 || !strings.Contains(stderr.String(), "-pkg") {
+			t.Errorf("-pkg %q: exit %d, stderr %q; want 1 and a -pkg error", pkg, code, stderr.String())
+		}
+		if entries, _ := os.ReadDir(out); len(entries) > 0 {
+			t.Errorf("-pkg %q: %d files written", pkg, len(entries))
+		}
 	}
 }
 

@@ -88,8 +88,10 @@ func TestLargestSpecCompiles(t *testing.T) {
 	for _, e := range parsed.Events {
 		edges += len(e.From)
 	}
-	if len(parsed.States) != maxStates || len(parsed.Events) != maxEvents || edges != maxEdges ||
-		len(parsed.Actions) != maxDecls || len(parsed.Guards) != maxDecls || len(parsed.Timers) != maxDecls {
+	// opened leaves S000 only, and the library's events are unguarded
+	// (withVocabulary): maxStates-2 edges and 3 guards fewer.
+	if len(parsed.States) != maxStates || len(parsed.Events) != maxEvents || edges != maxEdges-(maxStates-2) ||
+		len(parsed.Actions) != maxDecls || len(parsed.Guards) != maxDecls-3 || len(parsed.Timers) != maxDecls {
 		t.Fatalf("the spec is not the largest: %d states, %d events, %d transitions, %d actions, %d guards, %d timers",
 			len(parsed.States), len(parsed.Events), edges, len(parsed.Actions), len(parsed.Guards), len(parsed.Timers))
 	}
@@ -116,7 +118,12 @@ func withVocabulary(spec []byte) []byte {
 	} {
 		spec = regexp.MustCompile(`\b`+old+`\b`).ReplaceAll(spec, []byte(name))
 	}
-	return spec
+	// The library's events take no guard of the spec's own.
+	spec = regexp.MustCompile(`(?m)^(    guard: may_00[123]|  - \{name: may_00[123], doc: [^}]*\})\n`).ReplaceAll(spec, nil)
+	// S001, where opened leads (from S000 only), starts the reader and
+	// releases the Sends.
+	spec = regexp.MustCompile(`(name: opened\n    doc: [^\n]*\n    from: )\[[^\]]*\]`).ReplaceAll(spec, []byte("${1}[S000]"))
+	return bytes.Replace(spec, []byte("enter: [act_001]"), []byte("enter: [start_reader, release_sends, act_001]"), 1)
 }
 
 // buildModule makes dir a module that requires this one (and its go.sum),

@@ -37,7 +37,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&o.Out, "out", ".", "the `directory` to write the Go package and diagrams to")
 	fs.StringVar(&o.Pkg, "pkg", "fsm", "the package `name` of the generated Go code")
 	fs.BoolVar(&o.Conn, "conn", true, "emit conn.go: a Conn type, Dial and one method per added event, over package wsfsm (false only for the reference machine that package wsfsm itself uses)")
-	fs.StringVar(&o.Readme, "readme", "", "a Markdown `file` whose section between "+beginMarker+" and "+endMarker+" is replaced by the diagram")
+	fs.StringVar(&o.Readme, "readme", "", "a Markdown `file` whose section between "+beginMarker+" and "+endMarker+" is replaced by the diagram (and, where it has them, the section between "+vocabBeginMarker+" and "+vocabEndMarker+" by the table of the built-in vocabulary)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: gen -spec FILE -out DIR [-pkg NAME] [-conn=false] [-readme FILE]\n\n")
 		fs.PrintDefaults()
@@ -70,8 +70,8 @@ func generate(o options, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read spec: %w", err)
 	}
-	if !token.IsIdentifier(o.Pkg) || token.IsKeyword(o.Pkg) {
-		return fmt.Errorf("-pkg %q is not a valid package name", o.Pkg)
+	if err := checkPackageName(o.Pkg); err != nil {
+		return err
 	}
 	specName := filepath.Base(o.Spec)
 	if !safeFileName.MatchString(specName) {
@@ -104,6 +104,19 @@ func generate(o options, stderr io.Writer) error {
 	return writeFiles(outs)
 }
 
+// checkPackageName refuses a -pkg name that would not make an importable
+// package: not an identifier, a keyword, the blank identifier (package _
+// cannot be referred to) or main (a command, which no one can import).
+func checkPackageName(pkg string) error {
+	switch {
+	case !token.IsIdentifier(pkg) || token.IsKeyword(pkg):
+		return fmt.Errorf("-pkg %q is not a valid package name", pkg)
+	case pkg == "_" || pkg == "main":
+		return fmt.Errorf("-pkg %q: the generated package would not be importable; name it after the machine (-pkg graphql)", pkg)
+	}
+	return nil
+}
+
 // readSpec reads the spec file, but no more than one byte past
 // maxSpecBytes: parseSpec refuses it then, and a path to a huge file (or
 // to /dev/zero) costs no more than that.
@@ -119,7 +132,7 @@ func readSpec(path string) ([]byte, error) {
 // render parses, validates and emits: file name -> contents. A bad spec
 // yields a diagList.
 func render(data []byte, specName, pkg string, conn bool) (map[string][]byte, error) {
-	spec, err := parseSpec(data)
+	spec, err := loadSpec(data)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,9 @@ type model struct {
 	Timers  []*mDecl
 	Edges   []*mEdge // events in file order, then their from-list order
 	Initial *mState
+	// Subprotocols are the spec's options.subprotocols: the default when the
+	// caller's options give none.
+	Subprotocols []string
 }
 
 type mState struct {
@@ -35,6 +38,8 @@ type mEvent struct {
 	Guard *mDecl
 	From  []*mState
 	To    *mState
+	// Internal: fired only by the spec's own actions and timers; no method.
+	Internal bool
 	// Complete is false when some from/to state was bad: its edges are
 	// missing from the table, and checks that need them are skipped.
 	Complete bool

@@ -76,16 +76,25 @@ var mermaidKeywords = map[string]bool{
 // isGoKeyword reports whether s is a Go keyword.
 func isGoKeyword(s string) bool { return token.IsKeyword(s) }
 
-// packageNames are the package-level identifiers the generated code defines
-// besides the state and event constants; a state named like one of them would
-// not compile.
+// packageNames are the exported identifiers the generated package declares
+// besides the spec's own constants (a state's name, and Event, Action,
+// Guard or Timer followed by an event's, action's, guard's or timer's Go
+// name): no constant may take one. TestReservedNamesAreDeclared keeps the
+// list equal to what the golden files declare.
 var packageNames = []string{
-	"Actions", "Durations", "Edge", "ErrGuardRejected", "ErrInvalidEvent",
-	"ErrReentrant", "Event", "EventError", "Events", "Guards", "Initial",
-	"Machine", "New", "NoEvent", "State", "States", "Table", "Timer", "TimerOf",
-	"Timers", "Transition",
+	"Action", "Conn", "Dial", "Edge", "Event", "Events", "Extension", "Guard",
+	"Initial", "Machine", "NoEvent", "NoGuard", "Options", "State", "StateTimer",
+	"States", "Stats", "Step", "Table", "Timer", "Timers", "Transition",
 }
 
-// machineMethods are the Machine's own methods; an event method must not
-// take one of these names.
-var machineMethods = []string{"Can", "Fire", "OnTransition", "Start", "State"}
+// connMethods are the methods every generated Conn has from wsfsm.ConnOf,
+// which it embeds (and the name of that embedded field): an event's method
+// must not take one, or it would replace the Conn's own.
+// TestReservedNamesAreDeclared keeps the list equal to the methods of
+// *wsfsm.Conn.
+var connMethods = []string{
+	"Abort", "Close", "CloseWith", "Compressed", "ConnOf", "Deliver", "Done", "Err",
+	"Fire", "LocalAddr", "Messages", "OutboxStats", "Receive", "ReceiveMessage",
+	"Reconnect", "Send", "SendNow", "State", "Stats", "Subprotocol",
+	"Unacknowledged",
+}

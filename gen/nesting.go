@@ -300,7 +300,7 @@ func (s *nestScan) line(b []byte, line int) *diag {
 		}
 		s.t.empty, s.prop = false, false // unless c is an indicator or a property
 		if (c == '-' || c == '?') && tokStart && s.t.flow > 0 && endsToken(b, i) {
-			if d := s.t.indicator(col, false, pos{line, col}); d != nil {
+			if d := s.t.indicator(col, false, pos{Line: line, Col: col}); d != nil {
 				return d
 			}
 			advance()
@@ -321,7 +321,7 @@ func (s *nestScan) line(b []byte, line int) *diag {
 				s.t.newLine(at, kind, afterEmpty)
 				first = false
 			}
-			if d := s.t.push(at, key, pos{line, at}); d != nil {
+			if d := s.t.push(at, key, pos{Line: line, Col: at}); d != nil {
 				return d
 			}
 			s.lastDelim = col
@@ -345,7 +345,7 @@ func (s *nestScan) line(b []byte, line int) *diag {
 			tokStart, afterBlank = true, false
 			continue
 		case (c == '[' || c == '{') && (tokStart || s.t.flow > 0):
-			if d := s.t.open(pos{line, col}); d != nil {
+			if d := s.t.open(pos{Line: line, Col: col}); d != nil {
 				return d
 			}
 			first = false
@@ -386,7 +386,7 @@ func (s *nestScan) line(b []byte, line int) *diag {
 func (s *nestScan) begin(line, col int) *diag {
 	s.inDoc = true
 	if s.docs++; s.docs > 1 {
-		return &diag{pos{line, col}, "only one YAML document is allowed"}
+		return &diag{pos{Line: line, Col: col}, "only one YAML document is allowed"}
 	}
 	return nil
 }
@@ -435,7 +435,7 @@ func tokenNesting(tokens token.Tokens) (most int, d *diag) {
 		if tk.Type == token.CommentType {
 			continue
 		}
-		p := pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
+		p := pos{Line: max(tk.Position.Line, 1), Col: max(tk.Position.Column, 1)}
 		switch tk.Type {
 		case token.AnchorType, token.AliasType, token.MergeKeyType:
 			return t.most, &diag{p, "YAML anchors, aliases and merge keys are not supported"}
@@ -483,7 +483,7 @@ func tokenNesting(tokens token.Tokens) (most int, d *diag) {
 			col, at := tk.Position.Column, p
 			if !first {
 				col = prev.Position.Column
-				at = pos{max(prev.Position.Line, 1), max(col, 1)}
+				at = pos{Line: max(prev.Position.Line, 1), Col: max(col, 1)}
 			}
 			if t.flow == 0 {
 				d = t.push(col, true, at)

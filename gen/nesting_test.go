@@ -146,7 +146,7 @@ func TestNestingLevels(t *testing.T) {
 			t.Errorf("%q: depth %d on bytes (%v), %d on tokens (%v); want %d", src, byBytes, d1, byTokens, d2, want)
 		}
 	}
-	for _, spec := range []string{"../states.yaml", "testdata/extended/extended.yaml"} {
+	for _, spec := range []string{"../vocab/states.yaml", "testdata/extended/extended.yaml"} {
 		data, err := os.ReadFile(spec)
 		if err != nil {
 			t.Fatal(err)
@@ -253,7 +253,7 @@ func TestKeysPerMapping(t *testing.T) {
 			if n == maxKeys && (d1 != nil || d2 != nil) {
 				t.Errorf("%d keys after %q refused: %v, %v", n, wrap.before, d1, d2)
 			}
-			want := pos{strings.Count(src, "\n"), len(wrap.indent) + 1}
+			want := pos{Line: strings.Count(src, "\n"), Col: len(wrap.indent) + 1}
 			if n > maxKeys && (d1 == nil || d2 == nil || d1.Pos != want || d2.Pos != want) {
 				t.Errorf("%d keys after %q: %v, %v; want refused at %v", n, wrap.before, d1, d2, want)
 			}
@@ -266,7 +266,7 @@ func TestKeysPerMapping(t *testing.T) {
 // (goccy/go-yaml reads a directive, "%YAML 1.2", as a document of its own:
 // such specs were refused before these checks, and still are.)
 func TestOneDocument(t *testing.T) {
-	spec, err := os.ReadFile("../states.yaml")
+	spec, err := os.ReadFile("../vocab/states.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,15 +10,19 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-// pos is a 1-based line and column in the spec file.
-type pos struct{ Line, Col int }
+// pos is a 1-based line and column in the spec file, or in File when it is
+// set: the reference machine, for what an extending spec did not restate.
+type pos struct {
+	Line, Col int
+	File      string
+}
 
 func posOf(n ast.Node) pos {
 	if n == nil || n.GetToken() == nil {
-		return pos{1, 1}
+		return pos{Line: 1, Col: 1}
 	}
 	p := n.GetToken().Position
-	return pos{max(p.Line, 1), max(p.Column, 1)}
+	return pos{Line: max(p.Line, 1), Col: max(p.Column, 1)}
 }
 
 // ident is a name in the spec, with where it was written. Set is false when
@@ -34,6 +38,8 @@ type text = ident
 
 // specFile is the raw, unvalidated shape of states.yaml.
 type specFile struct {
+	Extends ident
+	Options optionsSpec
 	States  []stateSpec
 	Events  []eventSpec
 	Actions []declSpec
@@ -61,12 +67,18 @@ type timerSpec struct {
 }
 
 type eventSpec struct {
-	Name  ident
-	Doc   text
-	From  []ident
-	To    ident
-	Guard ident
-	Pos   pos
+	Name     ident
+	Doc      text
+	From     []ident
+	To       ident
+	Guard    ident
+	Internal bool
+	Pos      pos
+}
+
+// optionsSpec is what the spec's protocol needs of the options.
+type optionsSpec struct {
+	Subprotocols []ident
 }
 
 // declSpec declares an action, a guard or a timer.
@@ -82,7 +94,7 @@ type declSpec struct {
 // reported at once. The returned error is a diagList positioned in the file.
 func parseSpec(data []byte) (*specFile, error) {
 	if len(data) > maxSpecBytes {
-		return nil, diagList{{pos{1, 1}, fmt.Sprintf("spec is more than %d bytes", maxSpecBytes)}}
+		return nil, diagList{{pos{Line: 1, Col: 1}, fmt.Sprintf("spec is more than %d bytes", maxSpecBytes)}}
 	}
 	if dl := checkText(data); dl != nil {
 		return nil, dl
@@ -112,7 +124,7 @@ func parseSpec(data []byte) (*specFile, error) {
 	}
 	switch {
 	case len(docs) == 0:
-		return nil, diagList{{pos{1, 1}, "empty spec: expected a mapping with states and events"}}
+		return nil, diagList{{pos{Line: 1, Col: 1}, "empty spec: expected a mapping with states and events"}}
 	case len(docs) > 1:
 		return nil, diagList{{posOf(docs[1].Body), "only one YAML document is allowed"}}
 	}
@@ -129,11 +141,11 @@ func parseSpec(data []byte) (*specFile, error) {
 func syntaxDiag(err error) diag {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
-		p := pos{1, 1}
+		p := pos{Line: 1, Col: 1}
 		if tk := ye.GetToken(); tk != nil {
-			p = pos{max(tk.Position.Line, 1), max(tk.Position.Column, 1)}
+			p = pos{Line: max(tk.Position.Line, 1), Col: max(tk.Position.Column, 1)}
 		}
 		return diag{p, ye.GetMessage()}
 	}
-	return diag{pos{1, 1}, err.Error()}
+	return diag{pos{Line: 1, Col: 1}, err.Error()}
 }

@@ -37,7 +37,7 @@ const maxTextDiags = 10
 func checkText(data []byte) diagList {
 	var dl diagList
 	found := 0
-	p := pos{1, 1}
+	p := pos{Line: 1, Col: 1}
 	for i := 0; i < len(data); {
 		r, size := utf8.DecodeRune(data[i:])
 		if r == utf8.RuneError && size == 1 {
@@ -55,7 +55,7 @@ func checkText(data []byte) diagList {
 		i += size
 		// "\r\n", "\r" and "\n" end a line, as for the YAML library.
 		if r == '\n' || r == '\r' && (i == len(data) || data[i] != '\n') {
-			p = pos{p.Line + 1, 1}
+			p = pos{Line: p.Line + 1, Col: 1}
 		} else {
 			p.Col++
 		}

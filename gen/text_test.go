@@ -10,10 +10,10 @@ import (
 // smallSpec is a valid spec whose first doc line is "up" followed by doc.
 func smallSpec(doc string) string {
 	return "states:\n  - name: Open\n    doc: \"up" + doc + "\"\n    initial: true\n    enter: [dial]\n" +
+		"  - name: Up\n    doc: up.\n    enter: [start_reader, release_sends]\n" +
 		"  - name: Closed\n    doc: done.\n    final: true\n    enter: [release]\n" +
-		"events:\n  - name: opened\n    doc: open.\n    from: [Open]\n    to: Closed\n" +
-		"  - name: abort\n    doc: abort.\n    from: [Open]\n    to: Closed\n" +
-		"actions:\n  - {name: dial, doc: dial.}\n  - {name: release, doc: release.}\n"
+		"events:\n  - name: opened\n    doc: open.\n    from: [Open]\n    to: Up\n" +
+		"  - name: abort\n    doc: abort.\n    from: [Open, Up]\n    to: Closed\n"
 }
 
 // renderDiags renders spec and returns its diagnostics, formatted.

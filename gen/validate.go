@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wsfsm/wsfsm/vocab"
 )
 
 // validator collects every problem in a spec, not only the first.
@@ -26,13 +29,15 @@ func (v *validator) errorf(p pos, format string, args ...any) {
 func validate(s *specFile) (*model, diagList) {
 	v := &validator{m: &model{}, bad: map[string]bool{}}
 	v.limits(s) // limits.go
-	actions := v.decls("action", s.Actions, &v.m.Actions)
-	guards := v.decls("guard", s.Guards, &v.m.Guards)
-	timers := v.decls("timer", s.Timers, &v.m.Timers)
+	actions := v.decls("action", s.Actions, &v.m.Actions, actionDoc)
+	guards := v.decls("guard", s.Guards, &v.m.Guards, guardDoc)
+	timers := v.decls("timer", s.Timers, &v.m.Timers, timerDoc)
+	v.builtins(s, actions, guards, timers) // builtins.go
 	states, stateOf := v.states(s)
 	events := v.events(s, states, guards)
 	v.stateDetails(s, stateOf, events, actions, timers)
 	v.unused(s, actions, guards, timers)
+	v.options(s)
 	v.collisions()
 	v.graph(s)
 	if len(v.diags) == 0 {
@@ -80,11 +85,15 @@ func (v *validator) checkName(kind string, itemPos pos, n ident) bool {
 	return false
 }
 
-// decls validates the actions, guards or timers section.
-func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl) map[string]*mDecl {
+// decls validates the actions, guards or timers section. builtinDoc gives
+// the doc of a built-in name, which a declaration of it may leave out.
+func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl, builtinDoc func(string) string) map[string]*mDecl {
 	byName := map[string]*mDecl{}
 	first := map[string]pos{}
 	for _, d := range specs {
+		if bd := builtinDoc(d.Name.Value); bd != "" && !d.Doc.Set {
+			d.Doc = text{Value: bd, Pos: d.Pos, Set: true}
+		}
 		doc := v.checkDoc(kind+" "+quoteIfSet(d.Name), d.Pos, d.Doc)
 		if !v.checkName(kind, d.Pos, d.Name) {
 			v.bad[kind+" "+d.Name.Value] = true
@@ -95,6 +104,9 @@ func (v *validator) decls(kind string, specs []declSpec, out *[]*mDecl) map[stri
 			continue
 		}
 		first[d.Name.Value] = d.Name.Pos
+		if near := nearBuiltin(kind, d.Name.Value); near != "" {
+			v.errorf(d.Name.Pos, "%s %q is not built in, but close to the built-in %s: did you mean %s? (a name of the spec's own must differ more from the built-ins)", kind, d.Name.Value, near, near)
+		}
 		md := &mDecl{Name: d.Name.Value, Go: goName(d.Name.Value), Pos: d.Name.Pos, Doc: doc}
 		byName[md.Name] = md
 		*out = append(*out, md)
@@ -162,6 +174,9 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 	first := map[string]pos{}
 	for _, e := range s.Events {
 		what := "event " + quoteIfSet(e.Name)
+		if b := vocab.EventNamed(e.Name.Value); b != vocab.NoEvent && !e.Doc.Set {
+			e.Doc = text{Value: b.Info().Doc, Pos: e.Pos, Set: true}
+		}
 		doc := v.checkDoc(what, e.Pos, e.Doc)
 		okName := v.checkName("event", e.Pos, e.Name)
 		if !okName {
@@ -175,9 +190,19 @@ func (v *validator) events(s *specFile, states map[string]*mState, guards map[st
 				first[e.Name.Value] = e.Name.Pos
 			}
 		}
-		me := &mEvent{Doc: doc}
+		me := &mEvent{Doc: doc, Internal: e.Internal}
+		lib := vocab.EventNamed(e.Name.Value)
 		if e.Guard.Set {
 			me.Guard = resolve(v, "guard", e.Guard, guards, "%s: unknown guard %q (declare it under `guards:`)", what)
+			if lib != vocab.NoEvent && me.Guard != nil && vocab.GuardNamed(e.Guard.Value) == vocab.NoGuard {
+				v.errorf(e.Guard.Pos, "%s is fired by the library, when the outcome it reports is known: it cannot take guard %q of the spec's own, which could refuse it and lose that outcome (guard an event of the spec's own, or decide in the state it leads to)", what, e.Guard.Value)
+			}
+		}
+		if lib != vocab.NoEvent && e.Internal {
+			v.errorf(e.Pos, "%s is fired by the library: it cannot be `internal` (only an event the spec adds can)", what)
+		}
+		if near := nearBuiltin("event", e.Name.Value); lib == vocab.NoEvent && near != "" {
+			v.errorf(e.Name.Pos, "%s is not fired by the library, but close to its event %s: did you mean %s? (an event of the spec's own must differ more from the library's)", what, near, near)
 		}
 		if !e.To.Set {
 			v.errorf(e.Pos, "%s: missing `to` state", what)
@@ -234,4 +259,26 @@ func edgeFrom(s *mState, e *mEvent) *mEdge {
 		}
 	}
 	return nil
+}
+
+// subprotocolRE is an HTTP token (RFC 7230 section 3.2.6), what
+// Sec-WebSocket-Protocol carries.
+var subprotocolRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// options validates what the spec's protocol needs of the options.
+func (v *validator) options(s *specFile) {
+	seen := map[string]bool{}
+	for _, p := range s.Options.Subprotocols {
+		switch {
+		case !p.Set:
+			v.errorf(p.Pos, "options: subprotocols: expected a name")
+		case len(p.Value) > maxNameLen || !subprotocolRE.MatchString(p.Value):
+			v.errorf(p.Pos, "options: subprotocol %q is not an HTTP token (letters, digits and !#$%%&'*+-.^_`|~, at most %d)", p.Value, maxNameLen)
+		case seen[p.Value]:
+			v.errorf(p.Pos, "options: subprotocol %q is listed twice", p.Value)
+		default:
+			seen[p.Value] = true
+			v.m.Subprotocols = append(v.m.Subprotocols, p.Value)
+		}
+	}
 }

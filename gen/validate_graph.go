@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"slices"
+
+	"github.com/wsfsm/wsfsm/vocab"
 )
 
 // resolve looks up ref, a reference to a declared kind ("action", "event",
@@ -17,7 +19,11 @@ func resolve[T any](v *validator, kind string, ref ident, byName map[string]*T, 
 		return x
 	}
 	if !v.bad[kind+" "+ref.Value] {
-		v.errorf(ref.Pos, unknown, what, ref.Value)
+		msg := fmt.Sprintf(unknown, what, ref.Value)
+		if near := nearBuiltin(kind, ref.Value); near != "" {
+			msg += fmt.Sprintf("; did you mean the built-in %s?", near)
+		}
+		v.errorf(ref.Pos, "%s", msg)
 	}
 	return nil
 }
@@ -46,6 +52,7 @@ func (v *validator) stateDetails(s *specFile, stateOf []*mState, events map[stri
 func (v *validator) actionList(what, key string, refs []ident, actions map[string]*mDecl) []*mDecl {
 	var out []*mDecl
 	seen := map[string]bool{}
+	var own *mDecl // the first of the spec's own actions listed
 	for _, a := range refs {
 		d := resolve(v, "action", a, actions, "%s: unknown action %q (declare it under `actions:`)", what)
 		switch {
@@ -54,6 +61,13 @@ func (v *validator) actionList(what, key string, refs []ident, actions map[strin
 			v.errorf(a.Pos, "%s: action %q is listed twice in `%s`", what, a.Value, key)
 		default:
 			out = append(out, d)
+			builtin := vocab.ActionNamed(d.Name) != vocab.NoAction
+			if builtin && own != nil {
+				v.errorf(a.Pos, "%s: %s: built-in action %s is listed after %s, but built-in actions run inside the machine at once, and the spec's own after them, in order, on a goroutine of their own: this order cannot be kept; run %s in a state of its own, entered before this one", what, key, d.Name, own.Name, own.Name)
+			}
+			if !builtin && own == nil {
+				own = d
+			}
 		}
 		seen[a.Value] = true
 	}
@@ -236,45 +250,59 @@ func (v *validator) graph(s *specFile) {
 }
 
 // collisions checks that generated Go identifiers are unique in each
-// namespace after case conversion, and do not take reserved names.
+// namespace after case conversion, and take no name the generated package
+// or its Conn already has.
 func (v *validator) collisions() {
-	check := func(ns map[string]string, id, what string, p pos) bool {
+	type taken struct {
+		what string
+		pos  pos
+	}
+	check := func(ns map[string]taken, id, what string, p pos) bool {
 		if predeclared[id] {
 			v.errorf(p, "%s: Go name %s is a predeclared Go identifier", what, id)
 			return false
 		}
 		if prev, ok := ns[id]; ok {
-			v.errorf(p, "%s: Go name %s collides with %s", what, id, prev)
+			if p.File != "" && prev.pos.File == "" && prev.pos.Line > 0 {
+				// Said where the spec's author can change it, not in the reference.
+				p, what, prev.what = prev.pos, prev.what, what
+			}
+			v.errorf(p, "%s: Go name %s collides with %s", what, id, prev.what)
 			return false
 		}
-		ns[id] = what
+		ns[id] = taken{what, p}
 		return true
 	}
-	pkg := map[string]string{}
+	pkg := map[string]taken{}
 	for _, n := range packageNames {
-		pkg[n] = "the generated package's own " + n
+		pkg[n] = taken{what: "the generated package's own " + n}
 	}
-	methods := map[string]string{}
-	for _, n := range machineMethods {
-		methods[n] = "the Machine method " + n
+	methods := map[string]taken{}
+	for _, n := range connMethods {
+		methods[n] = taken{what: "the Conn's method " + n + " (of wsfsm.ConnOf)"}
 	}
-	impl := map[string]string{} // Actions, Guards and Durations may be one type
+	impl := map[string]taken{} // one Extension interface holds actions, guards and timers
 	for _, st := range v.m.States {
 		check(pkg, st.Name, fmt.Sprintf("state %q", st.Name), st.Pos)
 	}
 	for _, e := range v.m.Events {
 		what, p := fmt.Sprintf("event %q", e.Name), e.Pos
-		// One report per event: a case collision would otherwise show thrice.
-		_ = check(pkg, "Event"+e.Go, what, p) &&
-			check(methods, e.Go, what, p) &&
-			check(methods, "Can"+e.Go, what+" (its method Can"+e.Go+")", p)
+		// One report per event: a case collision would otherwise show twice.
+		if check(pkg, "Event"+e.Go, what, p) && hasMethod(e) {
+			check(methods, e.Go, what+" (its method "+e.Go+")", p)
+		}
 	}
 	for _, group := range []struct {
-		kind  string
-		decls []*mDecl
-	}{{"action", v.m.Actions}, {"guard", v.m.Guards}, {"timer", v.m.Timers}} {
+		kind, prefix string
+		decls        []*mDecl
+	}{{"action", "Action", v.m.Actions}, {"guard", "Guard", v.m.Guards}, {"timer", "Timer", v.m.Timers}} {
 		for _, d := range group.decls {
-			check(impl, d.Go, fmt.Sprintf("%s %q", group.kind, d.Name), d.Pos)
+			what := fmt.Sprintf("%s %q", group.kind, d.Name)
+			_ = check(pkg, group.prefix+d.Go, what, d.Pos) && check(impl, d.Go, what, d.Pos)
 		}
 	}
 }
+
+// hasMethod reports whether the generated Conn has a method for e: the
+// events the spec adds, unless internal.
+func hasMethod(e *mEvent) bool { return vocab.EventNamed(e.Name) == vocab.NoEvent && !e.Internal }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wsfsm/wsfsm/vocab"
@@ -45,7 +46,7 @@ func (v *validator) vocabulary() {
 	}
 	drops := func(s *mState) bool {
 		for _, x := range s.Enter {
-			if builtin(x).DropsConnection() {
+			if builtin(x).Info().DropsConnection {
 				return true
 			}
 		}
@@ -62,7 +63,29 @@ func (v *validator) vocabulary() {
 		open[i] = s != m.Initial && len(s.In) > 0
 		reading[i] = open[i]
 	}
-	opensOn := func(ed *mEdge) bool { return ed.Event.Name == vocab.Opened.String() && has(ed.From, vocab.Dial) }
+	// opensOn: ed is the success of an action of its state that opens a
+	// fresh connection (dial's opened).
+	opensOn := func(ed *mEdge) bool {
+		for _, x := range ed.From.Enter {
+			if o := builtin(x).Info().Opens; o != vocab.NoEvent && o.String() == ed.Event.Name {
+				return true
+			}
+		}
+		return false
+	}
+	// runs reports whether s runs a built-in with property p on entering.
+	runs := func(s *mState, p func(vocab.ActionInfo) bool) (vocab.Action, bool) {
+		for _, x := range s.Enter {
+			if b := builtin(x); p(b.Info()) {
+				return b, true
+			}
+		}
+		return vocab.NoAction, false
+	}
+	startsReader := func(s *mState) bool {
+		_, ok := runs(s, func(i vocab.ActionInfo) bool { return i.StartsReader })
+		return ok
+	}
 	for changed := true; changed; {
 		changed = false
 		for i, s := range m.States {
@@ -75,9 +98,9 @@ func (v *validator) vocabulary() {
 				fresh := opensOn(ed)
 				after := !drops(ed.From)
 				eo := fresh || (open[f] && after)
-				er := !fresh && (reading[f] || has(ed.From, vocab.StartReader)) && open[f] && after
+				er := !fresh && (reading[f] || startsReader(ed.From)) && open[f] && after
 				emo := fresh || (mayOpen[f] && after)
-				emr := !fresh && (mayRead[f] || has(ed.From, vocab.StartReader)) && mayOpen[f] && after
+				emr := !fresh && (mayRead[f] || startsReader(ed.From)) && mayOpen[f] && after
 				o, r, mo, mr = o && eo, r && er, mo || emo, mr || emr
 			}
 			if o != open[i] || r != reading[i] || mo != mayOpen[i] || mr != mayRead[i] {
@@ -101,20 +124,20 @@ func (v *validator) vocabulary() {
 		what := fmt.Sprintf("state %q", s.Name)
 		for _, a := range s.Enter {
 			b := builtin(a)
-			for _, e := range b.Fires() {
+			for _, e := range b.Info().Fires {
 				if !takes(s, e) {
 					v.errorf(s.Pos, "%s runs %s, whose outcome fires %s, but no event %q leaves it", what, a.Name, e, e.String())
 				}
 			}
-			if b.NeedsConnection() && !open[i] {
+			if b.Info().NeedsConnection && !open[i] {
 				v.errorf(s.Pos, "%s runs %s, which needs an open connection, but it can be entered by %s with none (a connection opens with opened from a state that runs dial)", what, a.Name, noConn(s))
 			}
 		}
-		if has(s, vocab.StartReader) && mayRead[i] {
-			v.errorf(s.Pos, "%s runs start_reader, but the reader may already run when it is entered: start it once per connection", what)
+		if a, ok := runs(s, func(i vocab.ActionInfo) bool { return i.StartsReader }); ok && mayRead[i] {
+			v.errorf(s.Pos, "%s runs %s, but the reader may already run when it is entered: start it once per connection", what, a)
 		}
-		if has(s, vocab.ReleaseSends) && open[i] && !reading[i] && !has(s, vocab.StartReader) {
-			v.errorf(s.Pos, "%s runs release_sends, but the reader does not run there: run start_reader in it or before it (the reader reports a broken connection)", what)
+		if a, ok := runs(s, func(i vocab.ActionInfo) bool { return i.ReleasesSends }); ok && open[i] && !reading[i] && !startsReader(s) {
+			v.errorf(s.Pos, "%s runs %s, but the reader does not run there: run %s in it or before it (the reader reports a broken connection)", what, a, join(actionsWith(func(i vocab.ActionInfo) bool { return i.StartsReader }), "or"))
 		}
 		if mayOpen[i] && !drops(s) && !takes(s, vocab.Abort) {
 			v.errorf(s.Pos, "%s may have a connection open, but no event %q leaves it: its failures would be lost", what, vocab.Abort.String())
@@ -122,32 +145,85 @@ func (v *validator) vocabulary() {
 		if !s.Final && len(s.Then) == 0 && !takes(s, vocab.Abort) && !takes(s, vocab.Stop) {
 			v.errorf(s.Pos, "%s is not final and takes neither %q nor %q: Close and Abort could not end the Conn there", what, vocab.Abort.String(), vocab.Stop.String())
 		}
-		if s.Final && !has(s, vocab.Release) {
-			v.errorf(s.Pos, "%s is final but does not run release: the Conn's goroutines and descriptors would outlive it", what)
+		for _, a := range actionsWith(func(i vocab.ActionInfo) bool { return i.Final }) {
+			if s.Final && !has(s, vocab.ActionNamed(a)) {
+				v.errorf(s.Pos, "%s is final but does not run %s: the Conn's goroutines and descriptors would outlive it", what, a)
+			}
 		}
-		if s.Timer != nil && vocab.TimerNamed(s.Timer.Decl.Name) == vocab.Backoff && !has(s, vocab.ScheduleBackoff) {
-			v.errorf(s.Pos, "%s uses timer backoff, which waits the delay schedule_backoff chose, but does not run schedule_backoff", what)
+		if s.Timer != nil {
+			if t := vocab.TimerNamed(s.Timer.Decl.Name); t.Info().After != vocab.NoAction && !has(s, t.Info().After) {
+				v.errorf(s.Pos, "%s uses timer %s, which waits the delay %s chose, but does not run %s", what, t, t.Info().After, t.Info().After)
+			}
 		}
 		for _, a := range s.Exit {
-			if b := builtin(a); b != vocab.NoAction && b != vocab.ShutdownTCP {
-				v.errorf(s.Pos, "%s runs %s on exit; built-in actions run on enter (only shutdown_tcp may also run on exit)", what, a.Name)
+			if b := builtin(a); b != vocab.NoAction && !b.Info().OnExit {
+				v.errorf(s.Pos, "%s runs %s on exit; built-in actions run on enter (only %s may also run on exit)", what, a.Name, strings.Join(actionsWith(func(i vocab.ActionInfo) bool { return i.OnExit }), ", "))
 			}
 		}
 	}
-	if len(v.diags) == 0 && !hasAny(m, vocab.Dial) {
-		v.errorf(m.Initial.Pos, "no state runs dial: a Conn could never open (built-in actions: %s)", builtinList())
+	// Sends wait for a state that runs release_sends: after each dial that
+	// opens, one must be reachable before the connection is dropped.
+	for _, ed := range m.Edges {
+		if !opensOn(ed) {
+			continue
+		}
+		seen := make([]bool, n)
+		queue := []*mState{ed.To}
+		seen[ed.To.Index] = true
+		released := false
+		for len(queue) > 0 && !released {
+			s := queue[0]
+			queue = queue[1:]
+			if _, released = runs(s, func(i vocab.ActionInfo) bool { return i.ReleasesSends }); released || drops(s) {
+				continue
+			}
+			for _, out := range s.Out {
+				if !seen[out.To.Index] {
+					seen[out.To.Index] = true
+					queue = append(queue, out.To)
+				}
+			}
+		}
+		if !released {
+			v.errorf(ed.Event.Pos, "event %q from %q opens a connection, but no state that runs %s can follow before the connection is dropped: Sends waiting for a connection would never go out", ed.Event.Name, ed.From.Name, join(actionsWith(func(i vocab.ActionInfo) bool { return i.ReleasesSends }), "or"))
+		}
+	}
+	opensAny := false
+	for _, st := range m.States {
+		_, ok := runs(st, func(i vocab.ActionInfo) bool { return i.Opens != vocab.NoEvent })
+		opensAny = opensAny || ok
+	}
+	// An internal event has no method: the spec's own actions (Step.Fire)
+	// or a timer must be able to fire it.
+	for _, e := range m.Events {
+		if !e.Internal {
+			continue
+		}
+		fired := false
+		for _, s := range e.From {
+			for _, a := range slices.Concat(s.Enter, s.Exit) {
+				fired = fired || builtin(a) == vocab.NoAction
+			}
+			fired = fired || s.Timer != nil && s.Timer.Event == e
+		}
+		if !fired {
+			v.errorf(e.Pos, "event %q is internal, but no state it leaves runs an action of the spec's own or a timer that fires it: nothing could ever fire it", e.Name)
+		}
+	}
+	if len(v.diags) == 0 && !opensAny {
+		v.errorf(m.Initial.Pos, "no state runs %s: a Conn could never open (built-in actions: %s)", join(actionsWith(func(i vocab.ActionInfo) bool { return i.Opens != vocab.NoEvent }), "or"), builtinList())
 	}
 }
 
-func hasAny(m *model, a vocab.Action) bool {
-	for _, s := range m.States {
-		for _, x := range s.Enter {
-			if vocab.ActionNamed(x.Name) == a {
-				return true
-			}
+// actionsWith returns the names of the built-in actions with property p.
+func actionsWith(p func(vocab.ActionInfo) bool) []string {
+	var names []string
+	for _, a := range vocab.Actions() {
+		if p(a.Info()) {
+			names = append(names, a.String())
 		}
 	}
-	return false
+	return names
 }
 
 func builtinList() string {

@@ -75,7 +75,7 @@ func TestBlockedOutputWritesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			var stderr bytes.Buffer
-			code := run([]string{"-spec", "../states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", filepath.Join(dir, "README.md")}, &stderr)
+			code := run([]string{"-spec", "../vocab/states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", filepath.Join(dir, "README.md")}, &stderr)
 			if code != 1 || !strings.Contains(stderr.String(), blocked) {
 				t.Errorf("exit %d, stderr %q; want 1 and an error naming %s", code, stderr.String(), blocked)
 			}
@@ -86,7 +86,7 @@ func TestBlockedOutputWritesNothing(t *testing.T) {
 
 // genArgs runs the generator on states.yaml into dir/fsm and dir/README.md.
 func genArgs(dir string) []string {
-	return []string{"-spec", "../states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", filepath.Join(dir, "README.md")}
+	return []string{"-spec", "../vocab/states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", filepath.Join(dir, "README.md")}
 }
 
 // If a rename fails after others succeeded, those are undone: replaced
@@ -188,7 +188,7 @@ func TestSameFileTwiceWritesNothing(t *testing.T) {
 	}
 	old[mmd] = old[filepath.Join(dir, "README.md")]
 	var stderr bytes.Buffer
-	args := []string{"-spec", "../states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", filepath.Join(dir, "fsm", ".", "states.mmd")}
+	args := []string{"-spec", "../vocab/states.yaml", "-out", filepath.Join(dir, "fsm"), "-readme", filepath.Join(dir, "fsm", ".", "states.mmd")}
 	if code := run(args, &stderr); code != 1 || !strings.Contains(stderr.String(), "it is also") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
@@ -32,7 +33,8 @@ const maxReasonBytes = 123
 // ErrAborted and the cause. If the peer closed first (the reader saw and
 // answered its close frame), Close only shuts TCP and reports Completed. A
 // peer that closed TCP without a close frame gives Completed false,
-// PeerCode 1006 and a nil error. Close on an aborted link returns an error
+// PeerCode 1006 and a nil error; so does one that reset TCP (RST) during the
+// close, as servers often answer a goodbye. Close on an aborted link returns an error
 // wrapping ErrAborted. Codes that may not be sent (below 1000, 1004-1006,
 // 1015, above 4999) go out as an empty close frame (1005).
 func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult, error) {
@@ -117,8 +119,16 @@ func (l *Link) result() CloseResult {
 	if errors.As(l.readErr, &ce) {
 		return CloseResult{PeerCode: ce.Code}
 	}
+	if l.readErr != nil && l.closeCalled && isReset(l.readErr) {
+		return CloseResult{PeerCode: websocket.CloseAbnormalClosure}
+	}
 	return CloseResult{}
 }
+
+// isReset reports whether err is the peer resetting TCP. During Close it
+// ends the close as a FIN with no close frame does: many servers answer a
+// goodbye, or the close frame itself, that way.
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
 
 // closeErr is Close's error once reading ended or the link was aborted.
 func (l *Link) closeErr() error {
@@ -131,7 +141,7 @@ func (l *Link) closeErr() error {
 		return opErr("close", l.abortErr)
 	}
 	var ce *CloseError
-	if l.readErr == nil || errors.As(l.readErr, &ce) {
+	if l.readErr == nil || errors.As(l.readErr, &ce) || isReset(l.readErr) {
 		return nil
 	}
 	return opErr("close", l.readErr)

@@ -93,6 +93,10 @@ type DialConfig struct {
 	// -2 (flate.HuffmanOnly) to 9 (flate.BestCompression). 0 means
 	// DefaultCompressionLevel (1, flate.BestSpeed).
 	CompressionLevel int
+	// Dial numbers the attempt for the caller: every Message the link reads
+	// carries it, so that a consumer of several links in turn can tell
+	// which one a message came from.
+	Dial int
 	// WriteBufferPool lends the 4 KiB write buffer to a connection only
 	// while it writes a message (gorilla's Dialer.WriteBufferPool; a
 	// *sync.Pool will do), so an idle connection holds none. nil means each
@@ -179,6 +183,7 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 		wt = DefaultWriteTimeout
 	}
 	l := newLink(ws, dl.raw, dl.rd, dl.wr, wt, cfg.AbortWithRST)
+	l.dial = cfg.Dial
 	if cfg.EnableCompression && hasExtension(resp.Header, "permessage-deflate") {
 		// gorilla refused any parameters it cannot honour: on.
 		ws.SetCompressionLevel(level)

@@ -34,6 +34,7 @@ type Link struct {
 	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
 	writeDeadline time.Time
 	abortRST      bool
+	dial          int // DialConfig.Dial: every Message read carries it
 
 	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx
 	rmu        chan struct{} // read lock: ReadMessage, Close's own reading, the reader for good
@@ -51,6 +52,8 @@ type Link struct {
 	onReadEnd func(error)
 	discard   bool // Close began before its turn: read to the end, deliver nothing
 
+	filter func(Message) bool // see SetFilter; set before StartReader
+
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended
 	closingShut bool
@@ -62,7 +65,8 @@ type Link struct {
 	readerState int
 	readEnded   chan struct{} // closed once readErr is known
 	readErr     error
-	peerClosed  bool // a close frame arrived (and was answered)
+	held        []Message // kept for the next reader (Unread, a ReadMessage whose caller left)
+	peerClosed  bool      // a close frame arrived (and was answered)
 	peerCode    int
 	peerReason  string
 	done        chan struct{}

@@ -19,6 +19,7 @@ import (
 type Message struct {
 	Type int    // websocket.TextMessage or websocket.BinaryMessage
 	Data []byte // the whole message
+	Dial int    // the DialConfig.Dial of the link that read it
 }
 
 // StartReader starts the link's only reader goroutine; call it at most once,
@@ -71,6 +72,9 @@ func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after Turn,
 		if !l.await() {
 			return
 		}
+		for _, m := range l.takeHeld() {
+			l.deliver(m)
+		}
 		for {
 			typ, r, err := l.ws.NextReader()
 			if err == nil {
@@ -107,9 +111,8 @@ func (l *Link) await() bool {
 	select {
 	case l.rmu <- struct{}{}: // held for good
 	default:
-		// A ReadMessage in progress; an abort ends it at once.
-		waited = true
-		l.delivering.Store(true)
+		// A ReadMessage in progress (its caller may have left it): it reads
+		// the peer, so the silence is the peer's. An abort ends it at once.
 		select {
 		case l.rmu <- struct{}{}:
 		case <-l.abortCh:
@@ -130,6 +133,11 @@ func (l *Link) await() bool {
 		l.turn.pass(after) // it will deliver nothing
 	}
 	if err != nil {
+		if !cut && l.aborted() == nil {
+			for _, m := range l.takeHeld() { // read before the end a ReadMessage saw
+				l.deliver(m)
+			}
+		}
 		l.endReading(err) // a ReadMessage saw the end, or the link was aborted
 		return false
 	}
@@ -144,7 +152,7 @@ func (l *Link) consume(typ int, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	l.deliver(Message{Type: typ, Data: data})
+	l.deliver(Message{Type: typ, Data: data, Dial: l.dial})
 	return nil
 }
 
@@ -189,6 +197,9 @@ func (l *Link) endRead(err error) error {
 // closing consumer still gets what fits in its buffer; only what would have
 // to wait is discarded.
 func (l *Link) deliver(msg Message) {
+	if f := l.filter; f != nil && !f(msg) {
+		return // the filter took it (SetFilter)
+	}
 	out, stop := l.out, l.stop
 	if l.discard {
 		l.discarded.Add(1)
@@ -229,57 +240,177 @@ func (l *Link) Discarded() uint64 { return l.discarded.Load() }
 
 // ReadMessage reads one data message before any reader runs: for an
 // application handshake that must go first on a new connection. It is
-// allowed only while StartReader was not called and no other ReadMessage is
-// in progress (else an error matching ErrReaderRunning), before Close.
-// Pings, pongs and close frames are handled as the reader does.
+// allowed only while StartReader was not called, before Close (else an error
+// matching ErrReaderRunning, or the link's end); ReadMessages run one at a
+// time, a second one waiting for the first. Pings, pongs and close frames
+// are handled as the reader does. A message kept with Unread, or read by a
+// ReadMessage whose ctx ended first, is returned before anything else.
 //
-// ctx bounds the read; when it ends first the link is aborted (a read cut
-// by a deadline leaves a gorilla connection unusable) and the error matches
-// ErrAborted and ctx's cause. When the read meets the end of the link, the
-// error is the terminal error StartReader documents (the peer's close frame
-// answered, ErrProtocol, ...), TCP is closed, the link is finished, and the
-// end is final: a later ReadMessage returns the same error, and a later
-// StartReader's reader calls done with it at once.
+// When ctx ends first, ReadMessage returns ctx's cause at once, and the link
+// lives on: the read goes on without its caller (a read cut halfway would
+// leave the gorilla connection unusable), and what it reads is kept for the
+// next reader, as if by Unread. So at most one goroutine reads the link at a
+// time, and nothing read is lost because its reader left. When the read
+// meets the end of the link, the error is the terminal error StartReader
+// documents (the peer's close frame answered, ErrProtocol, ...), TCP is
+// closed, the link is finished, and the end is final: a later ReadMessage
+// returns the same error, and a later StartReader's reader calls done with
+// it at once.
 func (l *Link) ReadMessage(ctx context.Context) (typ int, data []byte, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, opErr("read", context.Cause(ctx))
 	}
-	l.mu.Lock()
-	switch {
-	case l.readErr != nil:
-		err = l.readErr
-	case l.readerState == readerRunning || l.readerState == readerEnded:
-		err = ErrReaderRunning
-	case l.abortErr != nil:
-		err = l.abortErr
-	case l.closingShut:
-		err = fmt.Errorf("link is closing: %w", net.ErrClosed)
+	if m, ok := l.unheld(); ok {
+		return m.Type, m.Data, nil
 	}
-	if err == nil {
-		select {
-		case l.rmu <- struct{}{}:
-		default:
-			err = ErrReaderRunning
-		}
-	}
-	l.mu.Unlock()
-	if err != nil {
+	if err := l.readable(); err != nil {
 		return 0, nil, opErr("read", err)
 	}
+	select {
+	case l.rmu <- struct{}{}:
+	case <-ctx.Done():
+		return 0, nil, opErr("read", context.Cause(ctx))
+	case <-l.closing:
+		err := l.readable()
+		if err == nil {
+			err = fmt.Errorf("link is closing: %w", net.ErrClosed)
+		}
+		return 0, nil, opErr("read", err)
+	}
+	if m, ok := l.unheld(); ok {
+		<-l.rmu
+		return m.Type, m.Data, nil
+	}
+	if err := l.readable(); err != nil {
+		<-l.rmu
+		return 0, nil, opErr("read", err)
+	}
+	r := &pendingRead{res: make(chan pendingResult, 1)}
+	go l.readFor(r) // lets go of rmu
+	var x pendingResult
+	got := false
+	select {
+	case x = <-r.res:
+		got = true
+	case <-ctx.Done():
+	}
+	if !got {
+		l.mu.Lock()
+		r.left = true
+		select {
+		case x = <-r.res: // it came as ctx ended
+			got = true
+		default: // readFor keeps what it reads, and lets go of rmu
+		}
+		l.mu.Unlock()
+	}
+	if !got {
+		return 0, nil, opErr("read", context.Cause(ctx))
+	}
+	// The read handed its result, and rmu with it, to this caller.
 	defer func() { <-l.rmu }()
-	stop := context.AfterFunc(ctx, func() { l.AbortCause(context.Cause(ctx)) })
-	defer stop()
-	typ, r, err := l.ws.NextReader()
+	if ctx.Err() != nil {
+		// The caller leaves: what was read as ctx ended is kept, first in
+		// line, for the next reader (a caller whose ctx ended takes none).
+		if x.err == nil {
+			l.mu.Lock()
+			l.held = append([]Message{{Type: x.typ, Data: x.data, Dial: l.dial}}, l.held...)
+			l.mu.Unlock()
+		}
+		return 0, nil, opErr("read", context.Cause(ctx))
+	}
+	return x.typ, x.data, x.err
+}
+
+// unheld takes the first message kept for the next reader, if ReadMessage
+// may still return one: the link was read to its end, maybe, but neither a
+// reader nor Close nor an abort took over.
+func (l *Link) unheld() (Message, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.held) == 0 || l.readerState != readerNone || l.abortErr != nil {
+		return Message{}, false
+	}
+	m := l.held[0]
+	l.held = l.held[1:]
+	return m, true
+}
+
+// readable reports why ReadMessage may not read, or nil.
+func (l *Link) readable() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.readErr != nil:
+		return l.readErr
+	case l.readerState == readerRunning || l.readerState == readerEnded:
+		return ErrReaderRunning
+	case l.abortErr != nil:
+		return l.abortErr
+	case l.closingShut:
+		return fmt.Errorf("link is closing: %w", net.ErrClosed)
+	}
+	return nil
+}
+
+// pendingRead is one ReadMessage's read, on a goroutine of its own; left
+// (guarded by l.mu) says its caller's ctx ended first.
+type pendingRead struct {
+	res  chan pendingResult
+	left bool
+}
+
+type pendingResult struct {
+	typ  int
+	data []byte
+	err  error
+}
+
+// readFor reads one message for r, holding rmu, and hands it to r's caller
+// with rmu, or keeps it for the next reader and lets go of rmu if the caller
+// left.
+func (l *Link) readFor(r *pendingRead) {
+	typ, rd, err := l.ws.NextReader()
+	var data []byte
 	if err == nil {
 		l.life.Add(1)
-		data, err = l.readAll(r, typ == websocket.TextMessage)
+		data, err = l.readAll(rd, typ == websocket.TextMessage)
+	}
+	if err != nil {
+		err = opErr("read", l.endRead(err))
+		l.closeTCP()
+	}
+	l.mu.Lock()
+	if !r.left {
+		r.res <- pendingResult{typ, data, err} // under l.mu: the caller sees it or leaves first
+		l.mu.Unlock()
+		return
 	}
 	if err == nil {
-		return typ, data, nil
+		l.held = append(l.held, Message{Type: typ, Data: data, Dial: l.dial})
 	}
-	err = l.endRead(err)
-	l.closeTCP()
-	return 0, nil, opErr("read", err)
+	l.mu.Unlock()
+	<-l.rmu
+}
+
+// Unread keeps msg for the link's next reader, after the messages kept
+// before it: the next ReadMessage returns it, else the reader StartReader
+// starts delivers it before anything it reads. A handshake hands on with it
+// what it read past its own end. msg.Dial is set to the link's.
+func (l *Link) Unread(msg Message) {
+	msg.Dial = l.dial
+	l.mu.Lock()
+	l.held = append(l.held, msg)
+	l.mu.Unlock()
+}
+
+// takeHeld returns the messages kept for the reader, and keeps none.
+func (l *Link) takeHeld() []Message {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	held := l.held
+	l.held = nil
+	return held
 }
 
 // readAll is io.ReadAll counting every chunk as a sign of life, so a large

@@ -351,33 +351,82 @@ func TestReadMessageBeforeReaderSynctest(t *testing.T) {
 	})
 }
 
-// Only one ReadMessage at a time.
+// ReadMessages run one at a time: a second one waits for the first, then
+// reads the next message.
 func TestReadMessageOneAtATimeSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l, _ := pipeLink(t, 0)
-		go l.ReadMessage(context.Background())
+		l, s := pipeLink(t, 0)
+		first := make(chan string, 1)
+		go func() {
+			_, m, _ := l.ReadMessage(context.Background())
+			first <- string(m)
+		}()
 		synctest.Wait()
-		if _, _, err := l.ReadMessage(t.Context()); !errors.Is(err, ErrReaderRunning) {
-			t.Errorf("second ReadMessage = %v, want ErrReaderRunning", err)
+		second := make(chan string, 1)
+		go func() {
+			_, m, _ := l.ReadMessage(t.Context())
+			second <- string(m)
+		}()
+		synctest.Wait()
+		go func() {
+			s.WriteMessage(websocket.TextMessage, []byte("1"))
+			s.WriteMessage(websocket.TextMessage, []byte("2"))
+		}()
+		if a, b := <-first, <-second; a != "1" || b != "2" {
+			t.Errorf("the two ReadMessages got %q and %q, want 1 and 2", a, b)
 		}
 	})
 }
 
-// ctx ending aborts the read (and the link), with ctx's cause.
-func TestReadMessageCtxAbortsSynctest(t *testing.T) {
+// ctx ending returns its cause at once and leaves the link alive: the read
+// goes on, and what it reads goes to the next reader (issue 17 item 11: an
+// abandoned handshake read aborted the link with context.Canceled, which
+// then classified as a permanent stop).
+func TestReadMessageCtxLeavesTheReadSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l, _ := pipeLink(t, 0) // the peer says nothing
+		l, s := pipeLink(t, 0)
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		start := time.Now()
 		_, _, err := l.ReadMessage(ctx)
-		if !errors.Is(err, ErrAborted) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("ReadMessage = %v, want ErrAborted and the deadline", err)
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrAborted) {
+			t.Fatalf("ReadMessage = %v, want the deadline and no abort", err)
 		}
 		if d := time.Since(start); d != time.Second {
 			t.Errorf("ReadMessage returned after %v, want 1s", d)
 		}
-		<-l.Done()
+		go func() {
+			s.WriteMessage(websocket.TextMessage, []byte("read by the one who left"))
+			s.WriteMessage(websocket.TextMessage, []byte("read by the reader"))
+		}()
+		synctest.Wait() // the abandoned read has its message: the reader waits for nothing
+		msgs, _ := reader(l)
+		for _, want := range []string{"read by the one who left", "read by the reader"} {
+			if m := <-msgs; string(m.Data) != want {
+				t.Errorf("reader got %q, want %q", m.Data, want)
+			}
+		}
+	})
+}
+
+// Unread hands messages on to the next reader, in order, before what it
+// reads.
+func TestUnreadGoesFirstSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		l.dial = 7
+		l.Unread(Message{Type: websocket.BinaryMessage, Data: []byte("a")})
+		l.Unread(Message{Type: websocket.BinaryMessage, Data: []byte("b")})
+		if _, m, err := l.ReadMessage(t.Context()); err != nil || string(m) != "a" {
+			t.Fatalf("ReadMessage = %q %v, want a", m, err)
+		}
+		go s.WriteMessage(websocket.BinaryMessage, []byte("c"))
+		msgs, _ := reader(l)
+		for _, want := range []string{"b", "c"} {
+			if m := <-msgs; string(m.Data) != want || m.Dial != 7 {
+				t.Errorf("reader got %q from dial %d, want %q from 7", m.Data, m.Dial, want)
+			}
+		}
 	})
 }
 

@@ -4,7 +4,8 @@
 // A Server listens on 127.0.0.1 and routes by path: /echo echoes, /close/CODE
 // closes with CODE, /ignore-close never answers a close frame, /drop-after/N
 // cuts TCP after N messages, /silent never reads or writes, /reject/STATUS
-// refuses the upgrade, /sink swallows and records messages, /stall never
+// refuses the upgrade, /sink swallows and records messages, /ack records and
+// acknowledges them (the peer of an outbox), /stall never
 // answers the upgrade request, /subprotocol selects a subprotocol, /size/N
 // sends a message of N bytes, /fragments/N echoes in N frames,
 // /bad-frame/KIND sends an invalid frame, /ping pings and reports the pongs

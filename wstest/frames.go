@@ -30,23 +30,31 @@ const rawWriteTimeout = 10 * time.Second
 // writes at the same time (gorilla answers pings and close frames from
 // inside its read calls).
 func writeFrame(c *conn, first byte, payload []byte) error {
-	hdr := make([]byte, 0, 10+len(payload))
-	hdr = append(hdr, first)
-	switch n := len(payload); {
-	case n < 126:
-		hdr = append(hdr, byte(n))
-	case n <= 0xffff:
-		hdr = append(hdr, 126)
-		hdr = binary.BigEndian.AppendUint16(hdr, uint16(n))
-	default:
-		hdr = append(hdr, 127)
-		hdr = binary.BigEndian.AppendUint64(hdr, uint64(n))
-	}
 	if err := c.nc.SetWriteDeadline(time.Now().Add(rawWriteTimeout)); err != nil {
 		return err
 	}
-	_, err := c.nc.Write(append(hdr, payload...))
+	_, err := c.nc.Write(AppendServerFrame(make([]byte, 0, 10+len(payload)), first, payload))
 	return err
+}
+
+// AppendServerFrame appends to dst one unmasked frame, as a server sends
+// it: first is the byte of the FIN and RSV bits and the opcode (0x82 is a
+// whole binary message), then the payload length in the shortest of its
+// three encodings (RFC 6455, section 5.2), then payload. It checks
+// nothing: a misbehaving server is what it is for.
+func AppendServerFrame(dst []byte, first byte, payload []byte) []byte {
+	dst = append(dst, first)
+	switch n := len(payload); {
+	case n < 126:
+		dst = append(dst, byte(n))
+	case n <= 0xffff:
+		dst = append(dst, 126)
+		dst = binary.BigEndian.AppendUint16(dst, uint16(n))
+	default:
+		dst = append(dst, 127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	return append(dst, payload...)
 }
 
 // fragments echoes every message split into n frames of nearly equal size

@@ -65,6 +65,13 @@ func Paths() []Path {
 			}},
 		{Pattern: "/sink", Example: "/sink",
 			Doc: "swallows every message and sends none"},
+		{Pattern: "/ack", Example: "/ack?mode=id&every=1&drop=100",
+			Doc: `records every message and acknowledges those with an "id" (a JSON string or number: {"id":"7",...}) with {"ack":["7",...]}, or cumulatively with {"upto":"7"}, counting duplicates (AckCounts); with ?drop=N it cuts TCP, unacknowledged, after the N-th message of each connection`,
+			Query: []Param{
+				{"mode", `"id" (default), "cumulative" (the last id of the batch and everything before it on this connection) or "never"`},
+				{"every", "acknowledge every N messages with an id, the batch of them at once; later ones wait for the next batch (default 1)"},
+				{"drop", "cut TCP with no close frame and no acknowledgement after every N-th message of a connection (default 0: never)"},
+			}},
 		{Pattern: "/stall", Example: "/stall?for=30s",
 			Doc: "reads the upgrade request and never answers it: the handshake stalls",
 			Query: []Param{

@@ -1,12 +1,10 @@
 package wstest
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"testing"
 	"testing/synctest"
@@ -15,21 +13,6 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// hijackWriter is the http.ResponseWriter of a request read off one end of a
-// net.Pipe: the router upgrades by hijacking that end.
-type hijackWriter struct {
-	conn net.Conn
-	rw   *bufio.ReadWriter
-	hdr  http.Header
-}
-
-func (w *hijackWriter) Header() http.Header         { return w.hdr }
-func (w *hijackWriter) Write(b []byte) (int, error) { return w.conn.Write(b) }
-func (w *hijackWriter) WriteHeader(int)             {}
-func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return w.conn, w.rw, nil
-}
-
 // pipeDial connects a gorilla client to r over net.Pipe, with no socket and
 // no real clock: inside a synctest bubble, time is fake and "nothing happens"
 // is something synctest.Wait can prove. The router serves on a goroutine of
@@ -37,15 +20,7 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func pipeDial(t *testing.T, r *Router, path string) *websocket.Conn {
 	t.Helper()
 	client, server := net.Pipe()
-	go func() {
-		br := bufio.NewReader(server)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			server.Close()
-			return
-		}
-		r.ServeHTTP(&hijackWriter{server, bufio.NewReadWriter(br, bufio.NewWriter(server)), http.Header{}}, req)
-	}()
+	go r.ServeConn(server)
 	u, err := url.Parse("ws://pipe" + path)
 	if err != nil {
 		t.Fatal(err)
@@ -139,15 +114,7 @@ func TestSilentFor(t *testing.T) {
 func pipeRequest(t *testing.T, r *Router, path string) net.Conn {
 	t.Helper()
 	client, server := net.Pipe()
-	go func() {
-		br := bufio.NewReader(server)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			server.Close()
-			return
-		}
-		r.ServeHTTP(&hijackWriter{server, bufio.NewReadWriter(br, bufio.NewWriter(server)), http.Header{}}, req)
-	}()
+	go r.ServeConn(server)
 	t.Cleanup(func() { client.Close() })
 	if _, err := client.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: pipe\r\n\r\n")); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package wstest
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -29,6 +30,7 @@ type config struct {
 	recordSink   bool
 	compression  bool
 	autobahn     autobahn.Config
+	logf         func(format string, args ...any)
 }
 
 // Subprotocols makes the server accept the first of these subprotocols that
@@ -83,6 +85,9 @@ type Router struct {
 	received int
 	messages [][]byte
 	perConn  [][][]byte
+
+	ackCounts AckCounts      // /ack's
+	ackSeen   map[string]int // /ack's ids, and how many times each came
 }
 
 // conn is one upgraded connection, tracked from the moment it is hijacked
@@ -160,6 +165,13 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 		r.serve(w, req, r.silent)
 	case path == "/sink":
 		r.serve(w, req, r.sink)
+	case path == "/ack":
+		mode, every, drop, ok := ackParams(req)
+		if !ok {
+			http.Error(w, "wstest: bad mode, every or drop", http.StatusBadRequest)
+			return
+		}
+		r.serve(w, req, func(c *conn, _ *http.Request) { r.ack(c, mode, every, drop) })
 	case strings.HasPrefix(path, "/close/"):
 		code, err := strconv.Atoi(strings.TrimPrefix(path, "/close/"))
 		if err != nil || code < 1000 || code > 4999 {
@@ -231,7 +243,9 @@ func (r *Router) serveWith(up *websocket.Upgrader, header http.Header, w http.Re
 	if r.cfg.readLimit > 0 {
 		ws.SetReadLimit(r.cfg.readLimit)
 	}
+	r.mu.Lock() // GoAway reads it
 	hj.c.ws = ws
+	r.mu.Unlock()
 	behave(hj.c, req)
 }
 
@@ -315,6 +329,43 @@ func (r *Router) Shutdown() {
 	r.mu.Unlock()
 }
 
+// GoAway closes the router politely: it refuses later requests, sends every
+// live WebSocket a close frame with code and reason (1001, going away, for a
+// server shutting down), waits until every handler has returned (those that
+// read see the client's answer and return) or ctx ends, then drops what is
+// left as Shutdown does.
+func (r *Router) GoAway(ctx context.Context, code int, reason string) {
+	r.mu.Lock()
+	r.closed = true
+	var live []*websocket.Conn
+	for c := range r.live {
+		if c.ws != nil {
+			live = append(live, c.ws)
+		}
+	}
+	r.mu.Unlock()
+	msg := websocket.FormatCloseMessage(code, reason)
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(10 * time.Second)
+	}
+	for _, ws := range live {
+		ws.WriteControl(websocket.CloseMessage, msg, deadline) // beside a handler's writer: gorilla allows it
+	}
+	stop := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.idle.Broadcast()
+		r.mu.Unlock()
+	})
+	defer stop()
+	r.mu.Lock()
+	for r.active > 0 && ctx.Err() == nil {
+		r.idle.Wait()
+	}
+	r.mu.Unlock()
+	r.Shutdown()
+}
+
 // Conns returns the number of live connections: WebSocket ones, and those
 // held by /stall.
 func (r *Router) Conns() int {
@@ -331,15 +382,16 @@ func (r *Router) Accepted() int {
 	return r.accepted
 }
 
-// Received returns how many messages /sink received, over all connections.
+// Received returns how many messages /sink and /ack received, over all
+// connections.
 func (r *Router) Received() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.received
 }
 
-// Messages returns a copy of every message /sink received, in arrival order
-// over all connections (nil with DiscardSink).
+// Messages returns a copy of every message /sink and /ack received, in
+// arrival order over all connections (nil with DiscardSink).
 func (r *Router) Messages() [][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -347,7 +399,7 @@ func (r *Router) Messages() [][]byte {
 }
 
 // ConnMessages returns, for every connection in accept order, the messages
-// /sink received on it (connections on other paths have none).
+// /sink or /ack received on it (connections on other paths have none).
 func (r *Router) ConnMessages() [][][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -340,3 +340,22 @@ func TestBlackHole(t *testing.T) {
 		t.Errorf("Accepted() = %d, want 1", b.Accepted())
 	}
 }
+
+// AppendServerFrame uses the shortest length encoding at each boundary.
+func TestAppendServerFrame(t *testing.T) {
+	for _, tc := range []struct {
+		n   int
+		hdr []byte
+	}{
+		{0, []byte{0x82, 0}},
+		{125, []byte{0x82, 125}},
+		{126, []byte{0x82, 126, 0, 126}},
+		{0xffff, []byte{0x82, 126, 0xff, 0xff}},
+		{0x10000, []byte{0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
+	} {
+		f := AppendServerFrame([]byte("x"), 0x82, make([]byte, tc.n))
+		if string(f[1:1+len(tc.hdr)]) != string(tc.hdr) || len(f) != 1+len(tc.hdr)+tc.n || f[0] != 'x' {
+			t.Errorf("%d bytes: header % x, length %d; want % x after dst, %d", tc.n, f[1:min(len(f), 11)], len(f), tc.hdr, 1+len(tc.hdr)+tc.n)
+		}
+	}
+}

@@ -222,6 +222,9 @@ func newRecorder(w io.Writer, start time.Time) *recorder {
 
 // observe is the Options.OnTransition of the demo.
 func (r *recorder) observe(t wsfsm.Transition) {
+	if t.Initial() {
+		return // the demo shows moves; the first dial shows as its outcome
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fmt.Fprintln(r.w, formatTransition(r.start, t))

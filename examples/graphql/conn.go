@@ -10,8 +10,8 @@ import (
 )
 
 // Conn is a WebSocket connection that re-establishes itself through this
-// machine. It has every method of wsfsm.Conn and one per event this spec
-// adds; its methods are safe for concurrent use.
+// machine; its methods are safe for concurrent use. It has every method of
+// wsfsm.Conn.
 type Conn struct {
 	*wsfsm.ConnOf[State, Event]
 }
@@ -50,7 +50,7 @@ func Dial(ctx context.Context, rawURL string, opts *Options, x Extension) (*Conn
 	if x == nil {
 		return nil, wsfsm.ErrNoExtension
 	}
-	c, err := wsfsm.DialOf(ctx, rawURL, opts, &machine, extension{x})
+	c, err := wsfsm.DialOf(ctx, rawURL, withDefaults(opts), &machine, extension{x})
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +81,15 @@ func (e extension) Duration(t int) time.Duration {
 	return -1
 }
 
-// Acknowledged fires EventAcknowledged (acknowledged): The server sent connection_ack.
-// It moves Authenticating to Open.
-// It returns once the event was taken and run to completion, or an
-// error wrapping wsfsm.ErrEventNotAllowed or wsfsm.ErrGuardRejected.
-func (c *Conn) Acknowledged(ctx context.Context) error { return c.Fire(ctx, EventAcknowledged, nil) }
+// withDefaults is opts with what this spec's protocol needs where the caller
+// gave none: Subprotocols graphql-transport-ws.
+func withDefaults(opts *Options) *Options {
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	if len(o.Subprotocols) == 0 {
+		o.Subprotocols = []string{"graphql-transport-ws"}
+	}
+	return &o
+}

@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/examples/graphql"
-	"github.com/wsfsm/wsfsm/internal/wsfsmtest"
+	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -230,5 +232,49 @@ func TestReferencePaths(t *testing.T) {
 	rec3.WaitFor(t, graphql.Connecting) // redial
 	if tr := rec3.WaitFor(t, graphql.Aborted); tr.From != graphql.Connecting {
 		t.Errorf("abort from %v, want Connecting (a refused dial)", tr.From)
+	}
+}
+
+// acknowledged is internal: only send_init fires it. The Conn has no method
+// for it, and Fire refuses it, so no application code can skip the
+// handshake.
+func TestAcknowledgedIsInternal(t *testing.T) {
+	if _, ok := reflect.TypeFor[*graphql.Conn]().MethodByName("Acknowledged"); ok {
+		t.Error("*graphql.Conn has a method Acknowledged: application code could skip the handshake")
+	}
+	srv := wstest.NewGraphQLServer()
+	defer srv.Close()
+	rec := newRecorder()
+	c, err := graphql.Dial(testCtx(t), srv.URL(), options(rec), handshake())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	err = c.Fire(testCtx(t), graphql.EventAcknowledged, nil)
+	if !errors.Is(err, wsfsm.ErrEventNotAllowed) || !strings.Contains(err.Error(), "internal") {
+		t.Errorf("Fire(acknowledged) = %v, want ErrEventNotAllowed: internal", err)
+	}
+}
+
+// The spec's options.subprotocols is the default: a caller who gives none
+// still speaks graphql-transport-ws, and one who gives some keeps theirs.
+func TestSpecSubprotocolIsTheDefault(t *testing.T) {
+	srv := wstest.NewGraphQLServer()
+	defer srv.Close()
+	rec := newRecorder()
+	opts := options(rec)
+	opts.Subprotocols = nil
+	c, err := graphql.Dial(testCtx(t), srv.URL(), opts, handshake())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Subprotocol(); got != wstest.GraphQLSubprotocol {
+		t.Errorf("Subprotocol() = %q, want %q from the spec's options", got, wstest.GraphQLSubprotocol)
+	}
+	if opts.Subprotocols != nil {
+		t.Errorf("the caller's options were changed: Subprotocols %q", opts.Subprotocols)
+	}
+	if err := c.Close(testCtx(t)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -22,14 +22,7 @@ const (
 	// Moves to Authenticating (opened) or Aborted (abort).
 	Connecting State = iota
 
-	// Authenticating: The WebSocket is up; connection_init went out and connection_ack is awaited, before anything else.
-	//
-	// On enter: send_init.
-	// After timer ack_timeout in it, abort fires.
-	// Moves to Open (acknowledged) or Aborted (abort).
-	Authenticating
-
-	// Open: The server acknowledged; messages flow and pings watch the peer.
+	// Open: The WebSocket is up; messages flow and pings watch the peer.
 	//
 	// On enter: start_reader, release_sends.
 	// Moves to Closing (close) or Aborted (abort).
@@ -61,6 +54,13 @@ const (
 	// It is final: no event leaves it.
 	// On enter: release.
 	Closed
+
+	// Authenticating: The WebSocket is up; connection_init went out and connection_ack is awaited, before anything else.
+	//
+	// On enter: send_init.
+	// After timer ack_timeout in it, abort fires.
+	// Moves to Aborted (abort) or Open (acknowledged).
+	Authenticating
 )
 
 // Initial is the state a new machine starts in.
@@ -68,16 +68,16 @@ const Initial State = Connecting
 
 const stateCount = 7
 
-var stateNames = [stateCount]string{"Connecting", "Authenticating", "Open", "Closing", "Aborted", "Reconnecting", "Closed"}
+var stateNames = [stateCount]string{"Connecting", "Open", "Closing", "Aborted", "Reconnecting", "Closed", "Authenticating"}
 
 var stateDocs = [stateCount]string{
 	"A fresh dial is in flight (TCP, TLS, HTTP upgrade, then Options.OnConnect) on a brand-new connection.",
-	"The WebSocket is up; connection_init went out and connection_ack is awaited, before anything else.",
-	"The server acknowledged; messages flow and pings watch the peer.",
+	"The WebSocket is up; messages flow and pings watch the peer.",
 	"A close frame was sent (or received and answered); waiting for the peer's.",
 	"The TCP connection was shut down without a completed close handshake; decides at once.",
 	"Waiting out the backoff delay before the next dial.",
 	"Nothing will be dialed again; everything is released.",
+	"The WebSocket is up; connection_init went out and connection_ack is awaited, before anything else.",
 }
 
 var stateFinal = [stateCount]bool{Closed: true}
@@ -93,7 +93,7 @@ func (s State) Doc() string { return name(stateDocs[:], int(s), "") }
 
 // States returns every state in spec order, in a fresh slice.
 func States() []State {
-	return []State{Connecting, Authenticating, Open, Closing, Aborted, Reconnecting, Closed}
+	return []State{Connecting, Open, Closing, Aborted, Reconnecting, Closed, Authenticating}
 }
 
 // Event is an event of the machine. Its constants carry the prefix Event, so
@@ -107,11 +107,6 @@ const (
 	// It moves Connecting to Authenticating.
 	EventOpened Event = iota
 
-	// EventAcknowledged (acknowledged): The server sent connection_ack.
-	//
-	// It moves Authenticating to Open.
-	EventAcknowledged
-
 	// EventClose (close): Close was called, or the peer sent a close frame.
 	//
 	// It moves Open to Closing.
@@ -124,7 +119,7 @@ const (
 
 	// EventAbort (abort): Abort or Reconnect was called, I/O or dial failed, the peer is dead, or a timer fired.
 	//
-	// It moves Connecting, Authenticating, Open or Closing to Aborted.
+	// It moves Connecting, Open, Closing or Authenticating to Aborted.
 	EventAbort
 
 	// EventRetry (retry): The retry policy says dial again.
@@ -142,6 +137,12 @@ const (
 	//
 	// It moves Aborted or Reconnecting to Closed.
 	EventStop
+
+	// EventAcknowledged (acknowledged): The server sent connection_ack.
+	//
+	// It moves Authenticating to Open.
+	// It is internal: only the spec's own actions and timers fire it.
+	EventAcknowledged
 )
 
 // NoEvent is the Event of the initial state's entry: no event caused it.
@@ -149,17 +150,17 @@ const NoEvent Event = engine.NoEvent
 
 const eventCount = 8
 
-var eventNames = [eventCount]string{"opened", "acknowledged", "close", "closed", "abort", "retry", "redial", "stop"}
+var eventNames = [eventCount]string{"opened", "close", "closed", "abort", "retry", "redial", "stop", "acknowledged"}
 
 var eventDocs = [eventCount]string{
 	"The dial succeeded (upgrade and Options.OnConnect).",
-	"The server sent connection_ack.",
 	"Close was called, or the peer sent a close frame.",
 	"The close handshake completed and nothing asks to reconnect.",
 	"Abort or Reconnect was called, I/O or dial failed, the peer is dead, or a timer fired.",
 	"The retry policy says dial again.",
 	"The backoff delay is over (zero for Reconnect).",
 	"The user closed, the error is permanent, or the retry budget is spent.",
+	"The server sent connection_ack.",
 }
 
 // String returns the event's name as written in the spec ("NoEvent" for
@@ -176,7 +177,7 @@ func (e Event) Doc() string { return name(eventDocs[:], int(e), "") }
 
 // Events returns every event in spec order, in a fresh slice.
 func Events() []Event {
-	return []Event{EventOpened, EventAcknowledged, EventClose, EventClosed, EventAbort, EventRetry, EventRedial, EventStop}
+	return []Event{EventOpened, EventClose, EventClosed, EventAbort, EventRetry, EventRedial, EventStop, EventAcknowledged}
 }
 
 // Action is an action of the machine, run on entering or leaving a state.
@@ -184,13 +185,13 @@ type Action uint8
 
 // The actions, in the order of the spec.
 const (
-	// Dial is run on entering Connecting (built into package wsfsm).
-	// Dial a brand-new connection, then run Options.OnConnect on it; the outcome fires opened or abort.
-	ActionDial Action = iota
-
 	// SendInit is run on entering Authenticating.
 	// Send connection_init on the new connection and await connection_ack (a connection_error stops).
-	ActionSendInit
+	ActionSendInit Action = iota
+
+	// Dial is run on entering Connecting (built into package wsfsm).
+	// Dial a brand-new connection, then run Options.OnConnect on it; the outcome fires opened or abort.
+	ActionDial
 
 	// StartReader is run on entering Open (built into package wsfsm).
 	// Start reading, with keepalive pings; the peer's close frame fires close, any other end abort.
@@ -219,7 +220,7 @@ const (
 
 const actionCount = 8
 
-var actionNames = [actionCount]string{"dial", "send_init", "start_reader", "release_sends", "send_close", "shutdown_tcp", "schedule_backoff", "release"}
+var actionNames = [actionCount]string{"send_init", "dial", "start_reader", "release_sends", "send_close", "shutdown_tcp", "schedule_backoff", "release"}
 
 // String returns the action's name as written in the spec.
 func (a Action) String() string { return name(actionNames[:], int(a), "Action") }
@@ -257,9 +258,13 @@ type Timer uint8
 
 // The timers, in the order of the spec.
 const (
+	// AckTimeout is the duration of timer ack_timeout (in Authenticating, fires abort).
+	// How long the server may take to acknowledge connection_init.
+	TimerAckTimeout Timer = iota
+
 	// HandshakeTimeout is the duration of timer handshake_timeout (in Connecting, fires abort) (built into package wsfsm).
 	// Options.HandshakeTimeout, how long a dial, its upgrade and Options.OnConnect may take.
-	TimerHandshakeTimeout Timer = iota
+	TimerHandshakeTimeout
 
 	// CloseTimeout is the duration of timer close_timeout (in Closing, fires abort) (built into package wsfsm).
 	// Options.CloseTimeout, how long to wait for the peer's close frame.
@@ -268,15 +273,11 @@ const (
 	// Backoff is the duration of timer backoff (in Reconnecting, fires redial) (built into package wsfsm).
 	// The delay schedule_backoff chose.
 	TimerBackoff
-
-	// AckTimeout is the duration of timer ack_timeout (in Authenticating, fires abort).
-	// How long the server may take to acknowledge connection_init.
-	TimerAckTimeout
 )
 
 const timerCount = 4
 
-var timerNames = [timerCount]string{"handshake_timeout", "close_timeout", "backoff", "ack_timeout"}
+var timerNames = [timerCount]string{"ack_timeout", "handshake_timeout", "close_timeout", "backoff"}
 
 // String returns the timer's name as written in the spec.
 func (t Timer) String() string { return name(timerNames[:], int(t), "Timer") }
@@ -337,12 +338,12 @@ func Timers() []StateTimer {
 var (
 	enterActions = [stateCount][]int{
 		Connecting:     {int(ActionDial)},
-		Authenticating: {int(ActionSendInit)},
 		Open:           {int(ActionStartReader), int(ActionReleaseSends)},
 		Closing:        {int(ActionSendClose)},
 		Aborted:        {int(ActionShutdownTCP)},
 		Reconnecting:   {int(ActionScheduleBackoff)},
 		Closed:         {int(ActionRelease)},
+		Authenticating: {int(ActionSendInit)},
 	}
 	exitActions = [stateCount][]int{}
 	thenEvents  = [stateCount][]int{
@@ -364,37 +365,38 @@ var machine = vocab.Machine{
 		Final:   stateFinal[:],
 		Edges: []engine.Edge{
 			{Event: int(EventOpened), From: int(Connecting), To: int(Authenticating), Guard: engine.None},
-			{Event: int(EventAcknowledged), From: int(Authenticating), To: int(Open), Guard: engine.None},
 			{Event: int(EventClose), From: int(Open), To: int(Closing), Guard: engine.None},
 			{Event: int(EventClosed), From: int(Closing), To: int(Closed), Guard: engine.None},
 			{Event: int(EventAbort), From: int(Connecting), To: int(Aborted), Guard: engine.None},
-			{Event: int(EventAbort), From: int(Authenticating), To: int(Aborted), Guard: engine.None},
 			{Event: int(EventAbort), From: int(Open), To: int(Aborted), Guard: engine.None},
 			{Event: int(EventAbort), From: int(Closing), To: int(Aborted), Guard: engine.None},
+			{Event: int(EventAbort), From: int(Authenticating), To: int(Aborted), Guard: engine.None},
 			{Event: int(EventRetry), From: int(Aborted), To: int(Reconnecting), Guard: int(GuardMayRetry)},
 			{Event: int(EventRetry), From: int(Closing), To: int(Reconnecting), Guard: int(GuardMayRetry)},
 			{Event: int(EventRedial), From: int(Reconnecting), To: int(Connecting), Guard: engine.None},
 			{Event: int(EventStop), From: int(Aborted), To: int(Closed), Guard: engine.None},
 			{Event: int(EventStop), From: int(Reconnecting), To: int(Closed), Guard: engine.None},
+			{Event: int(EventAcknowledged), From: int(Authenticating), To: int(Open), Guard: engine.None},
 		},
 		Enter: enterActions[:],
 		Exit:  exitActions[:],
 		Then:  thenEvents[:],
 		Timer: []engine.StateTimer{
 			Connecting:     {Timer: int(TimerHandshakeTimeout), Event: int(EventAbort)},
-			Authenticating: {Timer: int(TimerAckTimeout), Event: int(EventAbort)},
 			Open:           {Timer: engine.None, Event: engine.None},
 			Closing:        {Timer: int(TimerCloseTimeout), Event: int(EventAbort)},
 			Aborted:        {Timer: engine.None, Event: engine.None},
 			Reconnecting:   {Timer: int(TimerBackoff), Event: int(EventRedial)},
 			Closed:         {Timer: engine.None, Event: engine.None},
+			Authenticating: {Timer: int(TimerAckTimeout), Event: int(EventAbort)},
 		},
 	},
 	Binding: vocab.Binding{
-		Actions: []vocab.Action{vocab.Dial, vocab.NoAction, vocab.StartReader, vocab.ReleaseSends, vocab.SendClose, vocab.ShutdownTCP, vocab.ScheduleBackoff, vocab.Release},
-		Guards:  []vocab.Guard{vocab.MayRetry},
-		Timers:  []vocab.Timer{vocab.HandshakeTimeout, vocab.CloseTimeout, vocab.Backoff, vocab.NoTimer},
-		Events:  []vocab.Event{vocab.Opened, vocab.NoEvent, vocab.Close, vocab.Closed, vocab.Abort, vocab.Retry, vocab.Redial, vocab.Stop},
+		Actions:  []vocab.Action{vocab.NoAction, vocab.Dial, vocab.StartReader, vocab.ReleaseSends, vocab.SendClose, vocab.ShutdownTCP, vocab.ScheduleBackoff, vocab.Release},
+		Guards:   []vocab.Guard{vocab.MayRetry},
+		Timers:   []vocab.Timer{vocab.NoTimer, vocab.HandshakeTimeout, vocab.CloseTimeout, vocab.Backoff},
+		Events:   []vocab.Event{vocab.Opened, vocab.Close, vocab.Closed, vocab.Abort, vocab.Retry, vocab.Redial, vocab.Stop, vocab.NoEvent},
+		Internal: []bool{EventAcknowledged: true},
 	},
 }
 

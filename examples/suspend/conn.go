@@ -9,8 +9,8 @@ import (
 )
 
 // Conn is a WebSocket connection that re-establishes itself through this
-// machine. It has every method of wsfsm.Conn and one per event this spec
-// adds; its methods are safe for concurrent use.
+// machine; its methods are safe for concurrent use. It has every method of
+// wsfsm.Conn, and one per event this spec adds.
 type Conn struct {
 	*wsfsm.ConnOf[State, Event]
 }

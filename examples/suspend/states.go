@@ -49,17 +49,17 @@ const (
 	// Moves to Connecting (redial), Closed (stop) or Suspended (suspend).
 	Reconnecting
 
-	// Suspended: The application knows the network is down; no connection, no timer, nothing dialed until resume.
-	//
-	// On enter: shutdown_tcp.
-	// Moves to Closed (stop) or Connecting (resume).
-	Suspended
-
 	// Closed: Nothing will be dialed again; everything is released.
 	//
 	// It is final: no event leaves it.
 	// On enter: release.
 	Closed
+
+	// Suspended: The application knows the network is down; no connection, no timer, nothing dialed until resume.
+	//
+	// On enter: shutdown_tcp.
+	// Moves to Closed (stop) or Connecting (resume).
+	Suspended
 )
 
 // Initial is the state a new machine starts in.
@@ -67,7 +67,7 @@ const Initial State = Connecting
 
 const stateCount = 7
 
-var stateNames = [stateCount]string{"Connecting", "Open", "Closing", "Aborted", "Reconnecting", "Suspended", "Closed"}
+var stateNames = [stateCount]string{"Connecting", "Open", "Closing", "Aborted", "Reconnecting", "Closed", "Suspended"}
 
 var stateDocs = [stateCount]string{
 	"A fresh dial is in flight (TCP, TLS, HTTP upgrade, then Options.OnConnect) on a brand-new connection.",
@@ -75,8 +75,8 @@ var stateDocs = [stateCount]string{
 	"A close frame was sent (or received and answered); waiting for the peer's.",
 	"The TCP connection was shut down without a completed close handshake; decides at once.",
 	"Waiting out the backoff delay before the next dial.",
-	"The application knows the network is down; no connection, no timer, nothing dialed until resume.",
 	"Nothing will be dialed again; everything is released.",
+	"The application knows the network is down; no connection, no timer, nothing dialed until resume.",
 }
 
 var stateFinal = [stateCount]bool{Closed: true}
@@ -92,7 +92,7 @@ func (s State) Doc() string { return name(stateDocs[:], int(s), "") }
 
 // States returns every state in spec order, in a fresh slice.
 func States() []State {
-	return []State{Connecting, Open, Closing, Aborted, Reconnecting, Suspended, Closed}
+	return []State{Connecting, Open, Closing, Aborted, Reconnecting, Closed, Suspended}
 }
 
 // Event is an event of the machine. Its constants carry the prefix Event, so
@@ -338,8 +338,8 @@ var (
 		Closing:      {int(ActionSendClose)},
 		Aborted:      {int(ActionShutdownTCP)},
 		Reconnecting: {int(ActionScheduleBackoff)},
-		Suspended:    {int(ActionShutdownTCP)},
 		Closed:       {int(ActionRelease)},
+		Suspended:    {int(ActionShutdownTCP)},
 	}
 	exitActions = [stateCount][]int{}
 	thenEvents  = [stateCount][]int{
@@ -386,8 +386,8 @@ var machine = vocab.Machine{
 			Closing:      {Timer: int(TimerCloseTimeout), Event: int(EventAbort)},
 			Aborted:      {Timer: engine.None, Event: engine.None},
 			Reconnecting: {Timer: int(TimerBackoff), Event: int(EventRedial)},
-			Suspended:    {Timer: engine.None, Event: engine.None},
 			Closed:       {Timer: engine.None, Event: engine.None},
+			Suspended:    {Timer: engine.None, Event: engine.None},
 		},
 	},
 	Binding: vocab.Binding{

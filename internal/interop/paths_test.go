@@ -154,6 +154,9 @@ func pathCases() []pathCase {
 			requireMessages(t, r)
 			requireClose(t, r, 1000, 1000, "") // gorilla echoes the code, not the reason
 		}},
+		{"/ack", "/ack?mode=id&every=2", []string{"--send", `{"id":"a"}`, "--send", `{"id":7}`, "--send", "no id", "--receive", "1"}, func(t *testing.T, _ string, r ClientReport) {
+			requireMessages(t, r, `text:{"ack":["a","7"]}`)
+		}},
 		{"/stall", "/stall", []string{"--timeout", "0.5"}, func(t *testing.T, _ string, r ClientReport) {
 			if r.Opened || r.Error == nil || !strings.Contains(strings.ToLower(*r.Error), "timeout") && !strings.Contains(strings.ToLower(*r.Error), "timed out") {
 				t.Errorf("opened %v, error %s; want the opening handshake to time out", r.Opened, str(r.Error))

@@ -26,10 +26,14 @@ import (
 const (
 	KindConn    = "wsfsm"   // wsfsm.Conn with default options (keepalive on)
 	KindGorilla = "gorilla" // raw gorilla, one reader goroutine each
+	// KindGorillaPooled is KindGorilla with the write-buffer pool wsfsm
+	// uses: a sync.Pool of each connection's own as Dialer.WriteBufferPool,
+	// so the write buffer is held only while a message is written.
+	KindGorillaPooled = "gorilla-pooled"
 )
 
-// ErrUnknownKind is returned by ConnsChild for a kind other than KindConn
-// and KindGorilla.
+// ErrUnknownKind is returned by ConnsChild for a kind other than KindConn,
+// KindGorilla and KindGorillaPooled.
 var ErrUnknownKind = errors.New("bench: unknown connection kind")
 
 // ConnsResult is what a conns child measured.
@@ -50,7 +54,7 @@ const dialWorkers = 32
 // after) and goroutines, writes a ConnsResult as one JSON line to stdout,
 // and closes everything.
 func ConnsChild(ctx context.Context, kind string, n int, url string, echo bool, stdout io.Writer) error {
-	if kind != KindConn && kind != KindGorilla {
+	if kind != KindConn && kind != KindGorilla && kind != KindGorillaPooled {
 		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}
 	if err := raiseNoFile(); err != nil {
@@ -91,6 +95,9 @@ func ConnsChild(ctx context.Context, kind string, n int, url string, echo bool, 
 			}
 		default:
 			d := websocket.Dialer{}
+			if kind == KindGorillaPooled {
+				d.WriteBufferPool = &sync.Pool{}
+			}
 			ws, _, err := d.DialContext(ctx, url, nil)
 			if err != nil {
 				return fmt.Errorf("bench: gorilla dial: %w", err)

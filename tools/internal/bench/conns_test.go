@@ -12,7 +12,7 @@ import (
 // leak check holds it to that).
 func TestConnsChild(t *testing.T) {
 	url := serveInProcess(t, ServeConfig{Addr: "127.0.0.1:0"}) + "/echo"
-	for _, kind := range []string{KindGorilla, KindConn} {
+	for _, kind := range []string{KindGorilla, KindGorillaPooled, KindConn} {
 		for _, echo := range []bool{false, true} {
 			var out bytes.Buffer
 			if err := ConnsChild(t.Context(), kind, 3, url, echo, &out); err != nil {

@@ -108,6 +108,9 @@ func newConnFailover(ctx context.Context, dropURL string) (*connFailover, error)
 		ImmediateFirstRetry: true,
 		MinUptime:           -1,
 		OnTransition: func(t wsfsm.Transition) {
+			if t.Initial() {
+				return // the first dial: the failover starts once Open
+			}
 			if t.To == fsm.Aborted || t.To == fsm.Connecting || t.To == fsm.Open {
 				f.stamps <- stamp{t.To, t.At}
 			}

@@ -26,16 +26,11 @@ const rttSlice = 100
 // side alternates), so that a drift of the machine falls on both alike.
 func measureRTT(ctx context.Context, echoURL string, n, round int) (rttRound, error) {
 	var r rttRound
-	ws, _, err := (&websocket.Dialer{}).DialContext(ctx, echoURL, nil)
+	ws, c, done, err := dialPair(ctx, echoURL)
 	if err != nil {
-		return r, fmt.Errorf("bench: gorilla dial: %w", err)
+		return r, err
 	}
-	defer ws.Close()
-	c, err := wsfsm.Dial(ctx, echoURL, nil)
-	if err != nil {
-		return r, fmt.Errorf("bench: %w", err)
-	}
-	defer c.Abort()
+	defer done()
 	msg := make([]byte, 64)
 	gorilla := func() error {
 		if err := ws.WriteMessage(websocket.BinaryMessage, msg); err != nil {

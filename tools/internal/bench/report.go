@@ -17,6 +17,8 @@ import (
 type Report struct {
 	Throughput64Ratio            Figure
 	Throughput16kRatio           Figure
+	Receive64Ratio               Figure
+	Receive16kRatio              Figure
 	RTTP50Ratio                  Figure
 	RTTP99Ratio                  Figure
 	FailoverVsLoopRatio          Figure
@@ -39,6 +41,9 @@ type Report struct {
 	// The same after one 64 B echo on every connection.
 	MemPerConnEchoRatio Figure
 	MemPerConnEchoKiB   Figure
+	// MemPerConnEchoPooledRatio is wsfsm's after one echo ÷ gorilla's with
+	// the same write-buffer pool (KindGorillaPooled).
+	MemPerConnEchoPooledRatio Figure
 
 	SimClients int
 	// Sim holds the simulation's rows: Strategies, then KeyRetryAfter.
@@ -48,6 +53,10 @@ type Report struct {
 	// figures.
 	Storm         []FleetRow
 	StormRecoverS Figure
+	// Outage holds the outage study's verdicts, one row per strategy of
+	// StudyStrategies: keys outage_ROW_worst_regret and
+	// outage_ROW_dominates_default.
+	Outage []OutageRow
 
 	FailoverRatio        Figure // history: failover ÷ a bare dial
 	StormPeakRatio       Figure // history: peak ÷ mean over the recovery
@@ -66,6 +75,7 @@ type entry struct {
 func (r *Report) entries() []entry {
 	es := []entry{
 		{"throughput_64_ratio", &r.Throughput64Ratio, 0}, {"throughput_16k_ratio", &r.Throughput16kRatio, 0},
+		{"receive_64_ratio", &r.Receive64Ratio, 0}, {"receive_16k_ratio", &r.Receive16kRatio, 0},
 		{"rtt_p50_ratio", &r.RTTP50Ratio, 0}, {"rtt_p99_ratio", &r.RTTP99Ratio, 0},
 		{"failover_vs_loop_ratio", &r.FailoverVsLoopRatio, 0}, {"abort_p99_ratio", &r.AbortP99Ratio, 0},
 		{"close_unresponsive_overshoot_ms", &r.CloseUnresponsiveOvershootMs, 0},
@@ -78,15 +88,20 @@ func (r *Report) entries() []entry {
 		{"abort_p99_us", &r.AbortP99us, 0}, {"abort_gorilla_p99_us", &r.AbortGorillaP99us, 0},
 		{"close_p50_us", &r.CloseP50us, 0},
 		{"conns", nil, r.Conns}, {"mem_per_conn_kib", &r.MemPerConnKiB, 0},
-		{"mem_per_conn_echo_ratio", &r.MemPerConnEchoRatio, 0}, {"mem_per_conn_echo_kib", &r.MemPerConnEchoKiB, 0},
+		{"mem_per_conn_echo_ratio", &r.MemPerConnEchoRatio, 0}, {"mem_per_conn_echo_pooled_ratio", &r.MemPerConnEchoPooledRatio, 0}, {"mem_per_conn_echo_kib", &r.MemPerConnEchoKiB, 0},
 
 		{"sim_clients", nil, r.SimClients},
 	}
 	es = append(es, fleetEntries("sim", r.Sim)...)
 	es = append(es, entry{"storm_clients", nil, r.StormClients})
 	es = append(es, fleetEntries("storm", r.Storm)...)
+	es = append(es, entry{"storm_recover_s", &r.StormRecoverS, 0})
+	for i := range r.Outage {
+		o := &r.Outage[i]
+		es = append(es, entry{"outage_" + o.Key + "_worst_regret", &o.WorstRegret, 0},
+			entry{"outage_" + o.Key + "_dominates_default", &o.DominatesDefault, 0})
+	}
 	return append(es,
-		entry{"storm_recover_s", &r.StormRecoverS, 0},
 		entry{"failover_ratio", &r.FailoverRatio, 0}, entry{"storm_peak_ratio", &r.StormPeakRatio, 0},
 		entry{"sim_peak_ratio", &r.SimPeakRatio, 0}, entry{"sim_peak_ratio_nojitter", &r.SimPeakRatioNoJitter, 0},
 	)
@@ -106,12 +121,36 @@ func fleetEntries(prefix string, rows []FleetRow) []entry {
 // fleetRowKeys are the row keys of the fleet figures, in their order.
 var fleetRowKeys = []string{KeyNoJitter, KeyFull, KeyEqual, KeyDecorrelated, KeyWsfsm, KeyRetryAfter}
 
+// OutageRow is the outage study's verdict on one strategy.
+type OutageRow struct {
+	Key string
+	// WorstRegret is Study.Regret's ratio; DominatesDefault the number of
+	// outages (kind and length) where the strategy is better than wsfsm's
+	// default on all three figures (0 for the default itself).
+	WorstRegret, DominatesDefault Figure
+}
+
+// outageRows turns a study's verdict into OutageRows.
+func outageRows(s *Study, v Verdict) []OutageRow {
+	var rows []OutageRow
+	for i, k := range s.Keys {
+		rows = append(rows, OutageRow{Key: k, WorstRegret: fig1(v.Regrets[i].Ratio), DominatesDefault: fig1(float64(len(v.DominatedAt[i])))})
+	}
+	return rows
+}
+
+// fig1 is a Figure of one round.
+func fig1(x float64) Figure { return summarize([]float64{x}) }
+
 // Keys returns the JSON keys of a complete Report, in the order of the
 // table.
 func Keys() []string {
 	r := Report{Sim: make([]FleetRow, len(fleetRowKeys)), Storm: make([]FleetRow, len(fleetRowKeys))}
 	for i, k := range fleetRowKeys {
 		r.Sim[i].Key, r.Storm[i].Key = k, k
+	}
+	for _, st := range StudyStrategies(simBase, simCap) {
+		r.Outage = append(r.Outage, OutageRow{Key: st.Key})
 	}
 	var keys []string
 	for _, e := range r.entries() {
@@ -185,18 +224,25 @@ type Context struct {
 	StormRounds          int       // rounds of each storm row
 	Throughput64Msgs     [2]Figure // gorilla, wsfsm: messages/s
 	Throughput16kMBs     [2]Figure // gorilla, wsfsm: MB/s
+	Receive64Msgs        [2]Figure // gorilla ReadMessage, wsfsm Receive: messages/s
+	Receive16kMBs        [2]Figure // the same, MB/s
 	RTTP50us, RTTP99us   [2]Figure // gorilla, wsfsm
 	FSMTransitionNs      [2]Figure // looplab Event, generated Machine
 	GorillaMemPerConnKiB Figure
 	// GorillaMemPerConnEchoKiB is gorilla's after one 64 B echo on each.
 	GorillaMemPerConnEchoKiB Figure
-	FailoverPhasesUs         [3]Figure // p50 of detect, loop and dial (see failoverRound)
-	LoopPhasesUs             [2]Figure // the gorilla loop's detect and dial, p50
-	GorillaGoroutines        Figure
-	UnresponsiveTimeout      string // CloseTimeout of the overshoot figure
+	// GorillaPooledMemPerConnEchoKiB is the same with wsfsm's write-buffer
+	// pool.
+	GorillaPooledMemPerConnEchoKiB Figure
+	FailoverPhasesUs               [3]Figure // p50 of detect, loop and dial (see failoverRound)
+	LoopPhasesUs                   [2]Figure // the gorilla loop's detect and dial, p50
+	GorillaGoroutines              Figure
+	UnresponsiveTimeout            string // CloseTimeout of the overshoot figure
 
 	Storm StormContext
 	Sim   SimContext
+	// Outages is the outage study, nil if it did not run.
+	Outages *Study
 }
 
 // StormContext describes the storms and holds what their plot needs.

@@ -62,7 +62,11 @@ func fullReport() (*Report, *Context) {
 	for _, k := range fleetRowKeys {
 		r.Storm = append(r.Storm, unmeasuredRow(k, k))
 	}
-	return r, &Context{Mode: "quick", Storm: StormContext{DeadlineS: 4}}
+	cx := &Context{Mode: "quick", Storm: StormContext{DeadlineS: 4}}
+	cx.Outages = RunStudy(StudyConfig{Clients: 300, Seed: 1, Cap: simCap, Kinds: OutageKinds, Outages: secs(4, 40),
+		Strategies: StudyStrategies(simBase, simCap), DropAfter: StudyDropAfter}, nil)
+	r.Outage = outageRows(cx.Outages, cx.Outages.Verdict())
+	return r, cx
 }
 
 // The JSON report has every key of Keys, in its order, and an unmeasured
@@ -128,6 +132,20 @@ func TestReportTable(t *testing.T) {
 	fleetKeys := map[string]bool{}
 	for _, e := range append(fleetEntries("sim", r.Sim), fleetEntries("storm", r.Storm)...) {
 		fleetKeys[e.key] = true
+	}
+	for _, o := range r.Outage {
+		fleetKeys["outage_"+o.Key+"_worst_regret"], fleetKeys["outage_"+o.Key+"_dominates_default"] = true, true
+		if !regexp.MustCompile(`(?m)^` + o.Key + ` .*  \d+(\.\d+)?  `).MatchString(out) {
+			t.Errorf("table lacks the outage study's verdict row %s", o.Key)
+		}
+	}
+	for _, kind := range OutageKinds {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(kind.String()) + `: .*\n.*\n4s  .*\n40s  `).MatchString(out) {
+			t.Errorf("table lacks the outage study's table for %s", kind)
+		}
+	}
+	if !strings.Contains(out, "goal: wsfsm has the lowest worst-case regret: ") || !strings.Contains(out, "goal: no rival better than wsfsm on all three figures at any outage: ") {
+		t.Errorf("the outage study's goals are not there:\n%s", out)
 	}
 	for _, k := range Keys() {
 		if fleetKeys[k] {

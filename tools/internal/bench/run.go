@@ -38,6 +38,8 @@ type params struct {
 	storm                               stormConfig
 	simClients, simSeeds                int
 	simOutage, simRetryAfterWindow      time.Duration
+	studyClients                        int
+	studyOutages                        []time.Duration
 }
 
 // The strategies' base and cap in the simulation and the full storm: the
@@ -62,6 +64,7 @@ func paramsFor(quick bool) params {
 			storm: stormConfig{clients: 1000, outage: 30 * time.Second / quickScale, cap: simCap / quickScale, retryAfterWindow: 2 * time.Second,
 				opts: wsfsm.Options{BackoffInitial: simBase / quickScale, BackoffMax: simCap / quickScale}},
 			simClients: 1_000_000, simSeeds: 3, simOutage: 30 * time.Second, simRetryAfterWindow: 20 * time.Second,
+			studyClients: 10_000, studyOutages: QuickOutages,
 		}
 	}
 	return params{
@@ -71,6 +74,7 @@ func paramsFor(quick bool) params {
 		storm: stormConfig{clients: 10_000, outage: 30 * time.Second, cap: simCap, retryAfterWindow: 20 * time.Second,
 			opts: wsfsm.Options{BackoffInitial: simBase, BackoffMax: simCap}},
 		simClients: 1_000_000, simSeeds: 9, simOutage: 30 * time.Second, simRetryAfterWindow: 20 * time.Second,
+		studyClients: 50_000, studyOutages: HeldOutOutages,
 	}
 }
 
@@ -115,6 +119,8 @@ func Run(ctx context.Context, cfg Config) (*Report, *Context, error) {
 	}
 	progress("simulation: %d virtual clients, outage %v, %d strategies and the server-led row, %d seeds each (%v so far)", p.simClients, p.simOutage, len(fleetRowKeys)-1, p.simSeeds, time.Since(start).Round(time.Second))
 	runSims(p, rep, cx)
+	progress("outage study: %d virtual clients, %d strategies, %d outage kinds × %d lengths (%v so far)", p.studyClients, len(StudyStrategies(simBase, simCap)), len(OutageKinds), len(p.studyOutages), time.Since(start).Round(time.Second))
+	runStudy(p, rep, cx)
 	progress("done in %v", time.Since(start).Round(time.Second))
 	return rep, cx, nil
 }
@@ -133,6 +139,7 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 	defer func() { err = errors.Join(err, pin.unpinSelf()) }()
 
 	var thr64, thr16, g64, c64, g16, c16 []float64
+	var rcv64, rcv16, rg64, rc64, rg16, rc16 []float64
 	var rtt50, rtt99, g50, c50, g99, c99 []float64
 	var dial, fail50, fail99, failRatio, loop50, loopRatio, reconn, abort, gAbort, abortRatio, closeP50, overshoot []float64
 	var failDetect, failLoop, failDial, loopDetect, loopDial []float64
@@ -148,6 +155,14 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 		}
 		mb := float64(16<<10) / 1e6
 		thr16, g16, c16 = append(thr16, t.conn/t.gorilla), append(g16, t.gorilla*mb), append(c16, t.conn*mb)
+		if t, err = measureReceive(ctx, srv.url(SourcePath), 64, p.thrDur, round); err != nil {
+			return err
+		}
+		rcv64, rg64, rc64 = append(rcv64, t.conn/t.gorilla), append(rg64, t.gorilla), append(rc64, t.conn)
+		if t, err = measureReceive(ctx, srv.url(SourcePath), 16<<10, p.thrDur, round); err != nil {
+			return err
+		}
+		rcv16, rg16, rc16 = append(rcv16, t.conn/t.gorilla), append(rg16, t.gorilla*mb), append(rc16, t.conn*mb)
 
 		rt, err := measureRTT(ctx, srv.url("/echo"), p.rttN, round)
 		if err != nil {
@@ -200,6 +215,9 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 	rep.Throughput64Ratio, rep.Throughput16kRatio = summarize(thr64), summarize(thr16)
 	cx.Throughput64Msgs = [2]Figure{summarize(g64), summarize(c64)}
 	cx.Throughput16kMBs = [2]Figure{summarize(g16), summarize(c16)}
+	rep.Receive64Ratio, rep.Receive16kRatio = summarize(rcv64), summarize(rcv16)
+	cx.Receive64Msgs = [2]Figure{summarize(rg64), summarize(rc64)}
+	cx.Receive16kMBs = [2]Figure{summarize(rg16), summarize(rc16)}
 	rep.RTTP50Ratio, rep.RTTP99Ratio = summarize(rtt50), summarize(rtt99)
 	cx.RTTP50us, cx.RTTP99us = [2]Figure{summarize(g50), summarize(c50)}, [2]Figure{summarize(g99), summarize(c99)}
 	rep.DialP50us = summarize(dial)
@@ -219,14 +237,15 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 // own so that one set's memory does not linger in the other's figures:
 // fresh (nothing sent since the upgrade), then after one 64 B echo on every
 // connection (gorilla's write buffer, allocated at the dial, is then
-// touched, and so resident).
+// touched, and so resident), the latter also against gorilla with wsfsm's
+// write-buffer pool.
 func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Context) error {
 	srv, err := startServer(ctx, self, "127.0.0.1:0", nil, -1)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	var kib, ratio, gor, gkib, ggor, skib, sratio, sgkib []float64
+	var kib, ratio, gor, gkib, ggor, skib, sratio, sgkib, pratio, pgkib []float64
 	for range p.connsRounds {
 		for _, echo := range []bool{false, true} {
 			g, err := runConnsChild(ctx, self, KindGorilla, p.conns, srv.url("/echo"), echo)
@@ -239,6 +258,11 @@ func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Con
 			}
 			if echo {
 				skib, sgkib, sratio = append(skib, c.KiBPerConn), append(sgkib, g.KiBPerConn), append(sratio, c.KiBPerConn/g.KiBPerConn)
+				gp, err := runConnsChild(ctx, self, KindGorillaPooled, p.conns, srv.url("/echo"), echo)
+				if err != nil {
+					return err
+				}
+				pgkib, pratio = append(pgkib, gp.KiBPerConn), append(pratio, c.KiBPerConn/gp.KiBPerConn)
 				continue
 			}
 			kib, gor = append(kib, c.KiBPerConn), append(gor, c.GoroutinesPerConn)
@@ -248,6 +272,7 @@ func runConns(ctx context.Context, self []string, p params, rep *Report, cx *Con
 	}
 	rep.MemPerConnKiB, rep.MemPerConnRatio, rep.GoroutinesPerConn = summarize(kib), summarize(ratio), summarize(gor)
 	rep.MemPerConnEchoKiB, rep.MemPerConnEchoRatio = summarize(skib), summarize(sratio)
+	rep.MemPerConnEchoPooledRatio, cx.GorillaPooledMemPerConnEchoKiB = summarize(pratio), summarize(pgkib)
 	cx.GorillaMemPerConnKiB, cx.GorillaGoroutines, cx.GorillaMemPerConnEchoKiB = summarize(gkib), summarize(ggor), summarize(sgkib)
 	return nil
 }
@@ -356,4 +381,11 @@ func runSims(p params, rep *Report, cx *Context) {
 			rep.SimPeakRatioNoJitter = summarize(pom)
 		}
 	}
+}
+
+// runStudy runs the outage study over p.studyOutages, seed 1.
+func runStudy(p params, rep *Report, cx *Context) {
+	cx.Outages = RunStudy(StudyConfig{Clients: p.studyClients, Seed: 1, Cap: simCap, Kinds: OutageKinds, Outages: p.studyOutages,
+		Strategies: StudyStrategies(simBase, simCap), DropAfter: StudyDropAfter}, nil)
+	rep.Outage = outageRows(cx.Outages, cx.Outages.Verdict())
 }

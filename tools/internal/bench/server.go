@@ -58,7 +58,7 @@ const soReusePort = 0xf
 
 // Serve is the body of the server process: it listens on cfg.Addr, prints
 // "LISTENING <port>" on stdout, and serves the wstest router (its /sink
-// discarding) plus DropPath, after answering 503 until cfg.BusyUntil, until
+// discarding) plus DropPath and SourcePath, after answering 503 until cfg.BusyUntil, until
 // stdin reaches EOF or ctx ends.
 func Serve(ctx context.Context, cfg ServeConfig, stdin io.Reader, stdout io.Writer) error {
 	addr := cfg.Addr
@@ -88,6 +88,7 @@ func Serve(ctx context.Context, cfg ServeConfig, stdin io.Reader, stdout io.Writ
 	router := wstest.NewRouter(wstest.DiscardSink())
 	mux := http.NewServeMux()
 	mux.Handle(DropPath, &dropHandler{})
+	mux.Handle(SourcePath, &sourceHandler{})
 	mux.Handle("/", router)
 	var h http.Handler = mux
 	if !cfg.BusyUntil.IsZero() {

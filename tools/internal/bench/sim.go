@@ -7,12 +7,14 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/retry"
 	"github.com/wsfsm/wsfsm/transport"
 )
@@ -29,21 +31,86 @@ const PeakWindow = time.Second
 // same figures on any number of CPUs.
 const simBlock = 1 << 14
 
+// OutageKind is how a server that is away answers a dial.
+type OutageKind int
+
+// The outage kinds the fleet figures cover.
+const (
+	// Refused: nothing listens (a killed process, a host that answers
+	// RST); each dial fails at once.
+	Refused OutageKind = iota
+	// BlackHoled: nothing answers (a host down, a firewall that drops,
+	// a partition); each dial costs the handshake timeout. The kernel sends
+	// the SYN again 1, 3 and 7 s after the first (Linux's initial
+	// retransmission timeout of 1 s, doubling), so a dial still in flight
+	// when the server returns connects at its next SYN, if that comes
+	// before the timeout.
+	BlackHoled
+	// AcceptDrop: a server (or a proxy before it) accepts the upgrade and
+	// drops the connection (1006) after SimConfig.DropAfter, until it is
+	// really back. Each dial Opens and is lost, too soon for MinUptime to
+	// reset the schedule.
+	AcceptDrop
+)
+
+// OutageKinds lists the kinds, in their order.
+var OutageKinds = []OutageKind{Refused, BlackHoled, AcceptDrop}
+
+// String names the kind in tables.
+func (k OutageKind) String() string {
+	switch k {
+	case Refused:
+		return "refused (RST)"
+	case BlackHoled:
+		return "black-holed"
+	case AcceptDrop:
+		return "accept then drop"
+	}
+	return fmt.Sprintf("OutageKind(%d)", int(k))
+}
+
+// Key names the kind in short, in the outage study's verdicts.
+func (k OutageKind) Key() string {
+	switch k {
+	case Refused:
+		return "refused"
+	case BlackHoled:
+		return "blackhole"
+	case AcceptDrop:
+		return "acceptdrop"
+	}
+	return strconv.Itoa(int(k))
+}
+
+// synRetries are the times after a dial's first SYN at which the kernel
+// sends it again (initial retransmission timeout 1 s, doubling): a
+// black-holed dial connects at the first of them at or after the server's
+// return, if that comes before the handshake timeout.
+var synRetries = []time.Duration{0, time.Second, 3 * time.Second, 7 * time.Second}
+
 // SimConfig describes a simulated outage: Clients connections, each Open
 // for an hour, drop at t = 0; the server returns at t = Outage.
 type SimConfig struct {
 	Clients int
 	// Outage is when the server returns.
 	Outage time.Duration
+	// Kind is how the server answers dials while away. Default Refused.
+	Kind OutageKind
+	// HandshakeTimeout bounds each dial of a BlackHoled outage. Default
+	// (0) wsfsm's DefaultHandshakeTimeout, 10 s.
+	HandshakeTimeout time.Duration
+	// DropAfter is how long an AcceptDrop server keeps each connection
+	// before dropping it. Default 0: at once.
+	DropAfter time.Duration
 	// Strategy gives each client its BackOff.
 	Strategy Strategy
 	// Cap is the strategies' ceiling: the peak dial rate is divided by
 	// Clients / Cap.
 	Cap time.Duration
 	// RetryAfterWindow, when positive, has the server (or a front for it)
-	// answer every dial during the outage with 503 and a Retry-After of the
-	// whole seconds until its return plus a whole number of seconds drawn
-	// uniformly in [0, RetryAfterWindow]. Zero: dials during the outage are
+	// answer every dial during a Refused outage with 503 and a Retry-After
+	// of the whole seconds until its return plus a whole number of seconds
+	// drawn uniformly in [0, RetryAfterWindow]. Zero: dials during the outage are
 	// refused (no listener).
 	RetryAfterWindow time.Duration
 	// Seed fixes every draw: the same Seed gives the same result.
@@ -54,8 +121,9 @@ type SimConfig struct {
 type SimResult struct {
 	// Buckets holds the dials per Bucket from the drop at t = 0.
 	Buckets []int
-	// Dials counts every dial; OutageDials those before the server
-	// returned (they all failed).
+	// Dials counts every dial; OutageDials those that failed (all those
+	// before the server returned but a BlackHoled dial still in flight
+	// then that connects).
 	Dials, OutageDials int
 	// Back counts the clients Open again: all of them unless a schedule
 	// stopped.
@@ -73,8 +141,9 @@ type SimResult struct {
 // Fleet holds the figures of one outage that the strategies are compared
 // on; for each, lower is better.
 type Fleet struct {
-	// DialsPerClient is the dials made during the outage (all failed) per
-	// client: the load on whatever answers while the server is away.
+	// DialsPerClient is the dials that failed during the outage per
+	// client: the load on whatever answers while the server is away (an
+	// AcceptDrop outage's dials each cost a full upgrade).
 	DialsPerClient float64
 	// PeakRatio is the dial rate in the busiest PeakWindow after the
 	// server returned, over Clients / Cap: 1.0 would be the fleet spread
@@ -94,9 +163,11 @@ func (f Fleet) String() string {
 // Simulate replays the real retry.Schedule, over the BackOff of
 // cfg.Strategy, for every virtual client on a virtual clock: after the drop
 // each client waits the schedule's Next delay and dials; dials before
-// Outage fail (refused, or 503 with Retry-After), the first one at or after
-// it succeeds and the client is Open. The server accepts every dial once
-// back (no capacity limit), so clients never interact: they are replayed
+// Outage fail as cfg.Kind says (refused or 503 with Retry-After at once,
+// timed out after HandshakeTimeout, or Opened and dropped after
+// DropAfter), the first one that reaches the server at or after Outage
+// succeeds and the client is Open. The server accepts every dial once back
+// (no capacity limit), so clients never interact: they are replayed
 // one after another, in blocks of simBlock clients, each block with a
 // random stream of its own, on one goroutine per CPU.
 func Simulate(cfg SimConfig) SimResult {
@@ -143,22 +214,24 @@ func grow(s []int, i int) []int {
 	return s
 }
 
-func (a *simAcc) dial(t, outage time.Duration) {
+// dial records a dial started at t; failed says it did not connect.
+func (a *simAcc) dial(t time.Duration, failed bool) {
 	i := int(t / Bucket)
 	a.buckets = grow(a.buckets, i)
 	a.buckets[i]++
 	a.dials++
-	if t < outage {
+	if failed {
 		a.outageDials++
-		return
 	}
-	i = int((t - outage) / Bucket)
-	a.after = grow(a.after, i)
-	a.after[i]++
 }
 
+// open records a dial that reached the returned server at t and Opened:
+// the server's load after its return is these arrivals.
 func (a *simAcc) open(t, outage time.Duration) {
-	i := int((t - outage) / time.Millisecond)
+	i := int((t - outage) / Bucket)
+	a.after = grow(a.after, i)
+	a.after[i]++
+	i = int((t - outage) / time.Millisecond)
 	a.opens = grow(a.opens, i)
 	a.opens[i]++
 	a.back++
@@ -236,20 +309,27 @@ func openQuantile(opens []int, clients int, q float64) float64 {
 // epoch is the virtual clock's origin: the drop.
 var epoch = time.Unix(0, 0)
 
-// What the simulated clients see: the connection lost, then dials refused.
+// What the simulated clients see: the connection lost, then dials refused
+// or timed out.
 var (
-	errDropped = &transport.CloseError{Code: 1006}
-	errRefused = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	errDropped  = &transport.CloseError{Code: 1006}
+	errRefused  = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	errTimedOut = &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
 )
 
 // simulateBlock replays n clients of block b with one Schedule, reset for
 // each client, and one random stream seeded by (seed, b).
 func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
 	rnd := rand.New(rand.NewPCG(splitmix(seed), splitmix(seed^splitmix(b+1))))
+	var t time.Duration // the client's virtual time since the drop
 	sched := retry.NewSchedule(retry.Config{
-		NewBackOff: func() backoff.BackOff { return cfg.Strategy.New(rnd) },
+		NewBackOff: func() backoff.BackOff { return cfg.Strategy.New(rnd, simClock{&t}) },
 		Rand:       rnd,
 	})
+	timeout := cfg.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = wsfsm.DefaultHandshakeTimeout
+	}
 	busy := &transport.HandshakeError{StatusCode: 503}
 	window := int64(cfg.RetryAfterWindow / time.Second)
 	for range n {
@@ -258,26 +338,61 @@ func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
 		sched.Opened(epoch.Add(-time.Hour))
 		sched.Dropped(epoch)
 		var cause error = errDropped
-		var t time.Duration
+		t = 0
 		for {
 			d, ok := sched.Next(cause, false)
 			if !ok {
 				break // a budget was set and spent: this client gave up
 			}
 			t += d
-			acc.dial(t, cfg.Outage)
-			if t >= cfg.Outage {
-				acc.open(t, cfg.Outage)
+			at, ok := arrival(cfg.Kind, t, cfg.Outage, timeout)
+			acc.dial(t, !ok)
+			if ok {
+				acc.open(at, cfg.Outage)
 				break
 			}
-			cause = errRefused
-			if cfg.RetryAfterWindow > 0 {
-				untilBack := (cfg.Outage - t + time.Second - 1) / time.Second
-				busy.RetryAfter = time.Duration(int64(untilBack)+rnd.Int64N(window+1)) * time.Second
-				cause = busy
+			switch cfg.Kind {
+			case BlackHoled:
+				t += timeout
+				cause = errTimedOut
+			case AcceptDrop:
+				sched.Opened(epoch.Add(t))
+				t += cfg.DropAfter
+				sched.Dropped(epoch.Add(t))
+				cause = errDropped
+			default:
+				cause = errRefused
+				if cfg.RetryAfterWindow > 0 {
+					untilBack := (cfg.Outage - t + time.Second - 1) / time.Second
+					busy.RetryAfter = time.Duration(int64(untilBack)+rnd.Int64N(window+1)) * time.Second
+					cause = busy
+				}
 			}
 		}
 	}
+}
+
+// simClock reads a simulated client's virtual time.
+type simClock struct{ t *time.Duration }
+
+func (c simClock) Now() time.Time { return epoch.Add(*c.t) }
+
+// arrival returns when a dial started at t reaches a server that returns
+// at back, and whether it does before the dial fails: at t for a server
+// already back; for a BlackHoled dial in flight, at its first SYN at or
+// after back that comes before timeout.
+func arrival(kind OutageKind, t, back, timeout time.Duration) (time.Duration, bool) {
+	if t >= back {
+		return t, true
+	}
+	if kind == BlackHoled {
+		for _, r := range synRetries {
+			if r < timeout && t+r >= back {
+				return t + r, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // splitmix is SplitMix64's finalizer: it turns seeds that differ in a few
@@ -293,13 +408,16 @@ func splitmix(x uint64) uint64 {
 // each, through a retry.Schedule as in Simulate.
 func delaysByAttempt(s Strategy, attempts, samples int, seed uint64) [][]time.Duration {
 	rnd := rand.New(rand.NewPCG(seed, seed+1))
-	sched := retry.NewSchedule(retry.Config{NewBackOff: func() backoff.BackOff { return s.New(rnd) }, Rand: rnd})
+	var t time.Duration // refused at once: the time is the sum of the delays
+	sched := retry.NewSchedule(retry.Config{NewBackOff: func() backoff.BackOff { return s.New(rnd, simClock{&t}) }, Rand: rnd})
 	out := make([][]time.Duration, attempts)
 	for range samples {
 		sched.Reset()
+		t = 0
 		for a := range attempts {
 			d, _ := sched.Next(errRefused, false)
 			out[a] = append(out[a], d)
+			t += d
 		}
 	}
 	return out

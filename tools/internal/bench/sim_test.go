@@ -133,7 +133,7 @@ func TestSimulateReproducible(t *testing.T) {
 
 // A budget makes clients give up: they stop dialing and are not back.
 func TestSimulateGivingUp(t *testing.T) {
-	st := Strategy{Key: "b", Name: "budget", New: func(r retry.Rand) backoff.BackOff {
+	st := Strategy{Key: "b", Name: "budget", New: func(r retry.Rand, _ backoff.Clock) backoff.BackOff {
 		return backoff.WithMaxRetries(retry.FullJitter(time.Second, time.Second, r), 3)
 	}}
 	r := Simulate(SimConfig{Clients: 100, Outage: time.Hour, Strategy: st, Cap: time.Second, Seed: 1})
@@ -179,6 +179,69 @@ func TestDelaysByAttempt(t *testing.T) {
 			if x < env/2 || x > env {
 				t.Errorf("attempt %d: delay %v outside [%v, %v]", a+1, x, env/2, env)
 			}
+		}
+	}
+}
+
+// Black-holed, without jitter, each dial costs the 10 s timeout: dials at
+// 0.25, 10.75 and 21.75 s. With the return at 30 s the third one's SYNs
+// (21.75, 22.75, 24.75, 28.75 s) all come too soon: it fails at 31.75 and
+// the next dial, 2 s later, connects at 33.75 s. With the return at 25 s
+// its last SYN, at 28.75 s, connects.
+func TestSimulateBlackHoledExact(t *testing.T) {
+	const n = 100
+	for _, c := range []struct {
+		outage time.Duration
+		failed int
+		t99    float64
+	}{{30 * time.Second, 3, 3.75}, {25 * time.Second, 2, 3.75}} {
+		r := Simulate(SimConfig{Clients: n, Outage: c.outage, Kind: BlackHoled, Strategy: Strategies(simBase, simCap)[0], Cap: simCap, Seed: 1})
+		if r.OutageDials != c.failed*n || r.Dials != (c.failed+1)*n || r.Back != n {
+			t.Errorf("outage %v: %d failed dials, %d in all, %d back; want %d, %d, %d", c.outage, r.OutageDials, r.Dials, r.Back, c.failed*n, (c.failed+1)*n, n)
+		}
+		if r.Fleet.T99 != c.t99 || r.Fleet.T100 != c.t99 {
+			t.Errorf("outage %v: back after %v / %v s, want %v", c.outage, r.Fleet.T99, r.Fleet.T100, c.t99)
+		}
+	}
+}
+
+// A server that accepts then drops until it is back gives each client the
+// same growing delays as a refused dial: a connection lost at once does not
+// reset the schedule (MinUptime), so there is no tight loop.
+func TestSimulateAcceptDropDoesNotReset(t *testing.T) {
+	const n = 100
+	r := Simulate(SimConfig{Clients: n, Outage: 30 * time.Second, Kind: AcceptDrop, Strategy: Strategies(simBase, simCap)[0], Cap: simCap, Seed: 1})
+	if r.OutageDials != 6*n || r.Back != n || r.Fleet.T99 != 1.75 {
+		t.Errorf("%d failed dials, %d back, 99%% after %v s; want %d, %d, 1.75", r.OutageDials, r.Back, r.Fleet.T99, 6*n, n)
+	}
+	// Dropped after 2 s each: dials at 0.25, 2.75, 5.75, 9.75, 15.75, 25.75
+	// s (each the last drop + the delay), then 27.75 + 16 = 43.75 s, Open.
+	r = Simulate(SimConfig{Clients: n, Outage: 30 * time.Second, Kind: AcceptDrop, DropAfter: 2 * time.Second, Strategy: Strategies(simBase, simCap)[0], Cap: simCap, Seed: 1})
+	if r.OutageDials != 6*n || r.Back != n || r.Fleet.T99 != 13.75 {
+		t.Errorf("dropped after 2 s: %d failed dials, %d back, 99%% after %v s; want %d, %d, 13.75", r.OutageDials, r.Back, r.Fleet.T99, 6*n, n)
+	}
+}
+
+func TestArrival(t *testing.T) {
+	const s = time.Second
+	for _, c := range []struct {
+		kind          OutageKind
+		t, back, tout time.Duration
+		at            time.Duration
+		ok            bool
+	}{
+		{Refused, 5 * s, 5 * s, 10 * s, 5 * s, true},
+		{Refused, 4 * s, 5 * s, 10 * s, 0, false},
+		{AcceptDrop, 4 * s, 5 * s, 10 * s, 0, false},
+		{BlackHoled, 4 * s, 5 * s, 10 * s, 5 * s, true},   // the SYN sent again after 1 s
+		{BlackHoled, 4 * s, 6 * s, 10 * s, 7 * s, true},   // after 3 s
+		{BlackHoled, 4 * s, 10 * s, 10 * s, 11 * s, true}, // after 7 s
+		{BlackHoled, 4 * s, 10 * s, 5 * s, 0, false},      // the 7 s SYN comes after a 5 s timeout
+		{BlackHoled, 4 * s, 12 * s, 10 * s, 0, false},
+	} {
+		at, ok := arrival(c.kind, c.t, c.back, c.tout)
+		if at != c.at || ok != c.ok {
+			t.Errorf("%v dial at %v, back at %v, timeout %v: %v %v, want %v %v", c.kind, c.t, c.back, c.tout, at, ok, c.at, c.ok)
 		}
 	}
 }

@@ -226,7 +226,7 @@ func (cfg *stormConfig) clientOptions(i int) wsfsm.Options {
 	opts := cfg.opts
 	if newBackOff := cfg.strategy.New; newBackOff != nil {
 		rnd := rand.New(rand.NewPCG(splitmix(cfg.seed), splitmix(uint64(i)+1)))
-		opts.Backoff = func() backoff.BackOff { return newBackOff(rnd) } // called once per Conn
+		opts.Backoff = func() backoff.BackOff { return newBackOff(rnd, backoff.SystemClock) } // called once per Conn
 	}
 	return opts
 }

@@ -9,15 +9,17 @@ import (
 
 // Strategy is a reconnect delay strategy the fleet figures compare: a
 // factory of backoff.BackOff values, one per client, each drawing from the
-// random source it is given.
+// random source it is given and, if it tells the time, reading the clock
+// it is given (the simulation's is virtual).
 type Strategy struct {
 	// Key names the strategy in JSON keys: nojitter, full, equal,
 	// decorrelated, wsfsm.
 	Key string
 	// Name is the strategy in tables and plots.
 	Name string
-	// New returns the BackOff of one client, drawing from r.
-	New func(r retry.Rand) backoff.BackOff
+	// New returns the BackOff of one client, drawing from r and reading
+	// clk.
+	New func(r retry.Rand, clk backoff.Clock) backoff.BackOff
 }
 
 // Keys of Strategies, in their order.
@@ -36,10 +38,10 @@ const (
 // DefaultMultiplier.
 func Strategies(base, ceiling time.Duration) []Strategy {
 	return []Strategy{
-		{KeyNoJitter, "no jitter (reference)", func(retry.Rand) backoff.BackOff { return retry.Exponential(base, ceiling) }},
-		{KeyFull, "full jitter", func(r retry.Rand) backoff.BackOff { return retry.FullJitter(base, ceiling, r) }},
-		{KeyEqual, "equal jitter", func(r retry.Rand) backoff.BackOff { return retry.EqualJitter(base, ceiling, r) }},
-		{KeyDecorrelated, "decorrelated jitter", func(r retry.Rand) backoff.BackOff { return retry.DecorrelatedJitter(base, ceiling, r) }},
+		{KeyNoJitter, "no jitter (reference)", func(retry.Rand, backoff.Clock) backoff.BackOff { return retry.Exponential(base, ceiling) }},
+		{KeyFull, "full jitter", func(r retry.Rand, _ backoff.Clock) backoff.BackOff { return retry.FullJitter(base, ceiling, r) }},
+		{KeyEqual, "equal jitter", func(r retry.Rand, _ backoff.Clock) backoff.BackOff { return retry.EqualJitter(base, ceiling, r) }},
+		{KeyDecorrelated, "decorrelated jitter", func(r retry.Rand, _ backoff.Clock) backoff.BackOff { return retry.DecorrelatedJitter(base, ceiling, r) }},
 		DefaultStrategy(base, ceiling),
 	}
 }
@@ -53,9 +55,19 @@ func DefaultStrategy(base, ceiling time.Duration) Strategy {
 // JitterStrategy is retry.NewJitter(cfg) under a key and a name; cfg.Rand
 // is replaced by the client's source.
 func JitterStrategy(key, name string, cfg retry.JitterConfig) Strategy {
-	return Strategy{key, name, func(r retry.Rand) backoff.BackOff {
+	return Strategy{key, name, func(r retry.Rand, _ backoff.Clock) backoff.BackOff {
 		c := cfg
 		c.Rand = r
 		return retry.NewJitter(c)
+	}}
+}
+
+// ElapsedStrategy is NewElapsed(cfg) under a key and a name;
+// cfg.Rand and cfg.Clock are replaced by the client's.
+func ElapsedStrategy(key, name string, cfg ElapsedConfig) Strategy {
+	return Strategy{key, name, func(r retry.Rand, clk backoff.Clock) backoff.BackOff {
+		c := cfg
+		c.Rand, c.Clock = r, clk
+		return NewElapsed(c)
 	}}
 }

@@ -24,30 +24,50 @@ const throughputSlice = 50 * time.Millisecond
 // over a round, which is larger than the difference measured, falls on both
 // alike.
 func measureThroughput(ctx context.Context, sinkURL string, size int, dur time.Duration, round int) (throughputRound, error) {
-	ws, _, err := (&websocket.Dialer{}).DialContext(ctx, sinkURL, nil)
+	ws, c, done, err := dialPair(ctx, sinkURL)
 	if err != nil {
-		return throughputRound{}, fmt.Errorf("bench: gorilla dial %s: %w", sinkURL, err)
+		return throughputRound{}, err
 	}
-	defer ws.Close()
-	c, err := wsfsm.Dial(ctx, sinkURL, nil)
-	if err != nil {
-		return throughputRound{}, fmt.Errorf("bench: %w", err)
-	}
-	defer c.Abort()
+	defer done()
 	msg := make([]byte, size)
-	gorilla := func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) }
-	conn := func() error { return c.Send(ctx, wsfsm.Binary, msg) }
+	rates, err := alternate([2]func() error{
+		func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) },
+		func() error { return c.Send(ctx, wsfsm.Binary, msg) },
+	}, dur, round)
+	if err != nil {
+		return throughputRound{}, fmt.Errorf("bench: write: %w", err)
+	}
+	return throughputRound{gorilla: rates[0], conn: rates[1]}, nil
+}
 
+// dialPair dials url twice, with raw gorilla and with wsfsm, for a figure
+// that compares them side by side; done closes both.
+func dialPair(ctx context.Context, url string) (ws *websocket.Conn, c *wsfsm.Conn, done func(), err error) {
+	ws, _, err = (&websocket.Dialer{}).DialContext(ctx, url, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("bench: gorilla dial %s: %w", url, err)
+	}
+	if c, err = wsfsm.Dial(ctx, url, nil); err != nil {
+		ws.Close()
+		return nil, nil, nil, fmt.Errorf("bench: %w", err)
+	}
+	return ws, c, func() { _ = c.Abort(); ws.Close() }, nil
+}
+
+// alternate runs sides[0] (gorilla's) and sides[1] (wsfsm's) in turns of
+// throughputSlice, the first side alternating with round, until each ran
+// for dur, and returns how many calls per second each made. It stops at
+// the first error.
+func alternate(sides [2]func() error, dur time.Duration, round int) ([2]float64, error) {
 	var n [2]int
 	var spent [2]time.Duration
-	sides := [2]func() error{gorilla, conn}
 	for i := 0; spent[0] < dur || spent[1] < dur; i++ {
 		for k := range 2 {
 			side := (i + round + k) % 2
 			start := time.Now()
 			for {
 				if err := sides[side](); err != nil {
-					return throughputRound{}, fmt.Errorf("bench: write: %w", err)
+					return [2]float64{}, err
 				}
 				n[side]++
 				if n[side]%16 == 0 && time.Since(start) >= throughputSlice {
@@ -57,8 +77,5 @@ func measureThroughput(ctx context.Context, sinkURL string, size int, dur time.D
 			spent[side] += time.Since(start)
 		}
 	}
-	return throughputRound{
-		gorilla: float64(n[0]) / spent[0].Seconds(),
-		conn:    float64(n[1]) / spent[1].Seconds(),
-	}, nil
+	return [2]float64{float64(n[0]) / spent[0].Seconds(), float64(n[1]) / spent[1].Seconds()}, nil
 }

@@ -79,8 +79,11 @@ func (r *Recorder[S, E]) Path() string {
 	if len(r.all) == 0 {
 		return ""
 	}
-	parts := []string{r.all[0].From.String()}
-	for _, t := range r.all {
+	var parts []string
+	for i, t := range r.all {
+		if i == 0 && !t.Initial() {
+			parts = append(parts, t.From.String())
+		}
 		parts = append(parts, t.To.String())
 	}
 	return strings.Join(parts, ">")
