@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/internal/interop"
 	"github.com/wsfsm/wsfsm/retry"
 )
 
@@ -68,7 +69,8 @@ var Peers = []string{"python", "node"}
 // or .js of package interop) against the fuzzing server at base
 // ("ws://HOST:PORT") under the name agent: every case (only those numbered
 // in cases, when given), then /updateReports. Its output is returned with
-// the error when it fails.
+// the error when it fails; the error matches interop.ErrPeerMissing when the
+// peer's runtime or library is not installed.
 func RunPeer(ctx context.Context, peer, base, agent string, cases ...int) error {
 	dir, err := peersDir()
 	if err != nil {
@@ -93,11 +95,19 @@ func RunPeer(ctx context.Context, peer, base, agent string, cases ...int) error 
 	}
 	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	switch {
+	case errors.Is(err, exec.ErrNotFound), cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitMissingLibrary:
+		return fmt.Errorf("%w: %s harness: %v\n%s", interop.ErrPeerMissing, peer, err, out)
+	case err != nil:
 		return fmt.Errorf("conformance: %s harness: %w\n%s", peer, err, out)
 	}
 	return nil
 }
+
+// exitMissingLibrary is the harness scripts' exit status when their
+// WebSocket library is missing.
+const exitMissingLibrary = 3
 
 // peersDir is package interop's peers directory, next to this source file's
 // package.
