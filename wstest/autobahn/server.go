@@ -41,6 +41,8 @@ type Server struct {
 	results   map[string]map[string]*Result // agent, case id
 	listeners map[string][]chan *Result     // agent + " " + case id
 	order     []string                      // agents in first-seen order
+	running   map[string]int                // agent: cases whose result is not recorded yet
+	ran       chan struct{}                 // closed, and replaced, whenever a case's run ends
 }
 
 // NewServer returns a Server with the cases of categories 1 to 7, 9, 10,
@@ -49,7 +51,8 @@ func NewServer(cfg Config) *Server {
 	if cfg.Unit <= 0 {
 		cfg.Unit = time.Second
 	}
-	s := &Server{cfg: cfg, results: make(map[string]map[string]*Result), listeners: make(map[string][]chan *Result)}
+	s := &Server{cfg: cfg, results: make(map[string]map[string]*Result), listeners: make(map[string][]chan *Result),
+		running: make(map[string]int), ran: make(chan struct{})}
 	s.cases = append(s.cases, framingCases()...)
 	s.cases = append(s.cases, pingCases()...)
 	s.cases = append(s.cases, reservedBitsCases()...)
@@ -118,6 +121,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if path == "/runCase" && def.accept != nil {
 		acc = def.accept(parseOffers(req.Header))
 	}
+	if path == "/runCase" {
+		// Counted before the 101 goes out: a client that saw its case end
+		// and asks for the reports finds it, even if its result is still
+		// being judged (updateReports waits for it).
+		s.startRun(agent)
+		defer s.endRun(agent)
+	}
 	nc, br, err := upgrade(w, req, acc)
 	if err != nil {
 		return
@@ -134,6 +144,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case "/getCaseStatus":
 		s.caseStatus(req.Context(), nc, br, agent, def.id)
 	case "/updateReports":
+		s.awaitRuns(agent, reportWait*s.cfg.Unit)
 		if s.cfg.ReportDir != "" {
 			s.WriteReports(s.cfg.ReportDir)
 		}
@@ -261,6 +272,44 @@ func (s *Server) caseStatus(ctx context.Context, nc net.Conn, br *bufio.Reader, 
 			}
 		}()
 	}, p.control)
+}
+
+// reportWait bounds, in units, how long /updateReports waits for the
+// agent's cases still being judged: the client may see a case end before
+// the server has recorded its result.
+const reportWait = 60
+
+func (s *Server) startRun(agent string) {
+	s.mu.Lock()
+	s.running[agent]++
+	s.mu.Unlock()
+}
+
+func (s *Server) endRun(agent string) {
+	s.mu.Lock()
+	s.running[agent]--
+	close(s.ran)
+	s.ran = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// awaitRuns waits until no case of agent is being run, at most d.
+func (s *Server) awaitRuns(agent string, d time.Duration) {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for {
+		s.mu.Lock()
+		n, ran := s.running[agent], s.ran
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ran:
+		case <-timeout.C:
+			return
+		}
+	}
 }
 
 func (s *Server) record(res *Result) {

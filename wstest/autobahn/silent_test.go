@@ -49,3 +49,38 @@ func TestSilentClient(t *testing.T) {
 		}
 	}
 }
+
+// TestReportsWaitForCasesBeingJudged: a client may leave a case before the
+// server has judged it (here it returns at once and leaves its connection
+// open, so the server judges only when the case's timer fires). The reports
+// the client then asks for must hold that case's result: a full run once
+// missed its last case this way under load.
+func TestReportsWaitForCasesBeingJudged(t *testing.T) {
+	s := NewServer(Config{Profile: Quick, Unit: 100 * time.Millisecond})
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	base := "ws://" + strings.TrimPrefix(hs.URL, "http://")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var left []*websocket.Conn
+	defer func() {
+		for _, ws := range left {
+			ws.Close()
+		}
+	}()
+	leave := func(ctx context.Context, u string) error {
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx, u, nil)
+		if err == nil {
+			left = append(left, ws)
+		}
+		return err
+	}
+	only := func(c CaseInfo) bool { return c.ID == "1.1.1" }
+	if err := RunAgent(ctx, base, "leaver", leave, only); err != nil {
+		t.Fatal(err)
+	}
+	res := s.Results("leaver")
+	if len(res) != 1 || res[0].ID != "1.1.1" {
+		t.Fatalf("the reports hold %d results, want the one for 1.1.1", len(res))
+	}
+}
