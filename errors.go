@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/internal/closecode"
 	"github.com/wsfsm/wsfsm/transport"
 )
 
@@ -78,10 +79,10 @@ func (e *StateError) Is(target error) bool { return target == ErrEventNotAllowed
 // Close codes for CloseWith.
 const (
 	// CloseNormal (1000): the purpose of the connection was fulfilled.
-	CloseNormal = 1000
+	CloseNormal = closecode.Normal
 	// CloseGoingAway (1001): the client is going away (shutting down,
 	// navigating away).
-	CloseGoingAway = 1001
+	CloseGoingAway = closecode.GoingAway
 )
 
 // Errors reported by the transport, re-exported so callers need not import it.
@@ -179,7 +180,7 @@ func redact(rawURL string) string {
 // checkClose validates what CloseWith would send.
 func checkClose(code int, reason string) error {
 	switch {
-	case code != CloseNormal && code != CloseGoingAway && (code < 3000 || code > 4999):
+	case !closecode.Of(code).ClientMay:
 		return fmt.Errorf("%w: code %d (use 1000, 1001 or 3000-4999)", ErrBadCloseCode, code)
 	case len(reason) > 123:
 		return fmt.Errorf("%w: reason is %d bytes, at most 123 fit in a close frame", ErrBadCloseCode, len(reason))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/internal/closecode"
 	"github.com/wsfsm/wsfsm/retry"
 	"github.com/wsfsm/wsfsm/transport"
 	"github.com/wsfsm/wsfsm/vocab"
@@ -88,7 +89,7 @@ func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
 	}
 	c.recordClose(cause)
 	var ce *CloseError
-	if errors.As(cause, &ce) && ce.Code != 1006 {
+	if errors.As(cause, &ce) && ce.Code != closecode.Abnormal {
 		c.fire(cause, vocab.Close, vocab.Abort)
 		return
 	}

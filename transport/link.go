@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/closecode"
 )
 
 // controlWait bounds the pong and close-frame answers the reader writes.
@@ -340,11 +341,11 @@ func (l *Link) onClose(code int, text string) error {
 	return nil
 }
 
-// peerCodeOf restores a close code 1014 that the guard passed to gorilla as
+// peerCodeOf restores a close code that the guard passed to gorilla as
 // 1011 (see frameGuard). Only the goroutine reading calls it.
 func (l *Link) peerCodeOf(code int) int {
-	if code == websocket.CloseInternalServerErr && l.rd.guard.was1014 {
-		return 1014
+	if code == closecode.InternalError && l.rd.guard.refused != 0 {
+		return l.rd.guard.refused
 	}
 	return code
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/wsfsm/wsfsm/internal/closecode"
 )
 
 // MaxHandshakeHeaderBytes bounds the head of the server's handshake response
@@ -167,10 +169,11 @@ const (
 //   - a 64-bit payload length with its most significant bit set (gorilla
 //     reports its read limit and claims to have sent 1009);
 //
-// and it lets close code 1014 (Bad Gateway, registered after gorilla's list
-// was written) through: gorilla answers it with 1002 "bad close code", so
-// the guard rewrites it to 1011 on its way in and the Link restores it
-// (peerCode).
+// and it lets the registered close codes that gorilla refuses
+// (closecode.Info.GorillaRefuses: 1014, Bad Gateway, registered after
+// gorilla's list was written) through: gorilla answers them with 1002 "bad
+// close code", so the guard rewrites them to 1011 on their way in and the
+// Link restores them (peerCodeOf).
 type frameGuard struct {
 	mode uint8
 	fail error // the violation found; every later read returns it
@@ -192,7 +195,7 @@ type frameGuard struct {
 	inClose bool   // the current frame is an unmasked close frame
 	closeAt int    // close payload bytes seen
 	codeHi  byte
-	was1014 bool // a close code 1014 was passed to gorilla as 1011
+	refused int // a close code gorilla refuses, passed to it as 1011; 0 if none
 }
 
 // A violation of RFC 6455 found in the server's frames.
@@ -294,14 +297,14 @@ func (g *frameGuard) length() uint64 {
 }
 
 // closeCode watches the first two payload bytes of a close frame and turns
-// 1014 into 1011 (see frameGuard).
+// a code gorilla refuses into 1011 (see frameGuard).
 func (g *frameGuard) closeCode(b []byte) {
 	for j := 0; j < len(b) && g.closeAt < 2; j++ {
 		if g.closeAt == 0 {
 			g.codeHi = b[j]
-		} else if code := int(g.codeHi)<<8 | int(b[j]); code == 1014 {
-			b[j] = byte(1011 & 0xff) // same high byte
-			g.was1014 = true
+		} else if code := int(g.codeHi)<<8 | int(b[j]); closecode.Of(code).GorillaRefuses && code>>8 == closecode.InternalError>>8 {
+			b[j] = byte(closecode.InternalError & 0xff) // same high byte
+			g.refused = code
 		}
 		g.closeAt++
 	}

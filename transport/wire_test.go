@@ -72,8 +72,8 @@ func TestFrameGuardRewrites1014(t *testing.T) {
 			if code == 1014 {
 				want = 1011
 			}
-			if got != want || g.was1014 != (code == 1014) {
-				t.Errorf("code %d in chunks of %d: passed on %d (was1014 %v), want %d", code, size, got, g.was1014, want)
+			if got != want || (g.refused == 1014) != (code == 1014) {
+				t.Errorf("code %d in chunks of %d: passed on %d (refused %d), want %d", code, size, got, g.refused, want)
 			}
 		}
 	}
