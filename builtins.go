@@ -107,11 +107,11 @@ func (c *ConnOf[S, E]) sendClose() {
 		if errors.Is(err, ErrCloseTimeout) {
 			err = ErrCloseTimeout // the cause the timer of a state that closes would give
 		}
-		var peer error
-		if res.PeerCode != 0 {
-			peer = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}
+		cause := err // the close failed: its error decides; else the peer's word
+		if err == nil && res.PeerCode != 0 {
+			cause = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}
 		}
-		c.settle(tk, peer, func(cause error) { c.closeDone(epoch, res, err, cause) })
+		c.settle(tk, cause, func(cause error) { c.closeDone(epoch, res, err != nil, cause) })
 	}()
 }
 

@@ -147,13 +147,16 @@ func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {
 }
 
 // settle reports the result of a connection's goroutine (dial, reader, close
-// handshake) with its ticket. With a Classify hook, the hook runs first, on
-// this goroutine and outside the machine: the ticket is released before it,
-// so that a hook that calls Close or Abort does not wait for itself, and the
-// result is then posted untracked (refused if the Conn ended meanwhile).
+// handshake) with its ticket. The result is classified here, where it
+// arrives, once: the verdict travels with it (see verdictError) to the
+// may_retry guard and schedule_backoff. With a Classify hook, the hook runs
+// on this goroutine and outside the machine: the ticket is released before
+// it, so that a hook that calls Close or Abort does not wait for itself, and
+// the result is then posted untracked (refused if the Conn ended meanwhile).
 func (c *ConnOf[S, E]) settle(tk *engine.Ticket, err error, f func(cause error)) {
 	if err == nil || c.opts.Classify == nil {
-		tk.Post(func() { f(err) })
+		cause := c.classified(err)
+		tk.Post(func() { f(cause) })
 		return
 	}
 	tk.Release()
@@ -161,8 +164,8 @@ func (c *ConnOf[S, E]) settle(tk *engine.Ticket, err error, f func(cause error))
 	c.m.Post(func() { f(cause) })
 }
 
-// classified runs the Classify hook on err, outside the machine, and returns
-// err carrying the verdict for the may_retry guard.
+// classified classifies err (the Classify hook first, then the built-in
+// rules), outside the machine, and returns err carrying the verdict.
 func (c *ConnOf[S, E]) classified(err error) error {
 	if err == nil {
 		return nil
@@ -180,7 +183,8 @@ type verdictError struct {
 func (e *verdictError) Error() string { return e.err.Error() }
 func (e *verdictError) Unwrap() error { return e.err }
 
-// verdictOf is the verdict carried by cause, or the built-in classification's.
+// verdictOf is the verdict carried by cause. A cause that did not come from
+// I/O (a user's Step.Fire, say) carries none: the built-in rules decide.
 func verdictOf(cause error) Verdict {
 	if ve, ok := cause.(*verdictError); ok {
 		return ve.v

@@ -39,7 +39,7 @@ func TestStaleEventsIgnored(t *testing.T) {
 	c.m.Post(func() {
 		stale := c.m.Epoch() - 1 // an entry into Connecting, or Closing, already left
 		c.readerDone(old, &CloseError{Code: 1011})
-		c.closeDone(stale, transport.CloseResult{Completed: true, PeerCode: 1008}, nil, &CloseError{Code: 1008})
+		c.closeDone(stale, transport.CloseResult{Completed: true, PeerCode: 1008}, false, &CloseError{Code: 1008})
 		c.dialFailed(stale, errors.New("connection refused"))
 		c.dialed(stale, old) // an overtaken dial's connection is shut, not used
 		got <- result{c.State(), c.stats.closeCode.Load()}

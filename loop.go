@@ -97,8 +97,9 @@ func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
 }
 
 // closeDone handles the result of the close handshake started in the state
-// entry epoch.
-func (c *ConnOf[S, E]) closeDone(epoch uint64, res transport.CloseResult, err, cause error) {
+// entry epoch: cause is the close's error when it failed, else the peer's
+// close frame (nil without one), classified.
+func (c *ConnOf[S, E]) closeDone(epoch uint64, res transport.CloseResult, failed bool, cause error) {
 	if epoch != c.m.Epoch() {
 		return
 	}
@@ -106,8 +107,8 @@ func (c *ConnOf[S, E]) closeDone(epoch uint64, res transport.CloseResult, err, c
 		c.recordClose(&CloseError{Code: res.PeerCode, Reason: res.PeerReason})
 	}
 	switch {
-	case err != nil:
-		c.fire(err, vocab.Abort)
+	case failed:
+		c.fire(cause, vocab.Abort)
 	case c.loop.stopRequested:
 		c.fire(nil, vocab.Closed)
 	default:
