@@ -51,7 +51,6 @@ func (p *pendingDial) leave() { p.inUser.Add(-1) }
 func (c *ConnOf[S, E]) dial() {
 	l := &c.loop
 	epoch := c.m.Epoch()
-	c.m.NewGeneration()
 	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
 	// The attempt carries its own bound, whatever the spec's timers (see
 	// hooks.Duration): the dial, its upgrade and OnConnect.

@@ -75,7 +75,7 @@ func (e *EventError) Unwrap() error { return e.Err }
 
 // Machine drives one Spec. looplab/fsm holds its current state and decides
 // which transitions are legal; the Machine keeps no copy of it. Its methods
-// are safe for concurrent use except where said: Fire, Can, NewGeneration and
+// are safe for concurrent use except where said: Fire, Can, Epoch and
 // Track belong to the work the Machine runs (see Post).
 type Machine struct {
 	spec   *Spec
@@ -90,8 +90,7 @@ type Machine struct {
 	cur         Transition // the transition in progress
 	epoch       uint64     // counts state entries: a timer or step of an older one is stale
 	timer       *time.Timer
-	gen         uint64 // the generation of the owner's current connection
-	outstanding int    // tracked goroutines that will still post
+	outstanding int // tracked goroutines that will still post
 	started     bool
 }
 
@@ -160,31 +159,9 @@ func (m *Machine) PostAt(epoch uint64, f func()) bool {
 	})
 }
 
-// PostFor is Post for the result of the owner's connection of generation
-// gen: f runs only if no newer generation was started since.
-func (m *Machine) PostFor(gen uint64, f func()) bool {
-	return m.q.post(func() {
-		if gen == m.gen {
-			f()
-		}
-	})
-}
-
 // Epoch identifies the current entry into the current state (see PostAt).
 // Call it inside the machine's work.
 func (m *Machine) Epoch() uint64 { return m.epoch }
-
-// NewGeneration starts a new generation for the owner's next connection and
-// returns it; results posted with PostFor for older ones are dropped from now
-// on. Call it inside the machine's work.
-func (m *Machine) NewGeneration() uint64 {
-	m.gen++
-	return m.gen
-}
-
-// Generation returns the current generation. Call it inside the machine's
-// work.
-func (m *Machine) Generation() uint64 { return m.gen }
 
 // Ticket is a tracked goroutine's promise to post once more: the machine does
 // not end while a ticket is outstanding.

@@ -288,28 +288,24 @@ func TestTimers(t *testing.T) {
 
 func sp(r *recorder, s int) string { return r.m.spec.States[s] }
 
-// PostFor drops work of an older generation; PostAt work of a state entry
-// already left.
+// PostAt drops work of a state entry already left.
 func TestStaleWorkDropped(t *testing.T) {
 	r := newRecorder(t, testSpec())
 	r.m.Start()
-	var gen, epoch uint64
-	r.run(func() { gen = r.m.NewGeneration(); epoch = r.m.Epoch() })
+	var epoch uint64
+	r.run(func() { epoch = r.m.Epoch() })
 	ran := 0
-	r.run(func() { r.m.NewGeneration() })
-	r.m.PostFor(gen, func() { ran++ })
 	_ = r.fire(eGo, nil)
 	r.m.PostAt(epoch, func() { ran++ })
 	r.run(func() {})
 	if ran != 0 {
 		t.Errorf("%d stale items ran", ran)
 	}
-	r.run(func() { gen, epoch = r.m.Generation(), r.m.Epoch() })
-	r.m.PostFor(gen, func() { ran++ })
+	r.run(func() { epoch = r.m.Epoch() })
 	r.m.PostAt(epoch, func() { ran++ })
 	r.run(func() {})
-	if ran != 2 {
-		t.Errorf("%d current items ran, want 2", ran)
+	if ran != 1 {
+		t.Errorf("%d current items ran, want 1", ran)
 	}
 }
 

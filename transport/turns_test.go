@@ -176,7 +176,7 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 		}
 		<-l.Done()
 		select {
-		case <-l.ReaderDone():
+		case <-l.turn.done:
 			t.Error("ReaderDone closed while the reader it waited for holds a message: the next reader would deliver first")
 		default:
 		}
@@ -184,10 +184,10 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 			t.Errorf("delivered %q, want held", m.Data)
 		}
 		prev.Abort()
-		<-prev.ReaderDone()
+		<-prev.turn.done
 		synctest.Wait()
 		select {
-		case <-l.ReaderDone():
+		case <-l.turn.done:
 		default:
 			t.Error("ReaderDone still open: the next reader would wait for one that delivers nothing")
 		}
@@ -225,7 +225,7 @@ func TestPassedTurnsPassOnSynctest(t *testing.T) {
 		synctest.Wait()
 		for _, l := range []*Link{b, c} {
 			select {
-			case <-l.ReaderDone():
+			case <-l.turn.done:
 				t.Fatal("a ReaderDone closed while a's reader holds a message")
 			default:
 			}
@@ -240,7 +240,7 @@ func TestPassedTurnsPassOnSynctest(t *testing.T) {
 		}
 		for i, l := range []*Link{a, b, c} {
 			select {
-			case <-l.ReaderDone():
+			case <-l.turn.done:
 			default:
 				t.Errorf("ReaderDone of link %d still open after its reader and those before ended", i)
 			}
@@ -310,12 +310,12 @@ func TestReaderDoneWithoutReader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l, _ := pipeLink(t, 0)
 		select {
-		case <-l.ReaderDone():
+		case <-l.turn.done:
 			t.Fatal("ReaderDone closed on a live link with no reader yet")
 		default:
 		}
 		l.Abort()
-		<-l.ReaderDone()
+		<-l.turn.done
 		<-l.Done()
 	})
 }
