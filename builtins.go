@@ -122,7 +122,7 @@ func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
 	c.dropLink(t.Cause)
 	c.stats.aborts.Add(1)
 	cause := plain(t.Cause)
-	if l.stopRequested && l.closeErr == nil && cause != nil && !errors.Is(cause, ErrCloseRequested) {
+	if len(l.closeWaiters) > 0 && l.closeErr == nil && cause != nil && !errors.Is(cause, ErrCloseRequested) {
 		l.closeErr = cause // Close's handshake did not complete: say why (a timer, an Abort, a failure)
 	}
 }
@@ -174,7 +174,7 @@ func (c *ConnOf[S, E]) release(t engine.Transition) {
 	l := &c.loop
 	c.dropLink(t.Cause)
 	var cause error
-	if !c.stopRequested() {
+	if !c.isClosing() {
 		cause = plain(t.Cause)
 	}
 	c.mu.Lock()
@@ -205,7 +205,7 @@ func (c *ConnOf[S, E]) release(t engine.Transition) {
 func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
 	l := &c.loop
 	switch {
-	case c.stopRequested():
+	case c.isClosing():
 		return false
 	case l.reconnectRequested:
 		return true
@@ -215,12 +215,6 @@ func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
 	v := verdictOf(t.Cause)
 	return v == Retry || v == RetryLater
 }
-
-// stopRequested reports whether Close or Abort was called: the machine may
-// not have heard of it yet (Abort cuts TCP before its request is queued, and
-// the reader's end can come first), but nothing may be dialed again, and
-// the Conn's end is the user's doing.
-func (c *ConnOf[S, E]) stopRequested() bool { return c.loop.stopRequested || c.isClosing() }
 
 // duration is a built-in timer's duration.
 func (c *ConnOf[S, E]) duration(t vocab.Timer) time.Duration {

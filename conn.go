@@ -428,7 +428,11 @@ func (c *ConnOf[S, E]) startClosing() bool {
 	return true
 }
 
-// isClosing reports whether Close or Abort was called, or the Conn ended.
+// isClosing reports whether Close or Abort was called, or the Conn ended:
+// the one closing status. The machine may not have heard of the call yet
+// (Abort cuts TCP before its request is queued, and the reader's end can
+// come first), but nothing may be dialed again, and the Conn's end is the
+// user's doing.
 func (c *ConnOf[S, E]) isClosing() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

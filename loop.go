@@ -22,7 +22,6 @@ type loopState struct {
 	dial       *pendingDial    // the dial in flight, or nil
 	lastReader transport.Turn  // the last started reader's place in line: the next one waits for it
 
-	stopRequested      bool          // Close or Abort: never dial again
 	reconnectRequested bool          // Reconnect: next retry at once, outside the policy
 	everOpened         bool          // a connection reached start_reader
 	nextDelay          time.Duration // what schedule_backoff chose; < 0: none
@@ -109,7 +108,7 @@ func (c *ConnOf[S, E]) closeDone(epoch uint64, res transport.CloseResult, failed
 	switch {
 	case failed:
 		c.fire(cause, vocab.Abort)
-	case c.loop.stopRequested:
+	case c.isClosing():
 		c.fire(nil, vocab.Closed)
 	default:
 		c.fire(cause, vocab.Retry, vocab.Closed)
@@ -130,7 +129,6 @@ func (c *ConnOf[S, E]) recordClose(err error) {
 // what is under way ends it.
 func (c *ConnOf[S, E]) requestClose(res chan error, code int, reason string) {
 	l := &c.loop
-	l.stopRequested = true
 	l.closeCode, l.closeReason = code, reason
 	if !c.final() {
 		c.fire(ErrCloseRequested, vocab.Close, vocab.Abort, vocab.Stop)
@@ -144,7 +142,6 @@ func (c *ConnOf[S, E]) requestClose(res chan error, code int, reason string) {
 
 // requestAbort is Abort's request, and Close's when its context ends.
 func (c *ConnOf[S, E]) requestAbort(cause error) {
-	c.loop.stopRequested = true
 	if !c.final() {
 		c.fire(cause, vocab.Abort, vocab.Stop)
 	}
@@ -153,7 +150,7 @@ func (c *ConnOf[S, E]) requestAbort(cause error) {
 // requestReconnect is Reconnect's request.
 func (c *ConnOf[S, E]) requestReconnect(res chan<- error) {
 	l := &c.loop
-	if c.final() || l.stopRequested {
+	if c.final() || c.isClosing() {
 		res <- closedError(c.Err())
 		return
 	}
