@@ -57,7 +57,7 @@ func timerImpls[S, E Enum]() [vocab.NumTimers]timerImpl[S, E] {
 		vocab.NoTimer:          {},
 		vocab.HandshakeTimeout: {func(c *ConnOf[S, E]) time.Duration { return c.opts.HandshakeTimeout }, ErrHandshakeTimeout},
 		vocab.CloseTimeout:     {func(c *ConnOf[S, E]) time.Duration { return c.opts.CloseTimeout }, ErrCloseTimeout},
-		vocab.Backoff:          {func(c *ConnOf[S, E]) time.Duration { return c.loop.nextDelay }, nil},
+		vocab.Backoff:          {func(c *ConnOf[S, E]) time.Duration { return c.ms.nextDelay }, nil},
 	}
 }
 
@@ -65,7 +65,7 @@ func timerImpls[S, E Enum]() [vocab.NumTimers]timerImpl[S, E] {
 // not read before the previous connection's reader stopped delivering, so that
 // messages keep their order and readers cannot pile up behind a slow Receive.
 func (c *ConnOf[S, E]) startReader() {
-	l := &c.loop
+	l := &c.ms
 	link := l.link
 	after := l.lastReader
 	l.lastReader = link.Turn()
@@ -85,14 +85,14 @@ func (c *ConnOf[S, E]) startReader() {
 }
 
 // releaseSends lets Send write on the connection.
-func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link) }
+func (c *ConnOf[S, E]) releaseSends() { c.publish(c.ms.link) }
 
 // sendClose runs the close handshake on a goroutine of its own: it waits for
 // Sends already writing, sends the close frame, and waits for the peer's, for
 // Options.CloseTimeout at most, whatever the spec's timers (see
 // hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
-	l := &c.loop
+	l := &c.ms
 	link, epoch := l.link, c.m.Epoch()
 	l.closeSent = true
 	c.unpublish(link)
@@ -118,7 +118,7 @@ func (c *ConnOf[S, E]) sendClose() {
 // shutdownTCP cancels a dial in flight and shuts the connection's TCP down at
 // once.
 func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
-	l := &c.loop
+	l := &c.ms
 	c.dropLink(t.Cause)
 	c.stats.aborts.Add(1)
 	cause := plain(t.Cause)
@@ -130,7 +130,7 @@ func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
 // dropLink cancels a dial in flight and shuts the current connection's TCP
 // down at once, recording cause as the reason.
 func (c *ConnOf[S, E]) dropLink(cause error) {
-	l := &c.loop
+	l := &c.ms
 	c.cancelDial()
 	if l.link == nil {
 		return
@@ -151,7 +151,7 @@ func (c *ConnOf[S, E]) dropLink(cause error) {
 // the backoff timer waits it out. When the policy allows no more attempts,
 // stop fires with ErrAttemptsExhausted.
 func (c *ConnOf[S, E]) scheduleBackoff(t engine.Transition) {
-	l := &c.loop
+	l := &c.ms
 	c.stats.reconnects.Add(1)
 	if l.reconnectRequested {
 		l.reconnectRequested = false
@@ -166,12 +166,12 @@ func (c *ConnOf[S, E]) scheduleBackoff(t engine.Transition) {
 	}
 	l.nextDelay = -1
 	cause := fmt.Errorf("%w (%d redials since the backoff last reset): %w", ErrAttemptsExhausted, l.sched.Attempt(), plain(t.Cause))
-	c.m.PostAt(c.m.Epoch(), func() { c.fire(cause, vocab.Stop) })
+	c.m.PostAt(c.m.Epoch(), func() { c.takeFirst(cause, vocab.Stop) })
 }
 
 // release lets go of everything and answers the calls still waiting.
 func (c *ConnOf[S, E]) release(t engine.Transition) {
-	l := &c.loop
+	l := &c.ms
 	c.dropLink(t.Cause)
 	var cause error
 	if !c.isClosing() {
@@ -203,7 +203,7 @@ func (c *ConnOf[S, E]) release(t engine.Transition) {
 // Options.RetryFirstDial, otherwise as the classification says. It decides
 // and changes nothing.
 func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
-	l := &c.loop
+	l := &c.ms
 	switch {
 	case c.isClosing():
 		return false

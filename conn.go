@@ -69,16 +69,16 @@ type ConnOf[S, E Enum] struct {
 
 	// writeBufs lends each connection its write buffer only while a message
 	// is written: an idle Conn holds none.
-	writeBufs sync.Pool
-	inbox     chan transport.Message // received messages, across reconnects
-	loopDone  chan struct{}          // closed once the machine ended: Closed, and no goroutine of a connection left
-	laneDone  chan struct{}          // closed after loopDone, once the observer and the spec's actions returned
-	done      chan struct{}          // closed after laneDone, once no detached goroutine runs either
-	detached  atomic.Int64           // goroutines Done waits for and the machine does not: Step.Go's, dials
-	finish    sync.Once
-	laneOnce  sync.Once
+	writeBufs   sync.Pool
+	inbox       chan transport.Message // received messages, across reconnects
+	machineDone chan struct{}          // closed once the machine ended: Closed, and no goroutine of a connection left
+	laneDone    chan struct{}          // closed after machineDone, once the observer and the spec's actions returned
+	done        chan struct{}          // closed after laneDone, once no detached goroutine runs either
+	detached    atomic.Int64           // goroutines Done waits for and the machine does not: Step.Go's, dials
+	finish      sync.Once
+	laneOnce    sync.Once
 
-	loop loopState // owned by the machine's work
+	ms machineState // owned by the machine's work
 
 	mu        sync.Mutex      // guards the fields below
 	link      *transport.Link // the connection released to Send, or nil
@@ -114,7 +114,7 @@ func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E]
 		return nil, err
 	}
 	opened := make(chan error, 1)
-	c.loop.openWaiters = append(c.loop.openWaiters, opened)
+	c.ms.openWaiters = append(c.ms.openWaiters, opened)
 	c.m.Start()
 	select {
 	case err := <-opened:
@@ -153,15 +153,15 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		return nil, ErrNoExtension
 	}
 	c := &ConnOf[S, E]{
-		url:       rawURL,
-		opts:      opts,
-		bind:      b,
-		ext:       x,
-		inbox:     make(chan transport.Message, opts.ReceiveBuffer),
-		loopDone:  make(chan struct{}),
-		laneDone:  make(chan struct{}),
-		done:      make(chan struct{}),
-		closingCh: make(chan struct{}),
+		url:         rawURL,
+		opts:        opts,
+		bind:        b,
+		ext:         x,
+		inbox:       make(chan transport.Message, opts.ReceiveBuffer),
+		machineDone: make(chan struct{}),
+		laneDone:    make(chan struct{}),
+		done:        make(chan struct{}),
+		closingCh:   make(chan struct{}),
 	}
 	for i := range c.ev {
 		c.ev[i] = engine.None
@@ -182,7 +182,7 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		return nil, err
 	}
 	c.m = m
-	c.initLoop()
+	c.initMachineState()
 	return c, nil
 }
 
@@ -278,7 +278,7 @@ func (c *ConnOf[S, E]) CloseWith(ctx context.Context, code int, reason string) (
 		c.m.Post(func() { c.requestAbort(ErrAbortRequested) })
 		err = fmt.Errorf("aborted: %w", context.Cause(ctx))
 	}
-	<-c.loopDone
+	<-c.machineDone
 	return err
 }
 
@@ -299,7 +299,7 @@ func (c *ConnOf[S, E]) Abort() error {
 	if l := c.currentLink(); l != nil {
 		l.AbortCause(ErrAbortRequested)
 	}
-	<-c.loopDone
+	<-c.machineDone
 	return nil
 }
 
@@ -368,7 +368,7 @@ func (c *ConnOf[S, E]) ReceiveMessage(ctx context.Context) (Message, error) {
 		return c.received(m), nil
 	case <-ctx.Done():
 		return Message{}, fmt.Errorf("wsfsm: receive: %w", context.Cause(ctx))
-	case <-c.loopDone:
+	case <-c.machineDone:
 		select {
 		case m := <-c.inbox:
 			return c.received(m), nil
@@ -451,7 +451,7 @@ func (c *ConnOf[S, E]) closedErr() error {
 // the spec's actions) and every Step.Go goroutine returned too.
 func (c *ConnOf[S, E]) ended() {
 	c.endOutbox()
-	close(c.loopDone)
+	close(c.machineDone)
 	c.lane.close(func() {
 		c.laneOnce.Do(func() { close(c.laneDone) })
 		c.maybeDone()

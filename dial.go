@@ -9,7 +9,6 @@ import (
 
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/transport"
-	"github.com/wsfsm/wsfsm/vocab"
 )
 
 // pendingDial is the dial in flight. Its ticket keeps the machine from ending
@@ -49,7 +48,7 @@ func (p *pendingDial) leave() { p.inUser.Add(-1) }
 // dial dials a brand-new connection on a goroutine of its own; its result
 // counts only in the state entry that started it.
 func (c *ConnOf[S, E]) dial() {
-	l := &c.loop
+	l := &c.ms
 	epoch := c.m.Epoch()
 	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
 	// The attempt carries its own bound, whatever the spec's timers (see
@@ -168,39 +167,14 @@ func (c *ConnOf[S, E]) connect(ctx context.Context, p *pendingDial, cfg transpor
 	return link, nil
 }
 
-// dialed handles a successful dial of the state entry epoch: the connection
-// is kept, and opened fires. A dial overtaken by the machine is shut at once.
-func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
-	l := &c.loop
-	if epoch != c.m.Epoch() {
-		link.Abort() // overtaken: never let it live
-		return
-	}
-	c.cancelDial()
-	l.link, l.closeSent = link, false
-	if !c.fire(nil, vocab.Opened) {
-		l.link = nil
-		link.Abort()
-	}
-}
-
-// dialFailed handles a failed dial of the state entry epoch.
-func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
-	if epoch != c.m.Epoch() {
-		return
-	}
-	c.cancelDial()
-	c.fire(err, vocab.Abort)
-}
-
 // cancelDial gives up the dial in flight, if any: its ctx ends, and if it
 // runs user code, the machine no longer waits for its result.
 func (c *ConnOf[S, E]) cancelDial() {
-	p := c.loop.dial
+	p := c.ms.dial
 	if p == nil {
 		return
 	}
-	c.loop.dial = nil
+	c.ms.dial = nil
 	p.cancel() // before looking at inUser: see enter
 	if p.inUser.Load() > 0 && p.take() {
 		p.tk.Release()

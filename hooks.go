@@ -96,7 +96,7 @@ func (h *hooks[S, E]) TimerCause(tm int) error {
 // Dial and Reconnect once Sends are released.
 func (h *hooks[S, E]) Moved(t engine.Transition) {
 	c := h.conn()
-	l := &c.loop
+	l := &c.ms
 	if l.stepCancel != nil && l.stepEpoch != c.m.Epoch() {
 		l.stepCancel() // the state whose steps used it was left
 		l.stepCancel, l.stepCtx = nil, nil

@@ -1,5 +1,10 @@
 package wsfsm
 
+// What the machine does with each result of a connection's goroutine (a
+// dial's, a reader's end, a close handshake's: timers are the engine's) and
+// with each request of the API, in one place. Each result arrives classified
+// (see settle), and a result of a state entry already left changes nothing.
+
 import (
 	"context"
 	"errors"
@@ -12,9 +17,10 @@ import (
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
-// loopState is what the machine's work owns: only the goroutine running it
-// (see engine.Machine.Post) touches these fields.
-type loopState struct {
+// machineState is what the machine's work owns beside the state itself
+// (looplab/fsm holds that): only the goroutine running the work (see
+// engine.Machine.Post) touches these fields.
+type machineState struct {
 	sched *retry.Schedule
 
 	link       *transport.Link // the connection, from opened until it is dropped
@@ -36,25 +42,26 @@ type loopState struct {
 	stepCancel context.CancelFunc
 }
 
-func (c *ConnOf[S, E]) initLoop() {
+func (c *ConnOf[S, E]) initMachineState() {
 	o := &c.opts
-	c.loop.sched = retry.NewSchedule(retry.Config{
+	c.ms.sched = retry.NewSchedule(retry.Config{
 		NewBackOff:          o.Backoff,
 		MinUptime:           o.MinUptime,
 		MaxAttempts:         o.MaxAttempts,
 		MaxRetryAfter:       o.MaxRetryAfter,
 		ImmediateFirstRetry: o.ImmediateFirstRetry,
 	})
-	c.loop.closeCode = CloseNormal
-	c.loop.nextDelay = -1
+	c.ms.closeCode = CloseNormal
+	c.ms.nextDelay = -1
 }
 
 // event returns the spec's event for a library event, or engine.None.
 func (c *ConnOf[S, E]) event(v vocab.Event) int { return c.ev[v] }
 
-// fire takes the first of the library's events that the current state takes
-// and whose guard allows it, with cause; it reports whether one was taken.
-func (c *ConnOf[S, E]) fire(cause error, events ...vocab.Event) bool {
+// takeFirst takes the first of the library's events that the current state
+// takes and whose guard allows it, with cause; it reports whether one was
+// taken.
+func (c *ConnOf[S, E]) takeFirst(cause error, events ...vocab.Event) bool {
 	for _, v := range events {
 		e := c.event(v)
 		if e == engine.None || !c.m.Can(e) {
@@ -74,25 +81,50 @@ func (c *ConnOf[S, E]) fire(cause error, events ...vocab.Event) bool {
 	return false
 }
 
+// dialed handles a successful dial of the state entry epoch: the connection
+// is kept, and opened fires. A dial overtaken by the machine is shut at once.
+func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
+	l := &c.ms
+	if epoch != c.m.Epoch() {
+		link.Abort() // overtaken: never let it live
+		return
+	}
+	c.cancelDial()
+	l.link, l.closeSent = link, false
+	if !c.takeFirst(nil, vocab.Opened) {
+		l.link = nil
+		link.Abort()
+	}
+}
+
+// dialFailed handles a failed dial of the state entry epoch.
+func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
+	if epoch != c.m.Epoch() {
+		return
+	}
+	c.cancelDial()
+	c.takeFirst(err, vocab.Abort)
+}
+
 // readerDone handles the end of link's reader: the peer's close frame fires
 // close where the state takes it (the reader answered the frame), any other
 // end abort. A reader of a connection already dropped, or being closed by
 // send_close (whose result decides), changes nothing but the stats.
 func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
-	if c.loop.link != link {
+	if c.ms.link != link {
 		return
 	}
-	if c.loop.closeSent {
+	if c.ms.closeSent {
 		c.recordClose(cause)
 		return
 	}
 	c.recordClose(cause)
 	var ce *CloseError
 	if errors.As(cause, &ce) && ce.Code != closecode.Abnormal {
-		c.fire(cause, vocab.Close, vocab.Abort)
+		c.takeFirst(cause, vocab.Close, vocab.Abort)
 		return
 	}
-	c.fire(cause, vocab.Abort)
+	c.takeFirst(cause, vocab.Abort)
 }
 
 // closeDone handles the result of the close handshake started in the state
@@ -107,11 +139,11 @@ func (c *ConnOf[S, E]) closeDone(epoch uint64, res transport.CloseResult, failed
 	}
 	switch {
 	case failed:
-		c.fire(cause, vocab.Abort)
+		c.takeFirst(cause, vocab.Abort)
 	case c.isClosing():
-		c.fire(nil, vocab.Closed)
+		c.takeFirst(nil, vocab.Closed)
 	default:
-		c.fire(cause, vocab.Retry, vocab.Closed)
+		c.takeFirst(cause, vocab.Retry, vocab.Closed)
 	}
 }
 
@@ -128,10 +160,10 @@ func (c *ConnOf[S, E]) recordClose(err error) {
 // the current state takes. In a state that takes none of them (Closing),
 // what is under way ends it.
 func (c *ConnOf[S, E]) requestClose(res chan error, code int, reason string) {
-	l := &c.loop
+	l := &c.ms
 	l.closeCode, l.closeReason = code, reason
 	if !c.final() {
-		c.fire(ErrCloseRequested, vocab.Close, vocab.Abort, vocab.Stop)
+		c.takeFirst(ErrCloseRequested, vocab.Close, vocab.Abort, vocab.Stop)
 	}
 	if c.final() {
 		res <- l.closeErr
@@ -143,19 +175,19 @@ func (c *ConnOf[S, E]) requestClose(res chan error, code int, reason string) {
 // requestAbort is Abort's request, and Close's when its context ends.
 func (c *ConnOf[S, E]) requestAbort(cause error) {
 	if !c.final() {
-		c.fire(cause, vocab.Abort, vocab.Stop)
+		c.takeFirst(cause, vocab.Abort, vocab.Stop)
 	}
 }
 
 // requestReconnect is Reconnect's request.
 func (c *ConnOf[S, E]) requestReconnect(res chan<- error) {
-	l := &c.loop
+	l := &c.ms
 	if c.final() || c.isClosing() {
 		res <- closedError(c.Err())
 		return
 	}
 	l.reconnectRequested = true
-	if !c.fire(ErrReconnectRequested, vocab.Abort, vocab.Redial) {
+	if !c.takeFirst(ErrReconnectRequested, vocab.Abort, vocab.Redial) {
 		l.reconnectRequested = false
 		res <- &StateError{Op: "reconnect", State: c.m.Spec().States[c.m.State()]}
 		return
