@@ -256,8 +256,9 @@ func (c *ConnOf[S, E]) Close(ctx context.Context) (err error) {
 	return c.CloseWith(ctx, CloseNormal, "")
 }
 
-// CloseWith is Close with the close frame's code and reason: 1000 (normal),
-// 1001 (going away) or an application code in 3000-4999; the reason is at
+// CloseWith is Close with the close frame's code and reason: any code RFC
+// 6455 lets a client send (1000 normal, 1001 going away, 1002, 1003,
+// 1007-1010) or a code in 3000-4999; the reason is at
 // most 123 bytes of UTF-8. A code or reason that may not be sent returns an
 // error wrapping ErrBadCloseCode and changes nothing.
 func (c *ConnOf[S, E]) CloseWith(ctx context.Context, code int, reason string) (err error) {

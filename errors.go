@@ -46,8 +46,8 @@ var ErrAttemptsExhausted = errors.New("wsfsm: dial attempts exhausted")
 var ErrBadMessageType = errors.New("wsfsm: invalid message type")
 
 // ErrBadCloseCode reports a close code or reason that may not be sent: codes
-// other than 1000, 1001 and 3000-4999, or a reason longer than 123 bytes or
-// not UTF-8.
+// other than those RFC 6455 (section 7.4.1) lets a client send, 1000-1003,
+// 1007-1010 and 3000-4999, or a reason longer than 123 bytes or not UTF-8.
 var ErrBadCloseCode = errors.New("wsfsm: bad close code or reason")
 
 // ErrNoExtension reports a generated machine whose spec adds actions, guards
@@ -181,7 +181,7 @@ func redact(rawURL string) string {
 func checkClose(code int, reason string) error {
 	switch {
 	case !closecode.Of(code).ClientMay:
-		return fmt.Errorf("%w: code %d (use 1000, 1001 or 3000-4999)", ErrBadCloseCode, code)
+		return fmt.Errorf("%w: code %d (use 1000-1003, 1007-1010 or 3000-4999)", ErrBadCloseCode, code)
 	case len(reason) > 123:
 		return fmt.Errorf("%w: reason is %d bytes, at most 123 fit in a close frame", ErrBadCloseCode, len(reason))
 	case !utf8.ValidString(reason):

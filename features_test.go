@@ -401,7 +401,7 @@ func TestCloseWithCodeAndReason(t *testing.T) {
 	for _, bad := range []struct {
 		code   int
 		reason string
-	}{{1005, ""}, {1006, ""}, {1015, ""}, {2000, ""}, {1000, strings.Repeat("x", 124)}, {1000, "\xff"}} {
+	}{{1004, ""}, {1005, ""}, {1006, ""}, {1011, ""}, {1015, ""}, {2000, ""}, {1000, strings.Repeat("x", 124)}, {1000, "\xff"}} {
 		if err := c.CloseWith(testCtx(t), bad.code, bad.reason); !errors.Is(err, wsfsm.ErrBadCloseCode) {
 			t.Errorf("CloseWith(%d, %d bytes) = %v, want ErrBadCloseCode", bad.code, len(bad.reason), err)
 		}

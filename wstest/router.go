@@ -2,6 +2,7 @@ package wstest
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -208,7 +209,9 @@ func (r *Router) serveWith(up *websocket.Upgrader, header http.Header, w http.Re
 	if r.cfg.readLimit > 0 {
 		ws.SetReadLimit(r.cfg.readLimit)
 	}
+	r.mu.Lock() // GoAway reads it
 	hj.c.ws = ws
+	r.mu.Unlock()
 	behave(hj.c, req)
 }
 
@@ -290,6 +293,43 @@ func (r *Router) Shutdown() {
 		r.idle.Wait()
 	}
 	r.mu.Unlock()
+}
+
+// GoAway closes the router politely: it refuses later requests, sends every
+// live WebSocket a close frame with code and reason (1001, going away, for a
+// server shutting down), waits until every handler has returned (those that
+// read see the client's answer and return) or ctx ends, then drops what is
+// left as Shutdown does.
+func (r *Router) GoAway(ctx context.Context, code int, reason string) {
+	r.mu.Lock()
+	r.closed = true
+	var live []*websocket.Conn
+	for c := range r.live {
+		if c.ws != nil {
+			live = append(live, c.ws)
+		}
+	}
+	r.mu.Unlock()
+	msg := websocket.FormatCloseMessage(code, reason)
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(10 * time.Second)
+	}
+	for _, ws := range live {
+		ws.WriteControl(websocket.CloseMessage, msg, deadline) // beside a handler's writer: gorilla allows it
+	}
+	stop := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.idle.Broadcast()
+		r.mu.Unlock()
+	})
+	defer stop()
+	r.mu.Lock()
+	for r.active > 0 && ctx.Err() == nil {
+		r.idle.Wait()
+	}
+	r.mu.Unlock()
+	r.Shutdown()
 }
 
 // Conns returns the number of live connections: WebSocket ones, and those

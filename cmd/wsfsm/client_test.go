@@ -43,15 +43,17 @@ type jsonLine struct {
 	Exit        *int    `json:"exit"`
 	HTTPStatus  int     `json:"http_status"`
 	Warning     string  `json:"warning"`
+	Addr        string  `json:"addr"`
 }
 
 // jsonKeyOrders are the keys of each line type, in order, as the README
 // documents them; optional keys come last and may be absent.
 var jsonKeyOrders = map[string]struct{ required, optional string }{
 	"transition": {"type at from to event cause attempt delay_ms", "close_code close_reason"},
-	"message":    {"type at kind data", "base64"},
+	"message":    {"type at kind data", "base64 addr"},
 	"error":      {"type at error exit", "close_code close_reason http_status"},
 	"warning":    {"type at warning", ""},
+	"peer":       {"type at event addr", "cause close_code close_reason"},
 }
 
 // parseJSONLines decodes every line of out, failing on any that is not a
@@ -259,8 +261,9 @@ func bounded(t *testing.T, limit time.Duration, args []string, stdin io.Reader) 
 	}
 }
 
-// Piped lines get their replies before the client closes: it waits for as
-// many messages as it sent (here --linger is an hour: the count ends it).
+// Piped lines get their replies before the client closes: with
+// --max-messages-rev it waits for that many messages, however long (here
+// --linger is an hour: the count ends it).
 func TestClientWaitsForEveryReplyAfterStdinEnds(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
@@ -268,7 +271,7 @@ func TestClientWaitsForEveryReplyAfterStdinEnds(t *testing.T) {
 	for i := range 200 {
 		in.WriteString(strings.Repeat("x", i) + "\n")
 	}
-	code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "1h", srv.URL("/echo")}, strings.NewReader(in.String()))
+	code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "1h", "--max-messages-rev", "200", srv.URL("/echo")}, strings.NewReader(in.String()))
 	if code != exitOK || stdout != in.String() || stderr != "" {
 		t.Errorf("exit %d, %d bytes out (want %d), stderr %q; want 0, every line echoed, nothing on stderr", code, len(stdout), in.Len(), stderr)
 	}
@@ -375,8 +378,9 @@ func TestClientBinaryMode(t *testing.T) {
 	}
 }
 
-// In text mode a binary message is written as it is on a line of its own,
-// or with --base64 as one base64 line.
+// In text mode a binary message is written on a line of its own, its
+// newlines and carriage returns as spaces, or with --base64 as one base64
+// line.
 func TestClientTextModeWritesBinaryMessages(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
@@ -386,8 +390,9 @@ func TestClientTextModeWritesBinaryMessages(t *testing.T) {
 		want[i] = byte(i)
 	}
 	code, stdout, _, _ := bounded(t, 10*time.Second, []string{"-1", "-n", url}, strings.NewReader(""))
-	if code != exitOK || stdout != string(want)+"\n" {
-		t.Errorf("exit %d, stdout %q; want the 300 bytes and a newline", code, stdout)
+	line := bytes.ReplaceAll(bytes.ReplaceAll(want, []byte{'\n'}, []byte{' '}), []byte{'\r'}, []byte{' '})
+	if code != exitOK || stdout != string(line)+"\n" {
+		t.Errorf("exit %d, stdout %q; want the 300 bytes on one line", code, stdout)
 	}
 	code, stdout, _, _ = bounded(t, 10*time.Second, []string{"-1", "-n", "--base64", url}, strings.NewReader(""))
 	if code != exitOK || stdout != base64.StdEncoding.EncodeToString(want)+"\n" {
@@ -406,9 +411,9 @@ func TestClientWarnsOnceAboutTextThatIsNotUTF8(t *testing.T) {
 		t.Errorf("exit %d, stdout %q; want 1, the valid echo only", code, stdout)
 	}
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], "line 2") || !strings.Contains(lines[0], "1007") || !strings.Contains(lines[0], "-b") ||
-		!strings.Contains(lines[1], "invalid UTF-8") {
-		t.Errorf("stderr %q, want one warning naming line 2, 1007 and -b, then the refused echo", stderr)
+	if len(lines) != 3 || !strings.Contains(lines[0], "line 2") || !strings.Contains(lines[0], "1007") || !strings.Contains(lines[0], "-b") ||
+		!strings.Contains(lines[1], "not known to have arrived") || !strings.Contains(lines[2], "invalid UTF-8") {
+		t.Errorf("stderr %q, want one warning naming line 2, 1007 and -b, the lines not known to have arrived, then the refused echo", stderr)
 	}
 	if _, types, _ := srv.got(t); len(types) < 2 || types[1] != websocket.TextMessage {
 		t.Errorf("types %v, want the second line sent as text", types)
@@ -539,24 +544,35 @@ func TestClientExitStatusOfAServerClose(t *testing.T) {
 	}
 }
 
-// Redials that run out after a connection was open end with status 1.
+// Redials that run out after a connection was open end with status 1; -v
+// shows no retry that does not happen (the policy refuses the third on
+// entering Reconnecting: no "retry" row for it), --json every transition.
 func TestClientExitsOneWhenRedialsRunOut(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
-	args := []string{"--json", "--max-attempts", "2", "--backoff-initial", "1ms", "--backoff-max", "2ms", srv.URL("/drop-after/0")}
-	code, stdout, stderr := runCLI(t, args, openStdin(t), nil)
-	if code != exitFail || stderr != "" {
-		t.Fatalf("exit %d, stderr %q; want 1", code, stderr)
-	}
-	ts, _, last := parseJSONLines(t, stdout)
-	redials := 0
-	for _, tr := range ts {
-		if tr.Event == "redial" {
-			redials++
+	for _, mode := range []string{"--json", "-v"} {
+		args := []string{mode, "--max-attempts", "2", "--backoff-initial", "1ms", "--backoff-max", "2ms", srv.URL("/drop-after/0")}
+		code, stdout, stderr := runCLI(t, args, openStdin(t), nil)
+		if code != exitFail {
+			t.Fatalf("%s: exit %d, stderr %q; want 1", mode, code, stderr)
 		}
-	}
-	if redials != 2 || last.Type != "error" || !strings.Contains(last.Error, "attempts exhausted") {
-		t.Errorf("%d redials, last line %+v; want 2 redials (--max-attempts 2), then the error", redials, last)
+		events := map[string]int{}
+		if mode == "-v" {
+			for _, tr := range parseTransitions(t, stderr) {
+				events[tr.event]++
+			}
+			if events["retry"] != 2 || events["redial"] != 2 || !strings.HasSuffix(stderr, "attempts exhausted (--max-attempts); the last cause: connection closed without a close frame (1006)\n") {
+				t.Errorf("-v: %v; want 2 retry rows and 2 redials, then the error:\n%s", events, stderr)
+			}
+			continue
+		}
+		ts, _, last := parseJSONLines(t, stdout)
+		for _, tr := range ts {
+			events[tr.Event]++
+		}
+		if stderr != "" || events["retry"] != 3 || events["redial"] != 2 || last.Type != "error" || !strings.Contains(last.Error, "attempts exhausted") {
+			t.Errorf("--json: %v, last line %+v, stderr %q; want every transition (3 retries, 2 redials: --max-attempts 2), then the error", events, last, stderr)
+		}
 	}
 }
 
@@ -639,7 +655,25 @@ func TestClientBadUsageExitsTwoWithOneLine(t *testing.T) {
 		{[]string{"-k", "--cacert", "x.pem", "ws://x"}, "exclude"},
 		{[]string{"--cacert", "/nonexistent.pem", "ws://x"}, "--cacert"},
 		{[]string{"--cacert", "client_test.go", "ws://x"}, "no PEM certificate"},
-		{[]string{"--close-status-code", "1006", "ws://x"}, "--close-status-code: a client may send 1000, 1001 or 3000-4999"},
+		{[]string{"--close-status-code", "1006", "ws://x"}, "--close-status-code: a client may send 1000-1003, 1007-1010 or 3000-4999"},
+		{[]string{"--close-status-code", "1011", "ws://x"}, "--close-status-code"},
+		{[]string{"-H", "Sec-WebSocket-Key: x", "ws://x"}, "set by the WebSocket handshake"},
+		{[]string{"-H", "Sec-WebSocket-Protocol: x", "ws://x"}, "--protocol"},
+		{[]string{"--max-attempts", "-1", "ws://x"}, "--no-reconnect"},
+		{[]string{"--no-reconnect", "--max-attempts", "2", "ws://x"}, "exclude"},
+		{[]string{"-1", "--max-messages", "2", "ws://x"}, "-1"},
+		{[]string{"-u", "-U", "ws://x"}, "exclude"},
+		{[]string{"-0", "-b", "ws://x"}, "-0"},
+		{[]string{"--max-messages-rev", "-1", "ws://x"}, "--max-messages"},
+		{[]string{"--proxy", "ftp://p:1", "ws://x"}, "scheme"},
+		{[]string{"--proxy", "http://u:s3cr3t@p:1", "--socks5", "p:1", "ws://x"}, "exclude"},
+		{[]string{"--socks5", "nohost", "ws://x"}, "HOST:PORT"},
+		{[]string{"--client-cert", "c.pem", "ws://x"}, "go together"},
+		{[]string{"--client-cert", "/nonexistent.pem", "--client-key", "/nonexistent.key", "ws://x"}, "--client-cert"},
+		{[]string{"-s", "8080", "ws://x"}, "dials nothing"},
+		{[]string{"-s", "8080", "--proxy", "http://p:1"}, "-s listens"},
+		{[]string{"-s", "localhost"}, "PORT"},
+		{[]string{"ws-l:127.0.0.1:x"}, "port"},
 		{[]string{"--close-status-code", "5000", "ws://x"}, "--close-status-code"},
 		{[]string{"--close-status-code", "going", "ws://x"}, "-close-status-code"},
 		{[]string{"--close-reason", "bye", "ws://x"}, "--close-reason needs --close-status-code"},
@@ -679,7 +713,9 @@ func TestUsageListsSubcommandsFlagsAndExitStatuses(t *testing.T) {
 			"-n, --no-close", "-1, --one-message", "-b, --binary", "-t, --text", "-v ", "--linger", "--origin", "--cacert",
 			"-k, --insecure", "-H, --header", "--protocol", "--subprotocol", "--close-timeout", "--handshake-timeout",
 			"--ping-interval", "--ping-timeout", "--pong-timeout", "--backoff-initial", "--backoff-max", "--max-attempts",
-			"--retry-first-dial", "--json", "--base64", "-V, --version", "--close-status-code", "--close-reason", "Exit status:"} {
+			"--retry-first-dial", "--json", "--base64", "-V, --version", "--close-status-code", "--close-reason", "Exit status:",
+			"-s, --server-mode", "-0, --null-terminated", "--max-messages", "--max-messages-rev", "-E, --exit-on-eof",
+			"-u, --unidirectional", "-U, --unidirectional-reverse", "--no-reconnect", "--proxy", "--socks5", "--client-cert", "--client-key"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("%q: usage lacks %q:\n%s", args, want, stdout)
 			}

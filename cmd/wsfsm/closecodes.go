@@ -17,7 +17,7 @@ var closeMeanings = map[int]string{
 	1002: "protocol error: a frame broke RFC 6455",
 	1003: "unsupported data: a message of a type the endpoint does not accept",
 	1005: "no status code: the close frame carried none",
-	1006: "abnormal closure: TCP closed without a close frame",
+	1006: "connection closed without a close frame",
 	1007: "invalid payload data: a message did not match its type, such as text that is not UTF-8; -b sends binary",
 	1008: "policy violation",
 	1009: "message too big",
@@ -69,7 +69,7 @@ func describe(err error) string {
 // describeClose says what the peer's close frame (or its absence) means.
 func describeClose(ce *wsfsm.CloseError) string {
 	if ce.Code == 1006 {
-		return "the connection was lost: TCP closed without a close frame (1006)"
+		return closeMeanings[1006] + " (1006)" // the transport's own words
 	}
 	s := fmt.Sprintf("the server closed the connection with %d (%s)", ce.Code, closeMeaning(ce.Code))
 	if ce.Reason != "" {

@@ -14,7 +14,8 @@ import (
 // websockets and Node ws (skipped locally without them, failed under
 // CI=true). Python stops sending once it has the client's close frame, so a
 // client that closes as soon as stdin ends loses echoes still queued there:
-// that is what the first case catches.
+// that is what the first two cases catch (--linger is shortened from 1 s to
+// keep them quick; the rule is the same).
 func TestClientAgainstPeers(t *testing.T) {
 	for _, name := range interop.Names() {
 		t.Run(name, func(t *testing.T) {
@@ -26,10 +27,26 @@ func TestClientAgainstPeers(t *testing.T) {
 					fmt.Fprintf(&in, "line %d of 20\n", i+1)
 				}
 				for run := range 20 {
-					code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{peer.BaseURL + "/echo"}, strings.NewReader(in.String()))
+					code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "300ms", peer.BaseURL + "/echo"}, strings.NewReader(in.String()))
 					if code != exitOK || stdout != in.String() || stderr != "" {
 						t.Fatalf("run %d: exit %d, %d of 20 lines back, stderr %q", run+1, code, strings.Count(stdout, "\n"), stderr)
 					}
+				}
+			})
+
+			t.Run("a greeting is not a reply, 10 times", func(t *testing.T) {
+				for run := range 10 {
+					code, stdout, _, _ := bounded(t, 10*time.Second, []string{"--linger", "300ms", peer.BaseURL + "/extensions"}, strings.NewReader("ping\n"))
+					if code != exitOK || !strings.HasPrefix(stdout, "extensions: ") || !strings.HasSuffix(stdout, "\nping\n") {
+						t.Fatalf("run %d: exit %d, stdout %q; want the greeting, then the echo", run+1, code, stdout)
+					}
+				}
+			})
+
+			t.Run("a drop is said; lines sent on it: exit 4", func(t *testing.T) {
+				code, stdout, stderr, _ := bounded(t, 10*time.Second, []string{"--linger", "200ms", "--backoff-initial", "1ms", peer.BaseURL + "/drop-after/2"}, strings.NewReader("1\n2\n3\n4\n5\n6\n"))
+				if code != exitMayBeLost || !strings.HasPrefix(stdout, "1\n2\n") || !strings.Contains(stderr, "redialing") || !strings.Contains(stderr, "not known to have arrived") {
+					t.Errorf("exit %d, stdout %q, stderr %q; want 4, the two echoes, the drop said", code, stdout, stderr)
 				}
 			})
 

@@ -17,6 +17,7 @@ const (
 	exitFail         = 1 // the connection ended on its own, or the demo failed
 	exitUsage        = 2 // bad flags, arguments or URL
 	exitNoConnection = 3 // the first dial failed: nothing was ever connected
+	exitMayBeLost    = 4 // otherwise done, but messages sent may not have arrived
 )
 
 // exitCodes is the client's exit status table, in `wsfsm -h` and the
@@ -25,10 +26,11 @@ var exitCodes = []struct {
 	code    int
 	meaning string
 }{
-	{exitOK, "done: stdin ended and the close completed (or had to abort), -1 got its message, Ctrl-C, or the server closed with 1000"},
-	{exitFail, "the connection ended on its own: the server closed with a code other than 1000, or the redials ran out (--max-attempts)"},
+	{exitOK, "done: stdin ended and the close handshake completed, --max-messages-rev (-1) got its messages, Ctrl-C, or the server closed with 1000; and no message sent is in doubt (4)"},
+	{exitFail, "the connection ended on its own: the server closed with a code other than 1000, it was lost with --no-reconnect, or the redials ran out (--max-attempts)"},
 	{exitUsage, "bad usage: flags, arguments or URL"},
-	{exitNoConnection, "no connection: the first dial failed (refused, HTTP status, TLS, timeout; with --retry-first-dial, every dial)"},
+	{exitNoConnection, "no connection: the first dial failed (refused, HTTP status, TLS, timeout; with --retry-first-dial, every dial); -s could not listen"},
+	{exitMayBeLost, "as 0, except that messages were sent on a connection that then ended without the close handshake the client started (a drop, or the server's own close): they are not known to have arrived"},
 }
 
 func main() {
@@ -92,11 +94,13 @@ func exitTable() string {
 // usage is the text of wsfsm -h: the subcommands, the client, its flags and
 // its exit statuses.
 func usage() string {
-	return `wsfsm is a WebSocket client that re-establishes its connection, and a
-misbehaving server to test clients against.
+	return `wsfsm is a WebSocket client that re-establishes its connection, a
+listener that bridges WebSocket clients to a pipe (-s), and a misbehaving
+server to test clients against.
 
 Usage:
   wsfsm [flags] URL           connect to URL (ws:// or wss://)
+  wsfsm -s ADDR [flags]       accept WebSocket clients on ADDR (also ws-l:ADDR)
   wsfsm serve [flags] [ADDR]  run the test server (serve -h lists its paths)
   wsfsm                       run the demo on an embedded server (also: demo)
   wsfsm diagram [--format mermaid|dot]
@@ -104,14 +108,24 @@ Usage:
   wsfsm version               print the version (also -V, --version)
 
 The client sends each line of stdin as a text message (-b: each read as a
-binary message) and writes each message it receives to stdout. When stdin
-ends it waits for replies, until as many messages came back as it sent or
-until none came for --linger (1s), then closes gracefully and exits; -n keeps
-listening instead. Ctrl-C closes gracefully, a second Ctrl-C aborts. A
-connection that drops is dialed again after a backoff (see Reconnects). It is
-quiet like websocat: only errors and warnings go to stderr; -v adds every
-transition of the life cycle, --json turns everything into JSON lines on
-stdout. A URL's query and password are never printed.
+binary message; -0: NUL-separated) and writes each message it receives to
+stdout as one line, newlines inside it written as spaces. When stdin ends it
+closes gracefully once no message came for --linger (1s); the server's
+messages are not counted as replies unless --max-messages-rev N says how many
+to wait for; -E closes at once, -n keeps listening. Ctrl-C closes gracefully,
+a second Ctrl-C aborts. A connection that drops is dialed again after a
+backoff (×3 per failed attempt; --no-reconnect: never), and stderr says so:
+messages sent on a connection that ended without our close handshake are not
+known to have arrived, and the exit status is then 4. It is quiet like
+websocat otherwise: -v adds every transition of the life cycle, --json turns
+everything into JSON lines on stdout. A URL's query and password are never
+printed.
+
+With -s the same rules bridge WebSocket clients to stdin and stdout: each line
+goes to every client connected at that moment, every client's messages are
+written; reading stdin waits for the first client. When stdin ends (after
+--linger), at --max-messages-rev or Ctrl-C, every client is closed with the
+close handshake and it exits.
 
 ` + clientFlagHelp() + `
 Single-letter flags are not combined: write -n -1, not -n1. Durations are

@@ -45,9 +45,15 @@ func (b *syncBuffer) String() string {
 // waitFor waits until the output contains s.
 func (b *syncBuffer) waitFor(ctx context.Context, t *testing.T, s string) {
 	t.Helper()
+	b.waitForCount(ctx, t, s, 1)
+}
+
+// waitForCount waits until the output contains s n times.
+func (b *syncBuffer) waitForCount(ctx context.Context, t *testing.T, s string, n int) {
+	t.Helper()
 	for {
 		b.mu.Lock()
-		found := strings.Contains(b.buf.String(), s)
+		found := strings.Count(b.buf.String(), s) >= n
 		changed := b.changed
 		b.mu.Unlock()
 		if found {
@@ -56,7 +62,7 @@ func (b *syncBuffer) waitFor(ctx context.Context, t *testing.T, s string) {
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			t.Fatalf("output never contained %q; it is:\n%s", s, b.String())
+			t.Fatalf("output never contained %q %d times; it is:\n%s", s, n, b.String())
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -59,6 +60,7 @@ type (
 		Kind   string `json:"kind"`
 		Data   string `json:"data"`
 		Base64 bool   `json:"base64,omitempty"`
+		Addr   string `json:"addr,omitempty"`
 	}
 	jsonError struct {
 		Type        string  `json:"type"`
@@ -73,6 +75,15 @@ type (
 		Type    string `json:"type"`
 		At      string `json:"at"`
 		Warning string `json:"warning"`
+	}
+	jsonPeer struct {
+		Type        string  `json:"type"`
+		At          string  `json:"at"`
+		Event       string  `json:"event"`
+		Addr        string  `json:"addr"`
+		Cause       string  `json:"cause,omitempty"`
+		CloseCode   *int    `json:"close_code,omitempty"`
+		CloseReason *string `json:"close_reason,omitempty"`
 	}
 )
 
@@ -91,6 +102,7 @@ type printer struct {
 	json    bool
 	binary  bool // -b: messages written as they are
 	base64  bool // --base64: binary messages as base64 lines
+	nul     bool // -0: each message followed by a NUL, newlines kept
 	verbose bool
 	stdout  io.Writer
 	stderr  io.Writer
@@ -107,15 +119,26 @@ type printer struct {
 	final      *wsfsm.Transition // the transition into the final state, held until receiving ended
 	received   bool              // receiving ended: nothing will be read any more
 	finished   bool              // the final line was written; nothing more is
+	heldRetry  *wsfsm.Transition // an immediate retry, held until it is known to redial
+	ourClose   bool              // the close handshake under way is the one we started
+	lostOpen   bool              // an open connection ended; not yet said whether it is redialed
+
+	// Messages sent, per connection (numbered by Stats().Opens), and the
+	// connections that ended without the close handshake we started: what
+	// was sent on those is not known to have arrived.
+	sentOn map[uint64]int64
+	atRisk map[uint64]bool
 }
 
 func newPrinter(cfg *clientConfig, stdout, stderr io.Writer) *printer {
 	return &printer{
-		json: cfg.json, binary: cfg.binary, base64: cfg.base64, verbose: cfg.verbose,
+		json: cfg.json, binary: cfg.binary, base64: cfg.base64, nul: cfg.nul, verbose: cfg.verbose,
 		stdout: stdout, stderr: stderr, start: time.Now(),
-		redact:  func(s string) string { return redact(cfg.url, s) },
+		redact:  func(s string) string { return redact(cfg.proxy, redact(cfg.url, s)) },
 		lastTo:  fsm.Initial,
 		changed: make(chan struct{}),
+		sentOn:  make(map[uint64]int64),
+		atRisk:  make(map[uint64]bool),
 	}
 }
 
@@ -140,12 +163,37 @@ func (p *printer) transition(t wsfsm.Transition) {
 	if p.finished {
 		return
 	}
+	if h := p.heldRetry; h != nil {
+		p.heldRetry = nil
+		if t.From == fsm.Reconnecting && t.To.Final() {
+			// The retry policy gave up on entering Reconnecting: no redial
+			// happens, so -v shows none (--json keeps every transition).
+			if p.json {
+				p.writeTransition(*h)
+			}
+		} else {
+			p.step(*h)
+		}
+	}
+	if t.To == fsm.Reconnecting && t.Delay <= 0 {
+		// The client never asks for an immediate redial (no Reconnect, no
+		// ImmediateFirstRetry): a zero delay is one the policy is about to
+		// refuse.
+		p.heldRetry = &t
+		return
+	}
+	p.step(t)
+}
+
+// step records and writes one transition. Called with p.mu held.
+func (p *printer) step(t wsfsm.Transition) {
 	if t.To == fsm.Open {
 		p.opens++
 	}
 	p.lastTo = t.To
 	close(p.changed)
 	p.changed = make(chan struct{})
+	p.account(t)
 	if t.To.Final() && !p.received {
 		// Messages read before the end may still be on their way to
 		// Receive: they happened first, so they are written first.
@@ -153,6 +201,55 @@ func (p *printer) transition(t wsfsm.Transition) {
 		return
 	}
 	p.writeTransition(t)
+	if t.To == fsm.Reconnecting && p.lostOpen {
+		// An open connection was lost and will be dialed again: say so
+		// even without -v, with what that may have cost. (Failed redials
+		// are shown by -v only.)
+		p.lostOpen = false
+		p.warnLocked("%s; redialing in %v%s", p.redact(describe(t.Cause)), t.Delay.Round(time.Millisecond), p.lossNote(p.opens))
+	}
+}
+
+// account notes how the current connection ends: only the close handshake
+// we started proves the peer read what we sent before our close frame.
+func (p *printer) account(t wsfsm.Transition) {
+	switch {
+	case t.From == fsm.Open && t.To == fsm.Closing:
+		p.ourClose = errors.Is(t.Cause, wsfsm.ErrCloseRequested)
+	case (t.From == fsm.Open || t.From == fsm.Closing) && t.To != fsm.Closing:
+		if !(t.From == fsm.Closing && t.To == fsm.Closed && p.ourClose) {
+			p.atRisk[p.opens] = true
+		}
+		p.ourClose, p.lostOpen = false, true
+	}
+}
+
+// lossNote says how many messages sent on connection n are not known to
+// have arrived, if any.
+func (p *printer) lossNote(n uint64) string {
+	if sent := p.sentOn[n]; sent > 0 {
+		return fmt.Sprintf(" (%s sent on that connection, not known to have arrived)", plural(sent, "message"))
+	}
+	return ""
+}
+
+// sent counts a message that Send reported written on connection opens.
+func (p *printer) sent(opens uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sentOn[opens]++
+}
+
+// unconfirmed counts the messages sent on connections that ended without
+// the close handshake we started.
+func (p *printer) unconfirmed() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var n int64
+	for link := range p.atRisk {
+		n += p.sentOn[link]
+	}
+	return n
 }
 
 func (p *printer) writeTransition(t wsfsm.Transition) {
@@ -198,11 +295,24 @@ func (p *printer) message(typ wsfsm.MessageType, data []byte, opens uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.catchUp(opens)
+	p.writeMessage(typ, data, "")
+}
+
+// clientMessage writes a message of the client at addr (-s): --json says
+// which client sent it.
+func (p *printer) clientMessage(typ wsfsm.MessageType, data []byte, addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.writeMessage(typ, data, addr)
+}
+
+// writeMessage writes a received message. Called with p.mu held.
+func (p *printer) writeMessage(typ wsfsm.MessageType, data []byte, addr string) {
 	if p.finished {
 		return
 	}
 	if p.json {
-		m := jsonMessage{Type: "message", At: p.stamp(time.Now()), Kind: typ.String(), Data: string(data)}
+		m := jsonMessage{Type: "message", At: p.stamp(time.Now()), Kind: typ.String(), Data: string(data), Addr: addr}
 		if typ == wsfsm.Binary || !utf8.Valid(data) {
 			m.Data, m.Base64 = base64.StdEncoding.EncodeToString(data), true
 		}
@@ -216,10 +326,25 @@ func (p *printer) message(typ wsfsm.MessageType, data []byte, opens uint64) {
 	case typ == wsfsm.Binary && p.base64:
 		fmt.Fprintln(p.stdout, base64.StdEncoding.EncodeToString(data))
 	default:
-		// One message per line, as it came (websocat writes binary
-		// messages raw in text mode too).
-		p.stdout.Write(append(data[:len(data):len(data)], '\n'))
+		p.stdout.Write(oneRecord(data, p.nul))
 	}
+}
+
+// oneRecord writes a message as one record of text mode, as websocat does:
+// one line, its own newlines and carriage returns written as spaces; with -0
+// as it is, its own NULs written as spaces, followed by a NUL.
+func oneRecord(data []byte, nul bool) []byte {
+	out := make([]byte, len(data)+1)
+	for i, b := range data {
+		if b == 0 && nul || (b == '\n' || b == '\r') && !nul {
+			b = ' '
+		}
+		out[i] = b
+	}
+	if !nul {
+		out[len(data)] = '\n'
+	}
+	return out
 }
 
 // catchUp waits, bounded by catchUpWait, until the transitions into Open of
@@ -266,6 +391,11 @@ func (p *printer) warn(opens uint64, format string, a ...any) {
 	if p.finished {
 		return
 	}
+	p.warnLocked(format, a...)
+}
+
+// warnLocked is warn with p.mu held and nothing to wait for.
+func (p *printer) warnLocked(format string, a ...any) {
 	text := p.redact(fmt.Sprintf(format, a...))
 	if p.json {
 		p.writeJSON(jsonWarning{Type: "warning", At: p.stamp(time.Now()), Warning: text})
@@ -273,6 +403,60 @@ func (p *printer) warn(opens uint64, format string, a ...any) {
 	}
 	p.stamp(time.Now())
 	fmt.Fprintf(p.stderr, "wsfsm: %s\n", text)
+}
+
+// peer reports what happens to the listener of -s: "listening" on addr,
+// a client from addr "connected" or "disconnected" (with why). The address
+// it listens on is always said (on stderr, as websocat does); clients come
+// and go on stderr with -v; --json writes every one as a "peer" line.
+func (p *printer) peer(event, addr string, cause error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.peerLocked(event, addr, cause)
+}
+
+func (p *printer) peerLocked(event, addr string, cause error) {
+	if p.finished {
+		return
+	}
+	if p.json {
+		line := jsonPeer{Type: "peer", At: p.stamp(time.Now()), Event: event, Addr: addr}
+		if cause != nil {
+			line.Cause = describe(cause)
+		}
+		if ce := closeOf(cause); ce != nil {
+			line.CloseCode, line.CloseReason = &ce.Code, &ce.Reason
+		}
+		p.writeJSON(line)
+		return
+	}
+	p.stamp(time.Now())
+	switch {
+	case event == "listening":
+		fmt.Fprintf(p.stderr, "wsfsm: listening on ws://%s/; Ctrl-C stops\n", addr)
+	case !p.verbose:
+	case cause != nil:
+		fmt.Fprintf(p.stderr, "wsfsm: client %s %s: %s\n", addr, event, describe(cause))
+	default:
+		fmt.Fprintf(p.stderr, "wsfsm: client %s %s\n", addr, event)
+	}
+}
+
+// clientEnded reports that client id of -s disconnected; clean says it
+// answered the close handshake we started, which proves it read everything
+// sent to it before.
+func (p *printer) clientEnded(id uint64, addr string, clean bool, cause error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if clean {
+		cause = nil
+	} else {
+		p.atRisk[id] = true
+	}
+	p.peerLocked("disconnected", addr, cause)
+	if note := p.lossNote(id); note != "" && !clean && !p.finished {
+		p.warnLocked("client %s disconnected: %s%s", addr, describe(cause), note)
+	}
 }
 
 // finish writes what is still held and, when err is not nil, the final
@@ -284,9 +468,18 @@ func (p *printer) finish(err error, exit int) {
 		return
 	}
 	p.received = true
+	if p.heldRetry != nil {
+		p.step(*p.heldRetry)
+		p.heldRetry = nil
+	}
 	if p.final != nil {
 		p.writeTransition(*p.final)
 		p.final = nil
+	}
+	if exit == exitFail && p.opens > 0 {
+		if note := p.lossNote(p.opens); note != "" && p.atRisk[p.opens] {
+			p.warnLocked("%s", strings.TrimSuffix(strings.TrimPrefix(note, " ("), ")"))
+		}
 	}
 	p.finished = true
 	if err == nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -23,9 +24,10 @@ const defaultServeAddr = "127.0.0.1:8080"
 
 // serveConfig is what `wsfsm serve`'s flags and ADDR say.
 type serveConfig struct {
-	addr     string
-	tls      bool
-	certFile string
+	addr         string
+	tls          bool
+	certFile     string
+	closeTimeout time.Duration
 }
 
 func newServeFlags(cfg *serveConfig) *flagSet {
@@ -33,6 +35,7 @@ func newServeFlags(cfg *serveConfig) *flagSet {
 	s.section("Flags")
 	s.boolVar(&cfg.tls, "tls", "serve wss:// with a self-signed certificate made at start, written to a file for clients to trust")
 	s.add(stringFlag{&cfg.certFile}, "cert-file", "FILE", "write the certificate (PEM) to FILE and leave it there (default: a temporary file, removed on exit)")
+	s.durationVar(&cfg.closeTimeout, wsfsm.DefaultCloseTimeout, "close-timeout", "on Ctrl-C, how long clients have to answer the close frame (1001, going away) before they are dropped; a second Ctrl-C drops them at once")
 	return s
 }
 
@@ -205,15 +208,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, sign
 		fmt.Fprintf(stderr, "wsfsm: serve: %v\n", err)
 		code = exitFail
 	}
-	// Stop accepting, let plain HTTP requests finish, then drop the upgraded
-	// connections (http.Server does not track hijacked ones) and wait for
-	// their handlers.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	// Stop accepting (http.Server does not track upgraded connections, so
+	// Shutdown returns at once for them), then close every client with
+	// 1001: those that answer are done at once, the others are dropped at
+	// --close-timeout or on a second signal.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.closeTimeout)
 	defer cancel()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-signals:
+			cancel()
+		case <-stop:
+		}
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 	}
-	router.Shutdown()
+	router.GoAway(sctx, wsfsm.CloseGoingAway, "wsfsm serve: shutting down")
 	if code == exitOK {
 		<-served // http.ErrServerClosed
 		fmt.Fprintln(stdout, "wsfsm serve: stopped")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/internal/interop"
 	"github.com/wsfsm/wsfsm/wstest"
@@ -115,13 +117,13 @@ func echoThrough(ctx context.Context, t *testing.T, url string, opts *wsfsm.Opti
 func TestServeRunsTheTestServerUntilASignal(t *testing.T) {
 	for _, arg := range []string{"127.0.0.1:0", "0"} { // HOST:PORT, and PORT alone on 127.0.0.1
 		t.Run(arg, func(t *testing.T) {
-			r := startServe(t, arg)
+			r := startServe(t, "--close-timeout", "200ms", arg)
 			if !strings.HasPrefix(r.addr, "127.0.0.1:") {
 				t.Errorf("listening on %q, want 127.0.0.1", r.addr)
 			}
 			r.listing(t, "ws")
-			// The printed echo URL works, and a live connection does not
-			// hold the shutdown up.
+			// The printed echo URL works, and a live connection that never
+			// answers holds the shutdown up no longer than --close-timeout.
 			echoThrough(testContext(t), t, "ws://"+r.addr+"/echo", nil)
 			c, err := wsfsm.Dial(testContext(t), "ws://"+r.addr+"/silent", nil)
 			if err != nil {
@@ -228,4 +230,35 @@ func TestServeTLSTemporaryCertificate(t *testing.T) {
 	if _, err := os.Stat(certFile); !os.IsNotExist(err) {
 		t.Errorf("%s still there after exit: %v", certFile, err)
 	}
+}
+
+// Ctrl-C closes every client with 1001 and exits as soon as they answered
+// (here --close-timeout is an hour: the answers end it); a client that never
+// answers is dropped at --close-timeout.
+func TestServeClosesClientsWith1001(t *testing.T) {
+	r := startServe(t, "--close-timeout", "1h", "127.0.0.1:0")
+	r.listing(t, "ws")
+	ws, _, err := websocket.DefaultDialer.DialContext(testContext(t), "ws://"+r.addr+"/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	got := make(chan error, 1)
+	go func() {
+		_, _, err := ws.ReadMessage() // answers the close frame
+		got <- err
+	}()
+	r.stop(t)
+	if err := <-got; !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("the client's read ended with %v, want a close frame with 1001", err)
+	}
+
+	r = startServe(t, "--close-timeout", "100ms", "127.0.0.1:0")
+	r.listing(t, "ws")
+	silent, _, err := websocket.DefaultDialer.DialContext(testContext(t), "ws://"+r.addr+"/silent", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	r.stop(t) // /silent reads nothing, so it never sees an answer
 }

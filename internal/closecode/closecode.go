@@ -42,7 +42,10 @@ type Info struct {
 	// Wire: the code may appear in a close frame. The others (below 1000,
 	// 1004-1006, 1015, above 4999) go out as an empty close frame (1005).
 	Wire bool
-	// ClientMay: CloseWith sends it (1000, 1001 and 3000-4999).
+	// ClientMay: RFC 6455 (section 7.4.1) lets a client send it, so
+	// CloseWith does: 1000-1003 and 1007-1010 for either endpoint, 3000-4999
+	// for libraries and applications (1004 is reserved, 1005, 1006 and 1015
+	// never go on the wire, 1011-1014 are a server's).
 	ClientMay bool
 	// Retry: what the code says about dialing again.
 	Retry Retry
@@ -56,15 +59,15 @@ type Info struct {
 var registered = [...]Info{
 	1000 - 1000: {"normal closure", true, true, Stop, false},
 	1001 - 1000: {"going away", true, true, Again, false},
-	1002 - 1000: {"protocol error", true, false, Stop, false},
-	1003 - 1000: {"unsupported data", true, false, Stop, false},
+	1002 - 1000: {"protocol error", true, true, Stop, false},
+	1003 - 1000: {"unsupported data", true, true, Stop, false},
 	1004 - 1000: {"reserved", false, false, Stop, false},
 	1005 - 1000: {"no status received", false, false, Again, false},
 	1006 - 1000: {"abnormal closure", false, false, Again, false},
-	1007 - 1000: {"invalid frame payload data", true, false, Stop, false},
-	1008 - 1000: {"policy violation", true, false, Stop, false},
-	1009 - 1000: {"message too big", true, false, Stop, false},
-	1010 - 1000: {"mandatory extension", true, false, Stop, false},
+	1007 - 1000: {"invalid frame payload data", true, true, Stop, false},
+	1008 - 1000: {"policy violation", true, true, Stop, false},
+	1009 - 1000: {"message too big", true, true, Stop, false},
+	1010 - 1000: {"mandatory extension", true, true, Stop, false},
 	1011 - 1000: {"internal server error", true, false, Again, false},
 	1012 - 1000: {"service restart", true, false, Again, false},
 	1013 - 1000: {"try again later", true, false, Later, false},
