@@ -66,7 +66,7 @@ func timerImpls[S, E Enum]() [vocab.NumTimers]timerImpl[S, E] {
 // messages keep their order and readers cannot pile up behind a slow Receive.
 func (c *ConnOf[S, E]) startReader() {
 	l := &c.ms
-	link := l.link
+	link := c.link
 	after := l.lastReader
 	l.lastReader = link.Turn()
 	tk := c.m.Track()
@@ -85,7 +85,7 @@ func (c *ConnOf[S, E]) startReader() {
 }
 
 // releaseSends lets Send write on the connection.
-func (c *ConnOf[S, E]) releaseSends() { c.publish(c.ms.link) }
+func (c *ConnOf[S, E]) releaseSends() { c.publish() }
 
 // sendClose runs the close handshake on a goroutine of its own: it waits for
 // Sends already writing, sends the close frame, and waits for the peer's, for
@@ -93,7 +93,7 @@ func (c *ConnOf[S, E]) releaseSends() { c.publish(c.ms.link) }
 // hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
 	l := &c.ms
-	link, epoch := l.link, c.m.Epoch()
+	link, epoch := c.link, c.m.Epoch()
 	l.closeSent = true
 	c.unpublish(link)
 	l.sched.Dropped(time.Now())
@@ -132,10 +132,11 @@ func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
 func (c *ConnOf[S, E]) dropLink(cause error) {
 	l := &c.ms
 	c.cancelDial()
-	if l.link == nil {
+	link := c.link
+	if link == nil {
 		return
 	}
-	c.unpublish(l.link)
+	c.setLink(nil)
 	if !l.closeSent {
 		l.sched.Dropped(time.Now())
 	}
@@ -143,8 +144,7 @@ func (c *ConnOf[S, E]) dropLink(cause error) {
 	if cause = plain(cause); cause == nil {
 		cause = ErrClosed
 	}
-	l.link.AbortCause(cause)
-	l.link = nil
+	link.AbortCause(cause)
 }
 
 // scheduleBackoff asks the retry policy for the delay before the next dial;

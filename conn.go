@@ -81,7 +81,8 @@ type ConnOf[S, E Enum] struct {
 	ms machineState // owned by the machine's work
 
 	mu        sync.Mutex      // guards the fields below
-	link      *transport.Link // the connection released to Send, or nil
+	link      *transport.Link // the connection, from its dial's success until it is dropped; written only by the machine's work
+	released  bool            // Send may write on link (release_sends ran, and nothing took it out of service since)
 	sendQ     []*sendWaiter   // Sends waiting for their turn, in call order
 	turnHeld  bool            // a waiting Send has its turn and is writing
 	closingCh chan struct{}   // closed once Close or Abort was called, or the Conn ended
@@ -234,10 +235,27 @@ func (c *ConnOf[S, E]) LocalAddr() net.Addr {
 	return nil
 }
 
+// currentLink is the connection released to Send, or nil.
 func (c *ConnOf[S, E]) currentLink() *transport.Link {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.sendLinkLocked()
+}
+
+// sendLinkLocked is the connection released to Send, or nil. c.mu is held.
+func (c *ConnOf[S, E]) sendLinkLocked() *transport.Link {
+	if !c.released {
+		return nil
+	}
 	return c.link
+}
+
+// setLink makes link the connection (nil: none), not released to Send. Only
+// the machine's work calls it, so the machine reads c.link without c.mu.
+func (c *ConnOf[S, E]) setLink(link *transport.Link) {
+	c.mu.Lock()
+	c.link, c.released = link, false
+	c.mu.Unlock()
 }
 
 // Close closes the connection gracefully and for good: it lets Sends already

@@ -23,10 +23,9 @@ import (
 type machineState struct {
 	sched *retry.Schedule
 
-	link       *transport.Link // the connection, from opened until it is dropped
-	closeSent  bool            // send_close runs on link: its result, not the reader's end, decides
-	dial       *pendingDial    // the dial in flight, or nil
-	lastReader transport.Turn  // the last started reader's place in line: the next one waits for it
+	closeSent  bool           // send_close runs on link: its result, not the reader's end, decides
+	dial       *pendingDial   // the dial in flight, or nil
+	lastReader transport.Turn // the last started reader's place in line: the next one waits for it
 
 	reconnectRequested bool          // Reconnect: next retry at once, outside the policy
 	everOpened         bool          // a connection reached start_reader
@@ -90,9 +89,10 @@ func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
 		return
 	}
 	c.cancelDial()
-	l.link, l.closeSent = link, false
+	c.setLink(link)
+	l.closeSent = false
 	if !c.takeFirst(nil, vocab.Opened) {
-		l.link = nil
+		c.setLink(nil)
 		link.Abort()
 	}
 }
@@ -111,7 +111,7 @@ func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
 // end abort. A reader of a connection already dropped, or being closed by
 // send_close (whose result decides), changes nothing but the stats.
 func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
-	if c.ms.link != link {
+	if c.link != link {
 		return
 	}
 	if c.ms.closeSent {

@@ -50,7 +50,7 @@ func (c *ConnOf[S, E]) newStep(t engine.Transition) *StepOf[S, E] {
 		l.stepCtx, l.stepCancel = context.WithCancel(context.Background())
 		l.stepEpoch = epoch
 	}
-	return &StepOf[S, E]{Transition: c.transition(t), linkIO: linkIO{l.link, &c.stats}, c: c, epoch: epoch, ctx: l.stepCtx}
+	return &StepOf[S, E]{Transition: c.transition(t), linkIO: linkIO{c.link, &c.stats}, c: c, epoch: epoch, ctx: l.stepCtx}
 }
 
 // Context is done once the state this step entered is left, or the Conn ends.
