@@ -106,14 +106,10 @@ func New(sp *Spec, h Hooks) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{spec: sp, hooks: h, edge: d.edge, states: d.states}
-	// Only the four generic callback keys: they cannot be misspelled, and
-	// each dispatches on the Spec's tables.
-	m.fsm = looplab.NewFSM(sp.States[sp.Initial], d.events, looplab.Callbacks{
-		"before_event": m.beforeEvent,
-		"leave_state":  m.leaveState,
-		"enter_state":  m.enterState,
-		"after_event":  m.afterEvent,
-	})
+	// No callbacks: the engine calls looplab/fsm once per transition, to
+	// move the state, and runs the guard, the exit and enter actions and
+	// Moved around that call (see take).
+	m.fsm = looplab.NewFSM(sp.States[sp.Initial], d.events, nil)
 	m.q.over = m.over
 	m.q.onEnd = h.Ended
 	return m, nil
@@ -255,46 +251,37 @@ func (m *Machine) Fire(e int, cause error) error {
 	return fmt.Errorf("%w %s: `then` steps from %s do not settle", ErrSpec, m.spec.Name, m.spec.States[m.State()])
 }
 
-// take asks looplab/fsm to take one event.
+// take takes one event: its guard, then looplab/fsm moves the state (it
+// holds the state and checks the move), then the exit actions of the state
+// left, the enter actions of the state entered and Moved. A self-loop runs
+// its guard and Moved only.
 func (m *Machine) take(e int, cause error) error {
-	m.cur = Transition{Event: e, From: None, To: None, Cause: cause}
+	from := m.State()
+	i := m.edge[e][from]
+	if i == None {
+		return &EventError{Event: m.spec.Events[e], State: m.spec.States[from], Err: ErrNotAllowed}
+	}
+	ed := m.spec.Edges[i]
+	m.cur = Transition{Event: e, From: from, To: ed.To, Cause: cause}
+	if ed.Guard != None && !m.hooks.Allow(ed.Guard, m.cur) {
+		return &EventError{Event: m.spec.Events[e], State: m.spec.States[from], Guard: m.spec.Guards[ed.Guard], Err: ErrGuardRejected}
+	}
 	// A cancelled ctx would wedge looplab/fsm (InTransitionError from then
 	// on): it gets one that is never cancelled.
 	err := m.fsm.Event(context.Background(), m.spec.Events[e])
 	var noTransition looplab.NoTransitionError
-	var canceled looplab.CanceledError
-	var invalid looplab.InvalidEventError
-	switch {
-	case err == nil, errors.As(err, &noTransition): // a self-loop succeeded
-		return nil
-	case errors.As(err, &canceled):
-		guard := m.spec.Edges[m.edge[e][m.State()]].Guard
-		return &EventError{Event: m.spec.Events[e], State: m.spec.States[m.State()], Guard: m.spec.Guards[guard], Err: ErrGuardRejected}
-	case errors.As(err, &invalid):
-		return &EventError{Event: m.spec.Events[e], State: m.spec.States[m.State()], Err: ErrNotAllowed}
+	if err != nil && !errors.As(err, &noTransition) { // a self-loop succeeded
+		return fmt.Errorf("engine: looplab/fsm refused event %s in state %s: %w", m.spec.Events[e], m.spec.States[from], err)
 	}
-	return fmt.Errorf("engine: looplab/fsm refused event %s in state %s: %w", m.spec.Events[e], m.spec.States[m.State()], err)
-}
-
-// beforeEvent completes the transition in progress from looplab's view and
-// asks its guard.
-func (m *Machine) beforeEvent(_ context.Context, ev *looplab.Event) {
-	m.cur.From, m.cur.To = m.states[ev.Src], m.states[ev.Dst]
-	ed := m.spec.Edges[m.edge[m.cur.Event][m.cur.From]]
-	if ed.Guard != None && !m.hooks.Allow(ed.Guard, m.cur) {
-		ev.Cancel()
+	if ed.To != from {
+		for _, a := range m.spec.Exit[from] {
+			m.hooks.Act(a, m.cur)
+		}
+		m.entered(ed.To)
 	}
+	m.hooks.Moved(m.cur)
+	return nil
 }
-
-func (m *Machine) leaveState(context.Context, *looplab.Event) {
-	for _, a := range m.spec.Exit[m.cur.From] {
-		m.hooks.Act(a, m.cur)
-	}
-}
-
-func (m *Machine) enterState(context.Context, *looplab.Event) { m.entered(m.cur.To) }
-
-func (m *Machine) afterEvent(context.Context, *looplab.Event) { m.hooks.Moved(m.cur) }
 
 // entered runs s's enter actions, then arms its timer: a duration may depend
 // on what the actions decided (the backoff delay).
