@@ -213,21 +213,17 @@ func (l *Link) Abort() error {
 // first abort's cause is kept; an abort after TCP was already closed
 // changes nothing.
 func (l *Link) AbortCause(cause error) {
-	l.mu.Lock()
-	l.beginClosingLocked()
-	if l.tcpClosed {
-		l.mu.Unlock()
+	aborted := func() { // under l.mu, with the claim
+		if cause == nil || cause == ErrAborted {
+			l.abortErr = ErrAborted
+		} else {
+			l.abortErr = &abortError{cause: cause}
+		}
+		close(l.abortCh)
+	}
+	if !l.claimTCP(aborted) {
 		return
 	}
-	l.tcpClosed = true
-	if cause == nil || cause == ErrAborted {
-		l.abortErr = ErrAborted
-	} else {
-		l.abortErr = &abortError{cause: cause}
-	}
-	close(l.abortCh)
-	l.mu.Unlock()
-	l.stopKeepalive()
 	if l.abortRST {
 		if tc, ok := l.raw.(*net.TCPConn); ok {
 			tc.SetLinger(0)
@@ -239,17 +235,30 @@ func (l *Link) AbortCause(cause error) {
 
 // closeTCP closes TCP at the normal end of a link (not an abort).
 func (l *Link) closeTCP() {
+	if !l.claimTCP(nil) {
+		return
+	}
+	l.raw.Close()
+	l.maybeFinish()
+}
+
+// claimTCP begins closing the link and claims the closing of TCP, once: it
+// reports false when TCP was closed already. With the claim, locked runs
+// (if not nil) under l.mu; the keepalive stops.
+func (l *Link) claimTCP(locked func()) bool {
 	l.mu.Lock()
 	l.beginClosingLocked()
 	if l.tcpClosed {
 		l.mu.Unlock()
-		return
+		return false
 	}
 	l.tcpClosed = true
+	if locked != nil {
+		locked()
+	}
 	l.mu.Unlock()
 	l.stopKeepalive()
-	l.raw.Close()
-	l.maybeFinish()
+	return true
 }
 
 // shutWrite ends our side of the stream after a write failed for a reason
