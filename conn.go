@@ -57,15 +57,17 @@ type Conn = ConnOf[fsm.State, fsm.Event]
 // reference machine's; a package generated from an extended spec wraps one
 // for its own machine. Its methods are safe for concurrent use.
 type ConnOf[S, E Enum] struct {
-	url   string
-	opts  OptionsOf[S, E]
-	m     *engine.Machine
-	bind  *vocab.Binding
-	ev    [vocab.NumEvents]int // the spec's event for each library event, or engine.None
-	ext   ExtensionOf[S, E]
-	stats counters
-	lane  lane    // runs the observer and the spec's own actions
-	ob    *outbox // Options.Outbox; nil without one
+	url  string
+	opts OptionsOf[S, E]
+	m    *engine.Machine
+	bind *vocab.Binding
+	ev   [vocab.NumEvents]int // the spec's event for each library event, or engine.None
+	// enters[s][a]: state s runs built-in action a on entering it (see runs)
+	enters [][vocab.NumActions]bool
+	ext    ExtensionOf[S, E]
+	stats  counters
+	lane   lane    // runs the observer and the spec's own actions
+	ob     *outbox // Options.Outbox; nil without one
 
 	// writeBufs lends each connection its write buffer only while a message
 	// is written: an idle Conn holds none.
@@ -170,6 +172,12 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 	for e, v := range b.Events {
 		if v != vocab.NoEvent {
 			c.ev[v] = e
+		}
+	}
+	c.enters = make([][vocab.NumActions]bool, len(sp.States))
+	for s, acts := range sp.Enter {
+		for _, a := range acts {
+			c.enters[s][b.Actions[a]] = true
 		}
 	}
 	ob, err := newOutbox(opts.Outbox)

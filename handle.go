@@ -63,12 +63,15 @@ func (c *ConnOf[S, E]) event(v vocab.Event) int { return c.ev[v] }
 func (c *ConnOf[S, E]) takeFirst(cause error, events ...vocab.Event) bool {
 	for _, v := range events {
 		e := c.event(v)
-		if e == engine.None || !c.m.Can(e) {
+		if e == engine.None {
 			continue
 		}
 		err := c.m.Fire(e, cause)
-		if err == nil {
+		switch {
+		case err == nil:
 			return true
+		case errors.Is(err, engine.ErrNotAllowed): // the state does not take it: the next one may
+			continue
 		}
 		if c.opts.Logger != nil {
 			c.opts.Logger.Debug("wsfsm: event not taken", "event", v.String(), "err", err)

@@ -128,14 +128,7 @@ func (h *hooks[S, E]) Moved(t engine.Transition) {
 func (h *hooks[S, E]) Ended() { h.conn().ended() }
 
 // runs reports whether state s runs built-in action a on entering it.
-func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool {
-	for _, x := range c.m.Spec().Enter[s] {
-		if c.bind.Actions[x] == a {
-			return true
-		}
-	}
-	return false
-}
+func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool { return c.enters[s][a] }
 
 // transition is t in the spec's types, with its cause as the user sees it.
 func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {

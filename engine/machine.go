@@ -75,7 +75,7 @@ func (e *EventError) Unwrap() error { return e.Err }
 
 // Machine drives one Spec. looplab/fsm holds its current state and decides
 // which transitions are legal; the Machine keeps no copy of it. Its methods
-// are safe for concurrent use except where said: Fire, Can, Epoch and
+// are safe for concurrent use except where said: Fire, Epoch and
 // Track belong to the work the Machine runs (see Post).
 type Machine struct {
 	spec   *Spec
@@ -198,13 +198,6 @@ func (m *Machine) over() bool {
 	return m.started && m.outstanding == 0 && m.spec.Final[m.State()]
 }
 
-// Can reports whether the current state has a transition for event e (its
-// guard is not consulted). Call it inside the machine's work, not from a
-// guard.
-func (m *Machine) Can(e int) bool {
-	return e >= 0 && e < len(m.spec.Events) && m.fsm.Can(m.spec.Events[e])
-}
-
 // Fire takes event e with the given cause and runs it to completion: the
 // guard, the exit actions, the move (looplab/fsm decides it), the enter
 // actions, the new state's timer, Moved, then the new state's `then` steps
@@ -223,21 +216,22 @@ func (m *Machine) Fire(e int, cause error) error {
 	m.firing = true
 	defer func() { m.firing, m.cur = false, Transition{} }()
 	m.started = true
-	if err := m.take(e, cause); err != nil {
+	s, err := m.take(m.State(), e, cause)
+	if err != nil {
 		return err
 	}
 	// `then` steps: the validated spec has no cycle of them, so this ends;
 	// the bound guards against hand-written tables.
 	for range len(m.spec.States) {
-		steps := m.spec.Then[m.State()]
+		steps := m.spec.Then[s]
 		if len(steps) == 0 {
 			return nil
 		}
 		taken := false
 		for _, step := range steps {
-			err := m.take(step, cause)
+			to, err := m.take(s, step, cause)
 			if err == nil {
-				taken = true
+				s, taken = to, true
 				break
 			}
 			if !errors.Is(err, ErrGuardRejected) {
@@ -248,30 +242,30 @@ func (m *Machine) Fire(e int, cause error) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w %s: `then` steps from %s do not settle", ErrSpec, m.spec.Name, m.spec.States[m.State()])
+	return fmt.Errorf("%w %s: `then` steps from %s do not settle", ErrSpec, m.spec.Name, m.spec.States[s])
 }
 
-// take takes one event: its guard, then looplab/fsm moves the state (it
-// holds the state and checks the move), then the exit actions of the state
-// left, the enter actions of the state entered and Moved. A self-loop runs
-// its guard and Moved only.
-func (m *Machine) take(e int, cause error) error {
-	from := m.State()
+// take takes one event from state from, the current one: its guard, then
+// looplab/fsm moves the state (it holds the state and checks the move), then
+// the exit actions of the state left, the enter actions of the state entered
+// and Moved. A self-loop runs its guard and Moved only. It returns the state
+// entered.
+func (m *Machine) take(from, e int, cause error) (int, error) {
 	i := m.edge[e][from]
 	if i == None {
-		return &EventError{Event: m.spec.Events[e], State: m.spec.States[from], Err: ErrNotAllowed}
+		return from, &EventError{Event: m.spec.Events[e], State: m.spec.States[from], Err: ErrNotAllowed}
 	}
 	ed := m.spec.Edges[i]
 	m.cur = Transition{Event: e, From: from, To: ed.To, Cause: cause}
 	if ed.Guard != None && !m.hooks.Allow(ed.Guard, m.cur) {
-		return &EventError{Event: m.spec.Events[e], State: m.spec.States[from], Guard: m.spec.Guards[ed.Guard], Err: ErrGuardRejected}
+		return from, &EventError{Event: m.spec.Events[e], State: m.spec.States[from], Guard: m.spec.Guards[ed.Guard], Err: ErrGuardRejected}
 	}
 	// A cancelled ctx would wedge looplab/fsm (InTransitionError from then
 	// on): it gets one that is never cancelled.
 	err := m.fsm.Event(context.Background(), m.spec.Events[e])
 	var noTransition looplab.NoTransitionError
 	if err != nil && !errors.As(err, &noTransition) { // a self-loop succeeded
-		return fmt.Errorf("engine: looplab/fsm refused event %s in state %s: %w", m.spec.Events[e], m.spec.States[from], err)
+		return from, fmt.Errorf("engine: looplab/fsm refused event %s in state %s: %w", m.spec.Events[e], m.spec.States[from], err)
 	}
 	if ed.To != from {
 		for _, a := range m.spec.Exit[from] {
@@ -280,7 +274,7 @@ func (m *Machine) take(e int, cause error) error {
 		m.entered(ed.To)
 	}
 	m.hooks.Moved(m.cur)
-	return nil
+	return ed.To, nil
 }
 
 // entered runs s's enter actions, then arms its timer: a duration may depend
