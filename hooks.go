@@ -132,7 +132,7 @@ func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool { return c.enters[s][a] 
 
 // transition is t in the spec's types, with its cause as the user sees it.
 func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {
-	ev := E(engine.NoEvent)
+	ev := E(engine.NoID)
 	if t.Event != engine.None {
 		ev = E(t.Event)
 	}
