@@ -80,7 +80,10 @@ type DialConfig struct {
 	// context takeover, the only mode gorilla supports: each message is
 	// compressed on its own. Off by default. Whether the server accepted is
 	// Link.Compressed. Received messages are bounded by ReadLimit once
-	// inflated, not only on the wire.
+	// inflated, not only on the wire. The server must grant
+	// server_no_context_takeover; it may leave client_no_context_takeover
+	// out (the client takes over no context anyway); client_max_window_bits
+	// is not offered, so a server asking for it fails the dial.
 	EnableCompression bool
 	// CompressionThreshold is the size below which a message is sent
 	// uncompressed. 0 means DefaultCompressionThreshold (512 bytes); < 0
@@ -264,7 +267,7 @@ func (d *dialing) stream(ctx context.Context, network, addr string, secure bool)
 	} else {
 		d.rd = newWireConn(s, true)
 	}
-	return d.rd, nil
+	return &headCheck{Conn: d.rd, offer: offer{d.cfg.Subprotocols, d.cfg.EnableCompression}}, nil
 }
 
 // tlsConfigFor clones cfg and names the server as gorilla would.
@@ -322,7 +325,10 @@ func checkHeader(h http.Header, subprotocols []string) error {
 // dialError turns what gorilla returned into the documented error types.
 func dialError(ctx, hctx context.Context, where string, timeout time.Duration, resp *http.Response, err error) error {
 	var big *headTooLarge
+	var bad *badUpgrade
 	switch {
+	case errors.As(err, &bad):
+		return &HandshakeError{StatusCode: http.StatusSwitchingProtocols, Header: bad.header, Reason: bad.reason}
 	case errors.Is(err, websocket.ErrBadHandshake) && resp != nil:
 		return handshakeError(resp)
 	case errors.As(err, &big):

@@ -44,9 +44,11 @@ var (
 	ErrInvalidUTF8 = errors.New("transport: invalid UTF-8 in a text message")
 	// ErrBadHandshakeResponse reports a handshake response that is not a
 	// valid WebSocket upgrade although it may say 101 (no Upgrade or
-	// Connection token, a wrong Sec-WebSocket-Accept, unsupported extension
-	// parameters) or whose head exceeds MaxHandshakeHeaderBytes. It comes
-	// as a *HandshakeError with Reason set.
+	// Connection token, a wrong Sec-WebSocket-Accept, a subprotocol or an
+	// extension that was not offered, a permessage-deflate parameter that
+	// was not offered or is not defined) or whose head exceeds
+	// MaxHandshakeHeaderBytes. It comes as a *HandshakeError with Reason
+	// set.
 	ErrBadHandshakeResponse = errors.New("transport: invalid handshake response")
 	// ErrReaderRunning reports a ReadMessage on a link whose reader was
 	// started (StartReader), or while another ReadMessage is in progress.

@@ -22,21 +22,7 @@ import (
 // peerSends serves a raw server that upgrades, writes frames, then reads up
 // to the client's close frame and reports its code (-1: none).
 func peerSends(t *testing.T, frames ...[]byte) (url string, answered chan int) {
-	answered = make(chan int, 1)
-	url = newRawServer(t, func(c net.Conn, br *bufio.Reader) {
-		if upgrade(c, br) != nil {
-			answered <- -1
-			return
-		}
-		for _, f := range frames {
-			if _, err := c.Write(f); err != nil {
-				answered <- -1
-				return
-			}
-		}
-		answered <- readClose(br)
-	})
-	return url, answered
+	return peerAnswers(t, "", frames...)
 }
 
 // Close code 1014 (Bad Gateway) is a close like any other: reported,

@@ -102,14 +102,7 @@ func acceptKey(key string) string {
 }
 
 // upgrade reads the request and answers a valid 101.
-func upgrade(c net.Conn, br *bufio.Reader) error {
-	key, err := readUpgrade(br)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", acceptKey(key))
-	return err
-}
+func upgrade(c net.Conn, br *bufio.Reader) error { return upgradeWith(c, br, "") }
 
 // frame builds an unmasked (server) frame.
 func frame(fin bool, op byte, payload []byte) []byte {

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -148,12 +147,9 @@ func (l *Link) await() bool {
 // consume reads the message r that NextReader returned and delivers it.
 func (l *Link) consume(typ int, r io.Reader) error {
 	l.life.Add(1)
-	data, err := l.readAll(r)
+	data, err := l.readAll(r, typ == websocket.TextMessage)
 	if err != nil {
 		return err
-	}
-	if typ == websocket.TextMessage && !utf8.Valid(data) {
-		return errInvalidUTF8()
 	}
 	l.deliver(Message{Type: typ, Data: data, Dial: l.dial})
 	return nil
@@ -377,10 +373,7 @@ func (l *Link) readFor(r *pendingRead) {
 	var data []byte
 	if err == nil {
 		l.life.Add(1)
-		data, err = l.readAll(rd)
-		if err == nil && typ == websocket.TextMessage && !utf8.Valid(data) {
-			err = errInvalidUTF8()
-		}
+		data, err = l.readAll(rd, typ == websocket.TextMessage)
 	}
 	if err != nil {
 		err = opErr("read", l.endRead(err))
@@ -425,23 +418,30 @@ func (l *Link) takeHeld() []Message {
 // lifeReader.
 // With compression on, it also bounds the inflated message (gorilla's read
 // limit counts the bytes on the wire, which a small message can inflate
-// far beyond).
-func (l *Link) readAll(r io.Reader) ([]byte, error) {
-	l.lr = lifeReader{r: r, life: &l.life, left: -1}
+// far beyond). A text message fails with errInvalidUTF8 as soon as its
+// bytes cannot begin valid UTF-8.
+func (l *Link) readAll(r io.Reader, text bool) ([]byte, error) {
+	l.lr = lifeReader{r: r, life: &l.life, left: -1, text: text}
 	if l.compressed && l.inflateMax > 0 {
 		l.lr.left = l.inflateMax
 	}
 	b, err := io.ReadAll(&l.lr)
+	if err == nil && text && !l.lr.utf8.complete() {
+		err = errInvalidUTF8()
+	}
 	l.lr.r = nil
 	return b, err
 }
 
-// lifeReader counts each read that returned bytes, and fails with
-// errInflatedTooBig past left bytes (unless left < 0).
+// lifeReader counts each read that returned bytes, fails with
+// errInflatedTooBig past left bytes (unless left < 0), and, for a text
+// message, fails as soon as its bytes cannot begin valid UTF-8.
 type lifeReader struct {
 	r    io.Reader
 	life *atomic.Uint64
 	left int64
+	text bool
+	utf8 utf8Stream
 }
 
 func (lr *lifeReader) Read(p []byte) (int, error) {
@@ -451,6 +451,9 @@ func (lr *lifeReader) Read(p []byte) (int, error) {
 	n, err := lr.r.Read(p)
 	if n > 0 {
 		lr.life.Add(1)
+		if lr.text && !lr.utf8.feed(p[:n]) {
+			return n, errInvalidUTF8()
+		}
 		if lr.left >= 0 {
 			if lr.left -= int64(n); lr.left < 0 {
 				return n, errInflatedTooBig

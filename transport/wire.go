@@ -168,6 +168,9 @@ const (
 //     empty close; RFC 6455 5.5.1 makes it a protocol error);
 //   - a 64-bit payload length with its most significant bit set (gorilla
 //     reports its read limit and claims to have sent 1009);
+//   - RSV1 on a control frame or a continuation frame (with
+//     permessage-deflate on, gorilla takes it for compression; RSV1 may
+//     only mark a message's first frame, RFC 7692 6.1);
 //
 // and it lets the registered close codes that gorilla refuses
 // (closecode.Info.GorillaRefuses: 1014, Bad Gateway, registered after
@@ -257,6 +260,11 @@ func (g *frameGuard) scan(p []byte) (keep int, bad error) {
 			}
 			if g.hdr[0]&0x0f == 8 && g.hdr[1]&0x7f == 1 {
 				return g.cut(start, "close frame with a 1-byte payload (RFC 6455 5.5.1)")
+			}
+			if op := g.hdr[0] & 0x0f; g.hdr[0]&0x40 != 0 && (op == 0 || op >= 8) {
+				// gorilla takes RSV1 on any frame for "compressed" once
+				// permessage-deflate is on (without it, it refuses RSV1).
+				return g.cut(start, "RSV1 set on a control or continuation frame (RFC 7692 6.1)")
 			}
 		}
 		if g.hdrN == 3 && g.hdr[1]&0x7f == 127 && g.hdr[2]&0x80 != 0 {

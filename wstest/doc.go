@@ -9,7 +9,9 @@
 // answers the upgrade request, /subprotocol selects a subprotocol, /size/N
 // sends a message of N bytes, /fragments/N echoes in N frames,
 // /bad-frame/KIND sends an invalid frame, /ping pings and reports the pongs
-// and /ping-flood sends pings back to back. Paths documents each with its
+// and /ping-flood sends pings back to back; /getCaseCount, /getCaseInfo,
+// /runCase, /getCaseStatus and /updateReports are an Autobahn-compatible
+// fuzzing server for clients (package autobahn). Paths documents each with its
 // query options. Every connection it accepts can be dropped at will
 // (DropAll), and Close leaves no goroutine and no file descriptor behind. A
 // BlackHole accepts TCP and never answers, for handshake timeouts and

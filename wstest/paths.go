@@ -106,5 +106,19 @@ func Paths() []Path {
 			Query: []Param{
 				{"count", "how many pings (default 1000, at most 1000000)"},
 			}},
+		{Pattern: "/getCaseCount", Example: "/getCaseCount",
+			Doc: "Autobahn|Testsuite fuzzing server protocol (an Autobahn client harness runs unchanged): sends the number of cases as a text message, then closes with 1000"},
+		{Pattern: "/getCaseInfo", Example: "/getCaseInfo?case=1",
+			Doc:   `sends case N's id and description as JSON ({"id": "1.1.1", "description": ...}), then closes with 1000`,
+			Query: []Param{{"case", "the case number, 1 to the case count"}}},
+		{Pattern: "/runCase", Example: "/runCase?case=1&agent=me",
+			Doc:   "runs Autobahn case N on this connection (categories 1-7, 9, 10, 12 and 13; an echo client passes, permessage-deflate negotiated as the case needs) and records the verdict under the agent's name",
+			Query: []Param{{"case", "the case number"}, {"agent", "the name the result is recorded under"}}},
+		{Pattern: "/getCaseStatus", Example: "/getCaseStatus?case=1&agent=me",
+			Doc:   `sends {"behavior": VERDICT} (OK, NON-STRICT, INFORMATIONAL, UNIMPLEMENTED or FAILED) once case N ran for the agent, then closes with 1000`,
+			Query: []Param{{"case", "the case number"}, {"agent", "the agent's name"}}},
+		{Pattern: "/updateReports", Example: "/updateReports?agent=me",
+			Doc:   "writes the Autobahn reports (index.json, one JSON file per case, report.md with a table per category) where the server was told to (wsfsm serve --reports DIR), then closes with 1000",
+			Query: []Param{{"agent", "the agent whose run is over"}}},
 	}
 }

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/wsfsm/wsfsm/wstest/autobahn"
 )
 
 // DefaultCloseWait bounds how long /close/CODE waits for the client's answer
@@ -25,6 +28,8 @@ type config struct {
 	subprotocols []string
 	readLimit    int64
 	recordSink   bool
+	compression  bool
+	autobahn     autobahn.Config
 	logf         func(format string, args ...any)
 }
 
@@ -46,12 +51,30 @@ func DiscardSink() Option {
 	return func(c *config) { c.recordSink = false }
 }
 
+// Compression makes every path accept permessage-deflate when the client
+// offers it (gorilla's, without context takeover: the client must offer
+// server_no_context_takeover), so compression can be tested against any
+// path. Default: declined. The Autobahn paths negotiate it per case either
+// way.
+func Compression() Option {
+	return func(c *config) { c.compression = true }
+}
+
+// Autobahn configures the Autobahn-compatible fuzzing server on
+// /getCaseCount, /getCaseInfo, /runCase, /getCaseStatus and /updateReports
+// (see package autobahn). Default: autobahn.Config's defaults (Autobahn's
+// sizes, 1 s timers, reports kept in memory).
+func Autobahn(cfg autobahn.Config) Option {
+	return func(c *config) { c.autobahn = cfg }
+}
+
 // Router is the path router behind a Server; it can also be mounted on any
 // http.Server. It tracks every WebSocket connection it upgraded so that they
 // can be dropped (DropAll) or shut down (Shutdown).
 type Router struct {
 	cfg      config
 	upgrader websocket.Upgrader
+	fuzz     *autobahn.Server
 
 	mu       sync.Mutex
 	idle     sync.Cond // signalled when active drops to 0
@@ -93,10 +116,12 @@ func NewRouter(opts ...Option) *Router {
 	r := &Router{
 		cfg: cfg,
 		upgrader: websocket.Upgrader{
-			Subprotocols: cfg.subprotocols,
-			CheckOrigin:  func(*http.Request) bool { return true },
+			Subprotocols:      cfg.subprotocols,
+			CheckOrigin:       func(*http.Request) bool { return true },
+			EnableCompression: cfg.compression,
 		},
 		live: make(map[*conn]struct{}),
+		fuzz: autobahn.NewServer(cfg.autobahn),
 	}
 	r.idle.L = &r.mu
 	return r
@@ -182,6 +207,15 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 		r.ping(w, req)
 	case path == "/ping-flood":
 		r.pingFlood(w, req)
+	case slices.Contains(autobahn.Paths, path):
+		// The fuzzing server does its own handshake (it negotiates
+		// permessage-deflate per case); the tracker makes its
+		// connections droppable like the others.
+		hj := &tracker{ResponseWriter: w, r: r, upgrade: true}
+		r.fuzz.ServeHTTP(hj, req)
+		if hj.c != nil {
+			r.release(hj.c)
+		}
 	default:
 		http.NotFound(w, req)
 	}
@@ -407,3 +441,8 @@ func waitKill(c *conn, d time.Duration) {
 	case <-t.C:
 	}
 }
+
+// Fuzzer returns the Autobahn-compatible fuzzing server behind
+// /runCase and the other paths of its protocol: its cases and the results
+// of every agent that ran them.
+func (r *Router) Fuzzer() *autobahn.Server { return r.fuzz }

@@ -94,6 +94,36 @@ func TestEcho(t *testing.T) {
 	}
 }
 
+// With Compression, /echo accepts permessage-deflate and echoes
+// compressed messages; without it, it declines.
+func TestCompression(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		var opts []Option
+		if on {
+			opts = append(opts, Compression())
+		}
+		s := start(t, opts...)
+		d := &websocket.Dialer{EnableCompression: true}
+		ws, resp, err := d.Dial(s.URL("/echo"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ext := resp.Header.Get("Sec-WebSocket-Extensions")
+		if strings.Contains(ext, "permessage-deflate") != on {
+			t.Errorf("Compression %v: Sec-WebSocket-Extensions %q", on, ext)
+		}
+		msg := strings.Repeat("compressible ", 100)
+		ws.SetReadDeadline(deadline())
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := ws.ReadMessage(); err != nil || string(got) != msg {
+			t.Errorf("Compression %v: echo %d bytes, %v", on, len(got), err)
+		}
+		ws.Close()
+	}
+}
+
 func TestCloseWithCode(t *testing.T) {
 	s := start(t)
 	ws := connect(t, s.URL("/close/1012?reason=restart&after=1"), nil)

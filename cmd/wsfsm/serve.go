@@ -17,6 +17,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/wstest"
+	"github.com/wsfsm/wsfsm/wstest/autobahn"
 )
 
 // defaultServeAddr is where `wsfsm serve` listens without an argument.
@@ -28,6 +29,7 @@ type serveConfig struct {
 	tls          bool
 	certFile     string
 	closeTimeout time.Duration
+	reports      string // where /updateReports writes the Autobahn reports
 }
 
 func newServeFlags(cfg *serveConfig) *flagSet {
@@ -36,6 +38,7 @@ func newServeFlags(cfg *serveConfig) *flagSet {
 	s.boolVar(&cfg.tls, "tls", "serve wss:// with a self-signed certificate made at start, written to a file for clients to trust")
 	s.add(stringFlag{&cfg.certFile}, "cert-file", "FILE", "write the certificate (PEM) to FILE and leave it there (default: a temporary file, removed on exit)")
 	s.durationVar(&cfg.closeTimeout, wsfsm.DefaultCloseTimeout, "close-timeout", "on Ctrl-C, how long clients have to answer the close frame (1001, going away) before they are dropped; a second Ctrl-C drops them at once")
+	s.add(stringFlag{&cfg.reports}, "reports", "DIR", "where /updateReports writes the Autobahn reports (default: none written; the verdicts are kept in memory)")
 	return s
 }
 
@@ -174,7 +177,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, sign
 		scheme = "wss"
 	}
 
-	router := wstest.NewRouter(wstest.DiscardSink()) // it may run for days
+	router := wstest.NewRouter(wstest.DiscardSink(), // it may run for days
+		wstest.Autobahn(autobahn.Config{ReportDir: cfg.reports}))
 	srv := &http.Server{
 		Handler:           router,
 		ReadHeaderTimeout: 10 * time.Second,

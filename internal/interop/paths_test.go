@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/wsfsm/wsfsm/wstest"
+	"github.com/wsfsm/wsfsm/wstest/autobahn"
 )
 
 // pathCase runs a peer's client against one path of a wstest server and
@@ -203,6 +204,30 @@ func pathCases() []pathCase {
 				t.Errorf("%q: the client answered no ping (RFC 6455 asks for at least the latest)", *r.Messages[0].Data)
 			}
 			requireClose(t, r, 1000, 1000, "ping flood over")
+		}},
+		{"/getCaseCount", "/getCaseCount", nil, func(t *testing.T, _ string, r ClientReport) {
+			requireMessages(t, r, "text:"+strconv.Itoa(len(autobahn.NewServer(autobahn.Config{}).Cases())))
+			requireClose(t, r, 1000, 1000, "")
+		}},
+		{"/getCaseInfo", "/getCaseInfo?case=17", nil, func(t *testing.T, _ string, r ClientReport) {
+			if len(r.Messages) != 1 || r.Messages[0].Data == nil || !strings.HasPrefix(*r.Messages[0].Data, `{"description":"Send ping without payload.","id":"2.1"}`) {
+				t.Errorf("messages %+v, want case 17's id 2.1 and description", r.Messages)
+			}
+			requireClose(t, r, 1000, 1000, "")
+		}},
+		// Case 2.1: a ping, which the client's library answers; then the
+		// fuzzer closes with 1000.
+		{"/runCase", "/runCase?case=17&agent=peer", nil, func(t *testing.T, _ string, r ClientReport) {
+			requireMessages(t, r)
+			requireClose(t, r, 1000, 1000, "")
+		}},
+		{"/getCaseStatus", "/getCaseStatus?case=17&agent=peer", nil, func(t *testing.T, _ string, r ClientReport) {
+			requireMessages(t, r, `text:{"behavior":"OK"}`)
+			requireClose(t, r, 1000, 1000, "")
+		}},
+		{"/updateReports", "/updateReports?agent=peer", nil, func(t *testing.T, _ string, r ClientReport) {
+			requireMessages(t, r)
+			requireClose(t, r, 1000, 1000, "")
 		}},
 	}
 }

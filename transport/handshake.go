@@ -1,0 +1,196 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// offer is what a dial asked for in its upgrade request: the subprotocols,
+// and permessage-deflate as gorilla offers it ("permessage-deflate;
+// server_no_context_takeover; client_no_context_takeover").
+type offer struct {
+	subprotocols []string
+	deflate      bool
+}
+
+// checkUpgrade checks the subprotocol and the extensions of a 101 response
+// against what was offered, which gorilla does not do: RFC 6455 section
+// 4.1 has the client fail the connection on a subprotocol or an extension
+// it did not offer, RFC 7692 section 7 on a permessage-deflate parameter it
+// did not offer or that is not defined. It returns why the response is
+// invalid ("" if it is not), and the Sec-WebSocket-Extensions value gorilla
+// must see: "" (none), or the accepted permessage-deflate with
+// client_no_context_takeover added when the server left it out. The client
+// compresses without context takeover whatever the server says (it may,
+// RFC 7692 7.1.1.2), but gorilla refuses a response without the parameter.
+func checkUpgrade(h http.Header, o offer) (reason, ext string) {
+	if p := strings.Join(h.Values("Sec-Websocket-Protocol"), ","); p != "" {
+		if !slices.Contains(o.subprotocols, strings.TrimSpace(p)) {
+			return fmt.Sprintf("subprotocol %q was not offered (offered: %q)", p, o.subprotocols), ""
+		}
+	}
+	for _, v := range h.Values("Sec-Websocket-Extensions") {
+		for _, e := range strings.Split(v, ",") {
+			if strings.TrimSpace(e) == "" {
+				continue
+			}
+			params := strings.Split(e, ";")
+			name := strings.TrimSpace(params[0])
+			switch {
+			case !strings.EqualFold(name, "permessage-deflate"):
+				return fmt.Sprintf("extension %q was not offered", name), ""
+			case !o.deflate:
+				return "extension permessage-deflate was not offered", ""
+			case ext != "":
+				return "permessage-deflate accepted twice", ""
+			}
+			if reason := checkDeflateParams(params[1:]); reason != "" {
+				return reason, ""
+			}
+			ext = strings.TrimSpace(e)
+			if !slices.ContainsFunc(params[1:], func(p string) bool {
+				return strings.EqualFold(strings.TrimSpace(p), "client_no_context_takeover")
+			}) {
+				ext += "; client_no_context_takeover"
+			}
+		}
+	}
+	return "", ext
+}
+
+// checkDeflateParams checks the parameters of the permessage-deflate the
+// server accepted (RFC 7692 section 7.1) against gorilla's offer.
+func checkDeflateParams(params []string) string {
+	seen := map[string]bool{}
+	for _, p := range params {
+		name, val, hasVal := strings.Cut(strings.TrimSpace(p), "=")
+		name = strings.ToLower(strings.TrimSpace(name))
+		val = strings.Trim(strings.TrimSpace(val), `"`)
+		if seen[name] {
+			return "permessage-deflate parameter " + name + " given twice"
+		}
+		seen[name] = true
+		switch name {
+		case "server_no_context_takeover", "client_no_context_takeover":
+			if hasVal {
+				return "permessage-deflate parameter " + name + " has a value"
+			}
+		case "server_max_window_bits":
+			// The server's window: any size inflates.
+			if n, err := strconv.Atoi(val); err != nil || n < 8 || n > 15 {
+				return fmt.Sprintf("permessage-deflate parameter server_max_window_bits=%q is not 8 to 15", val)
+			}
+		case "client_max_window_bits":
+			// The client did not offer it: the server cannot ask for a
+			// smaller window than the 32 KiB gorilla compresses with.
+			return "permessage-deflate parameter client_max_window_bits was not offered"
+		default:
+			return fmt.Sprintf("permessage-deflate parameter %q is not defined (RFC 7692)", name)
+		}
+	}
+	if !seen["server_no_context_takeover"] {
+		// gorilla inflates each message on its own.
+		return "permessage-deflate without server_no_context_takeover, which was asked for: gorilla cannot inflate with context takeover"
+	}
+	return ""
+}
+
+// badUpgrade is a 101 response that checkUpgrade refused.
+type badUpgrade struct {
+	reason string
+	header http.Header
+}
+
+func (e *badUpgrade) Error() string { return e.reason }
+
+// headCheck sits between gorilla and the connection during the handshake:
+// it holds the response's head until it is whole (the frame guard below it
+// bounds its size), checks it (checkUpgrade) and hands gorilla the head
+// with its Sec-WebSocket-Extensions as checkUpgrade says, then the bytes
+// that followed; after that it only passes reads on.
+type headCheck struct {
+	net.Conn
+	offer offer
+	done  bool
+	buf   []byte // bytes to hand gorilla before reading more
+	err   error  // the error to return once buf is empty
+}
+
+func (h *headCheck) Read(p []byte) (int, error) {
+	if !h.done {
+		h.fill()
+	}
+	if len(h.buf) > 0 {
+		n := copy(p, h.buf)
+		h.buf = h.buf[n:]
+		return n, nil
+	}
+	if h.err != nil {
+		return 0, h.err
+	}
+	return h.Conn.Read(p)
+}
+
+// fill reads the head whole and prepares what gorilla reads.
+func (h *headCheck) fill() {
+	h.done = true
+	var chunk [4096]byte
+	end := headEnd(h.buf)
+	for end < 0 {
+		n, err := h.Conn.Read(chunk[:])
+		h.buf = append(h.buf, chunk[:n]...)
+		end = headEnd(h.buf)
+		if err != nil && end < 0 {
+			h.err = err // gorilla gets what came, then the error
+			return
+		}
+	}
+	head, rest := h.buf[:end], h.buf[end:]
+	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(head)))
+	status, err := tp.ReadLine()
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.") || !strings.HasPrefix(status[min(len(status), 9):], "101") {
+		return // not an upgrade: gorilla reports it
+	}
+	mh, err := tp.ReadMIMEHeader()
+	if err != nil {
+		return // gorilla reports it
+	}
+	hdr := http.Header(mh)
+	reason, ext := checkUpgrade(hdr, h.offer)
+	if reason != "" {
+		h.buf, h.err = nil, &badUpgrade{reason: reason, header: hdr}
+		return
+	}
+	var b []byte
+	for _, line := range bytes.SplitAfter(head, []byte("\n")) {
+		name, _, _ := bytes.Cut(line, []byte(":"))
+		if strings.EqualFold(strings.TrimSpace(string(name)), "Sec-WebSocket-Extensions") {
+			continue
+		}
+		if len(line) > 0 && len(bytes.TrimSpace(line)) == 0 && ext != "" {
+			b = append(b, "Sec-WebSocket-Extensions: "+ext+"\r\n"...) // before the empty line
+			ext = ""
+		}
+		b = append(b, line...)
+	}
+	h.buf = append(b, rest...)
+}
+
+// headEnd returns where the head in b ends (after its empty line), or -1.
+func headEnd(b []byte) int {
+	i, j := bytes.Index(b, []byte("\n\r\n")), bytes.Index(b, []byte("\n\n"))
+	switch {
+	case i >= 0 && (j < 0 || i < j):
+		return i + 3
+	case j >= 0:
+		return j + 2
+	}
+	return -1
+}

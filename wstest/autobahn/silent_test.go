@@ -1,0 +1,51 @@
+package autobahn
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// TestSilentClient checks the judging of a client that answers nothing:
+// it fails every echo, and is told so only after the case's timers.
+func TestSilentClient(t *testing.T) {
+	s := NewServer(Config{Profile: Quick, Unit: 100 * time.Millisecond})
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	base := "ws://" + strings.TrimPrefix(hs.URL, "http://")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// It reads (gorilla answers pings and close frames), echoes nothing.
+	silent := func(ctx context.Context, u string) error {
+		return gorillaRead(ctx, u, false, func(*websocket.Conn, int, []byte) error { return nil })
+	}
+	only := func(c CaseInfo) bool {
+		return c.ID == "1.1.1" || c.ID == "2.1" || c.ID == "6.3.1" || c.ID == "9.7.1"
+	}
+	if err := RunAgent(ctx, base, "silent", silent, only); err != nil {
+		t.Fatal(err)
+	}
+	res := map[string]*Result{}
+	for _, r := range s.Results("silent") {
+		res[r.ID] = r
+	}
+	if len(res) != 4 {
+		t.Fatalf("%d results, want 4", len(res))
+	}
+	for id, want := range map[string][2]string{
+		"1.1.1": {Failed, WrongCode}, // killed after 1 s with 1001, which gorilla echoes
+		"2.1":   {OK, OK},            // the pong is gorilla's
+		"6.3.1": {Failed, Failed},    // the fuzzer had to close: the invalid UTF-8 went unnoticed
+		"9.7.1": {Failed, OK},
+	} {
+		if r := res[id]; r == nil {
+			t.Errorf("%s: no result", id)
+		} else if r.Behavior != want[0] || r.BehaviorClose != want[1] {
+			t.Errorf("%s: %s / %s, want %s / %s", id, r.Behavior, r.BehaviorClose, want[0], want[1])
+		}
+	}
+}
