@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // pendingDial is the dial in flight. Its ticket keeps the machine from ending

@@ -9,7 +9,7 @@ import (
 
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/internal/closecode"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // ErrClosed is returned by Send, Receive, Close and Reconnect once the Conn

@@ -12,8 +12,8 @@ import (
 
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/internal/closecode"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/fsm"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/wstest"
 	"go.uber.org/goleak"
 )
@@ -82,8 +82,8 @@ func TestIdleConnHoldsOneGoroutine(t *testing.T) {
 	<-seen // Open was delivered; the delivering goroutine ends right after
 	err = goleak.Find(before,
 		goleak.IgnoreAnyFunction("net/http.(*conn).serve"), // the test server's side
-		goleak.IgnoreTopFunction("github.com/wsfsm/wsfsm/transport.(*Link).StartReader.func1"),
-		goleak.IgnoreAnyFunction("github.com/wsfsm/wsfsm/transport.(*Link).StartReader.func1"))
+		goleak.IgnoreTopFunction("github.com/wsfsm/wsfsm/internal/transport.(*Link).StartReader.func1"),
+		goleak.IgnoreAnyFunction("github.com/wsfsm/wsfsm/internal/transport.(*Link).StartReader.func1"))
 	if err != nil {
 		t.Errorf("an idle Conn holds goroutines beside its reader: %v", err)
 	}

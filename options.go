@@ -13,8 +13,8 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 )
 
 // Defaults of Options. The reasons for each are in the README's defaults

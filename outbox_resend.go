@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // The Conn's side of the outbox: it meets the send queue (the resender
