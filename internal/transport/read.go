@@ -240,7 +240,7 @@ func (l *Link) Discarded() uint64 { return l.discarded.Load() }
 // ReadMessage reads one data message before any reader runs: for an
 // application handshake that must go first on a new connection. It is
 // allowed only while StartReader was not called, before Close (else an error
-// matching ErrReaderRunning, or the link's end); ReadMessages run one at a
+// matching errReaderRunning, or the link's end); ReadMessages run one at a
 // time, a second one waiting for the first. Pings, pongs and close frames
 // are handled as the reader does. A message kept with Unread, or read by a
 // ReadMessage whose ctx ended first, is returned before anything else.
@@ -343,7 +343,7 @@ func (l *Link) readable() error {
 	case l.readErr != nil:
 		return l.readErr
 	case l.readerState == readerRunning || l.readerState == readerEnded:
-		return ErrReaderRunning
+		return errReaderRunning
 	case l.abortErr != nil:
 		return l.abortErr
 	case l.closingShut:

@@ -331,8 +331,8 @@ func TestReadMessageBeforeReaderSynctest(t *testing.T) {
 		if m := <-msgs; string(m.Data) != "data" {
 			t.Errorf("reader got %q, want data", m.Data)
 		}
-		if _, _, err := l.ReadMessage(ctx); !errors.Is(err, ErrReaderRunning) {
-			t.Errorf("ReadMessage with a reader running = %v, want ErrReaderRunning", err)
+		if _, _, err := l.ReadMessage(ctx); !errors.Is(err, errReaderRunning) {
+			t.Errorf("ReadMessage with a reader running = %v, want errReaderRunning", err)
 		}
 	})
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/wsfsm/wsfsm/internal/closecode"
 )
 
-// MaxHandshakeHeaderBytes bounds the head of the server's handshake response
+// maxHandshakeHeaderBytes bounds the head of the server's handshake response
 // (status line and headers); a longer one fails the dial with an error
-// matching ErrBadHandshakeResponse. It is net/http's default bound for
+// matching errBadHandshakeResponse. It is net/http's default bound for
 // request headers (http.DefaultMaxHeaderBytes), ample for a handshake.
-const MaxHandshakeHeaderBytes = 1 << 20
+const maxHandshakeHeaderBytes = 1 << 20
 
 // wireConn is the connection gorilla reads and writes through. It does three
 // things gorilla does not:
@@ -162,7 +162,7 @@ const (
 // without copying it: payload bytes are only counted. It stops what gorilla
 // v1.5.3 gets wrong before gorilla parses it:
 //
-//   - a handshake response head longer than MaxHandshakeHeaderBytes
+//   - a handshake response head longer than maxHandshakeHeaderBytes
 //     (gorilla reads any length);
 //   - a close frame with a 1-byte payload (gorilla takes it for 1005, an
 //     empty close; RFC 6455 5.5.1 makes it a protocol error);
@@ -210,7 +210,7 @@ func (v *violation) Error() string { return v.reason }
 type headTooLarge struct{ status int }
 
 func (e *headTooLarge) Error() string {
-	return "response head exceeds " + strconv.Itoa(MaxHandshakeHeaderBytes) + " bytes"
+	return "response head exceeds " + strconv.Itoa(maxHandshakeHeaderBytes) + " bytes"
 }
 
 // scan follows p, the bytes just read. On a violation it returns how many of
@@ -323,7 +323,7 @@ func (g *frameGuard) closeCode(b []byte) {
 func (g *frameGuard) scanHead(p []byte) (int, bool, error) {
 	for i, b := range p {
 		g.head++
-		if g.head > MaxHandshakeHeaderBytes {
+		if g.head > maxHandshakeHeaderBytes {
 			return i, false, &headTooLarge{status: g.statusCode()}
 		}
 		if g.line == 0 && g.statusN < len(g.status) {
