@@ -64,10 +64,12 @@ type ConnOf[S, E Enum] struct {
 	ev   [vocab.NumEvents]int // the spec's event for each library event, or engine.None
 	// enters[s][a]: state s runs built-in action a on entering it (see runs)
 	enters [][vocab.NumActions]bool
-	ext    ExtensionOf[S, E]
-	stats  counters
-	lane   lane    // runs the observer and the spec's own actions
-	ob     *outbox // Options.Outbox; nil without one
+	// carried[s]: the operation of state s carries its built-in timer (see carries)
+	carried []bool
+	ext     ExtensionOf[S, E]
+	stats   counters
+	lane    lane    // runs the observer and the spec's own actions
+	ob      *outbox // Options.Outbox; nil without one
 
 	// writeBufs lends each connection its write buffer only while a message
 	// is written: an idle Conn holds none.
@@ -174,12 +176,6 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 			c.ev[v] = e
 		}
 	}
-	c.enters = make([][vocab.NumActions]bool, len(sp.States))
-	for s, acts := range sp.Enter {
-		for _, a := range acts {
-			c.enters[s][b.Actions[a]] = true
-		}
-	}
 	ob, err := newOutbox(opts.Outbox)
 	if err != nil {
 		return nil, err
@@ -191,6 +187,17 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		return nil, err
 	}
 	c.m = m
+	// what each state runs, from tables engine.New has checked
+	c.enters = make([][vocab.NumActions]bool, len(sp.States))
+	for s, acts := range sp.Enter {
+		for _, a := range acts {
+			c.enters[s][b.Actions[a]] = true
+		}
+	}
+	c.carried = make([]bool, len(sp.States))
+	for s := range sp.States {
+		c.carried[s] = c.carries(sp, s)
+	}
 	c.initMachineState()
 	return c, nil
 }

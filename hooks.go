@@ -45,12 +45,12 @@ func (h *hooks[S, E]) Allow(g int, t engine.Transition) bool {
 }
 
 // Duration gives a built-in timer's duration, or asks the spec's own. A
-// built-in timer that the operation of its state carries already is not
-// armed (see carried): each timeout has one timer.
-func (h *hooks[S, E]) Duration(tm int) time.Duration {
+// built-in timer that the operation of state s carries already is not armed
+// (see carried): each timeout has one timer.
+func (h *hooks[S, E]) Duration(s, tm int) time.Duration {
 	c := h.conn()
 	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
-		if c.carried(b) {
+		if c.carried[s] {
 			return -1
 		}
 		return c.duration(b)
@@ -58,20 +58,20 @@ func (h *hooks[S, E]) Duration(tm int) time.Duration {
 	return c.ext.Duration(tm)
 }
 
-// carried reports whether the state being entered runs the operation that
-// bounds itself by built-in timer t, and would fire abort on t as that
-// operation does on its deadline: handshake_timeout in a state that dials
-// (the attempt's ctx ends after Options.HandshakeTimeout), close_timeout in
-// one that runs send_close (its close handshake ends after
-// Options.CloseTimeout). The operation's deadline is then that timer, with
-// the same duration, event and cause; a spec without the timer is bounded
-// just the same.
-func (c *ConnOf[S, E]) carried(t vocab.Timer) bool {
-	s := c.m.State()
-	if c.m.Spec().Timer[s].Event != c.event(vocab.Abort) {
+// carries reports whether state s runs the operation that bounds itself by
+// its built-in timer, and would fire abort on it as that operation does on
+// its deadline: handshake_timeout in a state that dials (the attempt's ctx
+// ends after Options.HandshakeTimeout), close_timeout in one that runs
+// send_close (its close handshake ends after Options.CloseTimeout). The
+// operation's deadline is then that timer, with the same duration, event and
+// cause; a spec without the timer is bounded just the same. newConn works it
+// out once per state (ConnOf.carried).
+func (c *ConnOf[S, E]) carries(sp *engine.Spec, s int) bool {
+	st := sp.Timer[s]
+	if st.Timer == engine.None || st.Event != c.event(vocab.Abort) {
 		return false
 	}
-	switch t {
+	switch c.bind.Timers[st.Timer] {
 	case vocab.HandshakeTimeout:
 		return c.runs(s, vocab.Dial)
 	case vocab.CloseTimeout:

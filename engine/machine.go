@@ -28,9 +28,9 @@ type Hooks interface {
 	// Allow reports whether guard g lets t happen. It decides and changes
 	// nothing: guards of `then` steps are asked in turn.
 	Allow(g int, t Transition) bool
-	// Duration is how long timer tm runs, from now; negative means no timer
-	// this time.
-	Duration(tm int) time.Duration
+	// Duration is how long timer tm of state s, just entered, runs, from
+	// now; negative means no timer this time.
+	Duration(s, tm int) time.Duration
 	// TimerCause is the cause that the event of timer tm carries. It is
 	// called on the timer's own goroutine when the timer expires, outside the
 	// machine, so it may take its time.
@@ -292,7 +292,7 @@ func (m *Machine) entered(s int) {
 	if st.Timer == None {
 		return
 	}
-	d := m.hooks.Duration(st.Timer)
+	d := m.hooks.Duration(s, st.Timer)
 	if d < 0 {
 		return
 	}

@@ -98,7 +98,7 @@ func (r *recorder) Allow(g int, t Transition) bool {
 	return g == 0 && r.ok
 }
 
-func (r *recorder) Duration(int) time.Duration { return r.slow }
+func (r *recorder) Duration(int, int) time.Duration { return r.slow }
 
 func (r *recorder) TimerCause(tm int) error { return errors.New("timer " + r.m.spec.Timers[tm]) }
 
