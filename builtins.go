@@ -93,7 +93,7 @@ func (c *ConnOf[S, E]) releaseSends() { c.publish() }
 // hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
 	l := &c.ms
-	link, epoch := c.link, c.m.Epoch()
+	link := c.link
 	l.closeSent = true
 	c.unpublish(link)
 	l.sched.Dropped(time.Now())
@@ -111,7 +111,7 @@ func (c *ConnOf[S, E]) sendClose() {
 		if err == nil && res.PeerCode != 0 {
 			cause = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}
 		}
-		c.settle(tk, cause, func(cause error) { c.closeDone(epoch, res, err != nil, cause) })
+		c.settleAt(tk, cause, func(cause error) { c.closeDone(res, err != nil, cause) })
 	}()
 }
 

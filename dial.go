@@ -49,7 +49,6 @@ func (p *pendingDial) leave() { p.inUser.Add(-1) }
 // counts only in the state entry that started it.
 func (c *ConnOf[S, E]) dial() {
 	l := &c.ms
-	epoch := c.m.Epoch()
 	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
 	// The attempt carries its own bound, whatever the spec's timers (see
 	// hooks.Duration): the dial, its upgrade and OnConnect.
@@ -90,14 +89,14 @@ func (c *ConnOf[S, E]) dial() {
 			return
 		}
 		if err == nil {
-			p.tk.Post(func() { c.dialed(epoch, link) })
+			p.tk.PostAt(func() { c.dialed(link) }, func() { link.Abort() }) // overtaken: never let it live
 			return
 		}
 		if timedOut(ctx) {
 			err = ErrHandshakeTimeout // the cause the timer of a state that dials would give
 		}
 		c.stats.lastDialErr.Store(&err)
-		c.settle(p.tk, err, func(cause error) { c.dialFailed(epoch, cause) })
+		c.settleAt(p.tk, err, c.dialFailed)
 	}
 	stop := context.AfterFunc(ctx, func() {
 		if timedOut(ctx) && p.inUser.Load() > 0 { // see enter

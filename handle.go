@@ -83,14 +83,10 @@ func (c *ConnOf[S, E]) takeFirst(cause error, events ...vocab.Event) bool {
 	return false
 }
 
-// dialed handles a successful dial of the state entry epoch: the connection
-// is kept, and opened fires. A dial overtaken by the machine is shut at once.
-func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
+// dialed handles a successful dial, in the state entry that started it: the
+// connection is kept, and opened fires.
+func (c *ConnOf[S, E]) dialed(link *transport.Link) {
 	l := &c.ms
-	if epoch != c.m.Epoch() {
-		link.Abort() // overtaken: never let it live
-		return
-	}
 	c.cancelDial()
 	c.setLink(link)
 	l.closeSent = false
@@ -100,11 +96,8 @@ func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
 	}
 }
 
-// dialFailed handles a failed dial of the state entry epoch.
-func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
-	if epoch != c.m.Epoch() {
-		return
-	}
+// dialFailed handles a failed dial, in the state entry that started it.
+func (c *ConnOf[S, E]) dialFailed(err error) {
 	c.cancelDial()
 	c.takeFirst(err, vocab.Abort)
 }
@@ -130,13 +123,10 @@ func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
 	c.takeFirst(cause, vocab.Abort)
 }
 
-// closeDone handles the result of the close handshake started in the state
-// entry epoch: cause is the close's error when it failed, else the peer's
-// close frame (nil without one), classified.
-func (c *ConnOf[S, E]) closeDone(epoch uint64, res transport.CloseResult, failed bool, cause error) {
-	if epoch != c.m.Epoch() {
-		return
-	}
+// closeDone handles the result of the close handshake, in the state entry
+// that started it: cause is the close's error when it failed, else the
+// peer's close frame (nil without one), classified.
+func (c *ConnOf[S, E]) closeDone(res transport.CloseResult, failed bool, cause error) {
 	if res.PeerCode != 0 {
 		c.recordClose(&CloseError{Code: res.PeerCode, Reason: res.PeerReason})
 	}

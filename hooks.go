@@ -157,6 +157,21 @@ func (c *ConnOf[S, E]) settle(tk *engine.Ticket, err error, f func(cause error))
 	c.m.Post(func() { f(cause) })
 }
 
+// settleAt is settle for a result that counts only in the state entry its
+// ticket was taken in (a dial's, a close handshake's): the engine drops it
+// once the machine moved on.
+func (c *ConnOf[S, E]) settleAt(tk *engine.Ticket, err error, f func(cause error)) {
+	if err == nil || c.opts.Classify == nil {
+		cause := c.classified(err)
+		tk.PostAt(func() { f(cause) }, nil)
+		return
+	}
+	epoch := tk.Epoch()
+	tk.Release()
+	cause := c.classified(err)
+	c.m.PostAt(epoch, func() { f(cause) })
+}
+
 // classified classifies err (the Classify hook first, then the built-in
 // rules), outside the machine, and returns err carrying the verdict.
 func (c *ConnOf[S, E]) classified(err error) error {

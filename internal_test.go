@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/fsm"
 	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/wstest"
@@ -26,6 +27,11 @@ func TestStaleEventsIgnored(t *testing.T) {
 	}
 	defer c.Abort()
 	old := c.currentLink()
+	// Tickets of the first connection's entry into Open, as a close
+	// handshake or a dial started there would hold.
+	tks := make(chan [3]*engine.Ticket, 1)
+	c.m.Post(func() { tks <- [3]*engine.Ticket{c.m.Track(), c.m.Track(), c.m.Track()} })
+	tk := <-tks
 	if err := c.Reconnect(ctx); err != nil { // a second connection is live
 		t.Fatal(err)
 	}
@@ -34,14 +40,19 @@ func TestStaleEventsIgnored(t *testing.T) {
 		code  int64
 	}
 	got := make(chan result, 1)
+	shut := make(chan bool, 1)
 	c.m.Post(func() {
-		stale := c.m.Epoch() - 1 // an entry into Connecting, or Closing, already left
 		c.readerDone(old, &CloseError{Code: 1011})
-		c.closeDone(stale, transport.CloseResult{Completed: true, PeerCode: 1008}, false, &CloseError{Code: 1008})
-		c.dialFailed(stale, errors.New("connection refused"))
-		c.dialed(stale, old) // an overtaken dial's connection is shut, not used
-		got <- result{c.State(), c.stats.closeCode.Load()}
+		tk[0].PostAt(func() {
+			c.closeDone(transport.CloseResult{Completed: true, PeerCode: 1008}, false, &CloseError{Code: 1008})
+		}, nil)
+		tk[1].PostAt(func() { c.dialFailed(errors.New("connection refused")) }, nil)
+		tk[2].PostAt(func() { c.dialed(old) }, func() { shut <- true }) // an overtaken dial's connection is shut, not used
 	})
+	c.m.Post(func() { got <- result{c.State(), c.stats.closeCode.Load()} })
+	if !<-shut {
+		t.Error("the overtaken dial's result was not handed back to be shut")
+	}
 	r := <-got
 	if r.state != fsm.Open || r.code != 0 {
 		t.Errorf("after stale events: state %s, close code %d; want Open, 0", r.state, r.code)

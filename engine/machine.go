@@ -162,15 +162,34 @@ func (m *Machine) Epoch() uint64 { return m.epoch }
 // Ticket is a tracked goroutine's promise to post once more: the machine does
 // not end while a ticket is outstanding.
 type Ticket struct {
-	m    *Machine
-	used bool
+	m     *Machine
+	used  bool
+	epoch uint64 // the state entry it was taken in
 }
 
 // Track registers a goroutine that will post its result with the returned
 // Ticket. Call it inside the machine's work, before starting the goroutine.
 func (m *Machine) Track() *Ticket {
 	m.outstanding++
-	return &Ticket{m: m}
+	return &Ticket{m: m, epoch: m.epoch}
+}
+
+// Epoch is the state entry the ticket was taken in (see PostAt).
+func (t *Ticket) Epoch() uint64 { return t.epoch }
+
+// PostAt is Post for a result that counts only in the state entry the ticket
+// was taken in: f runs if the machine has not moved since, else stale (if
+// not nil), which lets go of what the result holds. The ticket is settled
+// either way.
+func (t *Ticket) PostAt(f, stale func()) {
+	t.Post(func() {
+		switch {
+		case t.m.epoch == t.epoch:
+			f()
+		case stale != nil:
+			stale()
+		}
+	})
 }
 
 // Post runs f inside the machine and settles the ticket in the same item.

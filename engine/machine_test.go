@@ -288,14 +288,22 @@ func TestTimers(t *testing.T) {
 
 func sp(r *recorder, s int) string { return r.m.spec.States[s] }
 
-// PostAt drops work of a state entry already left.
+// PostAt drops work of a state entry already left; a ticket's PostAt hands
+// its result to stale instead.
 func TestStaleWorkDropped(t *testing.T) {
 	r := newRecorder(t, testSpec())
 	r.m.Start()
 	var epoch uint64
-	r.run(func() { epoch = r.m.Epoch() })
-	ran := 0
+	var old, cur *Ticket
+	r.run(func() { epoch = r.m.Epoch(); old = r.m.Track() })
+	ran, stale := 0, 0
 	_ = r.fire(eGo, nil)
+	r.run(func() { cur = r.m.Track() })
+	old.PostAt(func() { ran++ }, func() { stale++ })
+	cur.PostAt(func() { stale-- }, nil)
+	if stale != 0 {
+		t.Errorf("stale %d: the old ticket's result was not handed to stale, or the current one's was", stale)
+	}
 	r.m.PostAt(epoch, func() { ran++ })
 	r.run(func() {})
 	if ran != 0 {
