@@ -38,6 +38,7 @@ const (
 
 // Info is one row of the table.
 type Info struct {
+	// Name is what the code means, as the registry names it.
 	Name string
 	// Wire: the code may appear in a close frame. The others (below 1000,
 	// 1004-1006, 1015, above 4999) go out as an empty close frame (1005).
