@@ -57,7 +57,7 @@ func timerImpls[S, E Enum]() [vocab.NumTimers]timerImpl[S, E] {
 		vocab.NoTimer:          {},
 		vocab.HandshakeTimeout: {func(c *ConnOf[S, E]) time.Duration { return c.opts.HandshakeTimeout }, ErrHandshakeTimeout},
 		vocab.CloseTimeout:     {func(c *ConnOf[S, E]) time.Duration { return c.opts.CloseTimeout }, ErrCloseTimeout},
-		vocab.Backoff:          {func(c *ConnOf[S, E]) time.Duration { return c.loop.nextDelay }, nil},
+		vocab.Backoff:          {func(c *ConnOf[S, E]) time.Duration { return c.ms.nextDelay }, nil},
 	}
 }
 
@@ -65,8 +65,8 @@ func timerImpls[S, E Enum]() [vocab.NumTimers]timerImpl[S, E] {
 // not read before the previous connection's reader stopped delivering, so that
 // messages keep their order and readers cannot pile up behind a slow Receive.
 func (c *ConnOf[S, E]) startReader() {
-	l := &c.loop
-	link := l.link
+	l := &c.ms
+	link := c.link
 	after := l.lastReader
 	l.lastReader = link.Turn()
 	tk := c.m.Track()
@@ -85,15 +85,15 @@ func (c *ConnOf[S, E]) startReader() {
 }
 
 // releaseSends lets Send write on the connection.
-func (c *ConnOf[S, E]) releaseSends() { c.publish(c.loop.link) }
+func (c *ConnOf[S, E]) releaseSends() { c.publish() }
 
 // sendClose runs the close handshake on a goroutine of its own: it waits for
 // Sends already writing, sends the close frame, and waits for the peer's, for
 // Options.CloseTimeout at most, whatever the spec's timers (see
 // hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
-	l := &c.loop
-	link, epoch := l.link, c.m.Epoch()
+	l := &c.ms
+	link := c.link
 	l.closeSent = true
 	c.unpublish(link)
 	l.sched.Dropped(time.Now())
@@ -107,22 +107,22 @@ func (c *ConnOf[S, E]) sendClose() {
 		if errors.Is(err, ErrCloseTimeout) {
 			err = ErrCloseTimeout // the cause the timer of a state that closes would give
 		}
-		var peer error
-		if res.PeerCode != 0 {
-			peer = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}
+		cause := err // the close failed: its error decides; else the peer's word
+		if err == nil && res.PeerCode != 0 {
+			cause = &CloseError{Code: res.PeerCode, Reason: res.PeerReason}
 		}
-		c.settle(tk, peer, func(cause error) { c.closeDone(epoch, res, err, cause) })
+		c.settleAt(tk, cause, func(cause error) { c.closeDone(res, err != nil, cause) })
 	}()
 }
 
 // shutdownTCP cancels a dial in flight and shuts the connection's TCP down at
 // once.
 func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
-	l := &c.loop
+	l := &c.ms
 	c.dropLink(t.Cause)
 	c.stats.aborts.Add(1)
 	cause := plain(t.Cause)
-	if l.stopRequested && l.closeErr == nil && cause != nil && !errors.Is(cause, ErrCloseRequested) {
+	if len(l.closeWaiters) > 0 && l.closeErr == nil && cause != nil && !errors.Is(cause, ErrCloseRequested) {
 		l.closeErr = cause // Close's handshake did not complete: say why (a timer, an Abort, a failure)
 	}
 }
@@ -130,12 +130,13 @@ func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
 // dropLink cancels a dial in flight and shuts the current connection's TCP
 // down at once, recording cause as the reason.
 func (c *ConnOf[S, E]) dropLink(cause error) {
-	l := &c.loop
+	l := &c.ms
 	c.cancelDial()
-	if l.link == nil {
+	link := c.link
+	if link == nil {
 		return
 	}
-	c.unpublish(l.link)
+	c.setLink(nil)
 	if !l.closeSent {
 		l.sched.Dropped(time.Now())
 	}
@@ -143,15 +144,14 @@ func (c *ConnOf[S, E]) dropLink(cause error) {
 	if cause = plain(cause); cause == nil {
 		cause = ErrClosed
 	}
-	l.link.AbortCause(cause)
-	l.link = nil
+	link.AbortCause(cause)
 }
 
 // scheduleBackoff asks the retry policy for the delay before the next dial;
 // the backoff timer waits it out. When the policy allows no more attempts,
 // stop fires with ErrAttemptsExhausted.
 func (c *ConnOf[S, E]) scheduleBackoff(t engine.Transition) {
-	l := &c.loop
+	l := &c.ms
 	c.stats.reconnects.Add(1)
 	if l.reconnectRequested {
 		l.reconnectRequested = false
@@ -166,15 +166,15 @@ func (c *ConnOf[S, E]) scheduleBackoff(t engine.Transition) {
 	}
 	l.nextDelay = -1
 	cause := fmt.Errorf("%w (%d redials since the backoff last reset): %w", ErrAttemptsExhausted, l.sched.Attempt(), plain(t.Cause))
-	c.m.PostAt(c.m.Epoch(), func() { c.fire(cause, vocab.Stop) })
+	c.m.PostAt(c.m.Epoch(), func() { c.takeFirst(cause, vocab.Stop) })
 }
 
 // release lets go of everything and answers the calls still waiting.
 func (c *ConnOf[S, E]) release(t engine.Transition) {
-	l := &c.loop
+	l := &c.ms
 	c.dropLink(t.Cause)
 	var cause error
-	if !c.stopRequested() {
+	if !c.isClosing() {
 		cause = plain(t.Cause)
 	}
 	c.mu.Lock()
@@ -203,9 +203,9 @@ func (c *ConnOf[S, E]) release(t engine.Transition) {
 // Options.RetryFirstDial, otherwise as the classification says. It decides
 // and changes nothing.
 func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
-	l := &c.loop
+	l := &c.ms
 	switch {
-	case c.stopRequested():
+	case c.isClosing():
 		return false
 	case l.reconnectRequested:
 		return true
@@ -215,12 +215,6 @@ func (c *ConnOf[S, E]) mayRetry(t engine.Transition) bool {
 	v := verdictOf(t.Cause)
 	return v == Retry || v == RetryLater
 }
-
-// stopRequested reports whether Close or Abort was called: the machine may
-// not have heard of it yet (Abort cuts TCP before its request is queued, and
-// the reader's end can come first), but nothing may be dialed again, and
-// the Conn's end is the user's doing.
-func (c *ConnOf[S, E]) stopRequested() bool { return c.loop.stopRequested || c.isClosing() }
 
 // duration is a built-in timer's duration.
 func (c *ConnOf[S, E]) duration(t vocab.Timer) time.Duration {

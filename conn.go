@@ -12,7 +12,7 @@ import (
 
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/fsm"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -57,31 +57,36 @@ type Conn = ConnOf[fsm.State, fsm.Event]
 // reference machine's; a package generated from an extended spec wraps one
 // for its own machine. Its methods are safe for concurrent use.
 type ConnOf[S, E Enum] struct {
-	url   string
-	opts  OptionsOf[S, E]
-	m     *engine.Machine
-	bind  *vocab.Binding
-	ev    [vocab.NumEvents]int // the spec's event for each library event, or engine.None
-	ext   ExtensionOf[S, E]
-	stats counters
-	lane  lane    // runs the observer and the spec's own actions
-	ob    *outbox // Options.Outbox; nil without one
+	url  string
+	opts OptionsOf[S, E]
+	m    *engine.Machine
+	bind *vocab.Binding
+	ev   [vocab.NumEvents]int // the spec's event for each library event, or engine.None
+	// enters[s][a]: state s runs built-in action a on entering it (see runs)
+	enters [][vocab.NumActions]bool
+	// carried[s]: the operation of state s carries its built-in timer (see carries)
+	carried []bool
+	ext     ExtensionOf[S, E]
+	stats   counters
+	lane    lane    // runs the observer and the spec's own actions
+	ob      *outbox // Options.Outbox; nil without one
 
 	// writeBufs lends each connection its write buffer only while a message
 	// is written: an idle Conn holds none.
-	writeBufs sync.Pool
-	inbox     chan transport.Message // received messages, across reconnects
-	loopDone  chan struct{}          // closed once the machine ended: Closed, and no goroutine of a connection left
-	laneDone  chan struct{}          // closed after loopDone, once the observer and the spec's actions returned
-	done      chan struct{}          // closed after laneDone, once no detached goroutine runs either
-	detached  atomic.Int64           // goroutines Done waits for and the machine does not: Step.Go's, dials
-	finish    sync.Once
-	laneOnce  sync.Once
+	writeBufs   sync.Pool
+	inbox       chan transport.Message // received messages, across reconnects
+	machineDone chan struct{}          // closed once the machine ended: Closed, and no goroutine of a connection left
+	laneDone    chan struct{}          // closed after machineDone, once the observer and the spec's actions returned
+	done        chan struct{}          // closed after laneDone, once no detached goroutine runs either
+	detached    atomic.Int64           // goroutines Done waits for and the machine does not: Step.Go's, dials
+	finish      sync.Once
+	laneOnce    sync.Once
 
-	loop loopState // owned by the machine's work
+	ms machineState // owned by the machine's work
 
 	mu        sync.Mutex      // guards the fields below
-	link      *transport.Link // the connection released to Send, or nil
+	link      *transport.Link // the connection, from its dial's success until it is dropped; written only by the machine's work
+	released  bool            // Send may write on link (release_sends ran, and nothing took it out of service since)
 	sendQ     []*sendWaiter   // Sends waiting for their turn, in call order
 	turnHeld  bool            // a waiting Send has its turn and is writing
 	closingCh chan struct{}   // closed once Close or Abort was called, or the Conn ended
@@ -114,7 +119,7 @@ func DialOf[S, E Enum](ctx context.Context, rawURL string, opts *OptionsOf[S, E]
 		return nil, err
 	}
 	opened := make(chan error, 1)
-	c.loop.openWaiters = append(c.loop.openWaiters, opened)
+	c.ms.openWaiters = append(c.ms.openWaiters, opened)
 	c.m.Start()
 	select {
 	case err := <-opened:
@@ -153,15 +158,15 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		return nil, ErrNoExtension
 	}
 	c := &ConnOf[S, E]{
-		url:       rawURL,
-		opts:      opts,
-		bind:      b,
-		ext:       x,
-		inbox:     make(chan transport.Message, opts.ReceiveBuffer),
-		loopDone:  make(chan struct{}),
-		laneDone:  make(chan struct{}),
-		done:      make(chan struct{}),
-		closingCh: make(chan struct{}),
+		url:         rawURL,
+		opts:        opts,
+		bind:        b,
+		ext:         x,
+		inbox:       make(chan transport.Message, opts.ReceiveBuffer),
+		machineDone: make(chan struct{}),
+		laneDone:    make(chan struct{}),
+		done:        make(chan struct{}),
+		closingCh:   make(chan struct{}),
 	}
 	for i := range c.ev {
 		c.ev[i] = engine.None
@@ -182,7 +187,18 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 		return nil, err
 	}
 	c.m = m
-	c.initLoop()
+	// what each state runs, from tables engine.New has checked
+	c.enters = make([][vocab.NumActions]bool, len(sp.States))
+	for s, acts := range sp.Enter {
+		for _, a := range acts {
+			c.enters[s][b.Actions[a]] = true
+		}
+	}
+	c.carried = make([]bool, len(sp.States))
+	for s := range sp.States {
+		c.carried[s] = c.carries(sp, s)
+	}
+	c.initMachineState()
 	return c, nil
 }
 
@@ -234,10 +250,27 @@ func (c *ConnOf[S, E]) LocalAddr() net.Addr {
 	return nil
 }
 
+// currentLink is the connection released to Send, or nil.
 func (c *ConnOf[S, E]) currentLink() *transport.Link {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.sendLinkLocked()
+}
+
+// sendLinkLocked is the connection released to Send, or nil. c.mu is held.
+func (c *ConnOf[S, E]) sendLinkLocked() *transport.Link {
+	if !c.released {
+		return nil
+	}
 	return c.link
+}
+
+// setLink makes link the connection (nil: none), not released to Send. Only
+// the machine's work calls it, so the machine reads c.link without c.mu.
+func (c *ConnOf[S, E]) setLink(link *transport.Link) {
+	c.mu.Lock()
+	c.link, c.released = link, false
+	c.mu.Unlock()
 }
 
 // Close closes the connection gracefully and for good: it lets Sends already
@@ -279,7 +312,7 @@ func (c *ConnOf[S, E]) CloseWith(ctx context.Context, code int, reason string) (
 		c.m.Post(func() { c.requestAbort(ErrAbortRequested) })
 		err = fmt.Errorf("aborted: %w", context.Cause(ctx))
 	}
-	<-c.loopDone
+	<-c.machineDone
 	return err
 }
 
@@ -300,7 +333,7 @@ func (c *ConnOf[S, E]) Abort() error {
 	if l := c.currentLink(); l != nil {
 		l.AbortCause(ErrAbortRequested)
 	}
-	<-c.loopDone
+	<-c.machineDone
 	return nil
 }
 
@@ -369,7 +402,7 @@ func (c *ConnOf[S, E]) ReceiveMessage(ctx context.Context) (Message, error) {
 		return c.received(m), nil
 	case <-ctx.Done():
 		return Message{}, fmt.Errorf("wsfsm: receive: %w", context.Cause(ctx))
-	case <-c.loopDone:
+	case <-c.machineDone:
 		select {
 		case m := <-c.inbox:
 			return c.received(m), nil
@@ -429,7 +462,11 @@ func (c *ConnOf[S, E]) startClosing() bool {
 	return true
 }
 
-// isClosing reports whether Close or Abort was called, or the Conn ended.
+// isClosing reports whether Close or Abort was called, or the Conn ended:
+// the one closing status. The machine may not have heard of the call yet
+// (Abort cuts TCP before its request is queued, and the reader's end can
+// come first), but nothing may be dialed again, and the Conn's end is the
+// user's doing.
 func (c *ConnOf[S, E]) isClosing() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -448,7 +485,7 @@ func (c *ConnOf[S, E]) closedErr() error {
 // the spec's actions) and every Step.Go goroutine returned too.
 func (c *ConnOf[S, E]) ended() {
 	c.endOutbox()
-	close(c.loopDone)
+	close(c.machineDone)
 	c.lane.close(func() {
 		c.laneOnce.Do(func() { close(c.laneDone) })
 		c.maybeDone()

@@ -336,7 +336,7 @@ func readerGoroutines() int {
 	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
 	n := 0
 	for g := range strings.SplitSeq(b.String(), "\n\n") {
-		if strings.Contains(g, "wsfsm/transport.(*Link).StartReader") {
+		if strings.Contains(g, "wsfsm/internal/transport.(*Link).StartReader") {
 			n++
 		}
 	}

@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/transport"
-	"github.com/wsfsm/wsfsm/vocab"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // pendingDial is the dial in flight. Its ticket keeps the machine from ending
@@ -49,9 +48,7 @@ func (p *pendingDial) leave() { p.inUser.Add(-1) }
 // dial dials a brand-new connection on a goroutine of its own; its result
 // counts only in the state entry that started it.
 func (c *ConnOf[S, E]) dial() {
-	l := &c.loop
-	epoch := c.m.Epoch()
-	c.m.NewGeneration()
+	l := &c.ms
 	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
 	// The attempt carries its own bound, whatever the spec's timers (see
 	// hooks.Duration): the dial, its upgrade and OnConnect.
@@ -92,14 +89,14 @@ func (c *ConnOf[S, E]) dial() {
 			return
 		}
 		if err == nil {
-			p.tk.Post(func() { c.dialed(epoch, link) })
+			p.tk.PostAt(func() { c.dialed(link) }, func() { link.Abort() }) // overtaken: never let it live
 			return
 		}
 		if timedOut(ctx) {
 			err = ErrHandshakeTimeout // the cause the timer of a state that dials would give
 		}
 		c.stats.lastDialErr.Store(&err)
-		c.settle(p.tk, err, func(cause error) { c.dialFailed(epoch, cause) })
+		c.settleAt(p.tk, err, c.dialFailed)
 	}
 	stop := context.AfterFunc(ctx, func() {
 		if timedOut(ctx) && p.inUser.Load() > 0 { // see enter
@@ -169,39 +166,14 @@ func (c *ConnOf[S, E]) connect(ctx context.Context, p *pendingDial, cfg transpor
 	return link, nil
 }
 
-// dialed handles a successful dial of the state entry epoch: the connection
-// is kept, and opened fires. A dial overtaken by the machine is shut at once.
-func (c *ConnOf[S, E]) dialed(epoch uint64, link *transport.Link) {
-	l := &c.loop
-	if epoch != c.m.Epoch() {
-		link.Abort() // overtaken: never let it live
-		return
-	}
-	c.cancelDial()
-	l.link, l.closeSent = link, false
-	if !c.fire(nil, vocab.Opened) {
-		l.link = nil
-		link.Abort()
-	}
-}
-
-// dialFailed handles a failed dial of the state entry epoch.
-func (c *ConnOf[S, E]) dialFailed(epoch uint64, err error) {
-	if epoch != c.m.Epoch() {
-		return
-	}
-	c.cancelDial()
-	c.fire(err, vocab.Abort)
-}
-
 // cancelDial gives up the dial in flight, if any: its ctx ends, and if it
 // runs user code, the machine no longer waits for its result.
 func (c *ConnOf[S, E]) cancelDial() {
-	p := c.loop.dial
+	p := c.ms.dial
 	if p == nil {
 		return
 	}
-	c.loop.dial = nil
+	c.ms.dial = nil
 	p.cancel() // before looking at inUser: see enter
 	if p.inUser.Load() > 0 && p.take() {
 		p.tk.Release()

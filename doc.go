@@ -5,8 +5,9 @@
 // The life cycle is the state machine of states.yaml, generated into package
 // [github.com/wsfsm/wsfsm/fsm] as tables and driven by package
 // [github.com/wsfsm/wsfsm/engine] on github.com/looplab/fsm, which holds the
-// current state. A [Conn] is that machine with at most one live connection from
-// package [github.com/wsfsm/wsfsm/transport]; this package implements the
+// current state. A [Conn] is that machine with at most one live connection
+// from the library's internal transport (I/O over gorilla/websocket, whose
+// errors this package re-exports); this package implements the
 // built-in actions, guards and timers the YAML names (package
 // [github.com/wsfsm/wsfsm/vocab]) and takes its delays from a
 // cenkalti/backoff/v4 BackOff (package [github.com/wsfsm/wsfsm/retry]). A spec

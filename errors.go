@@ -8,7 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/closecode"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // ErrClosed is returned by Send, Receive, Close and Reconnect once the Conn
@@ -78,10 +79,10 @@ func (e *StateError) Is(target error) bool { return target == ErrEventNotAllowed
 // Close codes for CloseWith.
 const (
 	// CloseNormal (1000): the purpose of the connection was fulfilled.
-	CloseNormal = 1000
+	CloseNormal = closecode.Normal
 	// CloseGoingAway (1001): the client is going away (shutting down,
 	// navigating away).
-	CloseGoingAway = 1001
+	CloseGoingAway = closecode.GoingAway
 )
 
 // Errors reported by the transport, re-exported so callers need not import it.
@@ -176,18 +177,10 @@ func redact(rawURL string) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
-// sendableCloseCode reports whether a client may send code: RFC 6455
-// section 7.4.1 defines 1000-1003 and 1007-1010 for either endpoint (1004 is
-// reserved, 1005, 1006 and 1015 never go on the wire, 1011-1014 are a
-// server's), and 3000-4999 belong to libraries and applications.
-func sendableCloseCode(code int) bool {
-	return code >= 1000 && code <= 1003 || code >= 1007 && code <= 1010 || code >= 3000 && code <= 4999
-}
-
 // checkClose validates what CloseWith would send.
 func checkClose(code int, reason string) error {
 	switch {
-	case !sendableCloseCode(code):
+	case !closecode.Of(code).ClientMay:
 		return fmt.Errorf("%w: code %d (use 1000-1003, 1007-1010 or 3000-4999)", ErrBadCloseCode, code)
 	case len(reason) > 123:
 		return fmt.Errorf("%w: reason is %d bytes, at most 123 fit in a close frame", ErrBadCloseCode, len(reason))

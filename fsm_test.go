@@ -210,7 +210,11 @@ func TestKeepaliveMeasuresRTT(t *testing.T) {
 	opts.PingInterval = 5 * time.Millisecond
 	opts.PongTimeout = 5 * time.Second
 	c := dial(t, srv.URL("/echo"), opts)
+	ctx := testCtx(t) // bounds the wait for the first pong
 	for i := 0; c.Stats().RTT == 0; i++ {
+		if ctx.Err() != nil {
+			t.Fatalf("no round trip measured after %d echoes: %v", i, context.Cause(ctx))
+		}
 		echo(t, c, fmt.Sprint(i)) // keeps the reader busy while pings go out
 	}
 	if err := c.Close(testCtx(t)); err != nil {

@@ -45,12 +45,12 @@ func (h *hooks[S, E]) Allow(g int, t engine.Transition) bool {
 }
 
 // Duration gives a built-in timer's duration, or asks the spec's own. A
-// built-in timer that the operation of its state carries already is not
-// armed (see carried): each timeout has one timer.
-func (h *hooks[S, E]) Duration(tm int) time.Duration {
+// built-in timer that the operation of state s carries already is not armed
+// (see carried): each timeout has one timer.
+func (h *hooks[S, E]) Duration(s, tm int) time.Duration {
 	c := h.conn()
 	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
-		if c.carried(b) {
+		if c.carried[s] {
 			return -1
 		}
 		return c.duration(b)
@@ -58,20 +58,20 @@ func (h *hooks[S, E]) Duration(tm int) time.Duration {
 	return c.ext.Duration(tm)
 }
 
-// carried reports whether the state being entered runs the operation that
-// bounds itself by built-in timer t, and would fire abort on t as that
-// operation does on its deadline: handshake_timeout in a state that dials
-// (the attempt's ctx ends after Options.HandshakeTimeout), close_timeout in
-// one that runs send_close (its close handshake ends after
-// Options.CloseTimeout). The operation's deadline is then that timer, with
-// the same duration, event and cause; a spec without the timer is bounded
-// just the same.
-func (c *ConnOf[S, E]) carried(t vocab.Timer) bool {
-	s := c.m.State()
-	if c.m.Spec().Timer[s].Event != c.event(vocab.Abort) {
+// carries reports whether state s runs the operation that bounds itself by
+// its built-in timer, and would fire abort on it as that operation does on
+// its deadline: handshake_timeout in a state that dials (the attempt's ctx
+// ends after Options.HandshakeTimeout), close_timeout in one that runs
+// send_close (its close handshake ends after Options.CloseTimeout). The
+// operation's deadline is then that timer, with the same duration, event and
+// cause; a spec without the timer is bounded just the same. newConn works it
+// out once per state (ConnOf.carried).
+func (c *ConnOf[S, E]) carries(sp *engine.Spec, s int) bool {
+	st := sp.Timer[s]
+	if st.Timer == engine.None || st.Event != c.event(vocab.Abort) {
 		return false
 	}
-	switch t {
+	switch c.bind.Timers[st.Timer] {
 	case vocab.HandshakeTimeout:
 		return c.runs(s, vocab.Dial)
 	case vocab.CloseTimeout:
@@ -96,7 +96,7 @@ func (h *hooks[S, E]) TimerCause(tm int) error {
 // Dial and Reconnect once Sends are released.
 func (h *hooks[S, E]) Moved(t engine.Transition) {
 	c := h.conn()
-	l := &c.loop
+	l := &c.ms
 	if l.stepCancel != nil && l.stepEpoch != c.m.Epoch() {
 		l.stepCancel() // the state whose steps used it was left
 		l.stepCancel, l.stepCtx = nil, nil
@@ -128,18 +128,11 @@ func (h *hooks[S, E]) Moved(t engine.Transition) {
 func (h *hooks[S, E]) Ended() { h.conn().ended() }
 
 // runs reports whether state s runs built-in action a on entering it.
-func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool {
-	for _, x := range c.m.Spec().Enter[s] {
-		if c.bind.Actions[x] == a {
-			return true
-		}
-	}
-	return false
-}
+func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool { return c.enters[s][a] }
 
 // transition is t in the spec's types, with its cause as the user sees it.
 func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {
-	ev := E(engine.NoEvent)
+	ev := E(engine.NoID)
 	if t.Event != engine.None {
 		ev = E(t.Event)
 	}
@@ -147,13 +140,16 @@ func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {
 }
 
 // settle reports the result of a connection's goroutine (dial, reader, close
-// handshake) with its ticket. With a Classify hook, the hook runs first, on
-// this goroutine and outside the machine: the ticket is released before it,
-// so that a hook that calls Close or Abort does not wait for itself, and the
-// result is then posted untracked (refused if the Conn ended meanwhile).
+// handshake) with its ticket. The result is classified here, where it
+// arrives, once: the verdict travels with it (see verdictError) to the
+// may_retry guard and schedule_backoff. With a Classify hook, the hook runs
+// on this goroutine and outside the machine: the ticket is released before
+// it, so that a hook that calls Close or Abort does not wait for itself, and
+// the result is then posted untracked (refused if the Conn ended meanwhile).
 func (c *ConnOf[S, E]) settle(tk *engine.Ticket, err error, f func(cause error)) {
 	if err == nil || c.opts.Classify == nil {
-		tk.Post(func() { f(err) })
+		cause := c.classified(err)
+		tk.Post(func() { f(cause) })
 		return
 	}
 	tk.Release()
@@ -161,8 +157,23 @@ func (c *ConnOf[S, E]) settle(tk *engine.Ticket, err error, f func(cause error))
 	c.m.Post(func() { f(cause) })
 }
 
-// classified runs the Classify hook on err, outside the machine, and returns
-// err carrying the verdict for the may_retry guard.
+// settleAt is settle for a result that counts only in the state entry its
+// ticket was taken in (a dial's, a close handshake's): the engine drops it
+// once the machine moved on.
+func (c *ConnOf[S, E]) settleAt(tk *engine.Ticket, err error, f func(cause error)) {
+	if err == nil || c.opts.Classify == nil {
+		cause := c.classified(err)
+		tk.PostAt(func() { f(cause) }, nil)
+		return
+	}
+	epoch := tk.Epoch()
+	tk.Release()
+	cause := c.classified(err)
+	c.m.PostAt(epoch, func() { f(cause) })
+}
+
+// classified classifies err (the Classify hook first, then the built-in
+// rules), outside the machine, and returns err carrying the verdict.
 func (c *ConnOf[S, E]) classified(err error) error {
 	if err == nil {
 		return nil
@@ -180,7 +191,8 @@ type verdictError struct {
 func (e *verdictError) Error() string { return e.err.Error() }
 func (e *verdictError) Unwrap() error { return e.err }
 
-// verdictOf is the verdict carried by cause, or the built-in classification's.
+// verdictOf is the verdict carried by cause. A cause that did not come from
+// I/O (a user's Step.Fire, say) carries none: the built-in rules decide.
 func verdictOf(cause error) Verdict {
 	if ve, ok := cause.(*verdictError); ok {
 		return ve.v

@@ -3,15 +3,14 @@ package wsfsm
 import (
 	"context"
 	"errors"
-	"runtime"
-	"runtime/pprof"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/fsm"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/wstest"
+	"go.uber.org/goleak"
 )
 
 // Results of an older connection (its reader's end, its close result, its
@@ -28,6 +27,11 @@ func TestStaleEventsIgnored(t *testing.T) {
 	}
 	defer c.Abort()
 	old := c.currentLink()
+	// Tickets of the first connection's entry into Open, as a close
+	// handshake or a dial started there would hold.
+	tks := make(chan [3]*engine.Ticket, 1)
+	c.m.Post(func() { tks <- [3]*engine.Ticket{c.m.Track(), c.m.Track(), c.m.Track()} })
+	tk := <-tks
 	if err := c.Reconnect(ctx); err != nil { // a second connection is live
 		t.Fatal(err)
 	}
@@ -36,14 +40,19 @@ func TestStaleEventsIgnored(t *testing.T) {
 		code  int64
 	}
 	got := make(chan result, 1)
+	shut := make(chan bool, 1)
 	c.m.Post(func() {
-		stale := c.m.Epoch() - 1 // an entry into Connecting, or Closing, already left
 		c.readerDone(old, &CloseError{Code: 1011})
-		c.closeDone(stale, transport.CloseResult{Completed: true, PeerCode: 1008}, nil, &CloseError{Code: 1008})
-		c.dialFailed(stale, errors.New("connection refused"))
-		c.dialed(stale, old) // an overtaken dial's connection is shut, not used
-		got <- result{c.State(), c.stats.closeCode.Load()}
+		tk[0].PostAt(func() {
+			c.closeDone(transport.CloseResult{Completed: true, PeerCode: 1008}, false, &CloseError{Code: 1008})
+		}, nil)
+		tk[1].PostAt(func() { c.dialFailed(errors.New("connection refused")) }, nil)
+		tk[2].PostAt(func() { c.dialed(old) }, func() { shut <- true }) // an overtaken dial's connection is shut, not used
 	})
+	c.m.Post(func() { got <- result{c.State(), c.stats.closeCode.Load()} })
+	if !<-shut {
+		t.Error("the overtaken dial's result was not handed back to be shut")
+	}
 	r := <-got
 	if r.state != fsm.Open || r.code != 0 {
 		t.Errorf("after stale events: state %s, close code %d; want Open, 0", r.state, r.code)
@@ -59,31 +68,16 @@ func TestStaleEventsIgnored(t *testing.T) {
 	}
 }
 
-// ownGoroutines counts the goroutines running code of this module's library
-// packages (not tests, not the test server).
-func ownGoroutines() int {
-	var b strings.Builder
-	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
-	n := 0
-	for g := range strings.SplitSeq(b.String(), "\n\n") {
-		if strings.Contains(g, "_test.go") || strings.Contains(g, "wsfsm/wstest.") {
-			continue
-		}
-		if strings.Contains(g, "github.com/wsfsm/wsfsm.") || strings.Contains(g, "github.com/wsfsm/wsfsm/transport.") || strings.Contains(g, "github.com/wsfsm/wsfsm/engine.") {
-			n++
-		}
-	}
-	return n
-}
-
 // An idle Open Conn holds one goroutine, its reader, even with keepalive and
-// an observer: the loop and the observer's delivery run only while there is
-// work.
+// an observer: the machine's work and the observer's delivery run only while
+// there is work. goleak looks: beside the goroutines that ran before the
+// Conn, the test server's connection and the reader, none is left.
 func TestIdleConnHoldsOneGoroutine(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	before := goleak.IgnoreCurrent()
 	seen := make(chan fsm.State, 8)
 	c, err := Dial(ctx, srv.URL("/echo"), &Options{OnTransition: func(t Transition) { seen <- t.To }})
 	if err != nil {
@@ -93,18 +87,15 @@ func TestIdleConnHoldsOneGoroutine(t *testing.T) {
 	if err := c.Send(ctx, Text, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.Receive(ctx); err != nil {
+	if _, _, err := c.Receive(ctx); err != nil { // the reader runs
 		t.Fatal(err)
 	}
 	<-seen // Open was delivered; the delivering goroutine ends right after
-	n := ownGoroutines()
-	for i := 0; n != 1 && i < 100_000; i++ {
-		runtime.Gosched() // let the dial and delivery goroutines finish
-		n = ownGoroutines()
-	}
-	if n != 1 {
-		var b strings.Builder
-		_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
-		t.Errorf("an idle Conn holds %d goroutines, want 1 (the reader):\n%s", n, b.String())
+	err = goleak.Find(before,
+		goleak.IgnoreAnyFunction("net/http.(*conn).serve"), // the test server's side
+		goleak.IgnoreTopFunction("github.com/wsfsm/wsfsm/internal/transport.(*Link).StartReader.func1"),
+		goleak.IgnoreAnyFunction("github.com/wsfsm/wsfsm/internal/transport.(*Link).StartReader.func1"))
+	if err != nil {
+		t.Errorf("an idle Conn holds goroutines beside its reader: %v", err)
 	}
 }

@@ -1,26 +1,21 @@
 package wsfsm
 
-import "sync"
+import "github.com/wsfsm/wsfsm/internal/serial"
 
 // lane runs user code (Options.OnTransition and the spec's own actions) in
 // the order the machine produced it, one call at a time, on a goroutine that
 // exists only while there is something to run. The machine never waits for
 // it, so user code may block, or call any method of the Conn, without holding
-// the machine; and an idle Conn holds no goroutine for it.
+// the machine; and an idle Conn holds no goroutine for it. It is the
+// engine's serial executor (package serial), drained on a goroutine of its
+// own instead of the poster's.
 type lane struct {
-	mu      sync.Mutex
-	queue   []func()
-	running bool   // a goroutine is running the queue
-	closed  bool   // nothing more will be pushed
-	then    func() // run once the queue is empty after close
+	q    serial.Queue
+	then func() // run once the queue is empty after close; set before close
 }
 
 func (n *lane) push(f func()) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.queue = append(n.queue, f)
-	if !n.running {
-		n.running = true
+	if run, _ := n.q.Push(f); run {
 		go n.run()
 	}
 }
@@ -28,39 +23,24 @@ func (n *lane) push(f func()) {
 // close says nothing more will be pushed; then runs once the queue is empty
 // (at once if it is).
 func (n *lane) close(then func()) {
-	n.mu.Lock()
-	n.closed, n.then = true, then
-	idle := !n.running
-	n.mu.Unlock()
-	if idle {
+	n.then = then
+	if n.q.Close() {
 		then()
 	}
 }
 
 // isOver reports whether the lane was closed and has nothing left to run.
-func (n *lane) isOver() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.closed && !n.running
-}
+func (n *lane) isOver() bool { return n.q.Over() }
 
 func (n *lane) run() {
 	for {
-		n.mu.Lock()
-		if len(n.queue) == 0 {
-			n.running = false
-			n.queue = nil
-			closed, then := n.closed, n.then
-			n.mu.Unlock()
+		f, closed := n.q.Next()
+		if f == nil {
 			if closed {
-				then()
+				n.then()
 			}
 			return
 		}
-		f := n.queue[0]
-		n.queue[0] = nil
-		n.queue = n.queue[1:]
-		n.mu.Unlock()
 		f()
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/cenkalti/backoff/v4"
 
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 )
 
 // Defaults of Options. The reasons for each are in the README's defaults
@@ -113,8 +113,8 @@ type OptionsOf[S, E Enum] struct {
 	// gives the headers instead.
 	Header func() http.Header
 	// Endpoint computes where each dial attempt goes, with the attempt's
-	// context (it ends when the attempt is given up: the handshake_timeout
-	// timer, Close, Abort): fetch a fresh token for a query string or a
+	// context (it ends when the attempt is given up: after HandshakeTimeout,
+	// on Close, on Abort): fetch a fresh token for a query string or a
 	// header, sign a URL, pick another server (see RoundRobin). Its error
 	// fails the attempt and is classified like any other. It runs on the
 	// dial's goroutine, never inside the machine. Default nil: the URL given
@@ -123,9 +123,9 @@ type OptionsOf[S, E Enum] struct {
 	// OnConnect runs on every new connection, once the upgrade succeeded and
 	// before anything else uses it: before any waiting Send is written and
 	// before Receive sees the connection's messages. With Setup's Send and
-	// Receive it can authenticate or subscribe again after a reconnect. The
-	// handshake_timeout timer bounds it (with the dial), and ctx ends when
-	// the attempt is given up. Its error aborts the connection and is
+	// Receive it can authenticate or subscribe again after a reconnect.
+	// HandshakeTimeout bounds it (with the dial), for every spec, and ctx
+	// ends when the attempt is given up. Its error aborts the connection and is
 	// classified like any other (a permanent one stops the Conn). It runs on
 	// the dial's goroutine, never inside the machine. Default nil.
 	OnConnect func(ctx context.Context, s *Setup) error
@@ -149,8 +149,8 @@ type OptionsOf[S, E Enum] struct {
 	// pipe, a connection from the application's own resolver or SOCKS
 	// dialer. Each attempt calls it once for a brand-new connection, and
 	// Abort and Reconnect close what it returned, so a blocked read or write
-	// returns at once (AbortWithRST applies to a *net.TCPConn only). The
-	// handshake_timeout timer, Close and Abort end its ctx. Default nil: a
+	// returns at once (AbortWithRST applies to a *net.TCPConn only).
+	// HandshakeTimeout, Close and Abort end its ctx. Default nil: a
 	// net.Dialer.
 	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// EnableCompression offers permessage-deflate (RFC 7692) on every dial,

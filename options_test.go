@@ -25,7 +25,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/internal/interop"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )

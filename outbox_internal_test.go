@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // What an acknowledgement covers, on entries placed by hand: a cumulative

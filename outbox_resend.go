@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // The Conn's side of the outbox: it meets the send queue (the resender
@@ -48,7 +48,7 @@ func (c *ConnOf[S, E]) needsResendLocked(link *transport.Link) bool {
 // connection, when a waiting message is not written on it yet: publish calls
 // it before any waiting Send gets its turn. c.mu is held.
 func (c *ConnOf[S, E]) queueResendLocked() {
-	if c.ob == nil || c.link == nil || c.closing || !c.needsResendLocked(c.link) {
+	if c.ob == nil || !c.released || c.closing || !c.needsResendLocked(c.link) {
 		return
 	}
 	w := &sendWaiter{ready: make(chan struct{}), resend: true}
@@ -93,7 +93,7 @@ func (c *ConnOf[S, E]) resend(w *sendWaiter) {
 		c.mu.Lock()
 		ob.mu.Lock()
 		var e *entry
-		if !c.closing && c.link == link {
+		if !c.closing && c.sendLinkLocked() == link {
 			e = ob.nextLocked(link)
 		}
 		ob.mu.Unlock()

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // The outbox's state: what waits, in which order, on which connection each

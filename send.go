@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // Send writes one message. It returns nil only once the whole frame was
@@ -106,11 +106,11 @@ func (c *ConnOf[S, E]) sendTurn(ctx context.Context, wait, front bool) (*transpo
 	case c.closing:
 		c.mu.Unlock()
 		return nil, false, c.closedErr()
-	case c.link != nil && len(c.sendQ) == 0 && !c.turnHeld:
+	case c.released && len(c.sendQ) == 0 && !c.turnHeld:
 		link := c.link
 		c.mu.Unlock()
 		return link, false, nil
-	case c.link == nil && !wait:
+	case !c.released && !wait:
 		c.mu.Unlock()
 		return nil, false, ErrNotOpen
 	case !front && c.opts.SendQueue > 0 && len(c.sendQ) >= c.opts.SendQueue:
@@ -165,7 +165,7 @@ func (c *ConnOf[S, E]) endTurn(turn bool) {
 // grantLocked gives the turn to the first waiting Send, if a connection is
 // released and nobody holds the turn. c.mu is held.
 func (c *ConnOf[S, E]) grantLocked() {
-	if c.link == nil || c.turnHeld || len(c.sendQ) == 0 {
+	if !c.released || c.turnHeld || len(c.sendQ) == 0 {
 		return
 	}
 	w := c.sendQ[0]
@@ -178,11 +178,11 @@ func (c *ConnOf[S, E]) grantLocked() {
 	close(w.ready)
 }
 
-// publish releases link to Send; the outbox's resender, then the first
-// waiting Send, gets its turn.
-func (c *ConnOf[S, E]) publish(link *transport.Link) {
+// publish releases the connection to Send; the outbox's resender, then the
+// first waiting Send, gets its turn.
+func (c *ConnOf[S, E]) publish() {
 	c.mu.Lock()
-	c.link = link
+	c.released = c.link != nil
 	c.queueResendLocked()
 	c.grantLocked()
 	c.mu.Unlock()
@@ -193,7 +193,7 @@ func (c *ConnOf[S, E]) publish(link *transport.Link) {
 func (c *ConnOf[S, E]) unpublish(link *transport.Link) {
 	c.mu.Lock()
 	if c.link == link {
-		c.link = nil
+		c.released = false
 	}
 	c.mu.Unlock()
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -41,7 +41,7 @@ type StepOf[S, E Enum] struct {
 // newStep makes the Step of an action run inside the machine's work, during
 // t. Steps of one state entry share a context, cancelled when it is left.
 func (c *ConnOf[S, E]) newStep(t engine.Transition) *StepOf[S, E] {
-	l := &c.loop
+	l := &c.ms
 	epoch := c.m.Epoch()
 	if l.stepCtx == nil || l.stepEpoch != epoch {
 		if l.stepCancel != nil {
@@ -50,7 +50,7 @@ func (c *ConnOf[S, E]) newStep(t engine.Transition) *StepOf[S, E] {
 		l.stepCtx, l.stepCancel = context.WithCancel(context.Background())
 		l.stepEpoch = epoch
 	}
-	return &StepOf[S, E]{Transition: c.transition(t), linkIO: linkIO{l.link, &c.stats}, c: c, epoch: epoch, ctx: l.stepCtx}
+	return &StepOf[S, E]{Transition: c.transition(t), linkIO: linkIO{c.link, &c.stats}, c: c, epoch: epoch, ctx: l.stepCtx}
 }
 
 // Context is done once the state this step entered is left, or the Conn ends.
@@ -110,7 +110,7 @@ func (s *StepOf[S, E]) Go(f func(ctx context.Context) error) {
 			return
 		}
 		cause := c.classified(err)
-		c.m.PostAt(s.epoch, func() { c.fire(cause, vocab.Abort, vocab.Stop) })
+		c.m.PostAt(s.epoch, func() { c.takeFirst(cause, vocab.Abort, vocab.Stop) })
 	}()
 }
 

@@ -41,7 +41,7 @@ type TransitionOf[S, E Enum] struct {
 // Initial reports whether t is the initial entry into the initial state:
 // no event caused it, and From is To. The observer sees it first, so that
 // each dial is an entry into the state that dials.
-func (t TransitionOf[S, E]) Initial() bool { return uint8(t.Event) == engine.NoEvent }
+func (t TransitionOf[S, E]) Initial() bool { return uint8(t.Event) == engine.NoID }
 
 // String renders the transition on one line, e.g.
 // "Open -> Aborted (abort): wsfsm: reconnect requested", or "-> Connecting

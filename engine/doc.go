@@ -9,8 +9,9 @@
 // adds what looplab/fsm lacks: run-to-completion (work is queued and run one
 // item at a time, each to completion, on whichever goroutine posted into an
 // idle queue), guards evaluated before a transition, enter and exit actions,
-// the `then` choice, per-state timers that never fire for a state already
-// left, and generations, so that a result of an older connection is dropped.
+// the `then` choice, and one way to drop stale work: every entry into a state
+// has an epoch, and work posted for an entry already left ([Machine.PostAt],
+// a state's timer) is dropped.
 //
 // The owner of a Machine supplies what the names in the Spec mean through
 // [Hooks]: it runs actions, decides guards, gives timer durations and hears

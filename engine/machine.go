@@ -28,9 +28,9 @@ type Hooks interface {
 	// Allow reports whether guard g lets t happen. It decides and changes
 	// nothing: guards of `then` steps are asked in turn.
 	Allow(g int, t Transition) bool
-	// Duration is how long timer tm runs, from now; negative means no timer
-	// this time.
-	Duration(tm int) time.Duration
+	// Duration is how long timer tm of state s, just entered, runs, from
+	// now; negative means no timer this time.
+	Duration(s, tm int) time.Duration
 	// TimerCause is the cause that the event of timer tm carries. It is
 	// called on the timer's own goroutine when the timer expires, outside the
 	// machine, so it may take its time.
@@ -75,7 +75,7 @@ func (e *EventError) Unwrap() error { return e.Err }
 
 // Machine drives one Spec. looplab/fsm holds its current state and decides
 // which transitions are legal; the Machine keeps no copy of it. Its methods
-// are safe for concurrent use except where said: Fire, Can, NewGeneration and
+// are safe for concurrent use except where said: Fire, Epoch and
 // Track belong to the work the Machine runs (see Post).
 type Machine struct {
 	spec   *Spec
@@ -90,8 +90,7 @@ type Machine struct {
 	cur         Transition // the transition in progress
 	epoch       uint64     // counts state entries: a timer or step of an older one is stale
 	timer       *time.Timer
-	gen         uint64 // the generation of the owner's current connection
-	outstanding int    // tracked goroutines that will still post
+	outstanding int // tracked goroutines that will still post
 	started     bool
 }
 
@@ -107,14 +106,10 @@ func New(sp *Spec, h Hooks) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{spec: sp, hooks: h, edge: d.edge, states: d.states}
-	// Only the four generic callback keys: they cannot be misspelled, and
-	// each dispatches on the Spec's tables.
-	m.fsm = looplab.NewFSM(sp.States[sp.Initial], d.events, looplab.Callbacks{
-		"before_event": m.beforeEvent,
-		"leave_state":  m.leaveState,
-		"enter_state":  m.enterState,
-		"after_event":  m.afterEvent,
-	})
+	// No callbacks: the engine calls looplab/fsm once per transition, to
+	// move the state, and runs the guard, the exit and enter actions and
+	// Moved around that call (see take).
+	m.fsm = looplab.NewFSM(sp.States[sp.Initial], d.events, nil)
 	m.q.over = m.over
 	m.q.onEnd = h.Ended
 	return m, nil
@@ -160,44 +155,41 @@ func (m *Machine) PostAt(epoch uint64, f func()) bool {
 	})
 }
 
-// PostFor is Post for the result of the owner's connection of generation
-// gen: f runs only if no newer generation was started since.
-func (m *Machine) PostFor(gen uint64, f func()) bool {
-	return m.q.post(func() {
-		if gen == m.gen {
-			f()
-		}
-	})
-}
-
 // Epoch identifies the current entry into the current state (see PostAt).
 // Call it inside the machine's work.
 func (m *Machine) Epoch() uint64 { return m.epoch }
 
-// NewGeneration starts a new generation for the owner's next connection and
-// returns it; results posted with PostFor for older ones are dropped from now
-// on. Call it inside the machine's work.
-func (m *Machine) NewGeneration() uint64 {
-	m.gen++
-	return m.gen
-}
-
-// Generation returns the current generation. Call it inside the machine's
-// work.
-func (m *Machine) Generation() uint64 { return m.gen }
-
 // Ticket is a tracked goroutine's promise to post once more: the machine does
 // not end while a ticket is outstanding.
 type Ticket struct {
-	m    *Machine
-	used bool
+	m     *Machine
+	used  bool
+	epoch uint64 // the state entry it was taken in
 }
 
 // Track registers a goroutine that will post its result with the returned
 // Ticket. Call it inside the machine's work, before starting the goroutine.
 func (m *Machine) Track() *Ticket {
 	m.outstanding++
-	return &Ticket{m: m}
+	return &Ticket{m: m, epoch: m.epoch}
+}
+
+// Epoch is the state entry the ticket was taken in (see PostAt).
+func (t *Ticket) Epoch() uint64 { return t.epoch }
+
+// PostAt is Post for a result that counts only in the state entry the ticket
+// was taken in: f runs if the machine has not moved since, else stale (if
+// not nil), which lets go of what the result holds. The ticket is settled
+// either way.
+func (t *Ticket) PostAt(f, stale func()) {
+	t.Post(func() {
+		switch {
+		case t.m.epoch == t.epoch:
+			f()
+		case stale != nil:
+			stale()
+		}
+	})
 }
 
 // Post runs f inside the machine and settles the ticket in the same item.
@@ -225,13 +217,6 @@ func (m *Machine) over() bool {
 	return m.started && m.outstanding == 0 && m.spec.Final[m.State()]
 }
 
-// Can reports whether the current state has a transition for event e (its
-// guard is not consulted). Call it inside the machine's work, not from a
-// guard.
-func (m *Machine) Can(e int) bool {
-	return e >= 0 && e < len(m.spec.Events) && m.fsm.Can(m.spec.Events[e])
-}
-
 // Fire takes event e with the given cause and runs it to completion: the
 // guard, the exit actions, the move (looplab/fsm decides it), the enter
 // actions, the new state's timer, Moved, then the new state's `then` steps
@@ -250,21 +235,22 @@ func (m *Machine) Fire(e int, cause error) error {
 	m.firing = true
 	defer func() { m.firing, m.cur = false, Transition{} }()
 	m.started = true
-	if err := m.take(e, cause); err != nil {
+	s, err := m.take(m.State(), e, cause)
+	if err != nil {
 		return err
 	}
 	// `then` steps: the validated spec has no cycle of them, so this ends;
 	// the bound guards against hand-written tables.
 	for range len(m.spec.States) {
-		steps := m.spec.Then[m.State()]
+		steps := m.spec.Then[s]
 		if len(steps) == 0 {
 			return nil
 		}
 		taken := false
 		for _, step := range steps {
-			err := m.take(step, cause)
+			to, err := m.take(s, step, cause)
 			if err == nil {
-				taken = true
+				s, taken = to, true
 				break
 			}
 			if !errors.Is(err, ErrGuardRejected) {
@@ -275,49 +261,40 @@ func (m *Machine) Fire(e int, cause error) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w %s: `then` steps from %s do not settle", ErrSpec, m.spec.Name, m.spec.States[m.State()])
+	return fmt.Errorf("%w %s: `then` steps from %s do not settle", ErrSpec, m.spec.Name, m.spec.States[s])
 }
 
-// take asks looplab/fsm to take one event.
-func (m *Machine) take(e int, cause error) error {
-	m.cur = Transition{Event: e, From: None, To: None, Cause: cause}
+// take takes one event from state from, the current one: its guard, then
+// looplab/fsm moves the state (it holds the state and checks the move), then
+// the exit actions of the state left, the enter actions of the state entered
+// and Moved. A self-loop runs its guard and Moved only. It returns the state
+// entered.
+func (m *Machine) take(from, e int, cause error) (int, error) {
+	i := m.edge[e][from]
+	if i == None {
+		return from, &EventError{Event: m.spec.Events[e], State: m.spec.States[from], Err: ErrNotAllowed}
+	}
+	ed := m.spec.Edges[i]
+	m.cur = Transition{Event: e, From: from, To: ed.To, Cause: cause}
+	if ed.Guard != None && !m.hooks.Allow(ed.Guard, m.cur) {
+		return from, &EventError{Event: m.spec.Events[e], State: m.spec.States[from], Guard: m.spec.Guards[ed.Guard], Err: ErrGuardRejected}
+	}
 	// A cancelled ctx would wedge looplab/fsm (InTransitionError from then
 	// on): it gets one that is never cancelled.
 	err := m.fsm.Event(context.Background(), m.spec.Events[e])
 	var noTransition looplab.NoTransitionError
-	var canceled looplab.CanceledError
-	var invalid looplab.InvalidEventError
-	switch {
-	case err == nil, errors.As(err, &noTransition): // a self-loop succeeded
-		return nil
-	case errors.As(err, &canceled):
-		guard := m.spec.Edges[m.edge[e][m.State()]].Guard
-		return &EventError{Event: m.spec.Events[e], State: m.spec.States[m.State()], Guard: m.spec.Guards[guard], Err: ErrGuardRejected}
-	case errors.As(err, &invalid):
-		return &EventError{Event: m.spec.Events[e], State: m.spec.States[m.State()], Err: ErrNotAllowed}
+	if err != nil && !errors.As(err, &noTransition) { // a self-loop succeeded
+		return from, fmt.Errorf("engine: looplab/fsm refused event %s in state %s: %w", m.spec.Events[e], m.spec.States[from], err)
 	}
-	return fmt.Errorf("engine: looplab/fsm refused event %s in state %s: %w", m.spec.Events[e], m.spec.States[m.State()], err)
-}
-
-// beforeEvent completes the transition in progress from looplab's view and
-// asks its guard.
-func (m *Machine) beforeEvent(_ context.Context, ev *looplab.Event) {
-	m.cur.From, m.cur.To = m.states[ev.Src], m.states[ev.Dst]
-	ed := m.spec.Edges[m.edge[m.cur.Event][m.cur.From]]
-	if ed.Guard != None && !m.hooks.Allow(ed.Guard, m.cur) {
-		ev.Cancel()
+	if ed.To != from {
+		for _, a := range m.spec.Exit[from] {
+			m.hooks.Act(a, m.cur)
+		}
+		m.entered(ed.To)
 	}
+	m.hooks.Moved(m.cur)
+	return ed.To, nil
 }
-
-func (m *Machine) leaveState(context.Context, *looplab.Event) {
-	for _, a := range m.spec.Exit[m.cur.From] {
-		m.hooks.Act(a, m.cur)
-	}
-}
-
-func (m *Machine) enterState(context.Context, *looplab.Event) { m.entered(m.cur.To) }
-
-func (m *Machine) afterEvent(context.Context, *looplab.Event) { m.hooks.Moved(m.cur) }
 
 // entered runs s's enter actions, then arms its timer: a duration may depend
 // on what the actions decided (the backoff delay).
@@ -334,7 +311,7 @@ func (m *Machine) entered(s int) {
 	if st.Timer == None {
 		return
 	}
-	d := m.hooks.Duration(st.Timer)
+	d := m.hooks.Duration(s, st.Timer)
 	if d < 0 {
 		return
 	}

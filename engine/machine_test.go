@@ -98,7 +98,7 @@ func (r *recorder) Allow(g int, t Transition) bool {
 	return g == 0 && r.ok
 }
 
-func (r *recorder) Duration(int) time.Duration { return r.slow }
+func (r *recorder) Duration(int, int) time.Duration { return r.slow }
 
 func (r *recorder) TimerCause(tm int) error { return errors.New("timer " + r.m.spec.Timers[tm]) }
 
@@ -288,28 +288,32 @@ func TestTimers(t *testing.T) {
 
 func sp(r *recorder, s int) string { return r.m.spec.States[s] }
 
-// PostFor drops work of an older generation; PostAt work of a state entry
-// already left.
+// PostAt drops work of a state entry already left; a ticket's PostAt hands
+// its result to stale instead.
 func TestStaleWorkDropped(t *testing.T) {
 	r := newRecorder(t, testSpec())
 	r.m.Start()
-	var gen, epoch uint64
-	r.run(func() { gen = r.m.NewGeneration(); epoch = r.m.Epoch() })
-	ran := 0
-	r.run(func() { r.m.NewGeneration() })
-	r.m.PostFor(gen, func() { ran++ })
+	var epoch uint64
+	var old, cur *Ticket
+	r.run(func() { epoch = r.m.Epoch(); old = r.m.Track() })
+	ran, stale := 0, 0
 	_ = r.fire(eGo, nil)
+	r.run(func() { cur = r.m.Track() })
+	old.PostAt(func() { ran++ }, func() { stale++ })
+	cur.PostAt(func() { stale-- }, nil)
+	if stale != 0 {
+		t.Errorf("stale %d: the old ticket's result was not handed to stale, or the current one's was", stale)
+	}
 	r.m.PostAt(epoch, func() { ran++ })
 	r.run(func() {})
 	if ran != 0 {
 		t.Errorf("%d stale items ran", ran)
 	}
-	r.run(func() { gen, epoch = r.m.Generation(), r.m.Epoch() })
-	r.m.PostFor(gen, func() { ran++ })
+	r.run(func() { epoch = r.m.Epoch() })
 	r.m.PostAt(epoch, func() { ran++ })
 	r.run(func() {})
-	if ran != 2 {
-		t.Errorf("%d current items ran, want 2", ran)
+	if ran != 1 {
+		t.Errorf("%d current items ran, want 1", ran)
 	}
 }
 

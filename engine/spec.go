@@ -12,16 +12,17 @@ import (
 // value it was generated for (an "invalid array index" compiler error when
 // they differ), so code generated for another engine fails to build instead
 // of misbehaving.
-const Version = 3
+const Version = 4
 
-// None marks a missing entry: no guard on an edge, no timer on a state, no
-// event (the initial state's entry).
+// None marks a missing entry in the Spec's int tables: no guard on an edge,
+// no timer on a state, no event (the initial state's entry).
 const None = -1
 
-// NoEvent is the value a generated package gives its NoEvent, the Event of
-// the initial state's entry, which no event caused: its Event is a uint8,
-// and its events are numbered from 0, well below (the generator allows 200).
-const NoEvent = 255
+// NoID is None in a generated package's uint8 types: the value of its
+// NoEvent (the Event of the initial state's entry, which no event caused)
+// and of its NoGuard (the Guard of an unguarded edge). Ids are numbered from
+// 0, well below (the generator allows 200).
+const NoID = 255
 
 // Spec is one machine as data, over small integer ids: states, events,
 // actions, guards and timers are numbered in spec order, and every table is

@@ -23,7 +23,7 @@ const (
 	maxKeys = 64
 
 	// maxStates and maxEvents: the generated State and Event are uint8, and
-	// engine.NoEvent (255) is NoEvent. 200 stays clear of both, and is ten times the
+	// engine.NoID (255) is NoEvent and NoGuard. 200 stays clear of both, and is ten times the
 	// states of any machine a person can read.
 	maxStates = 200
 	maxEvents = 200

@@ -10,7 +10,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/websocket"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/closecode"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // Verdict is the retry policy's answer for the error that ended a dial or a
@@ -91,15 +92,14 @@ func classifyStatus(status int) Verdict {
 	return Stop
 }
 
+// classifyCode is what the close code table says about dialing again.
 func classifyCode(code int) Verdict {
-	switch {
-	case code == websocket.CloseTryAgainLater:
-		return RetryLater
-	case code == websocket.CloseGoingAway, code == websocket.CloseNoStatusReceived,
-		code == websocket.CloseAbnormalClosure, code == websocket.CloseInternalServerErr,
-		code == websocket.CloseServiceRestart, code == 1014: // 1014: Bad Gateway
+	switch closecode.Of(code).Retry {
+	case closecode.Again:
 		return Retry
-	case code >= 4000 && code <= 4999:
+	case closecode.Later:
+		return RetryLater
+	case closecode.App:
 		return Default
 	}
 	return Stop
@@ -117,12 +117,6 @@ func closeCode(err error) (int, bool) {
 		return gce.Code, true
 	}
 	return 0, false
-}
-
-// isTryLater reports close code 1013 (Try Again Later) in err's chain.
-func isTryLater(err error) bool {
-	code, ok := closeCode(err)
-	return ok && code == websocket.CloseTryAgainLater
 }
 
 // isCertError reports TLS failures that retrying cannot fix: our

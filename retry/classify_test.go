@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 )
 
 // aborted is what a link reports after AbortCause(cause): it matches both

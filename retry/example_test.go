@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 )
 
 // A connection's loop asks the classification whether to dial again, then

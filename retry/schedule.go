@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // Defaults of Config.
@@ -158,14 +158,15 @@ func (s *Schedule) Dropped(now time.Time) {
 }
 
 // Next returns how long to wait before the next redial, given the error
-// that ended the last dial or connection and whether the application's
-// Classifier said RetryLater. ok is false, with no delay, when MaxAttempts
+// that ended the last dial or connection and whether its verdict was
+// RetryLater (Classifier.Classify gives it for close code 1013: the caller
+// classifies once and passes the verdict on). ok is false, with no delay, when MaxAttempts
 // redials were already allowed since the last reset, or when the BackOff
 // returned backoff.Stop (any negative delay): the connection should then
 // stop, and stay stopped. Otherwise Attempt grows by one, and with d the
 // BackOff's next delay, the delay is:
 //
-//   - after close code 1013 in cause's chain, or with later true: uniform
+//   - with later true: uniform
 //     in [L, 2L] with L = max(d, RetryLaterMin) (RetryLaterMin capped as
 //     Config says), so never shorter than the usual delay nor than the
 //     floor, and a fleet sent away at once does not return at once even
@@ -189,7 +190,7 @@ func (s *Schedule) Next(cause error, later bool) (delay time.Duration, ok bool) 
 	first := s.attempt == 0 && s.lostOpen
 	s.attempt++
 	switch {
-	case later || isTryLater(cause):
+	case later:
 		l := max(d, s.laterMin)
 		hi := time.Duration(math.MaxInt64)
 		if l <= hi/2 {

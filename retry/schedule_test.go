@@ -7,8 +7,8 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 )
 
 // constant returns a factory of backoff/v4 constant backoffs.
@@ -268,7 +268,7 @@ func TestScheduleRetryLater(t *testing.T) {
 		for n := range 12 {
 			l := max(envelope(base, ceiling, n), retry.DefaultRetryLaterMin)
 			want := l + time.Duration(twin.Int64N(int64(l)+1))
-			if d, ok := s.Next(tc.cause, tc.later); !ok || d != want {
+			if d, ok := s.Next(tc.cause, tc.later || retry.Classify(tc.cause) == retry.RetryLater); !ok || d != want {
 				t.Errorf("%s, redial %d: delay %v ok %v, want %v (in [%v, %v])", tc.name, n+1, d, ok, want, l, 2*l)
 			}
 		}
@@ -300,7 +300,7 @@ func TestScheduleRetryLater(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Rand = side
 			want := map[retry.Rand]time.Duration{bottom{}: tc.lo, top{}: tc.hi}[side]
-			if d, ok := retry.NewSchedule(cfg).Next(tryLater, false); !ok || d != want {
+			if d, ok := retry.NewSchedule(cfg).Next(tryLater, retry.Classify(tryLater) == retry.RetryLater); !ok || d != want {
 				t.Errorf("%s, %T source: delay %v ok %v, want %v", tc.name, side, d, ok, want)
 			}
 		}
@@ -352,7 +352,7 @@ func TestScheduleImmediateFirstRetry(t *testing.T) {
 		s := retry.NewSchedule(cfg)
 		s.Opened(t0)
 		s.Dropped(t0.Add(retry.DefaultMinUptime))
-		if d, _ := s.Next(tc.cause, false); d < tc.lo || d > tc.hi {
+		if d, _ := s.Next(tc.cause, retry.Classify(tc.cause) == retry.RetryLater); d < tc.lo || d > tc.hi {
 			t.Errorf("immediate first redial after %s: delay %v, want in [%v, %v]", tc.name, d, tc.lo, tc.hi)
 		}
 	}

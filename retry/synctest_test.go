@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 )
 
 // The tests here wait out real timers in a synctest bubble, whose clock

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/internal/closecode"
 	"github.com/wsfsm/wsfsm/retry"
 )
 
@@ -565,7 +566,7 @@ const sendableCloseCodes = "1000-1003, 1007-1010 or 3000-4999"
 // step. The reason is not repeated: it may be long.
 func checkCloseFlags(code int, reason string) error {
 	switch {
-	case !(code >= 1000 && code <= 1003 || code >= 1007 && code <= 1010 || code >= 3000 && code <= 4999):
+	case !closecode.Of(code).ClientMay:
 		return fmt.Errorf("invalid value %d for flag --close-status-code: a client may send %s", code, sendableCloseCodes)
 	case len(reason) > 123:
 		return fmt.Errorf("invalid value for flag --close-reason: %d bytes, at most 123 fit in a close frame", len(reason))

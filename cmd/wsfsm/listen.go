@@ -15,7 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsfsm/wsfsm"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 )
 
 // listener is `wsfsm -s ADDR`: websocat's simple server mode. Every client

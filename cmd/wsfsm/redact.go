@@ -38,8 +38,8 @@ func redactURL(raw string) string {
 // redact removes from text what redactURL removes from raw: the whole URL is
 // replaced by its redacted form, then any query string, fragment or password
 // of it still left is replaced by "REDACTED". Errors from wsfsm.Dial name the
-// URL as given (see the report to the lead); every line the command prints
-// about a connection goes through here.
+// URL redacted already; the command's own lines quote it as typed, so every
+// line the command prints about a connection goes through here.
 func redact(raw, text string) string {
 	text = strings.ReplaceAll(text, raw, redactURL(raw))
 	u, err := url.Parse(raw)

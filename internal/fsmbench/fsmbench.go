@@ -26,7 +26,7 @@ func (Nop) Act(int, engine.Transition) {}
 func (Nop) Allow(int, engine.Transition) bool { return true }
 
 // Duration arms no timer.
-func (Nop) Duration(int) time.Duration { return -1 }
+func (Nop) Duration(int, int) time.Duration { return -1 }
 
 // TimerCause is never called: no timer is armed.
 func (Nop) TimerCause(int) error { return nil }

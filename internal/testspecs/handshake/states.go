@@ -147,7 +147,7 @@ const (
 )
 
 // NoEvent is the Event of the initial state's entry: no event caused it.
-const NoEvent Event = engine.NoEvent
+const NoEvent Event = engine.NoID
 
 const eventCount = 9
 
@@ -239,7 +239,7 @@ const (
 )
 
 // NoGuard is the Guard of an unguarded edge.
-const NoGuard Guard = 255
+const NoGuard Guard = engine.NoID
 
 const guardCount = 1
 
@@ -396,7 +396,7 @@ var machine = vocab.Machine{
 // error signifies that the runtime changed: run the generator again.
 func _() {
 	var x [1]struct{}
-	_ = x[engine.Version-3]
+	_ = x[engine.Version-4]
 	_ = x[vocab.Opened-1]
 	_ = x[vocab.Close-2]
 	_ = x[vocab.Closed-3]

@@ -16,7 +16,6 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 )
 
 // Bucket is the width of the dial-rate histograms.
@@ -312,7 +311,7 @@ var epoch = time.Unix(0, 0)
 // What the simulated clients see: the connection lost, then dials refused
 // or timed out.
 var (
-	errDropped  = &transport.CloseError{Code: 1006}
+	errDropped  = &wsfsm.CloseError{Code: 1006}
 	errRefused  = &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	errTimedOut = &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
 )
@@ -330,7 +329,7 @@ func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
 	if timeout <= 0 {
 		timeout = wsfsm.DefaultHandshakeTimeout
 	}
-	busy := &transport.HandshakeError{StatusCode: 503}
+	busy := &wsfsm.HandshakeError{StatusCode: 503}
 	window := int64(cfg.RetryAfterWindow / time.Second)
 	for range n {
 		// An hour Open, then lost: the schedule starts over.

@@ -126,8 +126,8 @@ func TestDialRefusesWhatWasNotOffered(t *testing.T) {
 				t.Fatalf("Dial succeeded (subprotocol %q, compressed %v), want an invalid handshake response", l.Subprotocol(), l.Compressed())
 			}
 			var he *HandshakeError
-			if !errors.Is(err, ErrBadHandshakeResponse) || !errors.As(err, &he) || he.StatusCode != 101 || !strings.Contains(err.Error(), tc.why) {
-				t.Errorf("Dial = %v, want a *HandshakeError (101) matching ErrBadHandshakeResponse and saying %q", err, tc.why)
+			if !errors.Is(err, errBadHandshakeResponse) || !errors.As(err, &he) || he.StatusCode != 101 || !strings.Contains(err.Error(), tc.why) {
+				t.Errorf("Dial = %v, want a *HandshakeError (101) matching errBadHandshakeResponse and saying %q", err, tc.why)
 			}
 		})
 	}

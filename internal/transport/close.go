@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/closecode"
 )
 
 // CloseResult tells how a graceful close ended.
@@ -35,8 +36,8 @@ const maxReasonBytes = 123
 // peer that closed TCP without a close frame gives Completed false,
 // PeerCode 1006 and a nil error; so does one that reset TCP (RST) during the
 // close, as servers often answer a goodbye. Close on an aborted link returns an error
-// wrapping ErrAborted. Codes that may not be sent (below 1000, 1004-1006,
-// 1015, above 4999) go out as an empty close frame (1005).
+// wrapping ErrAborted. Codes that may not be sent (closecode.Info.Wire
+// false) go out as an empty close frame (1005).
 func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult, error) {
 	l.mu.Lock()
 	if l.abortErr != nil {
@@ -150,7 +151,7 @@ func (l *Link) closeErr() error {
 // closePayload builds a close frame payload, cutting reason on a rune
 // boundary and sending codes that must not appear on the wire as 1005.
 func closePayload(code int, reason string) []byte {
-	if code < 1000 || code == 1004 || code == 1005 || code == 1006 || code == 1015 || code > 4999 {
+	if !closecode.Of(code).Wire {
 		return websocket.FormatCloseMessage(websocket.CloseNoStatusReceived, "")
 	}
 	if len(reason) > maxReasonBytes {

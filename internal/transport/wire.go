@@ -7,13 +7,15 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/wsfsm/wsfsm/internal/closecode"
 )
 
-// MaxHandshakeHeaderBytes bounds the head of the server's handshake response
+// maxHandshakeHeaderBytes bounds the head of the server's handshake response
 // (status line and headers); a longer one fails the dial with an error
-// matching ErrBadHandshakeResponse. It is net/http's default bound for
+// matching errBadHandshakeResponse. It is net/http's default bound for
 // request headers (http.DefaultMaxHeaderBytes), ample for a handshake.
-const MaxHandshakeHeaderBytes = 1 << 20
+const maxHandshakeHeaderBytes = 1 << 20
 
 // wireConn is the connection gorilla reads and writes through. It does three
 // things gorilla does not:
@@ -160,7 +162,7 @@ const (
 // without copying it: payload bytes are only counted. It stops what gorilla
 // v1.5.3 gets wrong before gorilla parses it:
 //
-//   - a handshake response head longer than MaxHandshakeHeaderBytes
+//   - a handshake response head longer than maxHandshakeHeaderBytes
 //     (gorilla reads any length);
 //   - a close frame with a 1-byte payload (gorilla takes it for 1005, an
 //     empty close; RFC 6455 5.5.1 makes it a protocol error);
@@ -170,10 +172,11 @@ const (
 //     permessage-deflate on, gorilla takes it for compression; RSV1 may
 //     only mark a message's first frame, RFC 7692 6.1);
 //
-// and it lets close code 1014 (Bad Gateway, registered after gorilla's list
-// was written) through: gorilla answers it with 1002 "bad close code", so
-// the guard rewrites it to 1011 on its way in and the Link restores it
-// (peerCode).
+// and it lets the registered close codes that gorilla refuses
+// (closecode.Info.GorillaRefuses: 1014, Bad Gateway, registered after
+// gorilla's list was written) through: gorilla answers them with 1002 "bad
+// close code", so the guard rewrites them to 1011 on their way in and the
+// Link restores them (peerCodeOf).
 type frameGuard struct {
 	mode uint8
 	fail error // the violation found; every later read returns it
@@ -195,7 +198,7 @@ type frameGuard struct {
 	inClose bool   // the current frame is an unmasked close frame
 	closeAt int    // close payload bytes seen
 	codeHi  byte
-	was1014 bool // a close code 1014 was passed to gorilla as 1011
+	refused int // a close code gorilla refuses, passed to it as 1011; 0 if none
 }
 
 // A violation of RFC 6455 found in the server's frames.
@@ -207,7 +210,7 @@ func (v *violation) Error() string { return v.reason }
 type headTooLarge struct{ status int }
 
 func (e *headTooLarge) Error() string {
-	return "response head exceeds " + strconv.Itoa(MaxHandshakeHeaderBytes) + " bytes"
+	return "response head exceeds " + strconv.Itoa(maxHandshakeHeaderBytes) + " bytes"
 }
 
 // scan follows p, the bytes just read. On a violation it returns how many of
@@ -302,14 +305,14 @@ func (g *frameGuard) length() uint64 {
 }
 
 // closeCode watches the first two payload bytes of a close frame and turns
-// 1014 into 1011 (see frameGuard).
+// a code gorilla refuses into 1011 (see frameGuard).
 func (g *frameGuard) closeCode(b []byte) {
 	for j := 0; j < len(b) && g.closeAt < 2; j++ {
 		if g.closeAt == 0 {
 			g.codeHi = b[j]
-		} else if code := int(g.codeHi)<<8 | int(b[j]); code == 1014 {
-			b[j] = byte(1011 & 0xff) // same high byte
-			g.was1014 = true
+		} else if code := int(g.codeHi)<<8 | int(b[j]); closecode.Of(code).GorillaRefuses && code>>8 == closecode.InternalError>>8 {
+			b[j] = byte(closecode.InternalError & 0xff) // same high byte
+			g.refused = code
 		}
 		g.closeAt++
 	}
@@ -320,7 +323,7 @@ func (g *frameGuard) closeCode(b []byte) {
 func (g *frameGuard) scanHead(p []byte) (int, bool, error) {
 	for i, b := range p {
 		g.head++
-		if g.head > MaxHandshakeHeaderBytes {
+		if g.head > maxHandshakeHeaderBytes {
 			return i, false, &headTooLarge{status: g.statusCode()}
 		}
 		if g.line == 0 && g.statusN < len(g.status) {

@@ -95,10 +95,10 @@ func tunnel(ctx context.Context, c net.Conn, p *url.URL, tlsCfg *tls.Config, add
 	return c, nil
 }
 
-// ErrProxyRefused reports a proxy that would not open a tunnel to the
+// errProxyRefused reports a proxy that would not open a tunnel to the
 // server: a CONNECT answered with a status other than 200, or a SOCKS5
 // request refused. It comes wrapped in a *DialError.
-var ErrProxyRefused = errors.New("transport: proxy refused the tunnel")
+var errProxyRefused = errors.New("transport: proxy refused the tunnel")
 
 // httpConnect opens a tunnel with an HTTP CONNECT request.
 func httpConnect(c net.Conn, p *url.URL, addr string) error {
@@ -117,14 +117,14 @@ func httpConnect(c net.Conn, p *url.URL, addr string) error {
 	}
 	// The head is bounded like the server's; the server does not speak
 	// before we do, so nothing may follow the proxy's answer yet.
-	br := bufio.NewReader(io.LimitReader(c, MaxHandshakeHeaderBytes))
+	br := bufio.NewReader(io.LimitReader(c, maxHandshakeHeaderBytes))
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		return fmt.Errorf("reading CONNECT response: %w", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: CONNECT answered %s", ErrProxyRefused, resp.Status)
+		return fmt.Errorf("%w: CONNECT answered %s", errProxyRefused, resp.Status)
 	}
 	if br.Buffered() > 0 {
 		return errors.New("proxy sent data after its CONNECT response")
@@ -162,7 +162,7 @@ func socksConnect(c net.Conn, p *url.URL, addr string) error {
 	case 0:
 	case 2:
 		if p.User == nil {
-			return fmt.Errorf("%w: SOCKS5 proxy asks for a password", ErrProxyRefused)
+			return fmt.Errorf("%w: SOCKS5 proxy asks for a password", errProxyRefused)
 		}
 		user := p.User.Username()
 		pw, _ := p.User.Password()
@@ -178,10 +178,10 @@ func socksConnect(c net.Conn, p *url.URL, addr string) error {
 			return err
 		}
 		if b[1] != 0 {
-			return fmt.Errorf("%w: SOCKS5 authentication failed", ErrProxyRefused)
+			return fmt.Errorf("%w: SOCKS5 authentication failed", errProxyRefused)
 		}
 	default:
-		return fmt.Errorf("%w: no acceptable SOCKS5 authentication method", ErrProxyRefused)
+		return fmt.Errorf("%w: no acceptable SOCKS5 authentication method", errProxyRefused)
 	}
 
 	req := []byte{5, 1, 0} // CONNECT
@@ -206,7 +206,7 @@ func socksConnect(c net.Conn, p *url.URL, addr string) error {
 		return err
 	}
 	if head[1] != 0 {
-		return fmt.Errorf("%w: SOCKS5 reply %d (%s)", ErrProxyRefused, head[1], socksReply(head[1]))
+		return fmt.Errorf("%w: SOCKS5 reply %d (%s)", errProxyRefused, head[1], socksReply(head[1]))
 	}
 	var skip int // the bound address, then the port
 	switch head[3] {

@@ -33,15 +33,14 @@ type Message struct {
 // does not count the silence against the peer.
 //
 // Readers take turns: after is the previous link's Turn (the zero Turn: no
-// wait), and the reader reads nothing until that link's ReaderDone is
-// closed, so that however many links a slow consumer sees come and go, one
+// wait), and the reader reads nothing until that link's turn is over, so that however many links a slow consumer sees come and go, one
 // reader at most holds a message for it, and messages come out in link
 // order. Keepalive does not count the wait against the peer. If the link is
 // aborted while the reader waits, the reader ends at once, holding no
 // message; if Close begins while it waits, it reads up to the peer's close
 // frame (the close handshake needs it), discarding data messages (counted
 // by Discarded). Either way it leaves its place in line to the reader it
-// waited for (see ReaderDone). after must not be the link's own Turn
+// waited for. after must not be the link's own Turn
 // (StartReader panics), nor that of a link whose reader waits, directly or
 // through others, for this one: such a line never moves.
 //
@@ -52,7 +51,7 @@ type Message struct {
 // 1007 and ErrInvalidUTF8 for a text message that is not UTF-8), an error
 // matching ErrAborted (local abort; also matching its cause such as
 // ErrDeadPeer or ErrCloseTimeout), or a wrapped network error. done must not
-// block for long; Done() and ReaderDone() are closed after it returns. If a
+// block for long; Done() is closed after it returns. If a
 // ReadMessage already saw the end of the link, the reader calls done at once
 // with that terminal error.
 func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after Turn, done func(error)) {
@@ -241,7 +240,7 @@ func (l *Link) Discarded() uint64 { return l.discarded.Load() }
 // ReadMessage reads one data message before any reader runs: for an
 // application handshake that must go first on a new connection. It is
 // allowed only while StartReader was not called, before Close (else an error
-// matching ErrReaderRunning, or the link's end); ReadMessages run one at a
+// matching errReaderRunning, or the link's end); ReadMessages run one at a
 // time, a second one waiting for the first. Pings, pongs and close frames
 // are handled as the reader does. A message kept with Unread, or read by a
 // ReadMessage whose ctx ended first, is returned before anything else.
@@ -344,7 +343,7 @@ func (l *Link) readable() error {
 	case l.readErr != nil:
 		return l.readErr
 	case l.readerState == readerRunning || l.readerState == readerEnded:
-		return ErrReaderRunning
+		return errReaderRunning
 	case l.abortErr != nil:
 		return l.abortErr
 	case l.closingShut:

@@ -114,7 +114,7 @@ var longAgo = time.Unix(1, 0)
 // net.Conn is kept for Abort and every byte gorilla reads passes this
 // package's checks. Cancelling ctx aborts the dial at once, at any stage.
 // It returns *HandshakeError when the server refuses the upgrade or answers
-// with an invalid one (then also matching ErrBadHandshakeResponse), an error
+// with an invalid one (then also matching errBadHandshakeResponse), an error
 // wrapping ErrHandshakeTimeout on timeout, ErrBadURL or ErrBadConfig
 // (wrapped) for bad input, ctx's error (wrapped) when ctx ends, and
 // *DialError for network, proxy and TLS failures. Errors name the URL
@@ -369,7 +369,7 @@ func handshakeError(resp *http.Response) *HandshakeError {
 	}
 	if resp.Body != nil {
 		// gorilla already cut the body to 1 KiB; keep the bound here anyway.
-		e.Body, _ = io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
+		e.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
 	}
 	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return e

@@ -295,7 +295,7 @@ func TestDialInvalidCompressionResponse(t *testing.T) {
 		io.Copy(io.Discard, br)
 	})
 	_, err := Dial(testCtx(t), url, DialConfig{EnableCompression: true})
-	if !errors.Is(err, ErrBadHandshakeResponse) || !strings.Contains(err.Error(), "permessage-deflate") {
-		t.Errorf("Dial = %v, want ErrBadHandshakeResponse about permessage-deflate", err)
+	if !errors.Is(err, errBadHandshakeResponse) || !strings.Contains(err.Error(), "permessage-deflate") {
+		t.Errorf("Dial = %v, want errBadHandshakeResponse about permessage-deflate", err)
 	}
 }

@@ -1,27 +1,32 @@
 package wsfsm
 
+// What the machine does with each result of a connection's goroutine (a
+// dial's, a reader's end, a close handshake's: timers are the engine's) and
+// with each request of the API, in one place. Each result arrives classified
+// (see settle), and a result of a state entry already left changes nothing.
+
 import (
 	"context"
 	"errors"
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/internal/closecode"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/retry"
-	"github.com/wsfsm/wsfsm/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
-// loopState is what the machine's work owns: only the goroutine running it
-// (see engine.Machine.Post) touches these fields.
-type loopState struct {
+// machineState is what the machine's work owns beside the state itself
+// (looplab/fsm holds that): only the goroutine running the work (see
+// engine.Machine.Post) touches these fields.
+type machineState struct {
 	sched *retry.Schedule
 
-	link       *transport.Link // the connection, from opened until it is dropped
-	closeSent  bool            // send_close runs on link: its result, not the reader's end, decides
-	dial       *pendingDial    // the dial in flight, or nil
-	lastReader transport.Turn  // the last started reader's place in line: the next one waits for it
+	closeSent  bool           // send_close runs on link: its result, not the reader's end, decides
+	dial       *pendingDial   // the dial in flight, or nil
+	lastReader transport.Turn // the last started reader's place in line: the next one waits for it
 
-	stopRequested      bool          // Close or Abort: never dial again
 	reconnectRequested bool          // Reconnect: next retry at once, outside the policy
 	everOpened         bool          // a connection reached start_reader
 	nextDelay          time.Duration // what schedule_backoff chose; < 0: none
@@ -36,33 +41,37 @@ type loopState struct {
 	stepCancel context.CancelFunc
 }
 
-func (c *ConnOf[S, E]) initLoop() {
+func (c *ConnOf[S, E]) initMachineState() {
 	o := &c.opts
-	c.loop.sched = retry.NewSchedule(retry.Config{
+	c.ms.sched = retry.NewSchedule(retry.Config{
 		NewBackOff:          o.Backoff,
 		MinUptime:           o.MinUptime,
 		MaxAttempts:         o.MaxAttempts,
 		MaxRetryAfter:       o.MaxRetryAfter,
 		ImmediateFirstRetry: o.ImmediateFirstRetry,
 	})
-	c.loop.closeCode = CloseNormal
-	c.loop.nextDelay = -1
+	c.ms.closeCode = CloseNormal
+	c.ms.nextDelay = -1
 }
 
 // event returns the spec's event for a library event, or engine.None.
 func (c *ConnOf[S, E]) event(v vocab.Event) int { return c.ev[v] }
 
-// fire takes the first of the library's events that the current state takes
-// and whose guard allows it, with cause; it reports whether one was taken.
-func (c *ConnOf[S, E]) fire(cause error, events ...vocab.Event) bool {
+// takeFirst takes the first of the library's events that the current state
+// takes and whose guard allows it, with cause; it reports whether one was
+// taken.
+func (c *ConnOf[S, E]) takeFirst(cause error, events ...vocab.Event) bool {
 	for _, v := range events {
 		e := c.event(v)
-		if e == engine.None || !c.m.Can(e) {
+		if e == engine.None {
 			continue
 		}
 		err := c.m.Fire(e, cause)
-		if err == nil {
+		switch {
+		case err == nil:
 			return true
+		case errors.Is(err, engine.ErrNotAllowed): // the state does not take it: the next one may
+			continue
 		}
 		if c.opts.Logger != nil {
 			c.opts.Logger.Debug("wsfsm: event not taken", "event", v.String(), "err", err)
@@ -74,43 +83,60 @@ func (c *ConnOf[S, E]) fire(cause error, events ...vocab.Event) bool {
 	return false
 }
 
+// dialed handles a successful dial, in the state entry that started it: the
+// connection is kept, and opened fires.
+func (c *ConnOf[S, E]) dialed(link *transport.Link) {
+	l := &c.ms
+	c.cancelDial()
+	c.setLink(link)
+	l.closeSent = false
+	if !c.takeFirst(nil, vocab.Opened) {
+		c.setLink(nil)
+		link.Abort()
+	}
+}
+
+// dialFailed handles a failed dial, in the state entry that started it.
+func (c *ConnOf[S, E]) dialFailed(err error) {
+	c.cancelDial()
+	c.takeFirst(err, vocab.Abort)
+}
+
 // readerDone handles the end of link's reader: the peer's close frame fires
 // close where the state takes it (the reader answered the frame), any other
 // end abort. A reader of a connection already dropped, or being closed by
 // send_close (whose result decides), changes nothing but the stats.
 func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
-	if c.loop.link != link {
+	if c.link != link {
 		return
 	}
-	if c.loop.closeSent {
+	if c.ms.closeSent {
 		c.recordClose(cause)
 		return
 	}
 	c.recordClose(cause)
 	var ce *CloseError
-	if errors.As(cause, &ce) && ce.Code != 1006 {
-		c.fire(cause, vocab.Close, vocab.Abort)
+	if errors.As(cause, &ce) && ce.Code != closecode.Abnormal {
+		c.takeFirst(cause, vocab.Close, vocab.Abort)
 		return
 	}
-	c.fire(cause, vocab.Abort)
+	c.takeFirst(cause, vocab.Abort)
 }
 
-// closeDone handles the result of the close handshake started in the state
-// entry epoch.
-func (c *ConnOf[S, E]) closeDone(epoch uint64, res transport.CloseResult, err, cause error) {
-	if epoch != c.m.Epoch() {
-		return
-	}
+// closeDone handles the result of the close handshake, in the state entry
+// that started it: cause is the close's error when it failed, else the
+// peer's close frame (nil without one), classified.
+func (c *ConnOf[S, E]) closeDone(res transport.CloseResult, failed bool, cause error) {
 	if res.PeerCode != 0 {
 		c.recordClose(&CloseError{Code: res.PeerCode, Reason: res.PeerReason})
 	}
 	switch {
-	case err != nil:
-		c.fire(err, vocab.Abort)
-	case c.loop.stopRequested:
-		c.fire(nil, vocab.Closed)
+	case failed:
+		c.takeFirst(cause, vocab.Abort)
+	case c.isClosing():
+		c.takeFirst(nil, vocab.Closed)
 	default:
-		c.fire(cause, vocab.Retry, vocab.Closed)
+		c.takeFirst(cause, vocab.Retry, vocab.Closed)
 	}
 }
 
@@ -127,11 +153,10 @@ func (c *ConnOf[S, E]) recordClose(err error) {
 // the current state takes. In a state that takes none of them (Closing),
 // what is under way ends it.
 func (c *ConnOf[S, E]) requestClose(res chan error, code int, reason string) {
-	l := &c.loop
-	l.stopRequested = true
+	l := &c.ms
 	l.closeCode, l.closeReason = code, reason
 	if !c.final() {
-		c.fire(ErrCloseRequested, vocab.Close, vocab.Abort, vocab.Stop)
+		c.takeFirst(ErrCloseRequested, vocab.Close, vocab.Abort, vocab.Stop)
 	}
 	if c.final() {
 		res <- l.closeErr
@@ -142,21 +167,20 @@ func (c *ConnOf[S, E]) requestClose(res chan error, code int, reason string) {
 
 // requestAbort is Abort's request, and Close's when its context ends.
 func (c *ConnOf[S, E]) requestAbort(cause error) {
-	c.loop.stopRequested = true
 	if !c.final() {
-		c.fire(cause, vocab.Abort, vocab.Stop)
+		c.takeFirst(cause, vocab.Abort, vocab.Stop)
 	}
 }
 
 // requestReconnect is Reconnect's request.
 func (c *ConnOf[S, E]) requestReconnect(res chan<- error) {
-	l := &c.loop
-	if c.final() || l.stopRequested {
+	l := &c.ms
+	if c.final() || c.isClosing() {
 		res <- closedError(c.Err())
 		return
 	}
 	l.reconnectRequested = true
-	if !c.fire(ErrReconnectRequested, vocab.Abort, vocab.Redial) {
+	if !c.takeFirst(ErrReconnectRequested, vocab.Abort, vocab.Redial) {
 		l.reconnectRequested = false
 		res <- &StateError{Op: "reconnect", State: c.m.Spec().States[c.m.State()]}
 		return

@@ -42,31 +42,31 @@ var (
 	// 6455 8.1); the peer was sent close code 1007. An error matching it
 	// also matches ErrProtocol.
 	ErrInvalidUTF8 = errors.New("transport: invalid UTF-8 in a text message")
-	// ErrBadHandshakeResponse reports a handshake response that is not a
+	// errBadHandshakeResponse reports a handshake response that is not a
 	// valid WebSocket upgrade although it may say 101 (no Upgrade or
 	// Connection token, a wrong Sec-WebSocket-Accept, a subprotocol or an
 	// extension that was not offered, a permessage-deflate parameter that
 	// was not offered or is not defined) or whose head exceeds
-	// MaxHandshakeHeaderBytes. It comes as a *HandshakeError with Reason
+	// maxHandshakeHeaderBytes. It comes as a *HandshakeError with Reason
 	// set.
-	ErrBadHandshakeResponse = errors.New("transport: invalid handshake response")
-	// ErrReaderRunning reports a ReadMessage on a link whose reader was
+	errBadHandshakeResponse = errors.New("transport: invalid handshake response")
+	// errReaderRunning reports a ReadMessage on a link whose reader was
 	// started (StartReader), or while another ReadMessage is in progress.
-	ErrReaderRunning = errors.New("transport: the link already has a reader")
+	errReaderRunning = errors.New("transport: the link already has a reader")
 )
 
-// MaxBodyBytes is how much of a refused upgrade's body HandshakeError keeps.
-const MaxBodyBytes = 1024
+// maxBodyBytes is how much of a refused upgrade's body HandshakeError keeps.
+const maxBodyBytes = 1024
 
 // HandshakeError reports that the server did not upgrade the connection:
 // it answered with a status other than 101 Switching Protocols (Reason is
 // empty), or its response was not a valid upgrade (Reason says why; the
-// error then also matches ErrBadHandshakeResponse).
+// error then also matches errBadHandshakeResponse).
 type HandshakeError struct {
 	StatusCode int           // HTTP status of the response; 0 if its head could not be read
 	RetryAfter time.Duration // parsed Retry-After (seconds or HTTP-date); 0 if absent or invalid
 	Header     http.Header   // response headers (nil if they could not be read)
-	Body       []byte        // at most MaxBodyBytes of the response body
+	Body       []byte        // at most maxBodyBytes of the response body
 	Reason     string        // why a response was not a valid upgrade; "" for a refusal
 }
 
@@ -86,11 +86,11 @@ func (e *HandshakeError) Error() string {
 	return s
 }
 
-// Unwrap returns websocket.ErrBadHandshake, and ErrBadHandshakeResponse
+// Unwrap returns websocket.ErrBadHandshake, and errBadHandshakeResponse
 // when Reason is set.
 func (e *HandshakeError) Unwrap() []error {
 	if e.Reason != "" {
-		return []error{websocket.ErrBadHandshake, ErrBadHandshakeResponse}
+		return []error{websocket.ErrBadHandshake, errBadHandshakeResponse}
 	}
 	return []error{websocket.ErrBadHandshake}
 }

@@ -72,8 +72,8 @@ func TestFrameGuardRewrites1014(t *testing.T) {
 			if code == 1014 {
 				want = 1011
 			}
-			if got != want || g.was1014 != (code == 1014) {
-				t.Errorf("code %d in chunks of %d: passed on %d (was1014 %v), want %d", code, size, got, g.was1014, want)
+			if got != want || (g.refused == 1014) != (code == 1014) {
+				t.Errorf("code %d in chunks of %d: passed on %d (refused %d), want %d", code, size, got, g.refused, want)
 			}
 		}
 	}
@@ -82,10 +82,10 @@ func TestFrameGuardRewrites1014(t *testing.T) {
 // The head is bounded; a refused upgrade's body is not taken for frames.
 func TestFrameGuardHead(t *testing.T) {
 	g := frameGuard{mode: guardHead}
-	big := "HTTP/1.1 101 Switching Protocols\r\nX: " + strings.Repeat("y", MaxHandshakeHeaderBytes)
+	big := "HTTP/1.1 101 Switching Protocols\r\nX: " + strings.Repeat("y", maxHandshakeHeaderBytes)
 	keep, err := g.scan([]byte(big))
 	var htl *headTooLarge
-	if !errors.As(err, &htl) || keep != MaxHandshakeHeaderBytes || htl.status != 101 {
+	if !errors.As(err, &htl) || keep != maxHandshakeHeaderBytes || htl.status != 101 {
 		t.Errorf("scan = %d, %v (status %d), want the bound and a 101 headTooLarge", keep, err, statusOf(htl))
 	}
 

@@ -235,8 +235,8 @@ func TestDialInvalidUpgradeResponse(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "invalid handshake response") || !strings.Contains(err.Error(), tc.why) {
 				t.Fatalf("Dial = %v, want an invalid handshake response saying %q", err, tc.why)
 			}
-			if !errors.Is(err, ErrBadHandshakeResponse) { // new API
-				t.Errorf("%v does not match ErrBadHandshakeResponse", err) // new API
+			if !errors.Is(err, errBadHandshakeResponse) { // new API
+				t.Errorf("%v does not match errBadHandshakeResponse", err) // new API
 			} // new API
 			var he *HandshakeError
 			if !errors.As(err, &he) || he.StatusCode != 101 {
@@ -279,8 +279,8 @@ func TestDialBoundsResponseHead(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "exceeds") {
 		t.Fatalf("Dial = %v, want an error saying the response head exceeds the bound", err)
 	}
-	if !errors.Is(err, ErrBadHandshakeResponse) { // new API
-		t.Errorf("%v does not match ErrBadHandshakeResponse", err) // new API
+	if !errors.Is(err, errBadHandshakeResponse) { // new API
+		t.Errorf("%v does not match errBadHandshakeResponse", err) // new API
 	} // new API
 	if n := recv(t, sent, "the server's writes"); n >= pad {
 		t.Errorf("the server wrote all %d bytes of headers: the client read them", n)

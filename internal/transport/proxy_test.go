@@ -261,7 +261,7 @@ func TestDialThroughSOCKS5(t *testing.T) {
 	}
 }
 
-// A proxy that refuses the tunnel fails the dial with ErrProxyRefused, and
+// A proxy that refuses the tunnel fails the dial with errProxyRefused, and
 // the error names the proxy without its password.
 func TestDialProxyRefused(t *testing.T) {
 	for _, kind := range []string{"http", "socks5"} {
@@ -272,8 +272,8 @@ func TestDialProxyRefused(t *testing.T) {
 			p.refuse = true
 			_, err := Dial(testCtx(t), s.URL("/echo"), DialConfig{Proxy: http.ProxyURL(p.url(kind, "carol:TOPSECRET"))})
 			var de *DialError
-			if !errors.Is(err, ErrProxyRefused) || !errors.As(err, &de) {
-				t.Fatalf("Dial = %v, want a *DialError matching ErrProxyRefused", err)
+			if !errors.Is(err, errProxyRefused) || !errors.As(err, &de) {
+				t.Fatalf("Dial = %v, want a *DialError matching errProxyRefused", err)
 			}
 			if strings.Contains(err.Error(), "TOPSECRET") {
 				t.Errorf("error %q holds the proxy password", err)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gorilla/websocket"
-	"github.com/wsfsm/wsfsm/transport"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 

@@ -132,7 +132,6 @@ func (l *Link) onPong(data string) error {
 	k.awaiting = false
 	k.scheduleNextLocked(now)
 	k.mu.Unlock()
-	l.rtt.Store(int64(rtt))
 	if k.onRTT != nil {
 		k.onRTT(rtt)
 	}

@@ -55,8 +55,8 @@ func TestDialRefusedUpgrade(t *testing.T) {
 			} else if he.RetryAfter != tc.retryAfter {
 				t.Errorf("RetryAfter = %v, want %v", he.RetryAfter, tc.retryAfter)
 			}
-			if len(he.Body) == 0 || len(he.Body) > MaxBodyBytes {
-				t.Errorf("Body has %d bytes, want 1..%d", len(he.Body), MaxBodyBytes)
+			if len(he.Body) == 0 || len(he.Body) > maxBodyBytes {
+				t.Errorf("Body has %d bytes, want 1..%d", len(he.Body), maxBodyBytes)
 			}
 		})
 	}
@@ -70,8 +70,8 @@ func TestDialBodyIsCappedAt1KiB(t *testing.T) {
 	}))
 	_, err := Dial(testCtx(t), srv, DialConfig{})
 	var he *HandshakeError
-	if !errors.As(err, &he) || len(he.Body) != MaxBodyBytes {
-		t.Fatalf("Dial = %v (body %d bytes), want a HandshakeError with %d bytes", err, len(bodyOf(he)), MaxBodyBytes)
+	if !errors.As(err, &he) || len(he.Body) != maxBodyBytes {
+		t.Fatalf("Dial = %v (body %d bytes), want a HandshakeError with %d bytes", err, len(bodyOf(he)), maxBodyBytes)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/closecode"
 )
 
 // controlWait bounds the pong and close-frame answers the reader writes.
@@ -42,7 +43,6 @@ type Link struct {
 	delivering atomic.Bool   // the reader is not reading: it waits for its consumer or its turn
 	discarded  atomic.Uint64 // messages read and dropped after stop
 	lr         lifeReader    // the reading goroutine's, reused for every message
-	rtt        atomic.Int64  // last ping round trip, ns
 	ka         atomic.Pointer[keepalive]
 
 	// The reader goroutine's own: StartReader's arguments and its mode.
@@ -106,10 +106,6 @@ func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout ti
 	return l
 }
 
-// WS returns the gorilla connection of this link (a new one per Dial). Do
-// not read from it or write data to it directly.
-func (l *Link) WS() *websocket.Conn { return l.ws }
-
 // NetConn returns the connection the dialer returned: the raw TCP
 // connection (under TLS too, and under a proxy's tunnel), or what
 // DialConfig.NetDialContext returned.
@@ -122,27 +118,13 @@ func (l *Link) Compressed() bool { return l.compressed }
 // Subprotocol returns the subprotocol the server selected, or "".
 func (l *Link) Subprotocol() string { return l.ws.Subprotocol() }
 
-// RTT returns the last measured ping round trip, 0 if none yet.
-func (l *Link) RTT() time.Duration { return time.Duration(l.rtt.Load()) }
-
 // Done returns a channel closed once the link is finished: TCP is closed
 // and, if StartReader was called, the reader has returned from done.
 func (l *Link) Done() <-chan struct{} { return l.done }
 
-// ReaderDone returns a channel closed once this link's reader, and every
-// reader before it in line, will deliver nothing more: it returned from
-// done, or it ended (or turned to discarding, see StartReader) before its
-// turn, and then the reader it waited for has delivered everything too
-// (its ReaderDone is closed). Give the link's Turn to the next link's
-// StartReader (its after) so that readers never pile up: however many
-// links are aborted while their readers wait, only the one holding a
-// message remains, and messages come out in link order. If StartReader is
-// never called it closes when the link is finished (Done).
-func (l *Link) ReaderDone() <-chan struct{} { return l.turn.done }
-
 // Turn is a link's place in the line of readers that take turns delivering
 // to one consumer: give the previous link's Turn to the next link's
-// StartReader (see StartReader and ReaderDone). The zero Turn is no one's
+// StartReader (see StartReader). The zero Turn is no one's
 // place: a reader given it waits for no one. A Turn holds nothing of its
 // link (no connection, no buffer), so keeping the last link's Turn until
 // the next StartReader keeps no finished link alive.
@@ -151,15 +133,16 @@ type Turn struct{ t *turn }
 // Turn returns the link's place in the line of readers (see Turn).
 func (l *Link) Turn() Turn { return Turn{l.turn} }
 
-// turn is the state behind a Turn and ReaderDone. Its done closes when the
-// link's turn is over (see maybeFinish), or, if its reader passed its turn
+// turn is the state behind a Turn. Its done closes when the link's reader,
+// and every reader that waited for it, stopped delivering: the link's turn
+// is over (see maybeFinish), or, if its reader passed its turn
 // (it ended before its turn came), with the done of the turn it passed it
 // to: the one it waited for, or, if that one passed its turn too, the one
 // that one passed it to, and so on. Locking order: a turn earlier in line
 // before a later one (pass locks the holder, then the turn passing).
 type turn struct {
 	mu        sync.Mutex
-	done      chan struct{} // see ReaderDone
+	done      chan struct{} // closed once the turn is over
 	shut      bool          // done is closed, or about to be by the finish that set this
 	holder    *turn         // non-nil: it passed its turn; the finish of holder (or of holder's holder, ...) closes done
 	followers []*turn       // the turns passed to this one, closed with it
@@ -230,21 +213,17 @@ func (l *Link) Abort() error {
 // first abort's cause is kept; an abort after TCP was already closed
 // changes nothing.
 func (l *Link) AbortCause(cause error) {
-	l.mu.Lock()
-	l.beginClosingLocked()
-	if l.tcpClosed {
-		l.mu.Unlock()
+	aborted := func() { // under l.mu, with the claim
+		if cause == nil || cause == ErrAborted {
+			l.abortErr = ErrAborted
+		} else {
+			l.abortErr = &abortError{cause: cause}
+		}
+		close(l.abortCh)
+	}
+	if !l.claimTCP(aborted) {
 		return
 	}
-	l.tcpClosed = true
-	if cause == nil || cause == ErrAborted {
-		l.abortErr = ErrAborted
-	} else {
-		l.abortErr = &abortError{cause: cause}
-	}
-	close(l.abortCh)
-	l.mu.Unlock()
-	l.stopKeepalive()
 	if l.abortRST {
 		if tc, ok := l.raw.(*net.TCPConn); ok {
 			tc.SetLinger(0)
@@ -256,17 +235,30 @@ func (l *Link) AbortCause(cause error) {
 
 // closeTCP closes TCP at the normal end of a link (not an abort).
 func (l *Link) closeTCP() {
+	if !l.claimTCP(nil) {
+		return
+	}
+	l.raw.Close()
+	l.maybeFinish()
+}
+
+// claimTCP begins closing the link and claims the closing of TCP, once: it
+// reports false when TCP was closed already. With the claim, locked runs
+// (if not nil) under l.mu; the keepalive stops.
+func (l *Link) claimTCP(locked func()) bool {
 	l.mu.Lock()
 	l.beginClosingLocked()
 	if l.tcpClosed {
 		l.mu.Unlock()
-		return
+		return false
 	}
 	l.tcpClosed = true
+	if locked != nil {
+		locked()
+	}
 	l.mu.Unlock()
 	l.stopKeepalive()
-	l.raw.Close()
-	l.maybeFinish()
+	return true
 }
 
 // shutWrite ends our side of the stream after a write failed for a reason
@@ -340,11 +332,11 @@ func (l *Link) onClose(code int, text string) error {
 	return nil
 }
 
-// peerCodeOf restores a close code 1014 that the guard passed to gorilla as
+// peerCodeOf restores a close code that the guard passed to gorilla as
 // 1011 (see frameGuard). Only the goroutine reading calls it.
 func (l *Link) peerCodeOf(code int) int {
-	if code == websocket.CloseInternalServerErr && l.rd.guard.was1014 {
-		return 1014
+	if code == closecode.InternalError && l.rd.guard.refused != 0 {
+		return l.rd.guard.refused
 	}
 	return code
 }

@@ -46,7 +46,7 @@ func TestEachDialIsFresh(t *testing.T) {
 	s := newServer(t)
 	a := dial(t, s.URL("/echo"), DialConfig{})
 	b := dial(t, s.URL("/echo"), DialConfig{})
-	if a.WS() == b.WS() {
+	if a.ws == b.ws {
 		t.Error("two dials share a *websocket.Conn")
 	}
 	if a.NetConn() == b.NetConn() || a.NetConn().LocalAddr().String() == b.NetConn().LocalAddr().String() {
