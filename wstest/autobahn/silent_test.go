@@ -13,12 +13,7 @@ import (
 // TestSilentClient checks the judging of a client that answers nothing:
 // it fails every echo, and is told so only after the case's timers.
 func TestSilentClient(t *testing.T) {
-	s := NewServer(Config{Profile: Quick, Unit: 100 * time.Millisecond})
-	hs := httptest.NewServer(s)
-	defer hs.Close()
-	base := "ws://" + strings.TrimPrefix(hs.URL, "http://")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	s, base, ctx := startQuick(t)
 	// It reads (gorilla answers pings and close frames), echoes nothing.
 	silent := func(ctx context.Context, u string) error {
 		return gorillaRead(ctx, u, false, func(*websocket.Conn, int, []byte) error { return nil })
@@ -56,12 +51,7 @@ func TestSilentClient(t *testing.T) {
 // the client then asks for must hold that case's result: a full run once
 // missed its last case this way under load.
 func TestReportsWaitForCasesBeingJudged(t *testing.T) {
-	s := NewServer(Config{Profile: Quick, Unit: 100 * time.Millisecond})
-	hs := httptest.NewServer(s)
-	defer hs.Close()
-	base := "ws://" + strings.TrimPrefix(hs.URL, "http://")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	s, base, ctx := startQuick(t)
 	var left []*websocket.Conn
 	defer func() {
 		for _, ws := range left {
@@ -83,4 +73,16 @@ func TestReportsWaitForCasesBeingJudged(t *testing.T) {
 	if len(res) != 1 || res[0].ID != "1.1.1" {
 		t.Fatalf("the reports hold %d results, want the one for 1.1.1", len(res))
 	}
+}
+
+// startQuick starts a quick-profile server with 100 ms units; it returns
+// the server, its base URL and a context that bounds the test to a minute.
+func startQuick(t *testing.T) (*Server, string, context.Context) {
+	t.Helper()
+	s := NewServer(Config{Profile: Quick, Unit: 100 * time.Millisecond})
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return s, "ws://" + strings.TrimPrefix(hs.URL, "http://"), ctx
 }
