@@ -130,6 +130,9 @@ func (h *headCheck) Read(p []byte) (int, error) {
 	if len(h.buf) > 0 {
 		n := copy(p, h.buf)
 		h.buf = h.buf[n:]
+		if len(h.buf) == 0 {
+			h.buf = nil // the head's bytes go: headCheck stays under the connection for its life
+		}
 		return n, nil
 	}
 	if h.err != nil {
