@@ -1,0 +1,136 @@
+package serial
+
+import (
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// drain runs the queue's items as the goroutine holding the turn does.
+func drain(q *Queue) (closed bool) {
+	for {
+		f, closed := q.Next()
+		if f == nil {
+			return closed
+		}
+		f()
+	}
+}
+
+// Work pushed from many goroutines runs one item at a time, each exactly
+// once, and each pusher's items in the order it pushed them.
+func TestOneAtATimeInOrder(t *testing.T) {
+	var q Queue
+	const pushers, each = 8, 500
+	var mu sync.Mutex
+	running := 0
+	seen := make([][]int, pushers)
+	var wg sync.WaitGroup
+	for p := range pushers {
+		wg.Go(func() {
+			for i := range each {
+				run, ok := q.Push(func() {
+					mu.Lock()
+					running++
+					if running != 1 {
+						t.Errorf("%d items running at once", running)
+					}
+					seen[p] = append(seen[p], i)
+					running--
+					mu.Unlock()
+				})
+				if !ok {
+					t.Error("an open queue refused work")
+				}
+				if run {
+					drain(&q)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for p, got := range seen {
+		if len(got) != each {
+			t.Fatalf("pusher %d: %d items ran, want %d", p, len(got), each)
+		}
+		for i, v := range got {
+			if v != i {
+				t.Fatalf("pusher %d: item %d ran in place %d", p, v, i)
+			}
+		}
+	}
+}
+
+// Pushing into an idle queue hands the turn to the pusher; pushing while
+// someone holds it does not; the holder runs the item pushed meanwhile.
+func TestTheTurn(t *testing.T) {
+	var q Queue
+	var order []string
+	run, _ := q.Push(func() {
+		order = append(order, "first")
+		if run, _ := q.Push(func() { order = append(order, "second") }); run {
+			t.Error("a push while the turn is held got the turn")
+		}
+	})
+	if !run {
+		t.Fatal("a push into an idle queue did not get the turn")
+	}
+	if drain(&q) {
+		t.Error("an open queue said closed")
+	}
+	if len(order) != 2 || order[0] != "first" || order[1] != "second" {
+		t.Errorf("ran %v, want [first second]", order)
+	}
+}
+
+// Close refuses new work but lets what is queued run; Over says when
+// nothing will run again.
+func TestClose(t *testing.T) {
+	var q Queue
+	ran := 0
+	run, _ := q.Push(func() { ran++ })
+	if !run {
+		t.Fatal("no turn")
+	}
+	if q.Close() {
+		t.Error("Close said idle while the turn is held")
+	}
+	if _, ok := q.Push(func() { ran++ }); ok {
+		t.Error("a closed queue took work")
+	}
+	if q.Over() {
+		t.Error("Over before the queued item ran")
+	}
+	if !drain(&q) {
+		t.Error("the last Next did not say closed")
+	}
+	if ran != 1 || !q.Over() {
+		t.Errorf("ran %d items, over %v; want 1 and true", ran, q.Over())
+	}
+}
+
+// Abandon gives the turn up, or keeps it when items are left for another
+// goroutine to run.
+func TestAbandon(t *testing.T) {
+	var q Queue
+	q.Push(func() {})
+	q.Push(func() {})
+	if f, _ := q.Next(); f == nil {
+		t.Fatal("no item")
+	}
+	if !q.Abandon() {
+		t.Fatal("Abandon with an item left gave the turn up")
+	}
+	if drain(&q) {
+		t.Error("closed")
+	}
+	if q.Abandon() {
+		t.Error("Abandon of an empty queue kept the turn")
+	}
+	if run, _ := q.Push(func() {}); !run {
+		t.Error("the turn was not free after Abandon of an empty queue")
+	}
+}
