@@ -10,9 +10,10 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Config configures a Server.
@@ -159,8 +160,8 @@ var errNotUpgrade = errors.New("autobahn: not a WebSocket upgrade")
 // response when acc is set.
 func upgrade(w http.ResponseWriter, req *http.Request, acc *accept) (net.Conn, *bufio.Reader, error) {
 	key := req.Header.Get("Sec-Websocket-Key")
-	if req.Method != http.MethodGet || !headerHas(req.Header, "Connection", "upgrade") ||
-		!headerHas(req.Header, "Upgrade", "websocket") || req.Header.Get("Sec-Websocket-Version") != "13" || key == "" {
+	if req.Method != http.MethodGet || !websocket.IsWebSocketUpgrade(req) ||
+		req.Header.Get("Sec-Websocket-Version") != "13" || key == "" {
 		w.Header().Set("Sec-WebSocket-Version", "13")
 		http.Error(w, "autobahn: not a WebSocket upgrade", http.StatusBadRequest)
 		return nil, nil, errNotUpgrade
@@ -186,17 +187,6 @@ func upgrade(w http.ResponseWriter, req *http.Request, acc *accept) (net.Conn, *
 		return nil, nil, err
 	}
 	return nc, brw.Reader, nil
-}
-
-func headerHas(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // runCase runs case n for agent and records its result.
