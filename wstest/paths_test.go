@@ -157,6 +157,17 @@ func TestFragmentsSplitsEveryMessage(t *testing.T) {
 	}
 }
 
+// TestBadNumbersInPathsAre400: a path's number out of its range, or not a
+// number, is refused before the upgrade.
+func TestBadNumbersInPathsAre400(t *testing.T) {
+	s := start(t)
+	for _, bad := range []string{"/drop-after/-1", "/drop-after/x", "/close/999", "/close/5000", "/close/x", "/size/x"} {
+		if _, resp, err := websocket.DefaultDialer.Dial(s.URL(bad), nil); err == nil || resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %v, want 400", bad, err)
+		}
+	}
+}
+
 func TestBadFrames(t *testing.T) {
 	s := start(t)
 	for kind, want := range map[string]struct {

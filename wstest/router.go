@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -173,16 +174,14 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 		}
 		r.serve(w, req, func(c *conn, _ *http.Request) { r.ack(c, mode, every, drop) })
 	case strings.HasPrefix(path, "/close/"):
-		code, err := strconv.Atoi(strings.TrimPrefix(path, "/close/"))
-		if err != nil || code < 1000 || code > 4999 {
-			http.Error(w, "wstest: bad close code", http.StatusBadRequest)
+		code, ok := pathInt(w, path, "/close/", 1000, 4999, "close code")
+		if !ok {
 			return
 		}
 		r.serve(w, req, func(c *conn, q *http.Request) { r.closeWith(c, q, code) })
 	case strings.HasPrefix(path, "/drop-after/"):
-		n, err := strconv.Atoi(strings.TrimPrefix(path, "/drop-after/"))
-		if err != nil || n < 0 {
-			http.Error(w, "wstest: bad message count", http.StatusBadRequest)
+		n, ok := pathInt(w, path, "/drop-after/", 0, math.MaxInt, "message count")
+		if !ok {
 			return
 		}
 		r.serve(w, req, func(c *conn, _ *http.Request) { r.dropAfter(c, n) })
@@ -195,9 +194,8 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 	case strings.HasPrefix(path, "/size/"):
 		r.size(w, req, strings.TrimPrefix(path, "/size/"))
 	case strings.HasPrefix(path, "/fragments/"):
-		n, err := strconv.Atoi(strings.TrimPrefix(path, "/fragments/"))
-		if err != nil || n < 1 || n > MaxFragments {
-			http.Error(w, "wstest: bad fragment count", http.StatusBadRequest)
+		n, ok := pathInt(w, path, "/fragments/", 1, MaxFragments, "fragment count")
+		if !ok {
 			return
 		}
 		r.serve(w, req, func(c *conn, _ *http.Request) { fragments(c, n) })
@@ -446,3 +444,14 @@ func waitKill(c *conn, d time.Duration) {
 // /runCase and the other paths of its protocol: its cases and the results
 // of every agent that ran them.
 func (r *Router) Fuzzer() *autobahn.Server { return r.fuzz() }
+
+// pathInt reads the whole number that ends path after prefix; outside
+// [lo, hi], or not a number, it answers 400 naming what and reports false.
+func pathInt(w http.ResponseWriter, path, prefix string, lo, hi int, what string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(path, prefix))
+	if err != nil || n < lo || n > hi {
+		http.Error(w, "wstest: bad "+what, http.StatusBadRequest)
+		return 0, false
+	}
+	return n, true
+}
