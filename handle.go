@@ -61,6 +61,8 @@ func (c *ConnOf[S, E]) event(v vocab.Event) int { return c.ev[v] }
 // takes and whose guard allows it, with cause; it reports whether one was
 // taken.
 func (c *ConnOf[S, E]) takeFirst(cause error, events ...vocab.Event) bool {
+	c.lane.hold() // the user code of this event goes to the lane as one item
+	defer c.lane.release()
 	for _, v := range events {
 		e := c.event(v)
 		if e == engine.None {
