@@ -193,6 +193,10 @@ func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
 		c.takeFirst(cause, vocab.Close, vocab.Abort)
 		return
 	}
+	// Any other end: the reader closed TCP before reporting it (see
+	// transport.Link.StartReader), so the connection is over, and
+	// shutdown_tcp has nothing left to shut down.
+	c.detach()
 	c.takeFirst(cause, vocab.Abort)
 }
 
