@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -130,21 +131,32 @@ func (c *ConnOf[S, E]) shutdownTCP(t engine.Transition) {
 // dropLink cancels a dial in flight and shuts the current connection's TCP
 // down at once, recording cause as the reason.
 func (c *ConnOf[S, E]) dropLink(cause error) {
-	l := &c.ms
 	c.cancelDial()
-	link := c.link
+	link := c.detach()
 	if link == nil {
 		return
+	}
+	if cause = plain(cause); cause == nil {
+		cause = ErrClosed
+	}
+	link.AbortCause(cause)
+}
+
+// detach lets go of the current connection and returns it (nil: none); the
+// retry schedule learns it was lost, unless send_close ran on it (whose
+// result decides).
+func (c *ConnOf[S, E]) detach() *transport.Link {
+	l := &c.ms
+	link := c.link
+	if link == nil {
+		return nil
 	}
 	c.setLink(nil)
 	if !l.closeSent {
 		l.sched.Dropped(time.Now())
 	}
 	l.closeSent = false
-	if cause = plain(cause); cause == nil {
-		cause = ErrClosed
-	}
-	link.AbortCause(cause)
+	return link
 }
 
 // scheduleBackoff asks the retry policy for the delay before the next dial;

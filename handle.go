@@ -1,9 +1,12 @@
 package wsfsm
 
-// What the machine does with each result of a connection's goroutine (a
-// dial's, a reader's end, a close handshake's: timers are the engine's) and
-// with each request of the API, in one place. Each result arrives classified
-// (see settle), and a result of a state entry already left changes nothing.
+// What the machine does with each I/O result (a dial's, a reader's end, a
+// close handshake's, a timer's) and with each request of the API, in one
+// place. A result is classified once, where it arrives, on the goroutine that
+// produced it (settle, expired), and the verdict travels with its cause to
+// the may_retry guard and schedule_backoff; a result of a state entry already
+// left changes nothing. docs/PEER_DROP.md traces one such result, the peer
+// dropping TCP while Open, through the packages.
 
 import (
 	"context"
@@ -57,10 +60,81 @@ func (c *ConnOf[S, E]) initMachineState() {
 // event returns the spec's event for a library event, or engine.None.
 func (c *ConnOf[S, E]) event(v vocab.Event) int { return c.ev[v] }
 
+// settle reports the result of a connection's goroutine (dial, reader, close
+// handshake) with its ticket. The result is classified here, where it
+// arrives, once: the verdict travels with it (see verdictError) to the
+// may_retry guard and schedule_backoff. With a Classify hook, the hook runs
+// on this goroutine and outside the machine: the ticket is released before
+// it, so that a hook that calls Close or Abort does not wait for itself, and
+// the result is then posted untracked (refused if the Conn ended meanwhile).
+func (c *ConnOf[S, E]) settle(tk *engine.Ticket, err error, f func(cause error)) {
+	if err == nil || c.opts.Classify == nil {
+		cause := c.classified(err)
+		tk.Post(func() { f(cause) })
+		return
+	}
+	tk.Release()
+	cause := c.classified(err)
+	c.m.Post(func() { f(cause) })
+}
+
+// settleAt is settle for a result that counts only in the state entry its
+// ticket was taken in (a dial's, a close handshake's): the engine drops it
+// once the machine moved on.
+func (c *ConnOf[S, E]) settleAt(tk *engine.Ticket, err error, f func(cause error)) {
+	if err == nil || c.opts.Classify == nil {
+		cause := c.classified(err)
+		tk.PostAt(func() { f(cause) }, nil)
+		return
+	}
+	epoch := tk.Epoch()
+	tk.Release()
+	cause := c.classified(err)
+	c.m.PostAt(epoch, func() { f(cause) })
+}
+
+// classified classifies err (the Classify hook first, then the built-in
+// rules), outside the machine, and returns err carrying the verdict.
+func (c *ConnOf[S, E]) classified(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &verdictError{err: err, v: retry.Classifier(c.opts.Classify).Classify(err)}
+}
+
+// verdictError is a cause with the verdict Classify gave it. It stays inside
+// the machine: plain takes it off before a cause reaches the user.
+type verdictError struct {
+	err error
+	v   Verdict
+}
+
+func (e *verdictError) Error() string { return e.err.Error() }
+func (e *verdictError) Unwrap() error { return e.err }
+
+// verdictOf is the verdict carried by cause. A cause that did not come from
+// I/O (a user's Step.Fire, say) carries none: the built-in rules decide.
+func verdictOf(cause error) Verdict {
+	if ve, ok := cause.(*verdictError); ok {
+		return ve.v
+	}
+	return retry.Classifier(nil).Classify(cause)
+}
+
+// plain is cause without the verdict it carries inside the machine.
+func plain(cause error) error {
+	if ve, ok := cause.(*verdictError); ok {
+		return ve.err
+	}
+	return cause
+}
+
 // takeFirst takes the first of the library's events that the current state
 // takes and whose guard allows it, with cause; it reports whether one was
 // taken.
 func (c *ConnOf[S, E]) takeFirst(cause error, events ...vocab.Event) bool {
+	c.lane.hold() // the user code of this event goes to the lane as one item
+	defer c.lane.release()
 	for _, v := range events {
 		e := c.event(v)
 		if e == engine.None {
@@ -110,16 +184,19 @@ func (c *ConnOf[S, E]) readerDone(link *transport.Link, cause error) {
 	if c.link != link {
 		return
 	}
+	c.recordClose(cause)
 	if c.ms.closeSent {
-		c.recordClose(cause)
 		return
 	}
-	c.recordClose(cause)
 	var ce *CloseError
 	if errors.As(cause, &ce) && ce.Code != closecode.Abnormal {
 		c.takeFirst(cause, vocab.Close, vocab.Abort)
 		return
 	}
+	// Any other end: the reader closed TCP before reporting it (see
+	// transport.Link.StartReader), so the connection is over, and
+	// shutdown_tcp has nothing left to shut down.
+	c.detach()
 	c.takeFirst(cause, vocab.Abort)
 }
 
@@ -138,6 +215,19 @@ func (c *ConnOf[S, E]) closeDone(res transport.CloseResult, failed bool, cause e
 	default:
 		c.takeFirst(cause, vocab.Retry, vocab.Closed)
 	}
+}
+
+// expired is the cause the event of timer tm carries, classified: a timer's
+// result. It runs on the timer's goroutine (the engine fires the timer's
+// event itself), so the Classify hook may run there.
+func (c *ConnOf[S, E]) expired(tm int) error {
+	var err error
+	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
+		err = c.timerCause(b)
+	} else {
+		err = &TimerError{Timer: c.m.Spec().Timers[tm]}
+	}
+	return c.classified(err)
 }
 
 func (c *ConnOf[S, E]) recordClose(err error) {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/retry"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -80,17 +79,8 @@ func (c *ConnOf[S, E]) carries(sp *engine.Spec, s int) bool {
 	return false
 }
 
-// TimerCause runs on the timer's goroutine: the Classify hook may run there.
-func (h *hooks[S, E]) TimerCause(tm int) error {
-	c := h.conn()
-	var err error
-	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
-		err = c.timerCause(b)
-	} else {
-		err = &TimerError{Timer: c.m.Spec().Timers[tm]}
-	}
-	return c.classified(err)
-}
+// TimerCause runs on the timer's goroutine: see expired.
+func (h *hooks[S, E]) TimerCause(tm int) error { return h.conn().expired(tm) }
 
 // Moved reports a transition: logs it, hands it to the observer, and answers
 // Dial and Reconnect once Sends are released.
@@ -137,73 +127,4 @@ func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {
 		ev = E(t.Event)
 	}
 	return TransitionOf[S, E]{From: S(t.From), To: S(t.To), Event: ev, Cause: plain(t.Cause)}
-}
-
-// settle reports the result of a connection's goroutine (dial, reader, close
-// handshake) with its ticket. The result is classified here, where it
-// arrives, once: the verdict travels with it (see verdictError) to the
-// may_retry guard and schedule_backoff. With a Classify hook, the hook runs
-// on this goroutine and outside the machine: the ticket is released before
-// it, so that a hook that calls Close or Abort does not wait for itself, and
-// the result is then posted untracked (refused if the Conn ended meanwhile).
-func (c *ConnOf[S, E]) settle(tk *engine.Ticket, err error, f func(cause error)) {
-	if err == nil || c.opts.Classify == nil {
-		cause := c.classified(err)
-		tk.Post(func() { f(cause) })
-		return
-	}
-	tk.Release()
-	cause := c.classified(err)
-	c.m.Post(func() { f(cause) })
-}
-
-// settleAt is settle for a result that counts only in the state entry its
-// ticket was taken in (a dial's, a close handshake's): the engine drops it
-// once the machine moved on.
-func (c *ConnOf[S, E]) settleAt(tk *engine.Ticket, err error, f func(cause error)) {
-	if err == nil || c.opts.Classify == nil {
-		cause := c.classified(err)
-		tk.PostAt(func() { f(cause) }, nil)
-		return
-	}
-	epoch := tk.Epoch()
-	tk.Release()
-	cause := c.classified(err)
-	c.m.PostAt(epoch, func() { f(cause) })
-}
-
-// classified classifies err (the Classify hook first, then the built-in
-// rules), outside the machine, and returns err carrying the verdict.
-func (c *ConnOf[S, E]) classified(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &verdictError{err: err, v: retry.Classifier(c.opts.Classify).Classify(err)}
-}
-
-// verdictError is a cause with the verdict Classify gave it. It stays inside
-// the machine: plain takes it off before a cause reaches the user.
-type verdictError struct {
-	err error
-	v   Verdict
-}
-
-func (e *verdictError) Error() string { return e.err.Error() }
-func (e *verdictError) Unwrap() error { return e.err }
-
-// verdictOf is the verdict carried by cause. A cause that did not come from
-// I/O (a user's Step.Fire, say) carries none: the built-in rules decide.
-func verdictOf(cause error) Verdict {
-	if ve, ok := cause.(*verdictError); ok {
-		return ve.v
-	}
-	return retry.Classifier(nil).Classify(cause)
-}
-
-// plain is cause without the verdict it carries inside the machine.
-func plain(cause error) error {
-	if ve, ok := cause.(*verdictError); ok {
-		return ve.err
-	}
-	return cause
 }

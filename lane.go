@@ -12,11 +12,50 @@ import "github.com/wsfsm/wsfsm/internal/serial"
 type lane struct {
 	q    serial.Queue
 	then func() // run once the queue is empty after close; set before close
+
+	// Owned by the machine's work: while held, what is pushed waits in
+	// batch, and release hands it to the queue as one item.
+	held  bool
+	batch []func()
 }
 
+// push queues f, or adds it to the batch while the lane is held.
 func (n *lane) push(f func()) {
-	if run, _ := n.q.Push(f); run {
-		go n.run()
+	if n.held {
+		n.batch = append(n.batch, f)
+		return
+	}
+	n.start(f)
+}
+
+// hold makes push keep what it is given until release: the user code of one
+// event (its transitions' observer calls and actions) goes to the lane as
+// one item, in order.
+func (n *lane) hold() { n.held = true }
+
+// release queues what push kept since hold, as one item.
+func (n *lane) release() {
+	n.held = false
+	switch b := n.batch; len(b) {
+	case 0:
+		return
+	case 1:
+		n.start(b[0])
+	default:
+		n.start(func() {
+			for _, f := range b {
+				f()
+			}
+		})
+	}
+	n.batch = nil
+}
+
+// start queues f; if the lane was idle, a goroutine of its own runs f and
+// what is queued behind it.
+func (n *lane) start(f func()) {
+	if run, _ := n.q.Take(f); run {
+		go n.run(f)
 	}
 }
 
@@ -32,15 +71,19 @@ func (n *lane) close(then func()) {
 // isOver reports whether the lane was closed and has nothing left to run.
 func (n *lane) isOver() bool { return n.q.Over() }
 
-func (n *lane) run() {
+// run runs f, then the queued items until none is left.
+func (n *lane) run(f func()) {
 	for {
-		f, closed := n.q.Next()
 		if f == nil {
-			if closed {
-				n.then()
+			var closed bool
+			if f, closed = n.q.Next(); f == nil {
+				if closed {
+					n.then()
+				}
+				return
 			}
-			return
 		}
 		f()
+		f = nil
 	}
 }

@@ -92,6 +92,7 @@ type Machine struct {
 	timer       *time.Timer
 	outstanding int // tracked goroutines that will still post
 	started     bool
+	final       bool // a final state was entered: it is never left
 }
 
 // New returns a Machine for sp in sp's initial state, driven by h. It checks
@@ -214,7 +215,7 @@ func (t *Ticket) Release() { t.Post(func() {}) }
 // over reports whether the machine has nothing left to do: it is in a final
 // state and no tracked goroutine remains.
 func (m *Machine) over() bool {
-	return m.started && m.outstanding == 0 && m.spec.Final[m.State()]
+	return m.started && m.outstanding == 0 && m.final
 }
 
 // Fire takes event e with the given cause and runs it to completion: the
@@ -300,6 +301,7 @@ func (m *Machine) take(from, e int, cause error) (int, error) {
 // on what the actions decided (the backoff delay).
 func (m *Machine) entered(s int) {
 	m.epoch++
+	m.final = m.spec.Final[s]
 	if m.timer != nil {
 		m.timer.Stop()
 		m.timer = nil

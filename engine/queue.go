@@ -20,34 +20,39 @@ type queue struct {
 	onEnd func()      // once, after the last item
 }
 
-// post queues f and, if no goroutine is draining, drains the queue on this
-// one. It reports false, without running f, once the queue has ended. Work
-// accepted before the end always runs.
+// post queues f and, if no goroutine is draining, runs it at once on this
+// one and drains what was queued meanwhile. It reports false, without
+// running f, once the queue has ended. Work accepted before the end always
+// runs.
 func (q *queue) post(f func()) bool {
-	run, ok := q.q.Push(f)
+	run, ok := q.q.Take(f)
 	if run {
-		q.drain()
+		q.drain(f)
 	}
 	return ok
 }
 
-func (q *queue) drain() {
+// drain runs f (if not nil), then the queued items until none is left.
+func (q *queue) drain(f func()) {
 	clean := false
 	defer func() {
 		if !clean && q.q.Abandon() { // an item panicked: the next goroutine drains the rest
-			go q.drain()
+			go q.drain(nil)
 		}
 	}()
 	for {
-		f, ended := q.q.Next()
 		if f == nil {
-			clean = true
-			if ended {
-				q.onEnd()
+			var ended bool
+			if f, ended = q.q.Next(); f == nil {
+				clean = true
+				if ended {
+					q.onEnd()
+				}
+				return
 			}
-			return
 		}
 		f()
+		f = nil
 		if !q.ended && q.over() {
 			q.ended = true
 			q.q.Close() // what is already queued still runs, then onEnd

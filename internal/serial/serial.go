@@ -32,6 +32,25 @@ func (q *Queue) Push(f func()) (run, ok bool) {
 	return true, true
 }
 
+// Take is Push for a caller that runs f itself when it gets the turn: when
+// nobody held the turn, run is true, f is not queued, and the caller, holding
+// the turn now, runs f and then calls Next until it returns nil. Otherwise f
+// is queued as Push queues it. An item posted into an idle queue thus runs
+// at once, without a trip through the queue.
+func (q *Queue) Take(f func()) (run, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false, false
+	}
+	if q.running {
+		q.items = append(q.items, f)
+		return false, true
+	}
+	q.running = true
+	return true, true
+}
+
 // Next returns the next item for the goroutine holding the turn. When none
 // is left it gives the turn up and returns nil, and whether the queue is
 // closed (nothing will ever run again).

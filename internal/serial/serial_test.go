@@ -134,3 +134,28 @@ func TestAbandon(t *testing.T) {
 		t.Error("the turn was not free after Abandon of an empty queue")
 	}
 }
+
+// Take into an idle queue hands the turn to the caller without queuing its
+// item (the caller runs it); while the turn is held it queues the item for
+// the holder; a closed queue refuses it.
+func TestTake(t *testing.T) {
+	var q Queue
+	run, ok := q.Take(func() { t.Error("the item taken into an idle queue was queued") })
+	if !run || !ok {
+		t.Fatalf("Take into an idle queue: run %v, ok %v; want true, true", run, ok)
+	}
+	ran := false
+	if run, ok := q.Take(func() { ran = true }); run || !ok {
+		t.Errorf("Take while the turn is held: run %v, ok %v; want false, true", run, ok)
+	}
+	if drain(&q) {
+		t.Error("an open queue said closed")
+	}
+	if !ran {
+		t.Error("the item taken while the turn was held did not run")
+	}
+	q.Close()
+	if run, ok := q.Take(func() {}); run || ok {
+		t.Errorf("Take into a closed queue: run %v, ok %v; want false, false", run, ok)
+	}
+}
