@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/internal/closecode"
@@ -179,13 +178,11 @@ func redact(rawURL string) string {
 
 // checkClose validates what CloseWith would send.
 func checkClose(code int, reason string) error {
-	switch {
-	case !closecode.Of(code).ClientMay:
-		return fmt.Errorf("%w: code %d (use 1000-1003, 1007-1010 or 3000-4999)", ErrBadCloseCode, code)
-	case len(reason) > 123:
-		return fmt.Errorf("%w: reason is %d bytes, at most 123 fit in a close frame", ErrBadCloseCode, len(reason))
-	case !utf8.ValidString(reason):
-		return fmt.Errorf("%w: reason is not UTF-8", ErrBadCloseCode)
+	if !closecode.Of(code).ClientMay {
+		return fmt.Errorf("%w: code %d (use %s)", ErrBadCloseCode, code, closecode.ClientMayRanges())
+	}
+	if err := closecode.CheckReason(reason); err != nil {
+		return fmt.Errorf("%w: reason is %v", ErrBadCloseCode, err)
 	}
 	return nil
 }

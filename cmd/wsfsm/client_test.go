@@ -533,7 +533,7 @@ func TestClientExitStatusOfAServerClose(t *testing.T) {
 	if code != exitOK || stderr != "" {
 		t.Errorf("1000: exit %d, stderr %q; want 0 and nothing", code, stderr)
 	}
-	for closeCode, meaning := range map[string]string{"1007": "invalid payload data", "1008": "policy violation", "4001": "application"} {
+	for closeCode, meaning := range map[string]string{"1007": "invalid frame payload data", "1008": "policy violation", "4001": "application"} {
 		code, _, stderr = runCLI(t, []string{srv.URL("/close/" + closeCode + "?reason=why")}, openStdin(t), nil)
 		if code != exitFail {
 			t.Errorf("%s: exit %d, want 1", closeCode, code)

@@ -7,40 +7,17 @@ import (
 	"strings"
 
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/internal/closecode"
 )
 
-// closeMeanings says what each close code of RFC 6455 (section 7.4.1) and of
-// the IANA registry means, in the words a user of the command needs.
-var closeMeanings = map[int]string{
-	1000: "normal closure",
-	1001: "going away: the server is shutting down",
-	1002: "protocol error: a frame broke RFC 6455",
-	1003: "unsupported data: a message of a type the endpoint does not accept",
-	1005: "no status code: the close frame carried none",
-	1006: "connection closed without a close frame",
-	1007: "invalid payload data: a message did not match its type, such as text that is not UTF-8; -b sends binary",
-	1008: "policy violation",
-	1009: "message too big",
-	1010: "missing extension: the server did not negotiate an extension the client requires",
-	1011: "internal error: the server hit an unexpected condition",
-	1012: "service restart",
-	1013: "try again later",
-	1014: "bad gateway",
-	1015: "TLS handshake failure",
-}
-
-// closeMeaning says what code means.
+// closeMeaning says what code means, from the library's one table of close
+// codes, with a hint where a flag of this command is the cure.
 func closeMeaning(code int) string {
-	if m, ok := closeMeanings[code]; ok {
-		return m
+	m := closecode.Of(code).Meaning()
+	if code == closecode.InvalidData {
+		m += "; -b sends binary"
 	}
-	switch {
-	case code >= 3000 && code <= 3999:
-		return "registered with IANA by a library or framework"
-	case code >= 4000 && code <= 4999:
-		return "private: its meaning is the application's"
-	}
-	return "not a defined close code"
+	return m
 }
 
 // closeOf returns the peer's close frame in err's chain, or nil.
@@ -68,8 +45,8 @@ func describe(err error) string {
 
 // describeClose says what the peer's close frame (or its absence) means.
 func describeClose(ce *wsfsm.CloseError) string {
-	if ce.Code == 1006 {
-		return closeMeanings[1006] + " (1006)" // the transport's own words
+	if ce.Code == closecode.Abnormal {
+		return closecode.Of(ce.Code).Means + " (1006)"
 	}
 	s := fmt.Sprintf("the server closed the connection with %d (%s)", ce.Code, closeMeaning(ce.Code))
 	if ce.Reason != "" {

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/internal/closecode"
@@ -350,7 +349,7 @@ func newClientFlags(cfg *clientConfig) *flagSet {
 	s.durationVar(&cfg.handshakeTimeout, wsfsm.DefaultHandshakeTimeout, "handshake-timeout", "bound on each dial: TCP, TLS and the HTTP upgrade")
 	s.durationVar(&cfg.closeTimeout, wsfsm.DefaultCloseTimeout, "close-timeout", "how long a graceful close waits for the peer's answer before it aborts")
 	cfg.closeCode = wsfsm.CloseNormal
-	s.add(intFlag{&cfg.closeCode}, "close-status-code", "CODE", fmt.Sprintf("the code of the close frame sent: any RFC 6455 lets a client send, %s (default %d)", sendableCloseCodes, wsfsm.CloseNormal))
+	s.add(intFlag{&cfg.closeCode}, "close-status-code", "CODE", fmt.Sprintf("the code of the close frame sent: any RFC 6455 lets a client send, %s (default %d)", closecode.ClientMayRanges(), wsfsm.CloseNormal))
 	s.add(stringFlag{&cfg.closeReason}, "close-reason", "TEXT", "the reason in that close frame, at most 123 bytes of UTF-8 (needs --close-status-code)")
 	s.durationVar(&cfg.pingInterval, wsfsm.DefaultPingInterval, "ping-interval", "time between keepalive pings (negative: none)")
 	s.durationVar(&cfg.pongTimeout, wsfsm.DefaultPongTimeout, "ping-timeout|pong-timeout", "how long after a ping the server has to answer before the connection is declared dead and redialed")
@@ -555,23 +554,17 @@ func checkHeaders(h http.Header) error {
 	return nil
 }
 
-// sendableCloseCodes are the close codes RFC 6455 (section 7.4.1) lets a
-// client send: 1004 is reserved, 1005, 1006 and 1015 never go on the wire,
-// 1011-1014 are a server's.
-const sendableCloseCodes = "1000-1003, 1007-1010 or 3000-4999"
-
-// checkCloseFlags applies the rules of Conn.CloseWith (wsfsm.ErrBadCloseCode)
-// to --close-status-code and --close-reason, so that a bad value is bad usage
-// before anything is dialed. TestCloseFlagsAgreeWithCloseWith keeps the two in
-// step. The reason is not repeated: it may be long.
+// checkCloseFlags applies the rules of Conn.CloseWith (wsfsm.ErrBadCloseCode),
+// from the library's table of close codes, to --close-status-code and
+// --close-reason, so that a bad value is bad usage before anything is
+// dialed. TestCloseFlagsAgreeWithCloseWith keeps the two in step. The reason
+// is not repeated: it may be long.
 func checkCloseFlags(code int, reason string) error {
-	switch {
-	case !closecode.Of(code).ClientMay:
-		return fmt.Errorf("invalid value %d for flag --close-status-code: a client may send %s", code, sendableCloseCodes)
-	case len(reason) > 123:
-		return fmt.Errorf("invalid value for flag --close-reason: %d bytes, at most 123 fit in a close frame", len(reason))
-	case !utf8.ValidString(reason):
-		return fmt.Errorf("invalid value for flag --close-reason: not UTF-8")
+	if !closecode.Of(code).ClientMay {
+		return fmt.Errorf("invalid value %d for flag --close-status-code: a client may send %s", code, closecode.ClientMayRanges())
+	}
+	if err := closecode.CheckReason(reason); err != nil {
+		return fmt.Errorf("invalid value for flag --close-reason: %v", err)
 	}
 	return nil
 }
