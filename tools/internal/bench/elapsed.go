@@ -189,13 +189,18 @@ type AccruedConfig struct {
 	// as retry.JitterConfig.Floor. Default 0.3; 0 (or NaN) means the
 	// default; negative means none; above 1 is 1.
 	Floor float64
+	// FloorAtMax, if set, is the floor once the envelope is Max: between
+	// Initial and Max the floor moves from Floor to FloorAtMax in
+	// proportion to the envelope. Default 0 (or NaN): Floor throughout;
+	// negative means none; above 1 is 1.
+	FloorAtMax float64
 	// Rand draws the delays. Required.
 	Rand retry.Rand
 }
 
 // Accrued is Elapsed that counts only its own delays: with w the sum of
 // the delays it returned since the last Reset, each delay is uniform in
-// [Floor·E, E] under
+// [f·E, E] (f is Floor, or moves to FloorAtMax as E grows) under
 //
 //	E = min(Max, Initial + Growth·w)
 //
@@ -211,9 +216,20 @@ type AccruedConfig struct {
 type Accrued struct {
 	initial, max time.Duration
 	growth       float64
-	floor        float64
+	floor, top   float64 // the floor at Initial and at Max, in [0, 1]
 	rnd          retry.Rand
 	waited       time.Duration
+}
+
+// fraction returns x as a floor in [0, 1]: 0 (or NaN) is def, negative 0.
+func fraction(x, def float64) float64 {
+	switch {
+	case x == 0 || math.IsNaN(x):
+		return def
+	case x < 0:
+		return 0
+	}
+	return min(x, 1)
 }
 
 // NewAccrued returns the strategy cfg describes.
@@ -230,7 +246,9 @@ func NewAccrued(cfg AccruedConfig) *Accrued {
 	case cfg.Growth < 0:
 		cfg.Growth = 0
 	}
-	return &Accrued{initial: min(cfg.Initial, cfg.Max), max: cfg.Max, growth: cfg.Growth, floor: cfg.Floor, rnd: cfg.Rand}
+	fl := fraction(cfg.Floor, retry.DefaultFloor)
+	return &Accrued{initial: min(cfg.Initial, cfg.Max), max: cfg.Max, growth: cfg.Growth,
+		floor: fl, top: fraction(cfg.FloorAtMax, fl), rnd: cfg.Rand}
 }
 
 // NextBackOff returns the next delay, uniform in [Floor·E, E]; never
@@ -240,7 +258,14 @@ func (a *Accrued) NextBackOff() time.Duration {
 	if x := float64(a.initial) + a.growth*float64(a.waited); x < float64(a.max) {
 		env = time.Duration(x)
 	}
-	j := retry.NewJitter(retry.JitterConfig{Initial: env, Max: env, Multiplier: 1, Floor: a.floor, Rand: a.rnd})
+	fl := a.floor
+	if a.max > a.initial {
+		fl += (a.top - a.floor) * float64(env-a.initial) / float64(a.max-a.initial)
+	}
+	if fl <= 0 {
+		fl = -1 // retry.JitterConfig's "none"; its 0 is the default
+	}
+	j := retry.NewJitter(retry.JitterConfig{Initial: env, Max: env, Multiplier: 1, Floor: fl, Rand: a.rnd})
 	d := j.NextBackOff()
 	a.waited += d
 	return d

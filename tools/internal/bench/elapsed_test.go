@@ -331,3 +331,30 @@ func TestFloorCredit(t *testing.T) {
 		}
 	}
 }
+
+// With FloorAtMax the floor moves from Floor at Initial to FloorAtMax at
+// Max in proportion to the envelope: drawn at the bottom, the first delay
+// is Floor·Initial, the second (envelope 2 s, 1/9 of the way from 1 s to
+// 10 s) (0.5 + 0.5/9)·2 s, and once the envelope is Max a FloorAtMax of 1
+// leaves no jitter: Max exactly.
+func TestAccruedFloorAtMax(t *testing.T) {
+	a := NewAccrued(AccruedConfig{Initial: time.Second, Max: 10 * time.Second, Growth: 2, Floor: 0.5, FloorAtMax: 1, Rand: bottom{}})
+	if got := a.NextBackOff(); got != 500*time.Millisecond {
+		t.Errorf("first delay %v, want 500ms", got)
+	}
+	f := 0.5 + 0.5/9.0
+	if got, want := a.NextBackOff(), time.Duration(f*float64(2*time.Second)); got != want {
+		t.Errorf("second delay %v, want %v", got, want)
+	}
+	var last time.Duration
+	for i := range 20 {
+		d := a.NextBackOff()
+		if d < last || d > 10*time.Second {
+			t.Fatalf("delay %d: %v after %v", i+2, d, last)
+		}
+		last = d
+	}
+	if last != 10*time.Second {
+		t.Errorf("at the cap: %v, want Max, 10s", last)
+	}
+}

@@ -20,8 +20,8 @@ var (
 // retry.NewJitter over a grid of multipliers and floors; the same with its
 // delays counted from each failed dial's start (DialStart), and with its
 // floor credited with the dial's cost (FloorCredit); NewElapsed and
-// NewAccrued over a grid of growths and floors; and Accrued from the
-// dial's start.
+// NewAccrued over a grid of growths and floors; Accrued from the dial's
+// start; and Accrued with a floor that rises to FloorAtMax at the cap.
 func sweepCandidates() []Strategy {
 	floors := []float64{-1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}
 	var cands []Strategy
@@ -43,6 +43,12 @@ func sweepCandidates() []Strategy {
 			st := AccruedStrategy(KeyWsfsm, fmt.Sprintf("accrued growth %g floor %g", g, max(fl, 0)),
 				AccruedConfig{Initial: simBase, Max: simCap, Growth: g, Floor: fl})
 			cands = append(cands, st, FromDialStart(KeyWsfsm, "dialstart "+st.Name, st))
+		}
+		for _, fl := range []float64{-1, 0.2, 0.3} {
+			for _, top := range []float64{0.5, 0.6, 0.7} {
+				cands = append(cands, AccruedStrategy(KeyWsfsm, fmt.Sprintf("accrued growth %g floor %g to %g", g, max(fl, 0), top),
+					AccruedConfig{Initial: simBase, Max: simCap, Growth: g, Floor: fl, FloorAtMax: top}))
+			}
 		}
 	}
 	return cands
