@@ -13,6 +13,7 @@ var (
 	sweep        = flag.Bool("sweep", false, "run TestSweep: the search behind retry's default strategy (minutes)")
 	sweepClients = flag.Int("sweep.clients", 20_000, "clients each point of TestSweep simulates")
 	sweepOnly    = flag.String("sweep.only", "", "TestSweep tries only the candidates whose name contains this")
+	sweepAlso    = flag.String("sweep.also", "", "with -sweep.heldout, candidates (names separated by ';') reported held out too, for information: the rule's choice stays the rule's")
 	sweepHeldOut = flag.Int("sweep.heldout", 0, "if positive, TestSweep then reports the candidate its rule chose on the held-out outages with this many clients")
 )
 
@@ -63,8 +64,8 @@ func sweepCandidates() []Strategy {
 // the lowest worst-case regret there. With -sweep.heldout N it then runs
 // that candidate and the rivals on the HeldOutOutages, N clients each,
 // and prints the study's table and verdicts, as the bench would with it as
-// the default.
-// Run it with
+// the default; with -sweep.also, the candidates it names too, for
+// information. Run it with
 //
 //	go test ./internal/bench -run TestSweep -v -timeout 3h -args -sweep -sweep.heldout 50000
 func TestSweep(t *testing.T) {
@@ -107,17 +108,33 @@ func TestSweep(t *testing.T) {
 			best, bestRegret = c, r.Ratio
 		}
 	}
+	var report []Strategy
 	if best.New == nil {
 		fmt.Println("\nevery candidate is dominated by a rival on the training outages")
-		return
+	} else {
+		fmt.Printf("\n%d candidates meet both goals on the training outages; the rule's choice (dominated by no rival there, the lowest worst-case regret): %s, %.2f\n", both, best.Name, bestRegret)
+		report = append(report, best)
 	}
-	fmt.Printf("\n%d candidates meet both goals on the training outages; the rule's choice (dominated by no rival there, the lowest worst-case regret): %s, %.2f\n", both, best.Name, bestRegret)
 	if *sweepHeldOut <= 0 {
 		return
 	}
+	for _, name := range strings.Split(*sweepAlso, ";") {
+		for _, c := range sweepCandidates() {
+			if name != "" && c.Name == name {
+				report = append(report, c)
+			}
+		}
+	}
 	cfg.Outages, cfg.Clients = HeldOutOutages, *sweepHeldOut
-	fmt.Printf("\n%s on the held-out outages %v, %d clients, seed 1:\n", best.Name, HeldOutOutages, cfg.Clients)
-	var out strings.Builder
-	RunStudy(cfg, nil).With(cfg, best).WriteTable(&out)
-	fmt.Print(out.String())
+	rivals = RunStudy(cfg, nil)
+	for i, c := range report {
+		what := "the rule's choice"
+		if i > 0 || best.New == nil {
+			what = "for information, not the rule's choice"
+		}
+		fmt.Printf("\n%s (%s) on the held-out outages %v, %d clients, seed 1:\n", c.Name, what, HeldOutOutages, cfg.Clients)
+		var out strings.Builder
+		rivals.With(cfg, c).WriteTable(&out)
+		fmt.Print(out.String())
+	}
 }
