@@ -120,11 +120,14 @@ var _ retry.Bounded = (*Elapsed)(nil)
 //	max(0, b.NextBackOff() − spent)
 //
 // so the gaps between the starts of successive dials follow b's schedule
-// whatever the dials cost. A refused dial costs nothing and changes
-// nothing. It learns the dial's cost from Clock; the first delay after a
-// Reset is b's own. Whatever else made the wait longer than the delay it
-// returned (a Retry-After, the longer wait of 1013, both added by a
-// retry.Schedule) counts as spent too.
+// as long as b's delays exceed what the dials cost; below that, each dial
+// starts the moment the last one failed, and a fleet whose dials all cost
+// the same timeout keeps the offsets of its first dials (the outage
+// study's lockstep: docs/BENCHMARKS.md). A refused dial costs nothing and
+// changes nothing. It learns the dial's cost from its clock; the first
+// delay after a Reset is b's own. Whatever else made the wait longer than
+// the delay it returned (a Retry-After, the longer wait of 1013, both
+// added by a retry.Schedule) counts as spent too.
 //
 // A DialStart is not safe for concurrent use; a retry.Schedule makes one
 // per connection.
