@@ -82,7 +82,7 @@ type OptionsOf[S, E Enum] struct {
 	// its MaxElapsedTime is 0). MinUptime, MaxAttempts, MaxRetryAfter, the
 	// longer wait after 1013 and ImmediateFirstRetry apply on top of any
 	// strategy. Default nil: retry.NewJitter with BackoffInitial and
-	// BackoffMax, full jitter kept random at the cap.
+	// BackoffMax, jittered above a floor and kept random at the cap.
 	Backoff func() backoff.BackOff
 	// BackoffInitial is the default strategy's first envelope (ignored when
 	// Backoff is set). Default 250 ms; negative means the default too.

@@ -21,7 +21,11 @@ import (
 // server's return is lower than each rival's after some outages and higher
 // after others; and after short outages 99% of the clients are back up to
 // 6 times later than with the best strategy there (28 s against 4.6 s after
-// 60 s black-holed), the price of growing ×3.
+// 60 s black-holed), the price of growing ×3. A search of 280 schedules,
+// fixed and learning (from what each dial cost, or from how long the client
+// waited), chose ×4 with floor 0.6 on other outage lengths by a rule fixed
+// in advance; held out, its worst-case regret is 6.37, against this one's
+// 6.23 and equal jitter ×3's 3.42, so the default stays.
 const (
 	DefaultInitial    = 250 * time.Millisecond
 	DefaultMax        = 30 * time.Second

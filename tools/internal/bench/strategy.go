@@ -71,3 +71,31 @@ func ElapsedStrategy(key, name string, cfg ElapsedConfig) Strategy {
 		return NewElapsed(c)
 	}}
 }
+
+// AccruedStrategy is NewAccrued(cfg) under a key and a name; cfg.Rand is
+// replaced by the client's.
+func AccruedStrategy(key, name string, cfg AccruedConfig) Strategy {
+	return Strategy{key, name, func(r retry.Rand, _ backoff.Clock) backoff.BackOff {
+		c := cfg
+		c.Rand = r
+		return NewAccrued(c)
+	}}
+}
+
+// FromDialStart is st with its delays counted from the start of each
+// failed dial: NewDialStart over st's BackOff, on the client's clock.
+func FromDialStart(key, name string, st Strategy) Strategy {
+	return Strategy{key, name, func(r retry.Rand, clk backoff.Clock) backoff.BackOff {
+		return NewDialStart(st.New(r, clk), clk)
+	}}
+}
+
+// FloorCreditStrategy is NewFloorCredit(cfg, the client's clock) under a
+// key and a name; cfg.Rand is replaced by the client's source.
+func FloorCreditStrategy(key, name string, cfg retry.JitterConfig) Strategy {
+	return Strategy{key, name, func(r retry.Rand, clk backoff.Clock) backoff.BackOff {
+		c := cfg
+		c.Rand = r
+		return NewFloorCredit(c, clk)
+	}}
+}
