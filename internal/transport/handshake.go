@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -110,13 +110,15 @@ type badUpgrade struct {
 
 func (e *badUpgrade) Error() string { return e.reason }
 
-// headCheck sits between gorilla and the connection during the handshake:
-// it holds the response's head until it is whole (the frame guard below it
+// headCheck checks the handshake response before gorilla parses it: it
+// holds the response's head until it is whole (the frame guard below it
 // bounds its size), checks it (checkUpgrade) and hands gorilla the head
 // with its Sec-WebSocket-Extensions as checkUpgrade says, then the bytes
-// that followed; after that it only passes reads on.
+// that followed. It reads the wire through r. The wireConn gorilla reads
+// runs it until it has handed all that over (see wireConn.readHead), then
+// drops it: an idle reader waits one frame less deep.
 type headCheck struct {
-	net.Conn
+	r     io.Reader
 	offer offer
 	done  bool
 	buf   []byte // bytes to hand gorilla before reading more
@@ -131,15 +133,19 @@ func (h *headCheck) Read(p []byte) (int, error) {
 		n := copy(p, h.buf)
 		h.buf = h.buf[n:]
 		if len(h.buf) == 0 {
-			h.buf = nil // the head's bytes go: headCheck stays under the connection for its life
+			h.buf = nil // the head's bytes go
 		}
 		return n, nil
 	}
 	if h.err != nil {
 		return 0, h.err
 	}
-	return h.Conn.Read(p)
+	return h.r.Read(p)
 }
+
+// over reports whether the check has nothing more to hand over: from then
+// on its Read only passes reads on.
+func (h *headCheck) over() bool { return h.done && len(h.buf) == 0 && h.err == nil }
 
 // fill reads the head whole and prepares what gorilla reads.
 func (h *headCheck) fill() {
@@ -147,7 +153,7 @@ func (h *headCheck) fill() {
 	var chunk [4096]byte
 	end := headEnd(h.buf)
 	for end < 0 {
-		n, err := h.Conn.Read(chunk[:])
+		n, err := h.r.Read(chunk[:])
 		h.buf = append(h.buf, chunk[:n]...)
 		end = headEnd(h.buf)
 		if err != nil && end < 0 {
