@@ -150,11 +150,16 @@ func (h *headCheck) over() bool { return h.done && len(h.buf) == 0 && h.err == n
 // fill reads the head whole and prepares what gorilla reads.
 func (h *headCheck) fill() {
 	h.done = true
-	var chunk [4096]byte
+	// The head is read straight into h.buf, grown as it fills: a head is a
+	// few hundred bytes, and every byte allocated here is garbage once
+	// gorilla has read it, left among the connection's long-lived objects.
 	end := headEnd(h.buf)
 	for end < 0 {
-		n, err := h.r.Read(chunk[:])
-		h.buf = append(h.buf, chunk[:n]...)
+		if len(h.buf) == cap(h.buf) {
+			h.buf = slices.Grow(h.buf, max(512, len(h.buf)))
+		}
+		n, err := h.r.Read(h.buf[len(h.buf):cap(h.buf)])
+		h.buf = h.buf[:len(h.buf)+n]
 		end = headEnd(h.buf)
 		if err != nil && end < 0 {
 			h.err = err // gorilla gets what came, then the error
@@ -162,7 +167,7 @@ func (h *headCheck) fill() {
 		}
 	}
 	head, rest := h.buf[:end], h.buf[end:]
-	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(head)))
+	tp := textproto.NewReader(bufio.NewReaderSize(bytes.NewReader(head), len(head))) // no line is longer
 	status, err := tp.ReadLine()
 	if err != nil || !strings.HasPrefix(status, "HTTP/1.") || !strings.HasPrefix(status[min(len(status), 9):], "101") {
 		return // not an upgrade: gorilla reports it

@@ -202,20 +202,20 @@ type frameGuard struct {
 	head     int      // bytes of the head so far
 	line     int      // index of the current line
 	lineLen  int      // bytes in the current line so far
-	lastCR   bool     // the last byte of the current line was '\r'
 	status   [16]byte // the start of the status line
 	statusN  int
+	lastCR   bool // the last byte of the current line was '\r'
 	isSwitch bool // the status line says 101
 
-	// frames
-	hdr     [14]byte
-	hdrN    int    // header bytes collected
-	hdrNeed int    // header length, known from its second byte
-	left    uint64 // payload bytes of the current frame still to come
-	inClose bool   // the current frame is an unmasked close frame
-	closeAt int    // close payload bytes seen
-	codeHi  byte
-	refused int // a close code gorilla refuses, passed to it as 1011; 0 if none
+	// frames (the small fields together: wireConn stays in a 256 B size class)
+	inClose bool     // the current frame is an unmasked close frame
+	codeHi  byte     // the close code's first byte
+	hdr     [14]byte // the frame header so far
+	hdrN    int      // header bytes collected
+	hdrNeed int      // header length, known from its second byte
+	left    uint64   // payload bytes of the current frame still to come
+	closeAt int      // close payload bytes seen
+	refused int      // a close code gorilla refuses, passed to it as 1011; 0 if none
 }
 
 // A violation of RFC 6455 found in the server's frames.
