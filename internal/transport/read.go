@@ -246,6 +246,12 @@ func (l *Link) deliver(msg Message) {
 // before its turn.
 func (l *Link) Discarded() uint64 { return l.discarded.Load() }
 
+// Waiting reports whether the reader is not reading because it waits: for
+// its consumer to take a message it holds, or for its turn (see
+// StartReader). It is the flag by which keepalive does not count such a
+// wait against the peer.
+func (l *Link) Waiting() bool { return l.delivering.Load() }
+
 // ReadMessage reads one data message before any reader runs: for an
 // application handshake that must go first on a new connection. It is
 // allowed only while StartReader was not called, before Close (else an error
