@@ -29,47 +29,49 @@ type Link struct {
 	rd           *wireConn     // under gorilla: its guard watched the server's frames
 	wr           *wireConn     // over raw: writes are bounded by progress there
 	writeTimeout time.Duration // <= 0: none
-	compressed   bool          // permessage-deflate was negotiated
 	compressMin  int           // messages this long or longer are compressed
 	inflateMax   int64         // bound on an inflated message; 0: none
 	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
 	writeDeadline time.Time
+	dial          int  // DialConfig.Dial: every Message read carries it
+	compressed    bool // permessage-deflate was negotiated
 	abortRST      bool
-	dial          int // DialConfig.Dial: every Message read carries it
+	// (The small fields sit together, here and at the end of the mu group:
+	// a Link fits the runtime's 384 B size class.)
 
 	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx
 	rmu        chan struct{} // read lock: ReadMessage, Close's own reading, the reader for good
 	life       atomic.Uint64 // counts frames and message bytes received
 	delivering atomic.Bool   // the reader is not reading: it waits for its consumer or its turn
+	discard    bool          // the reader's own: Close began before its turn: read to the end, deliver nothing
 	discarded  atomic.Uint64 // messages read and dropped after stop
 	lr         lifeReader    // the reading goroutine's, reused for every message
 	ka         atomic.Pointer[keepalive]
 
-	// The reader goroutine's own: StartReader's arguments and its mode.
+	// The reader goroutine's own: StartReader's arguments (and discard).
 	out       chan<- Message
 	stop      <-chan struct{}
 	after     *turn // the previous link's; nil once the wait for it is over
 	onReadEnd func(error)
-	discard   bool // Close began before its turn: read to the end, deliver nothing
 
 	filter func(Message) bool // see SetFilter; set before StartReader
 
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended
-	closingShut bool
 	abortCh     chan struct{} // closed by the first abort
-	closeCalled bool
-	tcpClosed   bool
-	writeShut   bool
-	abortErr    error // set by the Abort that closed TCP
-	readerState int
+	abortErr    error         // set by the Abort that closed TCP
 	readEnded   chan struct{} // closed once readErr is known
 	readErr     error
 	held        []Message // kept for the next reader (Unread, a ReadMessage whose caller left)
-	peerClosed  bool      // a close frame arrived (and was answered)
 	peerCode    int
 	peerReason  string
 	done        chan struct{}
+	readerState uint8
+	closingShut bool
+	closeCalled bool
+	tcpClosed   bool
+	writeShut   bool
+	peerClosed  bool // a close frame arrived (and was answered)
 	doneShut    bool
 
 	turn *turn // its place in line (see Turn); never points back to the Link
