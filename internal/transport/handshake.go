@@ -167,6 +167,9 @@ func (h *headCheck) fill() {
 		}
 	}
 	head, rest := h.buf[:end], h.buf[end:]
+	if !namesChecked(head) {
+		return // nothing to check or rewrite: gorilla reads the head as it came
+	}
 	tp := textproto.NewReader(bufio.NewReaderSize(bytes.NewReader(head), len(head))) // no line is longer
 	status, err := tp.ReadLine()
 	if err != nil || !strings.HasPrefix(status, "HTTP/1.") || !strings.HasPrefix(status[min(len(status), 9):], "101") {
@@ -195,6 +198,23 @@ func (h *headCheck) fill() {
 		b = append(b, line...)
 	}
 	h.buf = append(b, rest...)
+}
+
+// namesChecked reports whether a line of head names a header that
+// checkUpgrade checks (Sec-WebSocket-Protocol, Sec-WebSocket-Extensions);
+// a head without either passes unparsed and unchanged, as it would parsed.
+func namesChecked(head []byte) bool {
+	for line := range bytes.Lines(head) {
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		name = bytes.TrimSpace(name)
+		if bytes.EqualFold(name, []byte("Sec-WebSocket-Protocol")) || bytes.EqualFold(name, []byte("Sec-WebSocket-Extensions")) {
+			return true
+		}
+	}
+	return false
 }
 
 // headEnd returns where the head in b ends (after its empty line), or -1.
