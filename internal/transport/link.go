@@ -58,9 +58,9 @@ type Link struct {
 
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended
-	abortCh     chan struct{} // closed by the first abort
+	abortCh     chan struct{} // closed by the first abort; made when first waited on (abortedChLocked)
 	abortErr    error         // set by the Abort that closed TCP
-	readEnded   chan struct{} // closed once readErr is known
+	readEnded   chan struct{} // closed once readErr is known; made when first waited on (readEndedChLocked)
 	readErr     error
 	held        []Message // kept for the next reader (Unread, a ReadMessage whose caller left)
 	peerCode    int
@@ -90,8 +90,6 @@ func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout ti
 		wmu:          make(chan struct{}, 1),
 		rmu:          make(chan struct{}, 1),
 		closing:      make(chan struct{}),
-		abortCh:      make(chan struct{}),
-		readEnded:    make(chan struct{}),
 		turn:         &turn{done: make(chan struct{})},
 		done:         make(chan struct{}),
 	}
@@ -221,7 +219,9 @@ func (l *Link) AbortCause(cause error) {
 		} else {
 			l.abortErr = &abortError{cause: cause}
 		}
-		close(l.abortCh)
+		if l.abortCh != nil {
+			close(l.abortCh)
+		}
 	}
 	if !l.claimTCP(aborted) {
 		return
@@ -287,6 +287,32 @@ func (l *Link) shutWrite(cause error) {
 	default:
 		l.AbortCause(cause)
 	}
+}
+
+// abortedChLocked returns a channel closed by the first abort; l.mu is
+// held. This channel and readEndedChLocked's are made only when someone
+// waits on them (Close, a reader behind a ReadMessage), not for every
+// link: an idle link holds neither (96 B each).
+func (l *Link) abortedChLocked() <-chan struct{} {
+	if l.abortCh == nil {
+		l.abortCh = make(chan struct{})
+		if l.abortErr != nil {
+			close(l.abortCh)
+		}
+	}
+	return l.abortCh
+}
+
+// readEndedChLocked returns a channel closed once readErr is known; l.mu
+// is held.
+func (l *Link) readEndedChLocked() <-chan struct{} {
+	if l.readEnded == nil {
+		l.readEnded = make(chan struct{})
+		if l.readErr != nil {
+			close(l.readEnded)
+		}
+	}
+	return l.readEnded
 }
 
 func (l *Link) beginClosingLocked() {

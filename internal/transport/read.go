@@ -115,9 +115,12 @@ func (l *Link) await() bool {
 	default:
 		// A ReadMessage in progress (its caller may have left it): it reads
 		// the peer, so the silence is the peer's. An abort ends it at once.
+		l.mu.Lock()
+		aborted := l.abortedChLocked()
+		l.mu.Unlock()
 		select {
 		case l.rmu <- struct{}{}:
-		case <-l.abortCh:
+		case <-aborted:
 			l.rmu <- struct{}{} // the aborted ReadMessage lets go of it now
 		}
 	}
@@ -194,7 +197,9 @@ func (l *Link) endRead(err error) error {
 	l.mu.Lock()
 	if l.readErr == nil {
 		l.readErr = err
-		close(l.readEnded)
+		if l.readEnded != nil {
+			close(l.readEnded)
+		}
 	}
 	err = l.readErr
 	l.mu.Unlock()
