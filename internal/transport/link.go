@@ -65,7 +65,7 @@ type Link struct {
 	held        []Message // kept for the next reader (Unread, a ReadMessage whose caller left)
 	peerCode    int
 	peerReason  string
-	done        chan struct{}
+	done        chan struct{} // closed once doneShut; made when first asked for (Done)
 	readerState uint8
 	closingShut bool
 	closeCalled bool
@@ -91,7 +91,6 @@ func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout ti
 		rmu:          make(chan struct{}, 1),
 		closing:      make(chan struct{}),
 		turn:         &turn{done: make(chan struct{})},
-		done:         make(chan struct{}),
 	}
 	if writeTimeout > 0 {
 		wr.enableProgress(writeTimeout)
@@ -120,7 +119,17 @@ func (l *Link) Subprotocol() string { return l.ws.Subprotocol() }
 
 // Done returns a channel closed once the link is finished: TCP is closed
 // and, if StartReader was called, the reader has returned from done.
-func (l *Link) Done() <-chan struct{} { return l.done }
+func (l *Link) Done() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done == nil { // made when first asked for: most links are never waited on
+		l.done = make(chan struct{})
+		if l.doneShut {
+			close(l.done)
+		}
+	}
+	return l.done
+}
 
 // Turn is a link's place in the line of readers that take turns delivering
 // to one consumer: give the previous link's Turn to the next link's
@@ -330,7 +339,9 @@ func (l *Link) maybeFinish() {
 	finish := l.tcpClosed && l.readerState != readerRunning && !l.doneShut
 	if finish {
 		l.doneShut = true
-		close(l.done)
+		if l.done != nil {
+			close(l.done)
+		}
 	}
 	l.mu.Unlock()
 	if finish {
