@@ -10,20 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
-	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -240,105 +234,4 @@ func TestClassifyMayAbortOnCloseTimeout(t *testing.T) {
 	if c.State() != fsm.Closed {
 		t.Errorf("state %s, want Closed", c.State())
 	}
-}
-
-// Item 15: a consumer that never calls Receive, through 200 reconnects that
-// each bring two 1 MiB messages, holds a bounded number of reader goroutines
-// and a bounded amount of memory: ReceiveBuffer messages, plus one in the
-// hand of at most one reader that waits for the buffer, while the next
-// connection's reader waits for that one before it reads. (Before, every
-// connection's reader stayed behind, holding its message.)
-func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
-	const size = 1 << 20
-	upgrader := websocket.Upgrader{}
-	big := bytes.Repeat([]byte("x"), size)
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for range 2 { // one for the buffer (ReceiveBuffer 1), one for the reader's hand
-			if ws.WriteMessage(websocket.BinaryMessage, big) != nil {
-				return
-			}
-		}
-		for {
-			if _, _, err := ws.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}))
-	defer hs.Close()
-	c, err := wsfsm.Dial(testCtx(t), "ws"+strings.TrimPrefix(hs.URL, "http"), &wsfsm.Options{PingInterval: -1, ReceiveBuffer: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Abort()
-	for i := range 200 {
-		// The newest connection's reader has read what it could, or waits
-		// for its turn: it is no longer reading.
-		wsfsmtest.Eventually(t, "the newest reader holds a message or waits its turn", newestReaderIsWaiting)
-		if err := c.Reconnect(testCtx(t)); err != nil {
-			t.Fatalf("reconnect %d: %v", i, err)
-		}
-	}
-	wsfsmtest.Eventually(t, "the newest reader holds a message or waits its turn", newestReaderIsWaiting)
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	if readers := readerGoroutines(); readers > 2 {
-		t.Errorf("%d reader goroutines after 200 reconnects, want at most 2", readers)
-	}
-	if limit := uint64(16 * size); ms.HeapInuse > limit {
-		t.Errorf("heap in use %d MiB after 200 reconnects, want under %d MiB", ms.HeapInuse>>20, limit>>20)
-	}
-	_ = c.Abort() // what the buffer holds is still handed out, then ErrClosed
-	n := 0
-	for {
-		_, data, err := c.Receive(testCtx(t))
-		if err != nil {
-			if !errors.Is(err, wsfsm.ErrClosed) {
-				t.Errorf("Receive after Abort = %v", err)
-			}
-			break
-		}
-		if n++; len(data) != size {
-			t.Errorf("message %d: %d bytes", n, len(data))
-		}
-	}
-	if n != 1 {
-		t.Errorf("%d messages were held for Receive, want ReceiveBuffer (1)", n)
-	}
-}
-
-// newestReaderIsWaiting reports whether the most recently started reader
-// goroutine is blocked handing a message over, or waiting for its turn.
-func newestReaderIsWaiting() bool {
-	var b strings.Builder
-	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
-	newest, stack := -1, ""
-	for g := range strings.SplitSeq(b.String(), "\n\n") {
-		var id int
-		if _, err := fmt.Sscanf(g, "goroutine %d ", &id); err != nil || !strings.Contains(g, "(*Link).StartReader") {
-			continue
-		}
-		if id > newest {
-			newest, stack = id, g
-		}
-	}
-	return strings.Contains(stack, "(*Link).deliver") || strings.Contains(stack, "(*Link).await")
-}
-
-// readerGoroutines counts the goroutines in transport's reader.
-func readerGoroutines() int {
-	var b strings.Builder
-	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
-	n := 0
-	for g := range strings.SplitSeq(b.String(), "\n\n") {
-		if strings.Contains(g, "wsfsm/internal/transport.(*Link).StartReader") {
-			n++
-		}
-	}
-	return n
 }

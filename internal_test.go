@@ -1,11 +1,19 @@
 package wsfsm
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/fsm"
 	"github.com/wsfsm/wsfsm/internal/transport"
@@ -97,5 +105,111 @@ func TestIdleConnHoldsOneGoroutine(t *testing.T) {
 		goleak.IgnoreAnyFunction("github.com/wsfsm/wsfsm/internal/transport.(*Link).StartReader.func1"))
 	if err != nil {
 		t.Errorf("an idle Conn holds goroutines beside its reader: %v", err)
+	}
+}
+
+// Issue 10 item 15: a consumer that never calls Receive, through 200
+// reconnects that each bring two 1 MiB messages, holds a bounded number of
+// readers and a bounded amount of memory: ReceiveBuffer messages, plus one in
+// the hand of the first connection's reader, which waits for the buffer,
+// while the newest connection's reader waits for that one before it reads.
+// (Before, every connection's reader stayed behind, holding its message.)
+// A reader is alive until its link is Done: after each reconnect, all
+// connections but two must be Done (a reader that holds a message never is;
+// Link.Waiting says when the newest reader holds one or waits its turn),
+// and the one message Receive gets at the end is the first connection's
+// first.
+func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
+	const size = 1 << 20
+	var conns atomic.Uint64
+	upgrader := websocket.Upgrader{}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		msg := bytes.Repeat([]byte("x"), size)
+		binary.BigEndian.PutUint64(msg, conns.Add(1)) // which connection, from 1
+		for i := range 2 {                            // one for the buffer (ReceiveBuffer 1), one for the reader's hand
+			msg[8] = byte(i)
+			if ws.WriteMessage(websocket.BinaryMessage, msg) != nil {
+				return
+			}
+		}
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer hs.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), &Options{PingInterval: -1, ReceiveBuffer: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	links := []*transport.Link{c.currentLink()}
+	// alive counts the connections whose reader has not ended.
+	alive := func() int {
+		n := 0
+		for _, l := range links {
+			select {
+			case <-l.Done():
+			default:
+				n++
+			}
+		}
+		return n
+	}
+	for i := range 200 {
+		// The newest connection's reader has read what it could, or waits
+		// for its turn: it is no longer reading.
+		waitFor(t, "the newest reader holds a message or waits its turn", links[len(links)-1].Waiting)
+		if err := c.Reconnect(ctx); err != nil {
+			t.Fatalf("reconnect %d: %v", i, err)
+		}
+		links = append(links, c.currentLink())
+		// Reconnect aborted the connection before: its reader ends at
+		// once, unless it holds a message.
+		waitFor(t, "at most 2 readers alive", func() bool { return alive() <= 2 })
+	}
+	waitFor(t, "the newest reader holds a message or waits its turn", links[len(links)-1].Waiting)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if limit := uint64(16 * size); ms.HeapInuse > limit {
+		t.Errorf("heap in use %d MiB after 200 reconnects, want under %d MiB", ms.HeapInuse>>20, limit>>20)
+	}
+	_ = c.Abort() // what the buffer holds is still handed out, then ErrClosed
+	n := 0
+	for {
+		_, data, err := c.Receive(ctx)
+		if err != nil {
+			if !errors.Is(err, ErrClosed) {
+				t.Errorf("Receive after Abort = %v", err)
+			}
+			break
+		}
+		if n++; len(data) != size {
+			t.Errorf("message %d: %d bytes", n, len(data))
+		} else if conn, i := binary.BigEndian.Uint64(data), data[8]; conn != 1 || i != 0 {
+			t.Errorf("message %d: connection %d's message %d; want the first connection's first", n, conn, i)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d messages were held for Receive, want ReceiveBuffer (1)", n)
+	}
+}
+
+// waitFor waits, at most 10 s, until cond holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
 	}
 }

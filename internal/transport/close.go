@@ -52,6 +52,7 @@ func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult,
 	if selfRead {
 		l.readerState = readerSelf
 	}
+	aborted, readEnded := l.abortedChLocked(), l.readEndedChLocked()
 	l.mu.Unlock()
 	l.stopKeepalive()
 	stop := context.AfterFunc(ctx, func() { l.AbortCause(context.Cause(ctx)) })
@@ -59,15 +60,15 @@ func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult,
 
 	if second {
 		select {
-		case <-l.readEnded:
-		case <-l.abortCh:
+		case <-readEnded:
+		case <-aborted:
 		}
 		return l.result(), l.closeErr()
 	}
 
 	select {
 	case l.wmu <- struct{}{}:
-	case <-l.abortCh:
+	case <-aborted:
 		return l.result(), l.closeErr()
 	}
 	l.mu.Lock()
@@ -84,7 +85,7 @@ func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult,
 	if selfRead {
 		select {
 		case l.rmu <- struct{}{}: // a ReadMessage in progress has returned
-		case <-l.abortCh:
+		case <-aborted:
 			return l.result(), l.closeErr()
 		}
 		l.mu.Lock()
@@ -100,8 +101,8 @@ func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult,
 		<-l.rmu
 	} else {
 		select {
-		case <-l.readEnded:
-		case <-l.abortCh:
+		case <-readEnded:
+		case <-aborted:
 			return l.result(), l.closeErr()
 		}
 	}

@@ -267,7 +267,8 @@ func (d *dialing) stream(ctx context.Context, network, addr string, secure bool)
 	} else {
 		d.rd = newWireConn(s, true)
 	}
-	return &headCheck{Conn: d.rd, offer: offer{d.cfg.Subprotocols, d.cfg.EnableCompression}}, nil
+	d.rd.head = &headCheck{r: d.rd, offer: offer{d.cfg.Subprotocols, d.cfg.EnableCompression}}
+	return d.rd, nil
 }
 
 // tlsConfigFor clones cfg and names the server as gorilla would.

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -110,13 +110,15 @@ type badUpgrade struct {
 
 func (e *badUpgrade) Error() string { return e.reason }
 
-// headCheck sits between gorilla and the connection during the handshake:
-// it holds the response's head until it is whole (the frame guard below it
+// headCheck checks the handshake response before gorilla parses it: it
+// holds the response's head until it is whole (the frame guard below it
 // bounds its size), checks it (checkUpgrade) and hands gorilla the head
 // with its Sec-WebSocket-Extensions as checkUpgrade says, then the bytes
-// that followed; after that it only passes reads on.
+// that followed. It reads the wire through r. The wireConn gorilla reads
+// runs it until it has handed all that over (see wireConn.readHead), then
+// drops it: an idle reader waits one frame less deep.
 type headCheck struct {
-	net.Conn
+	r     io.Reader
 	offer offer
 	done  bool
 	buf   []byte // bytes to hand gorilla before reading more
@@ -131,24 +133,33 @@ func (h *headCheck) Read(p []byte) (int, error) {
 		n := copy(p, h.buf)
 		h.buf = h.buf[n:]
 		if len(h.buf) == 0 {
-			h.buf = nil // the head's bytes go: headCheck stays under the connection for its life
+			h.buf = nil // the head's bytes go
 		}
 		return n, nil
 	}
 	if h.err != nil {
 		return 0, h.err
 	}
-	return h.Conn.Read(p)
+	return h.r.Read(p)
 }
+
+// over reports whether the check has nothing more to hand over: from then
+// on its Read only passes reads on.
+func (h *headCheck) over() bool { return h.done && len(h.buf) == 0 && h.err == nil }
 
 // fill reads the head whole and prepares what gorilla reads.
 func (h *headCheck) fill() {
 	h.done = true
-	var chunk [4096]byte
+	// The head is read straight into h.buf, grown as it fills: a head is a
+	// few hundred bytes, and every byte allocated here is garbage once
+	// gorilla has read it, left among the connection's long-lived objects.
 	end := headEnd(h.buf)
 	for end < 0 {
-		n, err := h.Conn.Read(chunk[:])
-		h.buf = append(h.buf, chunk[:n]...)
+		if len(h.buf) == cap(h.buf) {
+			h.buf = slices.Grow(h.buf, max(512, len(h.buf)))
+		}
+		n, err := h.r.Read(h.buf[len(h.buf):cap(h.buf)])
+		h.buf = h.buf[:len(h.buf)+n]
 		end = headEnd(h.buf)
 		if err != nil && end < 0 {
 			h.err = err // gorilla gets what came, then the error
@@ -156,7 +167,10 @@ func (h *headCheck) fill() {
 		}
 	}
 	head, rest := h.buf[:end], h.buf[end:]
-	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(head)))
+	if !namesChecked(head) {
+		return // nothing to check or rewrite: gorilla reads the head as it came
+	}
+	tp := textproto.NewReader(bufio.NewReaderSize(bytes.NewReader(head), len(head))) // no line is longer
 	status, err := tp.ReadLine()
 	if err != nil || !strings.HasPrefix(status, "HTTP/1.") || !strings.HasPrefix(status[min(len(status), 9):], "101") {
 		return // not an upgrade: gorilla reports it
@@ -184,6 +198,23 @@ func (h *headCheck) fill() {
 		b = append(b, line...)
 	}
 	h.buf = append(b, rest...)
+}
+
+// namesChecked reports whether a line of head names a header that
+// checkUpgrade checks (Sec-WebSocket-Protocol, Sec-WebSocket-Extensions);
+// a head without either passes unparsed and unchanged, as it would parsed.
+func namesChecked(head []byte) bool {
+	for line := range bytes.Lines(head) {
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		name = bytes.TrimSpace(name)
+		if bytes.EqualFold(name, []byte("Sec-WebSocket-Protocol")) || bytes.EqualFold(name, []byte("Sec-WebSocket-Extensions")) {
+			return true
+		}
+	}
+	return false
 }
 
 // headEnd returns where the head in b ends (after its empty line), or -1.

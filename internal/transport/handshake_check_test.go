@@ -168,9 +168,9 @@ func TestDialAcceptsWhatWasOffered(t *testing.T) {
 	}
 }
 
-// Once gorilla has read the response head, headCheck, which stays under the
-// connection for its whole life, keeps none of its bytes: an idle Conn held
-// the head's buffer (192 B per connection in a heap profile of 300).
+// Once gorilla has read the response head, headCheck keeps none of its
+// bytes: an idle Conn held the head's buffer (192 B per connection in a heap
+// profile of 300) while headCheck stayed under the connection for its life.
 func TestHeadCheckLetsTheHeadGo(t *testing.T) {
 	// fill appends what it reads to a buffer with room to spare.
 	head := append(make([]byte, 0, 4096), "HTTP/1.1 101 Switching Protocols\r\n\r\n"...)

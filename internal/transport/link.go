@@ -29,47 +29,49 @@ type Link struct {
 	rd           *wireConn     // under gorilla: its guard watched the server's frames
 	wr           *wireConn     // over raw: writes are bounded by progress there
 	writeTimeout time.Duration // <= 0: none
-	compressed   bool          // permessage-deflate was negotiated
 	compressMin  int           // messages this long or longer are compressed
 	inflateMax   int64         // bound on an inflated message; 0: none
 	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
 	writeDeadline time.Time
+	dial          int  // DialConfig.Dial: every Message read carries it
+	compressed    bool // permessage-deflate was negotiated
 	abortRST      bool
-	dial          int // DialConfig.Dial: every Message read carries it
+	// (The small fields sit together, here and at the end of the mu group:
+	// a Link fits the runtime's 384 B size class.)
 
 	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx
 	rmu        chan struct{} // read lock: ReadMessage, Close's own reading, the reader for good
 	life       atomic.Uint64 // counts frames and message bytes received
 	delivering atomic.Bool   // the reader is not reading: it waits for its consumer or its turn
+	discard    bool          // the reader's own: Close began before its turn: read to the end, deliver nothing
 	discarded  atomic.Uint64 // messages read and dropped after stop
 	lr         lifeReader    // the reading goroutine's, reused for every message
 	ka         atomic.Pointer[keepalive]
 
-	// The reader goroutine's own: StartReader's arguments and its mode.
+	// The reader goroutine's own: StartReader's arguments (and discard).
 	out       chan<- Message
 	stop      <-chan struct{}
 	after     *turn // the previous link's; nil once the wait for it is over
 	onReadEnd func(error)
-	discard   bool // Close began before its turn: read to the end, deliver nothing
 
 	filter func(Message) bool // see SetFilter; set before StartReader
 
 	mu          sync.Mutex
 	closing     chan struct{} // closed when Close or Abort begins, or reading ended
+	abortCh     chan struct{} // closed by the first abort; made when first waited on (abortedChLocked)
+	abortErr    error         // set by the Abort that closed TCP
+	readEnded   chan struct{} // closed once readErr is known; made when first waited on (readEndedChLocked)
+	readErr     error
+	held        []Message // kept for the next reader (Unread, a ReadMessage whose caller left)
+	peerCode    int
+	peerReason  string
+	done        chan struct{} // closed once doneShut; made when first asked for (Done)
+	readerState uint8
 	closingShut bool
-	abortCh     chan struct{} // closed by the first abort
 	closeCalled bool
 	tcpClosed   bool
 	writeShut   bool
-	abortErr    error // set by the Abort that closed TCP
-	readerState int
-	readEnded   chan struct{} // closed once readErr is known
-	readErr     error
-	held        []Message // kept for the next reader (Unread, a ReadMessage whose caller left)
-	peerClosed  bool      // a close frame arrived (and was answered)
-	peerCode    int
-	peerReason  string
-	done        chan struct{}
+	peerClosed  bool // a close frame arrived (and was answered)
 	doneShut    bool
 
 	turn *turn // its place in line (see Turn); never points back to the Link
@@ -88,10 +90,7 @@ func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout ti
 		wmu:          make(chan struct{}, 1),
 		rmu:          make(chan struct{}, 1),
 		closing:      make(chan struct{}),
-		abortCh:      make(chan struct{}),
-		readEnded:    make(chan struct{}),
 		turn:         &turn{done: make(chan struct{})},
-		done:         make(chan struct{}),
 	}
 	if writeTimeout > 0 {
 		wr.enableProgress(writeTimeout)
@@ -120,7 +119,17 @@ func (l *Link) Subprotocol() string { return l.ws.Subprotocol() }
 
 // Done returns a channel closed once the link is finished: TCP is closed
 // and, if StartReader was called, the reader has returned from done.
-func (l *Link) Done() <-chan struct{} { return l.done }
+func (l *Link) Done() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done == nil { // made when first asked for: most links are never waited on
+		l.done = make(chan struct{})
+		if l.doneShut {
+			close(l.done)
+		}
+	}
+	return l.done
+}
 
 // Turn is a link's place in the line of readers that take turns delivering
 // to one consumer: give the previous link's Turn to the next link's
@@ -219,7 +228,9 @@ func (l *Link) AbortCause(cause error) {
 		} else {
 			l.abortErr = &abortError{cause: cause}
 		}
-		close(l.abortCh)
+		if l.abortCh != nil {
+			close(l.abortCh)
+		}
 	}
 	if !l.claimTCP(aborted) {
 		return
@@ -287,6 +298,32 @@ func (l *Link) shutWrite(cause error) {
 	}
 }
 
+// abortedChLocked returns a channel closed by the first abort; l.mu is
+// held. This channel and readEndedChLocked's are made only when someone
+// waits on them (Close, a reader behind a ReadMessage), not for every
+// link: an idle link holds neither (96 B each).
+func (l *Link) abortedChLocked() <-chan struct{} {
+	if l.abortCh == nil {
+		l.abortCh = make(chan struct{})
+		if l.abortErr != nil {
+			close(l.abortCh)
+		}
+	}
+	return l.abortCh
+}
+
+// readEndedChLocked returns a channel closed once readErr is known; l.mu
+// is held.
+func (l *Link) readEndedChLocked() <-chan struct{} {
+	if l.readEnded == nil {
+		l.readEnded = make(chan struct{})
+		if l.readErr != nil {
+			close(l.readEnded)
+		}
+	}
+	return l.readEnded
+}
+
 func (l *Link) beginClosingLocked() {
 	if !l.closingShut {
 		l.closingShut = true
@@ -302,7 +339,9 @@ func (l *Link) maybeFinish() {
 	finish := l.tcpClosed && l.readerState != readerRunning && !l.doneShut
 	if finish {
 		l.doneShut = true
-		close(l.done)
+		if l.done != nil {
+			close(l.done)
+		}
 	}
 	l.mu.Unlock()
 	if finish {

@@ -44,6 +44,7 @@ type wireConn struct {
 	msgs          atomic.Uint64 // bumped by each WriteMessage: a new window
 
 	// Read side, used only by the one goroutine reading at a time.
+	head  *headCheck // the handshake response's check, until it is over
 	guard frameGuard
 	n     int   // the last read's result, handed to guard.scan
 	err   error // (in the struct, not the frame: see Read)
@@ -63,12 +64,28 @@ func newWireConn(c net.Conn, guard bool) *wireConn {
 // kept small: an idle reader goroutine waits under it (see StartReader), so
 // its results go through the struct rather than its own frame.
 func (c *wireConn) Read(p []byte) (int, error) {
+	if c.head != nil {
+		return c.readHead(p)
+	}
 	if c.guard.fail != nil {
 		return 0, c.guard.fail
 	}
 	n, err := c.Conn.Read(p)
 	c.n, c.err = n, err
 	return c.scan(p)
+}
+
+// readHead reads through the head check, which reads the wire through
+// c.Read: c.head is nil meanwhile. Once the check is over it stays out of
+// the read path, so that it adds no frame under an idle reader.
+func (c *wireConn) readHead(p []byte) (int, error) {
+	h := c.head
+	c.head = nil
+	n, err := h.Read(p)
+	if !h.over() {
+		c.head = h
+	}
+	return n, err
 }
 
 // scan hands the last read to the guard. A violation cuts the bytes at the
@@ -185,20 +202,20 @@ type frameGuard struct {
 	head     int      // bytes of the head so far
 	line     int      // index of the current line
 	lineLen  int      // bytes in the current line so far
-	lastCR   bool     // the last byte of the current line was '\r'
 	status   [16]byte // the start of the status line
 	statusN  int
+	lastCR   bool // the last byte of the current line was '\r'
 	isSwitch bool // the status line says 101
 
-	// frames
-	hdr     [14]byte
-	hdrN    int    // header bytes collected
-	hdrNeed int    // header length, known from its second byte
-	left    uint64 // payload bytes of the current frame still to come
-	inClose bool   // the current frame is an unmasked close frame
-	closeAt int    // close payload bytes seen
-	codeHi  byte
-	refused int // a close code gorilla refuses, passed to it as 1011; 0 if none
+	// frames (the small fields together: wireConn stays in a 256 B size class)
+	inClose bool     // the current frame is an unmasked close frame
+	codeHi  byte     // the close code's first byte
+	hdr     [14]byte // the frame header so far
+	hdrN    int      // header bytes collected
+	hdrNeed int      // header length, known from its second byte
+	left    uint64   // payload bytes of the current frame still to come
+	closeAt int      // close payload bytes seen
+	refused int      // a close code gorilla refuses, passed to it as 1011; 0 if none
 }
 
 // A violation of RFC 6455 found in the server's frames.
