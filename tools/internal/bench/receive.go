@@ -79,7 +79,7 @@ func measureReceive(ctx context.Context, sourceURL string, size int, dur time.Du
 		}
 		return err
 	}
-	rates, err := alternate([2]func() error{
+	rates, err := alternate([]func() error{
 		func() error { _, b, err := ws.ReadMessage(); return check(len(b), err) },
 		func() error { _, b, err := c.Receive(ctx); return check(len(b), err) },
 	}, dur, round)

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -30,7 +31,7 @@ func measureThroughput(ctx context.Context, sinkURL string, size int, dur time.D
 	}
 	defer done()
 	msg := make([]byte, size)
-	rates, err := alternate([2]func() error{
+	rates, err := alternate([]func() error{
 		func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) },
 		func() error { return c.Send(ctx, wsfsm.Binary, msg) },
 	}, dur, round)
@@ -54,20 +55,20 @@ func dialPair(ctx context.Context, url string) (ws *websocket.Conn, c *wsfsm.Con
 	return ws, c, func() { _ = c.Abort(); ws.Close() }, nil
 }
 
-// alternate runs sides[0] (gorilla's) and sides[1] (wsfsm's) in turns of
-// throughputSlice, the first side alternating with round, until each ran
-// for dur, and returns how many calls per second each made. It stops at
-// the first error.
-func alternate(sides [2]func() error, dur time.Duration, round int) ([2]float64, error) {
-	var n [2]int
-	var spent [2]time.Duration
-	for i := 0; spent[0] < dur || spent[1] < dur; i++ {
-		for k := range 2 {
-			side := (i + round + k) % 2
+// alternate runs sides (the first gorilla's, the second wsfsm's, then any
+// experiment's) in turns of throughputSlice, the first side rotating with
+// round, until each ran for dur, and returns how many calls per second each
+// made. It stops at the first error.
+func alternate(sides []func() error, dur time.Duration, round int) ([]float64, error) {
+	n := make([]int, len(sides))
+	spent := make([]time.Duration, len(sides))
+	for i := 0; slices.ContainsFunc(spent, func(d time.Duration) bool { return d < dur }); i++ {
+		for k := range sides {
+			side := (i + round + k) % len(sides)
 			start := time.Now()
 			for {
 				if err := sides[side](); err != nil {
-					return [2]float64{}, err
+					return nil, err
 				}
 				n[side]++
 				if n[side]%16 == 0 && time.Since(start) >= throughputSlice {
@@ -77,5 +78,9 @@ func alternate(sides [2]func() error, dur time.Duration, round int) ([2]float64,
 			spent[side] += time.Since(start)
 		}
 	}
-	return [2]float64{float64(n[0]) / spent[0].Seconds(), float64(n[1]) / spent[1].Seconds()}, nil
+	rates := make([]float64, len(sides))
+	for i := range sides {
+		rates[i] = float64(n[i]) / spent[i].Seconds()
+	}
+	return rates, nil
 }

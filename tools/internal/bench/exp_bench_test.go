@@ -1,0 +1,158 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm"
+)
+
+// The experiments of docs/BENCHMARKS.md's "What bounds each miss": run
+// with -bench Exp -benchtime 1x. Each starts the suite's server process
+// and pins both sides as the suite does (client CPU 0 with GOMAXPROCS 1,
+// server CPU 1). BenchmarkExpSide* run one side alone, for -cpuprofile;
+// BenchmarkExpCompare* interleave the sides in rounds (EXP_ROUNDS, default
+// 5) and log medians [min, max].
+
+// expServer starts the pinned server process and pins this process.
+func expServer(b *testing.B) *serverProc {
+	b.Helper()
+	pin := newPinner()
+	srv, err := startServer(b.Context(), testSelf(), "127.0.0.1:0", pin, pin.serverCPU)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.stop)
+	if err := pin.pinSelf(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := pin.unpinSelf(); err != nil {
+			b.Error(err)
+		}
+	})
+	b.Logf("pinning: %s", pin.note)
+	return srv
+}
+
+func expRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("EXP_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 5
+}
+
+// mfig formats a Figure as "median [min, max]".
+func mfig(xs []float64, prec int) string {
+	f := summarize(xs)
+	return fmt.Sprintf("%.*f [%.*f, %.*f]", prec, f.Median, prec, f.Min, prec, f.Max)
+}
+
+// expSide runs one side's call b.N times.
+func expSide(b *testing.B, call func() error) {
+	b.Helper()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := call(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkExpSideReceive64(b *testing.B) {
+	srv := expServer(b)
+	url := srv.url(SourcePath) + "?size=64"
+	ctx := b.Context()
+	b.Run("gorilla", func(b *testing.B) {
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		expSide(b, func() error { _, _, err := ws.ReadMessage(); return err })
+	})
+	for _, hs := range handoffSides {
+		b.Run(strings.ReplaceAll(strings.TrimPrefix(hs.name, "gorilla + "), " + ", "_"), func(b *testing.B) {
+			h, err := dialHandoff(ctx, url, hs.yield, hs.sel)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.close()
+			expSide(b, func() error { _, err := h.next(); return err })
+		})
+	}
+	b.Run("wsfsm", func(b *testing.B) {
+		c, err := wsfsm.Dial(ctx, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Abort()
+		expSide(b, func() error { _, _, err := c.Receive(ctx); return err })
+	})
+}
+
+func BenchmarkExpCompareReceive64(b *testing.B) {
+	srv := expServer(b)
+	for b.Loop() {
+		var raw, conn []float64
+		ho := make([][]float64, len(handoffSides))
+		for round := range expRounds() {
+			r, err := measureReceiveExp(b.Context(), srv.url(SourcePath), 64, 300*time.Millisecond, round)
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw, conn = append(raw, 1e9/r.gorilla), append(conn, 1e9/r.conn)
+			for i, x := range r.handoffs {
+				ho[i] = append(ho[i], 1e9/x)
+			}
+		}
+		ratio := func(num, den []float64) []float64 { // rate ÷ rate = ns ÷ ns inverted
+			out := make([]float64, len(num))
+			for i := range num {
+				out[i] = den[i] / num[i]
+			}
+			return out
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "receive 64 B, %d rounds, ns per message; rate ÷ raw rate; wsfsm's rate ÷ this side's\n", len(raw))
+		fmt.Fprintf(&sb, "  %-48s %-18s\n", "gorilla ReadMessage", mfig(raw, 0))
+		for i, hs := range handoffSides {
+			fmt.Fprintf(&sb, "  %-48s %-18s %-24s %s\n", hs.name, mfig(ho[i], 0), mfig(ratio(ho[i], raw), 3), mfig(ratio(conn, ho[i]), 3))
+		}
+		fmt.Fprintf(&sb, "  %-48s %-18s %s", "wsfsm Receive", mfig(conn, 0), mfig(ratio(conn, raw), 3))
+		b.Log(sb.String())
+	}
+}
+
+func BenchmarkExpCompareRTT(b *testing.B) {
+	srv := expServer(b)
+	names := []string{"gorilla", "wsfsm"}
+	for _, s := range rttExpSides {
+		names = append(names, s.name+" + select")
+	}
+	for b.Loop() {
+		p50 := make([][]float64, len(names))
+		p99 := make([][]float64, len(names))
+		for round := range expRounds() {
+			a, z, err := measureRTTExp(b.Context(), srv.url("/echo"), 2000, round)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range names {
+				p50[i] = append(p50[i], float64(a[i])/float64(a[0]))
+				p99[i] = append(p99[i], float64(z[i])/float64(z[0]))
+			}
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "64 B echo, %d rounds, ratio to raw gorilla's p50 and p99\n", expRounds())
+		for i, n := range names {
+			fmt.Fprintf(&sb, "  %-48s p50 %-22s p99 %s\n", n, mfig(p50[i], 3), mfig(p99[i], 3))
+		}
+		b.Log(sb.String())
+	}
+}
