@@ -156,3 +156,50 @@ func BenchmarkExpCompareRTT(b *testing.B) {
 		b.Log(sb.String())
 	}
 }
+
+func BenchmarkExpSideSend64(b *testing.B) {
+	srv := expServer(b)
+	url := srv.url("/sink")
+	ctx := b.Context()
+	msg := make([]byte, 64)
+	b.Run("gorilla", func(b *testing.B) {
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		expSide(b, func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) })
+	})
+	b.Run("wsfsm", func(b *testing.B) {
+		c, err := wsfsm.Dial(ctx, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Abort()
+		expSide(b, func() error { return c.Send(ctx, wsfsm.Binary, msg) })
+	})
+}
+
+func BenchmarkExpCompareSend64(b *testing.B) {
+	srv := expServer(b)
+	names := append([]string{"gorilla WriteMessage", "wsfsm Send"}, sendExpSides...)
+	for b.Loop() {
+		ns, ratio, cpu, cpuRatio := make([][]float64, len(names)), make([][]float64, len(names)), make([][]float64, len(names)), make([][]float64, len(names))
+		for round := range expRounds() {
+			r, c, err := measureSendExp(b.Context(), srv.url("/sink"), 64, 300*time.Millisecond, round)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range names {
+				ns[i], ratio[i] = append(ns[i], 1e9/r[i]), append(ratio[i], r[i]/r[0])
+				cpu[i], cpuRatio[i] = append(cpu[i], c[i]), append(cpuRatio[i], c[0]/c[i])
+			}
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "send 64 B, %d rounds: wall ns per message; rate ÷ raw gorilla's; CPU ns per message; raw's CPU ÷ this side's\n", expRounds())
+		for i, n := range names {
+			fmt.Fprintf(&sb, "  %-38s %-22s %-22s %-22s %s\n", n, mfig(ns[i], 0), mfig(ratio[i], 3), mfig(cpu[i], 0), mfig(cpuRatio[i], 3))
+		}
+		b.Log(sb.String())
+	}
+}
