@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,4 +205,86 @@ func BenchmarkExpCompareSend64(b *testing.B) {
 		}
 		b.Log(sb.String())
 	}
+}
+
+// BenchmarkExpCPU* measure each side's CPU per message on a fakeConn: no
+// network, no syscall, so what is left is each library's own work.
+func BenchmarkExpCPUSend64(b *testing.B) {
+	ctx := b.Context()
+	msg := make([]byte, 64)
+	url := "ws://127.0.0.1:2/sink"
+	b.Run("gorilla", func(b *testing.B) {
+		ws, _, err := (&websocket.Dialer{NetDialContext: fakeDial(newFakeConn(nil))}).DialContext(ctx, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		b.ReportAllocs()
+		expSide(b, func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) })
+	})
+	b.Run("gorilla_pool", func(b *testing.B) {
+		ws, _, err := (&websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: fakeDial(newFakeConn(nil))}).DialContext(ctx, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		b.ReportAllocs()
+		expSide(b, func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) })
+	})
+	b.Run("bookkept", func(b *testing.B) {
+		ws, _, err := (&websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return &countingConn{Conn: newFakeConn(nil)}, nil
+		}}).DialContext(ctx, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		bk := &bookkept{ws: ws, released: true, wmu: make(chan struct{}, 1), closing: make(chan struct{})}
+		b.ReportAllocs()
+		expSide(b, func() error { return bk.send(ctx, msg) })
+	})
+	b.Run("wsfsm", func(b *testing.B) {
+		c, err := wsfsm.Dial(ctx, url, &wsfsm.Options{NetDialContext: fakeDial(newFakeConn(nil))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Abort()
+		b.ReportAllocs()
+		expSide(b, func() error { return c.Send(ctx, wsfsm.Binary, msg) })
+	})
+}
+
+func BenchmarkExpCPUReceive64(b *testing.B) {
+	ctx := b.Context()
+	url := "ws://127.0.0.1:2/source"
+	frames := sourceBatch(64, 4<<10)
+	b.Run("gorilla", func(b *testing.B) {
+		ws, _, err := (&websocket.Dialer{NetDialContext: fakeDial(newFakeConn(frames))}).DialContext(ctx, url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ws.Close()
+		b.ReportAllocs()
+		expSide(b, func() error { _, _, err := ws.ReadMessage(); return err })
+	})
+	for _, hs := range handoffSides {
+		b.Run(strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(hs.name, "gorilla + "), " + ", "_"), " ", "-"), func(b *testing.B) {
+			h, err := dialHandoffVia(ctx, url, hs.yield, hs.sel, fakeDial(newFakeConn(frames)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.close()
+			b.ReportAllocs()
+			expSide(b, func() error { _, err := h.next(); return err })
+		})
+	}
+	b.Run("wsfsm", func(b *testing.B) {
+		c, err := wsfsm.Dial(ctx, url, &wsfsm.Options{NetDialContext: fakeDial(newFakeConn(frames))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Abort()
+		b.ReportAllocs()
+		expSide(b, func() error { _, _, err := c.Receive(ctx); return err })
+	})
 }

@@ -56,9 +56,14 @@ func (c *yieldConn) Read(p []byte) (int, error) {
 
 // dialHandoff dials url with raw gorilla and starts its reader.
 func dialHandoff(ctx context.Context, url string, y yieldMode, sel bool) (*handoff, error) {
+	return dialHandoffVia(ctx, url, y, sel, (&net.Dialer{}).DialContext)
+}
+
+// dialHandoffVia is dialHandoff through nd.
+func dialHandoffVia(ctx context.Context, url string, y yieldMode, sel bool, nd func(context.Context, string, string) (net.Conn, error)) (*handoff, error) {
 	var yc *yieldConn
 	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		c, err := nd(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
