@@ -288,3 +288,77 @@ func BenchmarkExpCPUReceive64(b *testing.B) {
 		expSide(b, func() error { _, _, err := c.Receive(ctx); return err })
 	})
 }
+
+func BenchmarkExpSideFailover(b *testing.B) {
+	srv := expServer(b)
+	ctx := b.Context()
+	b.Run("gorilla", func(b *testing.B) {
+		g, err := newLoopFailover(ctx, srv.url(DropPath))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { g.ws.Close() }()
+		var total, detect, dial []time.Duration
+		expSide(b, func() error {
+			t, d, di, err := g.once(ctx)
+			total, detect, dial = append(total, t), append(detect, d), append(dial, di)
+			return err
+		})
+		b.ReportMetric(float64(percentile(total, 0.5).Microseconds()), "p50-us")
+		b.ReportMetric(float64(percentile(detect, 0.5).Microseconds()), "detect-us")
+		b.ReportMetric(float64(percentile(dial, 0.5).Microseconds()), "dial-us")
+	})
+	b.Run("wsfsm", func(b *testing.B) {
+		w, err := newConnFailover(ctx, srv.url(DropPath))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer w.c.Abort()
+		var total, detect, loop, dial []time.Duration
+		expSide(b, func() error {
+			t, d, l, di, err := w.once(ctx)
+			total, detect, loop, dial = append(total, t), append(detect, d), append(loop, l), append(dial, di)
+			return err
+		})
+		b.ReportMetric(float64(percentile(total, 0.5).Microseconds()), "p50-us")
+		b.ReportMetric(float64(percentile(detect, 0.5).Microseconds()), "detect-us")
+		b.ReportMetric(float64(percentile(loop, 0.5).Microseconds()), "loop-us")
+		b.ReportMetric(float64(percentile(dial, 0.5).Microseconds()), "dial-us")
+	})
+}
+
+// BenchmarkExpCPUFailover: drop -> connected again on fakeConns, the two
+// sides interleaved every failoverSlice failovers, phases at p50.
+func BenchmarkExpCPUFailover(b *testing.B) {
+	ctx := b.Context()
+	f, err := newFakeFailover(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.close()
+	var wt, wd, wl, wdi, gt, gd, gdi []time.Duration
+	for b.Loop() {
+		for range failoverSlice {
+			t, d, l, di, err := f.conn(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			wt, wd, wl, wdi = append(wt, t), append(wd, d), append(wl, l), append(wdi, di)
+		}
+		for range failoverSlice {
+			t, d, di, err := f.gorilla(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			gt, gd, gdi = append(gt, t), append(gd, d), append(gdi, di)
+		}
+	}
+	us := func(d []time.Duration) float64 { return float64(percentile(d, 0.5).Nanoseconds()) / 1e3 }
+	b.ReportMetric(us(gt), "gorilla-us")
+	b.ReportMetric(us(gd), "g-detect-us")
+	b.ReportMetric(us(gdi), "g-close+dial-us")
+	b.ReportMetric(us(wt), "wsfsm-us")
+	b.ReportMetric(us(wd), "w-detect-us")
+	b.ReportMetric(us(wl), "w-loop-us")
+	b.ReportMetric(us(wdi), "w-dial-us")
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -27,10 +28,12 @@ type fakeConn struct {
 	off      int    // in frames
 	closed   chan struct{}
 	once     sync.Once
+	dropped  chan struct{} // closed by drop: reads return io.EOF
+	dropOnce sync.Once
 }
 
 func newFakeConn(frames []byte) *fakeConn {
-	return &fakeConn{frames: frames, closed: make(chan struct{})}
+	return &fakeConn{frames: frames, closed: make(chan struct{}), dropped: make(chan struct{})}
 }
 
 // fakeDial is a NetDialContext that returns c.
@@ -68,8 +71,12 @@ func (c *fakeConn) Read(p []byte) (int, error) {
 	}
 	if !c.answered || c.frames == nil {
 		c.mu.Unlock()
-		<-c.closed
-		return 0, net.ErrClosed
+		select {
+		case <-c.closed:
+			return 0, net.ErrClosed
+		case <-c.dropped:
+			return 0, io.EOF
+		}
 	}
 	n := copy(p, c.frames[c.off:])
 	c.off = (c.off + n) % len(c.frames)
@@ -81,6 +88,10 @@ func (c *fakeConn) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// drop makes the peer go away: reads return io.EOF (TCP closed, no close
+// frame).
+func (c *fakeConn) drop() { c.dropOnce.Do(func() { close(c.dropped) }) }
 
 func (c *fakeConn) Close() error {
 	c.once.Do(func() { close(c.closed) })
