@@ -362,3 +362,105 @@ func BenchmarkExpCPUFailover(b *testing.B) {
 	b.ReportMetric(us(wl), "w-loop-us")
 	b.ReportMetric(us(wdi), "w-dial-us")
 }
+
+func BenchmarkExpCompareAbort(b *testing.B) {
+	srv := expServer(b)
+	names := []string{"gorilla Close", "wsfsm Abort", "gorilla + handoff, Close"}
+	for b.Loop() {
+		p50, p99, r50, r99 := make([][]float64, 3), make([][]float64, 3), make([][]float64, 3), make([][]float64, 3)
+		for round := range expRounds() {
+			a, z, err := measureAbortExp(b.Context(), srv.url("/echo"), 400, round)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range names {
+				p50[i], p99[i] = append(p50[i], us(a[i])), append(p99[i], us(z[i]))
+				r50[i], r99[i] = append(r50[i], float64(a[i])/float64(a[0])), append(r99[i], float64(z[i])/float64(z[0]))
+			}
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "abort, %d rounds of 400 each: p50 us; p99 us; p50 ÷ gorilla's; p99 ÷ gorilla's\n", expRounds())
+		for i, n := range names {
+			fmt.Fprintf(&sb, "  %-26s %-22s %-22s %-22s %s\n", n, mfig(p50[i], 1), mfig(p99[i], 1), mfig(r50[i], 3), mfig(r99[i], 3))
+		}
+		b.Log(sb.String())
+	}
+}
+
+// BenchmarkExpCPUAbort: Abort (wsfsm) and Close (gorilla, and gorilla with
+// a handoff reader) on fakeConns, until the blocked read returned; the
+// sides interleaved every abortSlice, p50 and p99 reported.
+func BenchmarkExpCPUAbort(b *testing.B) {
+	ctx := b.Context()
+	url := "ws://127.0.0.1:2/fake"
+	fake := func(context.Context, string, string) (net.Conn, error) { return newFakeConn(nil), nil }
+	gorilla := func() (time.Duration, error) {
+		ws, _, err := (&websocket.Dialer{NetDialContext: fake}).DialContext(ctx, url, nil)
+		if err != nil {
+			return 0, err
+		}
+		returned := make(chan time.Time, 1)
+		go func() {
+			_, _, _ = ws.ReadMessage()
+			returned <- time.Now()
+		}()
+		time.Sleep(200 * time.Microsecond)
+		t0 := time.Now()
+		ws.Close()
+		return (<-returned).Sub(t0), nil
+	}
+	handoff := func() (time.Duration, error) {
+		h, err := dialHandoffVia(ctx, url, yieldEach, true, fake)
+		if err != nil {
+			return 0, err
+		}
+		returned := make(chan time.Time, 1)
+		go func() {
+			_, _ = h.next()
+			returned <- time.Now()
+		}()
+		time.Sleep(200 * time.Microsecond)
+		t0 := time.Now()
+		h.ws.Close()
+		d := (<-returned).Sub(t0)
+		h.close()
+		return d, nil
+	}
+	conn := func() (time.Duration, error) {
+		c, err := wsfsm.Dial(ctx, url, &wsfsm.Options{NetDialContext: fake})
+		if err != nil {
+			return 0, err
+		}
+		returned := make(chan time.Time, 1)
+		go func() {
+			_, _, _ = c.Receive(ctx)
+			returned <- time.Now()
+		}()
+		time.Sleep(200 * time.Microsecond)
+		t0 := time.Now()
+		_ = c.Abort()
+		tAbort := time.Now()
+		tRecv := <-returned
+		if tRecv.After(tAbort) {
+			return tRecv.Sub(t0), nil
+		}
+		return tAbort.Sub(t0), nil
+	}
+	sides := []func() (time.Duration, error){gorilla, conn, handoff}
+	lat := make([][]time.Duration, len(sides))
+	for b.Loop() {
+		for i, side := range sides {
+			for range abortSlice {
+				d, err := side()
+				if err != nil {
+					b.Fatal(err)
+				}
+				lat[i] = append(lat[i], d)
+			}
+		}
+	}
+	for i, name := range []string{"gorilla", "wsfsm", "handoff"} {
+		b.ReportMetric(float64(percentile(lat[i], 0.5).Nanoseconds())/1e3, name+"-p50-us")
+		b.ReportMetric(float64(percentile(lat[i], 0.99).Nanoseconds())/1e3, name+"-p99-us")
+	}
+}

@@ -26,6 +26,7 @@ type handoff struct {
 	sel   bool          // next waits as Receive does: in a select with ctx and a third channel
 	never chan struct{} // the third channel (Receive's machineDone)
 	ctx   context.Context
+	err   error // the reader's, once next saw it
 }
 
 // yieldMode is when a handoff's reader yields the CPU.
@@ -116,7 +117,10 @@ func (h *handoff) next() ([]byte, error) {
 		b, ok = <-h.msgs
 	}
 	if !ok {
-		return nil, <-h.errc
+		if h.err == nil {
+			h.err = <-h.errc
+		}
+		return nil, h.err
 	}
 	return b, nil
 }
