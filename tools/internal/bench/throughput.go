@@ -14,6 +14,7 @@ import (
 // throughputRound is one round of one-way throughput to /sink.
 type throughputRound struct {
 	gorilla, conn float64 // messages per second
+	handoff       float64 // receive only: handoffBaseline's, when asked for
 }
 
 // throughputSlice is how long one side sends before the other takes over.
