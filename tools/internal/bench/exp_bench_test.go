@@ -99,13 +99,16 @@ func BenchmarkExpSideReceive64(b *testing.B) {
 	})
 }
 
-func BenchmarkExpCompareReceive64(b *testing.B) {
+func BenchmarkExpCompareReceive64(b *testing.B)  { expCompareReceive(b, 64) }
+func BenchmarkExpCompareReceive16k(b *testing.B) { expCompareReceive(b, 16<<10) }
+
+func expCompareReceive(b *testing.B, size int) {
 	srv := expServer(b)
 	for b.Loop() {
 		var raw, conn []float64
 		ho := make([][]float64, len(handoffSides))
 		for round := range expRounds() {
-			r, err := measureReceiveExp(b.Context(), srv.url(SourcePath), 64, 300*time.Millisecond, round)
+			r, err := measureReceiveExp(b.Context(), srv.url(SourcePath), size, 300*time.Millisecond, round)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -122,7 +125,7 @@ func BenchmarkExpCompareReceive64(b *testing.B) {
 			return out
 		}
 		var sb strings.Builder
-		fmt.Fprintf(&sb, "receive 64 B, %d rounds, ns per message; rate ÷ raw rate; wsfsm's rate ÷ this side's\n", len(raw))
+		fmt.Fprintf(&sb, "receive %d B, %d rounds, ns per message; rate ÷ raw rate; wsfsm's rate ÷ this side's\n", size, len(raw))
 		fmt.Fprintf(&sb, "  %-48s %-18s\n", "gorilla ReadMessage", mfig(raw, 0))
 		for i, hs := range handoffSides {
 			fmt.Fprintf(&sb, "  %-48s %-18s %-24s %s\n", hs.name, mfig(ho[i], 0), mfig(ratio(ho[i], raw), 3), mfig(ratio(conn, ho[i]), 3))
