@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -225,8 +224,11 @@ func (l *Link) deliver(msg Message) {
 		// busy or single CPU that syscall would otherwise sit between the
 		// message's arrival and Receive returning it (measured by wsfsm
 		// bench: echo round trip p50 1.26x raw gorilla without the yield,
-		// about 1.0x with it).
-		runtime.Gosched()
+		// about 1.0x with it). The yield waits for the socket read (rd's
+		// Read): while gorilla's buffer still holds messages, the reader
+		// hands them on without one (64 B messages received 0.28x raw
+		// gorilla with a yield after each).
+		l.rd.yield = true
 		return
 	default:
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,7 @@ type wireConn struct {
 	guard frameGuard
 	n     int   // the last read's result, handed to guard.scan
 	err   error // (in the struct, not the frame: see Read)
+	yield bool  // a message was delivered since the last Read (see Link.deliver)
 }
 
 // newWireConn wraps c; guard says whether its reads are watched (only the
@@ -69,6 +71,10 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	}
 	if c.guard.fail != nil {
 		return 0, c.guard.fail
+	}
+	if c.yield {
+		c.yield = false
+		runtime.Gosched()
 	}
 	n, err := c.Conn.Read(p)
 	c.n, c.err = n, err

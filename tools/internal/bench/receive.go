@@ -64,9 +64,10 @@ func sourceBatch(size, want int) []byte {
 
 // measureReceive reads size-byte binary messages from sourceURL (the
 // server's SourcePath) for dur per side, with raw gorilla ReadMessage and
-// with Conn.Receive, each on a connection of its own to the same server, in
-// turns as measureThroughput. It returns messages per second.
-func measureReceive(ctx context.Context, sourceURL string, size int, dur time.Duration, round int) (throughputRound, error) {
+// with Conn.Receive, and with handoff also with handoffBaseline, each on a
+// connection of its own to the same server, in turns as measureThroughput.
+// It returns messages per second.
+func measureReceive(ctx context.Context, sourceURL string, size int, dur time.Duration, round int, handoff bool) (throughputRound, error) {
 	url := sourceURL + "?size=" + strconv.Itoa(size)
 	ws, c, done, err := dialPair(ctx, url)
 	if err != nil {
@@ -79,12 +80,25 @@ func measureReceive(ctx context.Context, sourceURL string, size int, dur time.Du
 		}
 		return err
 	}
-	rates, err := alternate([2]func() error{
+	sides := []func() error{
 		func() error { _, b, err := ws.ReadMessage(); return check(len(b), err) },
 		func() error { _, b, err := c.Receive(ctx); return check(len(b), err) },
-	}, dur, round)
+	}
+	if handoff {
+		h, err := dialHandoff(ctx, url, handoffBaseline.yield, handoffBaseline.sel)
+		if err != nil {
+			return throughputRound{}, err
+		}
+		defer h.close()
+		sides = append(sides, func() error { b, err := h.next(); return check(len(b), err) })
+	}
+	rates, err := alternate(sides, dur, round)
 	if err != nil {
 		return throughputRound{}, fmt.Errorf("bench: read: %w", err)
 	}
-	return throughputRound{gorilla: rates[0], conn: rates[1]}, nil
+	r := throughputRound{gorilla: rates[0], conn: rates[1]}
+	if handoff {
+		r.handoff = rates[2]
+	}
+	return r, nil
 }

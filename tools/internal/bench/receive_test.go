@@ -39,11 +39,15 @@ func TestSourceFrames(t *testing.T) {
 func TestMeasureReceive(t *testing.T) {
 	srv := httptest.NewServer(&sourceHandler{})
 	defer srv.Close()
-	r, err := measureReceive(t.Context(), "ws"+strings.TrimPrefix(srv.URL, "http")+SourcePath, 64, 20*time.Millisecond, 0)
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + SourcePath
+	r, err := measureReceive(t.Context(), url, 64, 20*time.Millisecond, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !(r.gorilla > 0) || !(r.conn > 0) {
-		t.Errorf("rates %+v, want both above 0", r)
+	if !(r.gorilla > 0) || !(r.conn > 0) || !(r.handoff > 0) {
+		t.Errorf("rates %+v, want all three above 0", r)
+	}
+	if r, err = measureReceive(t.Context(), url, 64, 20*time.Millisecond, 1, false); err != nil || r.handoff != 0 {
+		t.Errorf("without the handoff side: %+v, %v, want no handoff rate", r, err)
 	}
 }

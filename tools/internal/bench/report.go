@@ -19,6 +19,7 @@ type Report struct {
 	Throughput16kRatio           Figure
 	Receive64Ratio               Figure
 	Receive16kRatio              Figure
+	Receive64HandoffRatio        Figure // Receive ÷ gorilla with the handoff the guarantees need
 	RTTP50Ratio                  Figure
 	RTTP99Ratio                  Figure
 	FailoverVsLoopRatio          Figure
@@ -76,6 +77,7 @@ func (r *Report) entries() []entry {
 	es := []entry{
 		{"throughput_64_ratio", &r.Throughput64Ratio, 0}, {"throughput_16k_ratio", &r.Throughput16kRatio, 0},
 		{"receive_64_ratio", &r.Receive64Ratio, 0}, {"receive_16k_ratio", &r.Receive16kRatio, 0},
+		{"receive_64_handoff_ratio", &r.Receive64HandoffRatio, 0},
 		{"rtt_p50_ratio", &r.RTTP50Ratio, 0}, {"rtt_p99_ratio", &r.RTTP99Ratio, 0},
 		{"failover_vs_loop_ratio", &r.FailoverVsLoopRatio, 0}, {"abort_p99_ratio", &r.AbortP99Ratio, 0},
 		{"close_unresponsive_overshoot_ms", &r.CloseUnresponsiveOvershootMs, 0},
@@ -226,6 +228,7 @@ type Context struct {
 	Throughput16kMBs     [2]Figure // gorilla, wsfsm: MB/s
 	Receive64Msgs        [2]Figure // gorilla ReadMessage, wsfsm Receive: messages/s
 	Receive16kMBs        [2]Figure // the same, MB/s
+	Receive64HandoffMsgs Figure    // gorilla with a reader goroutine's handoff (handoffBaseline): messages/s
 	RTTP50us, RTTP99us   [2]Figure // gorilla, wsfsm
 	FSMTransitionNs      [2]Figure // looplab Event, generated Machine
 	GorillaMemPerConnKiB Figure

@@ -139,7 +139,7 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 	defer func() { err = errors.Join(err, pin.unpinSelf()) }()
 
 	var thr64, thr16, g64, c64, g16, c16 []float64
-	var rcv64, rcv16, rg64, rc64, rg16, rc16 []float64
+	var rcv64, rcv16, rg64, rc64, rg16, rc16, rcvH, rh64 []float64
 	var rtt50, rtt99, g50, c50, g99, c99 []float64
 	var dial, fail50, fail99, failRatio, loop50, loopRatio, reconn, abort, gAbort, abortRatio, closeP50, overshoot []float64
 	var failDetect, failLoop, failDial, loopDetect, loopDial []float64
@@ -155,11 +155,12 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 		}
 		mb := float64(16<<10) / 1e6
 		thr16, g16, c16 = append(thr16, t.conn/t.gorilla), append(g16, t.gorilla*mb), append(c16, t.conn*mb)
-		if t, err = measureReceive(ctx, srv.url(SourcePath), 64, p.thrDur, round); err != nil {
+		if t, err = measureReceive(ctx, srv.url(SourcePath), 64, p.thrDur, round, true); err != nil {
 			return err
 		}
 		rcv64, rg64, rc64 = append(rcv64, t.conn/t.gorilla), append(rg64, t.gorilla), append(rc64, t.conn)
-		if t, err = measureReceive(ctx, srv.url(SourcePath), 16<<10, p.thrDur, round); err != nil {
+		rcvH, rh64 = append(rcvH, t.conn/t.handoff), append(rh64, t.handoff)
+		if t, err = measureReceive(ctx, srv.url(SourcePath), 16<<10, p.thrDur, round, false); err != nil {
 			return err
 		}
 		rcv16, rg16, rc16 = append(rcv16, t.conn/t.gorilla), append(rg16, t.gorilla*mb), append(rc16, t.conn*mb)
@@ -218,6 +219,7 @@ func runPinned(ctx context.Context, self []string, pin *pinner, p params, rep *R
 	rep.Receive64Ratio, rep.Receive16kRatio = summarize(rcv64), summarize(rcv16)
 	cx.Receive64Msgs = [2]Figure{summarize(rg64), summarize(rc64)}
 	cx.Receive16kMBs = [2]Figure{summarize(rg16), summarize(rc16)}
+	rep.Receive64HandoffRatio, cx.Receive64HandoffMsgs = summarize(rcvH), summarize(rh64)
 	rep.RTTP50Ratio, rep.RTTP99Ratio = summarize(rtt50), summarize(rtt99)
 	cx.RTTP50us, cx.RTTP99us = [2]Figure{summarize(g50), summarize(c50)}, [2]Figure{summarize(g99), summarize(c99)}
 	rep.DialP50us = summarize(dial)

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -12,6 +14,7 @@ import (
 // throughputRound is one round of one-way throughput to /sink.
 type throughputRound struct {
 	gorilla, conn float64 // messages per second
+	handoff       float64 // receive only: handoffBaseline's, when asked for
 }
 
 // throughputSlice is how long one side sends before the other takes over.
@@ -30,7 +33,7 @@ func measureThroughput(ctx context.Context, sinkURL string, size int, dur time.D
 	}
 	defer done()
 	msg := make([]byte, size)
-	rates, err := alternate([2]func() error{
+	rates, err := alternate([]func() error{
 		func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) },
 		func() error { return c.Send(ctx, wsfsm.Binary, msg) },
 	}, dur, round)
@@ -54,20 +57,29 @@ func dialPair(ctx context.Context, url string) (ws *websocket.Conn, c *wsfsm.Con
 	return ws, c, func() { _ = c.Abort(); ws.Close() }, nil
 }
 
-// alternate runs sides[0] (gorilla's) and sides[1] (wsfsm's) in turns of
-// throughputSlice, the first side alternating with round, until each ran
-// for dur, and returns how many calls per second each made. It stops at
-// the first error.
-func alternate(sides [2]func() error, dur time.Duration, round int) ([2]float64, error) {
-	var n [2]int
-	var spent [2]time.Duration
-	for i := 0; spent[0] < dur || spent[1] < dur; i++ {
-		for k := range 2 {
-			side := (i + round + k) % 2
-			start := time.Now()
+// alternate runs sides (the first gorilla's, the second wsfsm's, then any
+// experiment's) in turns of throughputSlice, the first side rotating with
+// round, until each ran for dur, and returns how many calls per second each
+// made. It stops at the first error.
+func alternate(sides []func() error, dur time.Duration, round int) ([]float64, error) {
+	rates, _, err := alternateCPU(sides, dur, round)
+	return rates, err
+}
+
+// alternateCPU is alternate also returning each side's CPU time per call
+// (this process's user and system time over its slices, in ns): on a busy
+// machine, time other processes take from the CPU counts in the rates but
+// not here.
+func alternateCPU(sides []func() error, dur time.Duration, round int) (rates, cpuNs []float64, err error) {
+	n := make([]int, len(sides))
+	spent, cpu := make([]time.Duration, len(sides)), make([]time.Duration, len(sides))
+	for i := 0; slices.ContainsFunc(spent, func(d time.Duration) bool { return d < dur }); i++ {
+		for k := range sides {
+			side := (i + round + k) % len(sides)
+			start, cpu0 := time.Now(), processCPU()
 			for {
 				if err := sides[side](); err != nil {
-					return [2]float64{}, err
+					return nil, nil, err
 				}
 				n[side]++
 				if n[side]%16 == 0 && time.Since(start) >= throughputSlice {
@@ -75,7 +87,23 @@ func alternate(sides [2]func() error, dur time.Duration, round int) ([2]float64,
 				}
 			}
 			spent[side] += time.Since(start)
+			cpu[side] += processCPU() - cpu0
 		}
 	}
-	return [2]float64{float64(n[0]) / spent[0].Seconds(), float64(n[1]) / spent[1].Seconds()}, nil
+	rates, cpuNs = make([]float64, len(sides)), make([]float64, len(sides))
+	for i := range sides {
+		rates[i] = float64(n[i]) / spent[i].Seconds()
+		cpuNs[i] = float64(cpu[i].Nanoseconds()) / float64(n[i])
+	}
+	return rates, cpuNs, nil
+}
+
+// processCPU returns the user and system CPU time this process used so far
+// (0 if the kernel does not say).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
