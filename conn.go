@@ -385,8 +385,9 @@ func (c *ConnOf[S, E]) Fire(ctx context.Context, e E, cause error) (err error) {
 // Receive returns the next message, waiting across reconnects. Once the Conn
 // is closed and every message already read was returned, it returns
 // ErrClosed (wrapping the cause when the Conn ended on its own). Ending ctx
-// stops only this call. ReceiveMessage says which connection a message came
-// from, too.
+// stops only this call, and only its wait: a message already read is
+// returned even when ctx has ended. ReceiveMessage says which connection a
+// message came from, too.
 func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error) {
 	m, err := c.ReceiveMessage(ctx)
 	return m.Type, m.Data, err
@@ -397,6 +398,11 @@ func (c *ConnOf[S, E]) Receive(ctx context.Context) (MessageType, []byte, error)
 // messages can tell a packet cut short by a reconnect from the next
 // connection's bytes.
 func (c *ConnOf[S, E]) ReceiveMessage(ctx context.Context) (Message, error) {
+	select {
+	case m := <-c.inbox: // one waits: no need to wait on three channels
+		return c.received(m), nil
+	default:
+	}
 	select {
 	case m := <-c.inbox:
 		return c.received(m), nil

@@ -213,3 +213,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// A message already read is returned even when Receive's ctx has ended: an
+// ended ctx stops only the wait (before, Receive picked at random between
+// the message and the ctx).
+func TestReceiveReturnsAWaitingMessageWhateverItsCtx(t *testing.T) {
+	srv := wstest.NewServer()
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const n = DefaultReceiveBuffer
+	c, err := Dial(ctx, srv.URL("/size/8?count=16"), &Options{PingInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	waitFor(t, "16 messages waiting", func() bool { return len(c.inbox) == n })
+	ended, end := context.WithCancel(ctx)
+	end()
+	for i := range n {
+		if _, data, err := c.Receive(ended); err != nil || len(data) != 8 {
+			t.Fatalf("Receive %d with an ended ctx: %d bytes, %v; want a waiting message", i, len(data), err)
+		}
+	}
+	if _, _, err := c.Receive(ended); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Receive with an ended ctx and nothing waiting: %v, want context.Canceled", err)
+	}
+}
