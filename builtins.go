@@ -91,7 +91,7 @@ func (c *ConnOf[S, E]) releaseSends() { c.publish() }
 // sendClose runs the close handshake on a goroutine of its own: it waits for
 // Sends already writing, sends the close frame, and waits for the peer's, for
 // Options.CloseTimeout at most, whatever the spec's timers (see
-// hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
+// timerDuration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
 	l := &c.ms
 	link := c.link

@@ -51,7 +51,7 @@ func (c *ConnOf[S, E]) dial() {
 	l := &c.ms
 	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
 	// The attempt carries its own bound, whatever the spec's timers (see
-	// hooks.Duration): the dial, its upgrade and OnConnect.
+	// timerDuration): the dial, its upgrade and OnConnect.
 	ctx, cancel := context.WithTimeoutCause(context.Background(), c.opts.HandshakeTimeout, ErrHandshakeTimeout)
 	if c.opts.HandshakeTimeout < 0 { // no bound but Dial's ctx, as documented
 		cancel()
