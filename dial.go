@@ -75,7 +75,7 @@ func (c *ConnOf[S, E]) dial() {
 		CompressionLevel:     c.opts.CompressionLevel,
 		WriteBufferPool:      &c.writeBufs,
 	}
-	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.sched.Attempt()}
+	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.attempt}
 	cfg.Dial = attempt.Dial // each message says which connection read it
 	// The first of the dial's result and its deadline settles the ticket:
 	// an attempt past its bound fails now, even while a hook or dialer that

@@ -114,7 +114,7 @@ func (c *ConnOf[S, E]) moved(t engine.Transition) {
 		l.stepCancel, l.stepCtx = nil, nil
 	}
 	tr := c.transition(t)
-	tr.Attempt = l.sched.Attempt()
+	tr.Attempt = l.attempt
 	tr.At = time.Now()
 	if c.runs(t.To, vocab.ScheduleBackoff) {
 		tr.scheduled = true
