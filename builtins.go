@@ -81,7 +81,7 @@ func (c *ConnOf[S, E]) startReader() {
 	}
 	l.everOpened = true
 	l.reconnectRequested = false
-	l.sched.Opened(time.Now())
+	l.attempt = l.sched.Opened(time.Now())
 	c.stats.opens.Add(1)
 }
 
@@ -91,13 +91,13 @@ func (c *ConnOf[S, E]) releaseSends() { c.publish() }
 // sendClose runs the close handshake on a goroutine of its own: it waits for
 // Sends already writing, sends the close frame, and waits for the peer's, for
 // Options.CloseTimeout at most, whatever the spec's timers (see
-// hooks.Duration): then the connection is aborted, with ErrCloseTimeout.
+// timerDuration): then the connection is aborted, with ErrCloseTimeout.
 func (c *ConnOf[S, E]) sendClose() {
 	l := &c.ms
 	link := c.link
 	l.closeSent = true
 	c.unpublish(link)
-	l.sched.Dropped(time.Now())
+	l.attempt = l.sched.Dropped(time.Now())
 	tk := c.m.Track()
 	code, reason := l.closeCode, l.closeReason
 	timeout := c.opts.CloseTimeout
@@ -153,7 +153,7 @@ func (c *ConnOf[S, E]) detach() *transport.Link {
 	}
 	c.setLink(nil)
 	if !l.closeSent {
-		l.sched.Dropped(time.Now())
+		l.attempt = l.sched.Dropped(time.Now())
 	}
 	l.closeSent = false
 	return link
@@ -171,13 +171,14 @@ func (c *ConnOf[S, E]) scheduleBackoff(t engine.Transition) {
 		return
 	}
 	// A RetryLater verdict waits as long as 1013 does, whatever the cause.
-	d, ok := l.sched.Next(plain(t.Cause), verdictOf(t.Cause) == RetryLater)
+	d, attempt, ok := l.sched.Next(plain(t.Cause), verdictOf(t.Cause) == RetryLater)
+	l.attempt = attempt
 	if ok {
 		l.nextDelay = d
 		return
 	}
 	l.nextDelay = -1
-	cause := fmt.Errorf("%w (%d redials since the backoff last reset): %w", ErrAttemptsExhausted, l.sched.Attempt(), plain(t.Cause))
+	cause := fmt.Errorf("%w (%d redials since the backoff last reset): %w", ErrAttemptsExhausted, l.attempt, plain(t.Cause))
 	c.m.PostAt(c.m.Epoch(), func() { c.takeFirst(cause, vocab.Stop) })
 }
 

@@ -51,7 +51,7 @@ func (c *ConnOf[S, E]) dial() {
 	l := &c.ms
 	c.cancelDial() // a dial the spec left running (its state had no shutdown_tcp) ends here
 	// The attempt carries its own bound, whatever the spec's timers (see
-	// hooks.Duration): the dial, its upgrade and OnConnect.
+	// timerDuration): the dial, its upgrade and OnConnect.
 	ctx, cancel := context.WithTimeoutCause(context.Background(), c.opts.HandshakeTimeout, ErrHandshakeTimeout)
 	if c.opts.HandshakeTimeout < 0 { // no bound but Dial's ctx, as documented
 		cancel()
@@ -75,7 +75,7 @@ func (c *ConnOf[S, E]) dial() {
 		CompressionLevel:     c.opts.CompressionLevel,
 		WriteBufferPool:      &c.writeBufs,
 	}
-	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.sched.Attempt()}
+	attempt := DialAttempt{URL: c.url, Dial: int(c.stats.dials.Load()), Attempt: l.attempt}
 	cfg.Dial = attempt.Dial // each message says which connection read it
 	// The first of the dial's result and its deadline settles the ticket:
 	// an attempt past its bound fails now, even while a hook or dialer that

@@ -599,6 +599,40 @@ func TestHeaderPerAttempt(t *testing.T) {
 	}
 }
 
+// Every transition carries the retry schedule's attempt as it stands after
+// the transition's actions: a connection dropped before MinUptime keeps the
+// count (Open -> Aborted says the redials so far), each schedule_backoff adds
+// one (Aborted -> Reconnecting says the redial coming); with MinUptime < 0
+// every Open resets it.
+func TestTransitionAttempt(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		minUptime time.Duration
+		aborted   func(n int) int // the attempt of the n-th Open -> Aborted, from 1
+	}{
+		{"kept", time.Hour, func(n int) int { return n - 1 }},
+		{"reset at Open", -1, func(int) int { return 0 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t)
+			rec := newRecorder()
+			opts := fastOptions(rec)
+			opts.MinUptime = tc.minUptime
+			c := dial(t, srv.URL("/drop-after/0"), opts)
+			for n := 1; n <= 3; n++ {
+				if tr := rec.WaitFor(t, fsm.Aborted); tr.From != fsm.Open || tr.Attempt != tc.aborted(n) {
+					t.Errorf("Aborted %d: %v, attempt %d; want from Open, attempt %d", n, tr, tr.Attempt, tc.aborted(n))
+				}
+				want := tc.aborted(n) + 1
+				if tr := rec.WaitFor(t, fsm.Reconnecting); tr.Attempt != want {
+					t.Errorf("Reconnecting %d: attempt %d, want %d", n, tr.Attempt, want)
+				}
+			}
+			_ = c.Abort()
+		})
+	}
+}
+
 // 500 forced reconnect cycles leave no file descriptor behind.
 func TestNoFDGrowthOverReconnects(t *testing.T) {
 	if testing.Short() {

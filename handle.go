@@ -24,7 +24,8 @@ import (
 // (looplab/fsm holds that): only the goroutine running the work (see
 // engine.Machine.Post) touches these fields.
 type machineState struct {
-	sched *retry.Schedule
+	sched   *retry.Schedule
+	attempt int // sched's Attempt, as the last of its Opened, Dropped and Next returned it
 
 	closeSent  bool           // send_close runs on link: its result, not the reader's end, decides
 	dial       *pendingDial   // the dial in flight, or nil

@@ -21,11 +21,34 @@ func (uint8Enum) String() string { return "" }
 
 func (h *hooks[S, E]) conn() *ConnOf[S, E] { return (*ConnOf[S, E])(h) }
 
-// Act runs a built-in action at once; an action of the spec's own is handed
+// Leave runs the exit actions of the state left, in order (see act).
+func (h *hooks[S, E]) Leave(t engine.Transition, exit []int) {
+	c := h.conn()
+	for _, a := range exit {
+		c.act(a, t)
+	}
+}
+
+// Entered runs the enter actions of the state entered, in order (see act),
+// gives its timer's duration (see duration), and then reports the transition
+// (see moved): the engine arms the timer when it returns.
+func (h *hooks[S, E]) Entered(t engine.Transition, enter []int, tm int) time.Duration {
+	c := h.conn()
+	for _, a := range enter {
+		c.act(a, t)
+	}
+	d := time.Duration(-1)
+	if tm != engine.None {
+		d = c.timerDuration(t.To, tm)
+	}
+	c.moved(t)
+	return d
+}
+
+// act runs a built-in action at once; an action of the spec's own is handed
 // to the lane, where it runs after the machine moved, in order, on a goroutine
 // that may block without holding the machine.
-func (h *hooks[S, E]) Act(a int, t engine.Transition) {
-	c := h.conn()
+func (c *ConnOf[S, E]) act(a int, t engine.Transition) {
 	if b := c.bind.Actions[a]; b != vocab.NoAction {
 		c.runBuiltin(b, t)
 		return
@@ -43,11 +66,10 @@ func (h *hooks[S, E]) Allow(g int, t engine.Transition) bool {
 	return c.ext.Allow(g, c.transition(t))
 }
 
-// Duration gives a built-in timer's duration, or asks the spec's own. A
-// built-in timer that the operation of state s carries already is not armed
-// (see carried): each timeout has one timer.
-func (h *hooks[S, E]) Duration(s, tm int) time.Duration {
-	c := h.conn()
+// timerDuration gives a built-in timer's duration, or asks the spec's own.
+// A built-in timer that the operation of state s carries already is not
+// armed (see carried): each timeout has one timer.
+func (c *ConnOf[S, E]) timerDuration(s, tm int) time.Duration {
 	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
 		if c.carried[s] {
 			return -1
@@ -82,17 +104,17 @@ func (c *ConnOf[S, E]) carries(sp *engine.Spec, s int) bool {
 // TimerCause runs on the timer's goroutine: see expired.
 func (h *hooks[S, E]) TimerCause(tm int) error { return h.conn().expired(tm) }
 
-// Moved reports a transition: logs it, hands it to the observer, and answers
-// Dial and Reconnect once Sends are released.
-func (h *hooks[S, E]) Moved(t engine.Transition) {
-	c := h.conn()
+// moved reports a transition, last in Entered: logs it, hands it to the
+// observer (on the lane, so after the timer was armed), and answers Dial and
+// Reconnect once Sends are released.
+func (c *ConnOf[S, E]) moved(t engine.Transition) {
 	l := &c.ms
 	if l.stepCancel != nil && l.stepEpoch != c.m.Epoch() {
 		l.stepCancel() // the state whose steps used it was left
 		l.stepCancel, l.stepCtx = nil, nil
 	}
 	tr := c.transition(t)
-	tr.Attempt = l.sched.Attempt()
+	tr.Attempt = l.attempt
 	tr.At = time.Now()
 	if c.runs(t.To, vocab.ScheduleBackoff) {
 		tr.scheduled = true

@@ -14,8 +14,9 @@
 // a state's timer) is dropped.
 //
 // The owner of a Machine supplies what the names in the Spec mean through
-// [Hooks]: it runs actions, decides guards, gives timer durations and hears
-// about each transition. Callbacks run inside the machine and must not block
+// [Hooks]: it decides guards and, once per transition, runs the exit and
+// enter actions, gives the entered state's timer duration and hears about
+// the transition. Callbacks run inside the machine and must not block
 // or fire events themselves: they post work instead, which runs after the
 // current item.
 package engine

@@ -22,23 +22,37 @@ type Transition struct {
 // guard and timer names mean. Every method but TimerCause runs inside the
 // machine, on the goroutine running its work: it must not block, and must not
 // call Fire (it posts work instead).
+//
+// A transition costs the owner one Entered call, plus one Allow if its edge
+// is guarded and one Leave if the state left has exit actions: the engine
+// hands over the actions and the timer of a step instead of calling back for
+// each.
 type Hooks interface {
-	// Act runs action a, on entering (or leaving) a state during t.
-	Act(a int, t Transition)
+	// Leave runs the exit actions exit of t.From, in order, each with t. It
+	// is called only when t leaves a state that has exit actions, before
+	// Entered: the actions run in the entry being left (Machine.Epoch is
+	// still its epoch, its timer still armed). exit belongs to the Spec:
+	// read it, never change it.
+	Leave(t Transition, exit []int)
 	// Allow reports whether guard g lets t happen. It decides and changes
 	// nothing: guards of `then` steps are asked in turn.
 	Allow(g int, t Transition) bool
-	// Duration is how long timer tm of state s, just entered, runs, from
-	// now; negative means no timer this time.
-	Duration(s, tm int) time.Duration
+	// Entered does the owner's part of transition t once looplab/fsm moved
+	// the state and the exit actions ran: for every transition, the initial
+	// entry (see Start) included. In this order, it runs the enter actions
+	// enter of t.To, each with t; returns how long timer tm of t.To runs,
+	// from now (negative: no timer this time); and records t, last (what it
+	// tells observers about t). The engine arms the timer when Entered
+	// returns, before any work posted meanwhile runs: the record must not
+	// need it armed. tm is None when t.To has no timer; the result is then
+	// ignored. A self-loop leaves and enters nothing: enter is nil, tm is
+	// None, the running timer is kept, and Entered only records t. enter
+	// belongs to the Spec: read it, never change it.
+	Entered(t Transition, enter []int, tm int) time.Duration
 	// TimerCause is the cause that the event of timer tm carries. It is
 	// called on the timer's own goroutine when the timer expires, outside the
 	// machine, so it may take its time.
 	TimerCause(tm int) error
-	// Moved is told about every transition, the initial entry (see Start)
-	// included, after the enter actions of its
-	// target state and after that state's timer was armed.
-	Moved(t Transition)
 	// Ended is called once, after the last work: the machine is in a final
 	// state and no tracked goroutine (see Track) remains.
 	Ended()
@@ -108,8 +122,8 @@ func New(sp *Spec, h Hooks) (*Machine, error) {
 	}
 	m := &Machine{spec: sp, hooks: h, edge: d.edge, states: d.states}
 	// No callbacks: the engine calls looplab/fsm once per transition, to
-	// move the state, and runs the guard, the exit and enter actions and
-	// Moved around that call (see take).
+	// move the state, and asks the guard, Leave and Entered around that
+	// call (see take).
 	m.fsm = looplab.NewFSM(sp.States[sp.Initial], d.events, nil)
 	m.q.over = m.over
 	m.q.onEnd = h.Ended
@@ -123,9 +137,10 @@ func (m *Machine) State() int { return m.states[m.fsm.Current()] }
 // Spec returns the tables the Machine drives.
 func (m *Machine) Spec() *Spec { return m.spec }
 
-// Start posts the entry into the initial state: its enter actions run (with
-// a Transition whose Event is None and From equal to To), its timer is
-// armed, and Moved is told, as for any transition. Later calls do nothing.
+// Start posts the entry into the initial state: Entered runs its enter
+// actions (with a Transition whose Event is None and From equal to To),
+// gives its timer's duration and records it, and the timer is armed, as for
+// any transition. Later calls do nothing.
 func (m *Machine) Start() bool {
 	return m.Post(func() {
 		if m.started {
@@ -136,8 +151,7 @@ func (m *Machine) Start() bool {
 		m.cur = Transition{Event: None, From: s, To: s}
 		m.firing = true
 		defer func() { m.firing, m.cur = false, Transition{} }()
-		m.entered(s)
-		m.hooks.Moved(m.cur)
+		m.enter(s)
 	})
 }
 
@@ -219,9 +233,9 @@ func (m *Machine) over() bool {
 }
 
 // Fire takes event e with the given cause and runs it to completion: the
-// guard, the exit actions, the move (looplab/fsm decides it), the enter
-// actions, the new state's timer, Moved, then the new state's `then` steps
-// until a state without them is reached. Call it inside the machine's work.
+// guard, the move (looplab/fsm decides it), the exit actions (Leave), the
+// enter actions and the record (Entered), the new state's timer, then the
+// new state's `then` steps until a state without them is reached. Call it inside the machine's work.
 //
 // It returns an *EventError wrapping ErrNotAllowed or ErrGuardRejected when
 // e is not taken (nothing changed), or ErrReentrant when called from inside
@@ -267,9 +281,10 @@ func (m *Machine) Fire(e int, cause error) error {
 
 // take takes one event from state from, the current one: its guard, then
 // looplab/fsm moves the state (it holds the state and checks the move), then
-// the exit actions of the state left, the enter actions of the state entered
-// and Moved. A self-loop runs its guard and Moved only. It returns the state
-// entered.
+// the exit actions of the state left (Leave), the enter actions of the state
+// entered and the record of the transition (Entered), and that state's timer
+// is armed. A self-loop runs its guard and the record only. It returns the
+// state entered.
 func (m *Machine) take(from, e int, cause error) (int, error) {
 	i := m.edge[e][from]
 	if i == None {
@@ -287,34 +302,31 @@ func (m *Machine) take(from, e int, cause error) (int, error) {
 	if err != nil && !errors.As(err, &noTransition) { // a self-loop succeeded
 		return from, fmt.Errorf("engine: looplab/fsm refused event %s in state %s: %w", m.spec.Events[e], m.spec.States[from], err)
 	}
-	if ed.To != from {
-		for _, a := range m.spec.Exit[from] {
-			m.hooks.Act(a, m.cur)
-		}
-		m.entered(ed.To)
+	if ed.To == from {
+		m.hooks.Entered(m.cur, nil, None) // a self-loop: nothing left or entered, the timer runs on
+		return from, nil
 	}
-	m.hooks.Moved(m.cur)
+	if exit := m.spec.Exit[from]; len(exit) > 0 {
+		m.hooks.Leave(m.cur, exit)
+	}
+	m.enter(ed.To)
 	return ed.To, nil
 }
 
-// entered runs s's enter actions, then arms its timer: a duration may depend
-// on what the actions decided (the backoff delay).
-func (m *Machine) entered(s int) {
+// enter enters state s: a new epoch, the old timer stopped, then Entered
+// (the enter actions, the duration of s's timer, the record), then s's
+// timer armed: a duration may depend on what the actions decided (the
+// backoff delay).
+func (m *Machine) enter(s int) {
 	m.epoch++
 	m.final = m.spec.Final[s]
 	if m.timer != nil {
 		m.timer.Stop()
 		m.timer = nil
 	}
-	for _, a := range m.spec.Enter[s] {
-		m.hooks.Act(a, m.cur)
-	}
 	st := m.spec.Timer[s]
-	if st.Timer == None {
-		return
-	}
-	d := m.hooks.Duration(s, st.Timer)
-	if d < 0 {
+	d := m.hooks.Entered(m.cur, m.spec.Enter[s], st.Timer)
+	if st.Timer == None || d < 0 {
 		return
 	}
 	epoch := m.epoch

@@ -61,7 +61,9 @@ func testSpec() *Spec {
 	}
 }
 
-// recorder implements Hooks and logs what the machine asked of it.
+// recorder implements Hooks and logs what the machine asked of it: each
+// action run (act, the exit actions then the enter ones), each guard asked,
+// and each transition recorded (Entered's last part, moved).
 type recorder struct {
 	m       *Machine
 	mu      sync.Mutex
@@ -69,8 +71,9 @@ type recorder struct {
 	ok      bool          // guard "ok"
 	slow    time.Duration // timer "slow"
 	ended   chan struct{}
-	checkLL func(Transition) // run in Moved
-	initial []Transition     // Moved for the initial entry (not in log)
+	checkLL func(Transition) // run in moved
+	initial []Transition     // moved for the initial entry (not in log)
+	act     func(a int)      // run by Act, if set
 }
 
 func newRecorder(t *testing.T, sp *Spec) *recorder {
@@ -89,7 +92,28 @@ func (r *recorder) add(format string, args ...any) {
 	r.mu.Unlock()
 }
 
+func (r *recorder) Leave(t Transition, exit []int) {
+	for _, a := range exit {
+		r.Act(a, t)
+	}
+}
+
+func (r *recorder) Entered(t Transition, enter []int, tm int) time.Duration {
+	for _, a := range enter {
+		r.Act(a, t)
+	}
+	d := time.Duration(-1)
+	if tm != None {
+		d = r.slow
+	}
+	r.moved(t)
+	return d
+}
+
 func (r *recorder) Act(a int, t Transition) {
+	if r.act != nil {
+		r.act(a)
+	}
 	r.add("act %s", r.m.spec.Actions[a])
 }
 
@@ -98,11 +122,9 @@ func (r *recorder) Allow(g int, t Transition) bool {
 	return g == 0 && r.ok
 }
 
-func (r *recorder) Duration(int, int) time.Duration { return r.slow }
-
 func (r *recorder) TimerCause(tm int) error { return errors.New("timer " + r.m.spec.Timers[tm]) }
 
-func (r *recorder) Moved(t Transition) {
+func (r *recorder) moved(t Transition) {
 	if t.Event == None {
 		r.mu.Lock()
 		r.initial = append(r.initial, t)
@@ -111,7 +133,7 @@ func (r *recorder) Moved(t Transition) {
 	}
 	r.add("moved %s %s>%s", r.m.spec.Events[t.Event], r.m.spec.States[t.From], r.m.spec.States[t.To])
 	if got := r.m.State(); got != t.To {
-		panic(fmt.Sprintf("Moved(%v) while looplab/fsm says %s", t, r.m.spec.States[got]))
+		panic(fmt.Sprintf("moved(%v) while looplab/fsm says %s", t, r.m.spec.States[got]))
 	}
 	if r.checkLL != nil {
 		r.checkLL(t)
@@ -147,7 +169,7 @@ func expectLog(t *testing.T, r *recorder, want ...string) {
 	}
 }
 
-// Moved is told about the initial entry too, once, with Event None and From
+// Entered records the initial entry too, once, with Event None and From
 // equal to To (issue 17 item 14: the observer never saw it).
 func TestStartReportsTheInitialEntry(t *testing.T) {
 	r := newRecorder(t, testSpec())
@@ -157,12 +179,12 @@ func TestStartReportsTheInitialEntry(t *testing.T) {
 	defer r.mu.Unlock()
 	want := []Transition{{Event: None, From: sIdle, To: sIdle}}
 	if !slices.Equal(r.initial, want) {
-		t.Errorf("Moved for the initial entry: %v, want %v", r.initial, want)
+		t.Errorf("recorded for the initial entry: %v, want %v", r.initial, want)
 	}
 }
 
 // Exit actions of the state left run before the enter actions of the state
-// entered; Moved comes last; looplab/fsm holds the state throughout.
+// entered; the record comes last; looplab/fsm holds the state throughout.
 func TestFireRunsExitEnterMoved(t *testing.T) {
 	r := newRecorder(t, testSpec())
 	r.m.Start()
@@ -229,7 +251,7 @@ func TestThenChoosesInOrder(t *testing.T) {
 	}
 }
 
-// A self-loop runs its guard and Moved, but no exit or enter actions.
+// A self-loop runs its guard and the record, but no exit or enter actions.
 func TestSelfLoop(t *testing.T) {
 	sp := testSpec()
 	sp.Guards = []string{"ok", "ok2"}
@@ -346,7 +368,7 @@ func TestReentrantFire(t *testing.T) {
 	sp := testSpec()
 	var inner error
 	r := newRecorder(t, sp)
-	r.m.hooks = &reentrant{recorder: r, inner: &inner}
+	r.act = func(int) { inner = r.m.Fire(eDone, nil) }
 	r.m.Start()
 	_ = r.fire(eGo, nil)
 	if !errors.Is(inner, ErrReentrant) {
@@ -354,18 +376,15 @@ func TestReentrantFire(t *testing.T) {
 	}
 }
 
-type reentrant struct {
-	*recorder
-	inner *error
-}
-
-func (h *reentrant) Act(a int, t Transition) { *h.inner = h.m.Fire(eDone, nil) }
-
 // A panic in an action, recovered by whoever posted, leaves the machine
 // usable: looplab/fsm is not wedged and the queue runs what follows.
 func TestPanicRecoveredUpstream(t *testing.T) {
 	r := newRecorder(t, testSpec())
-	r.m.hooks = &panicky{recorder: r}
+	r.act = func(a int) {
+		if r.m.spec.Actions[a] == "work" {
+			panic("user action")
+		}
+	}
 	r.m.Start()
 	func() {
 		defer func() {
@@ -380,14 +399,6 @@ func TestPanicRecoveredUpstream(t *testing.T) {
 	}
 	if r.m.State() != sIdle {
 		t.Errorf("state %s", sp(r, r.m.State()))
-	}
-}
-
-type panicky struct{ *recorder }
-
-func (h *panicky) Act(a int, t Transition) {
-	if h.m.spec.Actions[a] == "work" {
-		panic("user action")
 	}
 }
 

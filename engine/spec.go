@@ -8,11 +8,12 @@ import (
 	looplab "github.com/looplab/fsm"
 )
 
-// Version is the table format this engine reads. Generated code pins the
-// value it was generated for (an "invalid array index" compiler error when
-// they differ), so code generated for another engine fails to build instead
-// of misbehaving.
-const Version = 4
+// Version is the table format this engine reads, with its Hooks: it changes
+// with either (5: Leave and Entered replaced Act, Duration and Moved).
+// Generated code pins the value it was generated for (an "invalid array
+// index" compiler error when they differ), so code generated for another
+// engine fails to build instead of misbehaving.
+const Version = 5
 
 // None marks a missing entry in the Spec's int tables: no guard on an edge,
 // no timer on a state, no event (the initial state's entry).

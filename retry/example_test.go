@@ -27,7 +27,7 @@ func ExampleSchedule() {
 			fmt.Printf("%v: stop\n", cause)
 			return
 		}
-		d, ok := s.Next(cause, v == retry.RetryLater)
+		d, _, ok := s.Next(cause, v == retry.RetryLater)
 		if !ok {
 			fmt.Printf("%v: attempts exhausted\n", cause)
 			return
@@ -64,7 +64,7 @@ func ExampleConfig_exponentialBackOff() {
 		)
 	}})
 	for range 4 {
-		d, _ := s.Next(&transport.CloseError{Code: 1006}, false)
+		d, _, _ := s.Next(&transport.CloseError{Code: 1006}, false)
 		fmt.Println(d)
 	}
 	// Output:
@@ -81,7 +81,7 @@ func ExampleConfig_withMaxRetries() {
 		return backoff.WithMaxRetries(backoff.NewConstantBackOff(2*time.Second), 3)
 	}})
 	for {
-		d, ok := s.Next(&transport.CloseError{Code: 1006}, false)
+		d, _, ok := s.Next(&transport.CloseError{Code: 1006}, false)
 		if !ok {
 			fmt.Printf("stop after %d redials\n", s.Attempt())
 			break

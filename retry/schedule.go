@@ -139,32 +139,36 @@ func maxDelay(b backoff.BackOff) (time.Duration, bool) {
 }
 
 // Opened records that a connection reached Open at now. With MinUptime < 0
-// the schedule resets at once.
-func (s *Schedule) Opened(now time.Time) {
+// the schedule resets at once. It returns Attempt after it.
+func (s *Schedule) Opened(now time.Time) (attempt int) {
 	s.open, s.openedAt, s.lostOpen = true, now, true
 	if s.minUptime < 0 {
 		s.reset()
 	}
+	return s.attempt
 }
 
 // Dropped records that the connection Opened recorded was lost at now. If
 // it stayed Open at least MinUptime, the schedule resets: attempt 0 and
-// BackOff.Reset. Without an Opened before it, it does nothing.
-func (s *Schedule) Dropped(now time.Time) {
+// BackOff.Reset. Without an Opened before it, it does nothing. It returns
+// Attempt after it.
+func (s *Schedule) Dropped(now time.Time) (attempt int) {
 	if s.open && s.minUptime >= 0 && now.Sub(s.openedAt) >= s.minUptime {
 		s.reset()
 	}
 	s.open = false
+	return s.attempt
 }
 
 // Next returns how long to wait before the next redial, given the error
 // that ended the last dial or connection and whether its verdict was
 // RetryLater (Classifier.Classify gives it for close code 1013: the caller
-// classifies once and passes the verdict on). ok is false, with no delay, when MaxAttempts
-// redials were already allowed since the last reset, or when the BackOff
-// returned backoff.Stop (any negative delay): the connection should then
-// stop, and stay stopped. Otherwise Attempt grows by one, and with d the
-// BackOff's next delay, the delay is:
+// classifies once and passes the verdict on), and Attempt after it. ok is
+// false, with no delay and Attempt unchanged, when MaxAttempts redials were
+// already allowed since the last reset, or when the BackOff returned
+// backoff.Stop (any negative delay): the connection should then stop, and
+// stay stopped. Otherwise Attempt grows by one, and with d the BackOff's
+// next delay, the delay is:
 //
 //   - with later true: uniform
 //     in [L, 2L] with L = max(d, RetryLaterMin) (RetryLaterMin capped as
@@ -179,13 +183,13 @@ func (s *Schedule) Dropped(now time.Time) {
 // and, if cause holds a *transport.HandshakeError with a RetryAfter, never
 // less than that RetryAfter clamped to MaxRetryAfter (unless MaxRetryAfter
 // < 0).
-func (s *Schedule) Next(cause error, later bool) (delay time.Duration, ok bool) {
+func (s *Schedule) Next(cause error, later bool) (delay time.Duration, attempt int, ok bool) {
 	if s.maxAttempts > 0 && s.attempt >= s.maxAttempts {
-		return 0, false
+		return 0, s.attempt, false
 	}
 	d := s.b.NextBackOff()
 	if d < 0 {
-		return 0, false
+		return 0, s.attempt, false
 	}
 	first := s.attempt == 0 && s.lostOpen
 	s.attempt++
@@ -206,7 +210,7 @@ func (s *Schedule) Next(cause error, later bool) (delay time.Duration, ok bool) 
 	if s.maxRetryAfter >= 0 && errors.As(cause, &he) && he.RetryAfter > 0 {
 		delay = max(delay, min(he.RetryAfter, s.maxRetryAfter))
 	}
-	return delay, true
+	return delay, s.attempt, true
 }
 
 // Attempt returns how many redials Next allowed since the last reset.

@@ -34,7 +34,7 @@ func TestScheduleRetryAfterFloorClampIgnore(t *testing.T) {
 		{"absent", 0, 0, 100 * time.Millisecond},
 	} {
 		s := retry.NewSchedule(retry.Config{NewBackOff: constant(100 * time.Millisecond), MaxRetryAfter: tc.maxRetryAfter})
-		if d, ok := s.Next(refused(tc.retryAfter), false); !ok || d != tc.want {
+		if d, _, ok := s.Next(refused(tc.retryAfter), false); !ok || d != tc.want {
 			t.Errorf("%s: Retry-After %v, MaxRetryAfter %v: delay %v ok %v, want %v", tc.name, tc.retryAfter, tc.maxRetryAfter, d, ok, tc.want)
 		}
 	}
@@ -62,7 +62,7 @@ func exp() backoff.BackOff { return retry.Exponential(time.Second, time.Minute) 
 // refused.
 func next(t *testing.T, s *retry.Schedule) time.Duration {
 	t.Helper()
-	d, ok := s.Next(&transport.CloseError{Code: 1006}, false)
+	d, _, ok := s.Next(&transport.CloseError{Code: 1006}, false)
 	if !ok {
 		t.Fatalf("Next refused at attempt %d", s.Attempt())
 	}
@@ -186,12 +186,12 @@ func TestScheduleMaxAttempts(t *testing.T) {
 	c := &counting{d: time.Second}
 	s := retry.NewSchedule(retry.Config{NewBackOff: func() backoff.BackOff { return c }, MaxAttempts: 3})
 	for n := 1; n <= 3; n++ {
-		if _, ok := s.Next(nil, false); !ok {
+		if _, _, ok := s.Next(nil, false); !ok {
 			t.Fatalf("redial %d refused with MaxAttempts 3", n)
 		}
 	}
 	for range 2 { // refused, and stays refused
-		if d, ok := s.Next(nil, false); ok || d != 0 {
+		if d, _, ok := s.Next(nil, false); ok || d != 0 {
 			t.Fatalf("redial 4 with MaxAttempts 3: delay %v ok %v, want 0 false", d, ok)
 		}
 	}
@@ -201,7 +201,7 @@ func TestScheduleMaxAttempts(t *testing.T) {
 	// A stable connection gives the budget back.
 	s.Opened(t0)
 	s.Dropped(t0.Add(retry.DefaultMinUptime))
-	if _, ok := s.Next(nil, false); !ok || c.resets != 1 {
+	if _, _, ok := s.Next(nil, false); !ok || c.resets != 1 {
 		t.Errorf("after a stable connection: ok %v, BackOff reset %d times; want true and 1", ok, c.resets)
 	}
 	// Negative is unlimited, as 0 is.
@@ -211,6 +211,35 @@ func TestScheduleMaxAttempts(t *testing.T) {
 	}
 }
 
+// Opened, Dropped and Next return Attempt as it stands after them: a redial
+// counts, a refusal does not, a stable connection (or MinUptime < 0 at
+// Opened) resets it; the caller needs no Attempt call after them.
+func TestScheduleReturnsAttempt(t *testing.T) {
+	s := retry.NewSchedule(retry.Config{NewBackOff: constant(time.Second), MaxAttempts: 2})
+	check := func(what string, got, want int) {
+		t.Helper()
+		if got != want || s.Attempt() != want {
+			t.Errorf("%s returned attempt %d, Attempt() %d; want %d", what, got, s.Attempt(), want)
+		}
+	}
+	_, n, _ := s.Next(nil, false)
+	check("first Next", n, 1)
+	_, n, _ = s.Next(nil, false)
+	check("second Next", n, 2)
+	_, n, ok := s.Next(nil, false)
+	check("refused Next", n, 2)
+	if ok {
+		t.Error("a third redial with MaxAttempts 2 was allowed")
+	}
+	check("Opened", s.Opened(t0), 2)
+	check("a short connection's Dropped", s.Dropped(t0.Add(time.Second)), 2)
+	s.Opened(t0)
+	check("a stable connection's Dropped", s.Dropped(t0.Add(retry.DefaultMinUptime)), 0)
+	s = retry.NewSchedule(retry.Config{NewBackOff: constant(time.Second), MinUptime: -1})
+	s.Next(nil, false)
+	check("Opened with MinUptime < 0", s.Opened(t0), 0)
+}
+
 // The user's budget, backoff.WithMaxRetries around a constant backoff: 3
 // redials, then ok false, until a stable connection resets it.
 func TestScheduleBackOffStop(t *testing.T) {
@@ -218,12 +247,12 @@ func TestScheduleBackOffStop(t *testing.T) {
 		return backoff.WithMaxRetries(backoff.NewConstantBackOff(10*time.Millisecond), 3)
 	}})
 	for n := 1; n <= 3; n++ {
-		if d, ok := s.Next(nil, false); !ok || d != 10*time.Millisecond {
+		if d, _, ok := s.Next(nil, false); !ok || d != 10*time.Millisecond {
 			t.Fatalf("redial %d: delay %v ok %v, want 10ms true", n, d, ok)
 		}
 	}
 	for range 2 {
-		if d, ok := s.Next(nil, false); ok || d != 0 {
+		if d, _, ok := s.Next(nil, false); ok || d != 0 {
 			t.Fatalf("redial 4: delay %v ok %v, want 0 false: WithMaxRetries said Stop", d, ok)
 		}
 	}
@@ -232,16 +261,16 @@ func TestScheduleBackOffStop(t *testing.T) {
 	}
 	s.Opened(t0)
 	s.Dropped(t0.Add(retry.DefaultMinUptime))
-	if _, ok := s.Next(nil, false); !ok {
+	if _, _, ok := s.Next(nil, false); !ok {
 		t.Error("refused after a stable connection reset WithMaxRetries")
 	}
 	// Any negative delay is a Stop.
 	s = retry.NewSchedule(retry.Config{NewBackOff: func() backoff.BackOff { return &counting{d: -5} }})
-	if _, ok := s.Next(nil, false); ok {
+	if _, _, ok := s.Next(nil, false); ok {
 		t.Error("a BackOff returning -5ns was not taken as a Stop")
 	}
 	s = retry.NewSchedule(retry.Config{NewBackOff: func() backoff.BackOff { return &backoff.StopBackOff{} }})
-	if _, ok := s.Next(nil, false); ok {
+	if _, _, ok := s.Next(nil, false); ok {
 		t.Error("backoff.StopBackOff did not stop the schedule")
 	}
 }
@@ -268,7 +297,7 @@ func TestScheduleRetryLater(t *testing.T) {
 		for n := range 12 {
 			l := max(envelope(base, ceiling, n), retry.DefaultRetryLaterMin)
 			want := l + time.Duration(twin.Int64N(int64(l)+1))
-			if d, ok := s.Next(tc.cause, tc.later || retry.Classify(tc.cause) == retry.RetryLater); !ok || d != want {
+			if d, _, ok := s.Next(tc.cause, tc.later || retry.Classify(tc.cause) == retry.RetryLater); !ok || d != want {
 				t.Errorf("%s, redial %d: delay %v ok %v, want %v (in [%v, %v])", tc.name, n+1, d, ok, want, l, 2*l)
 			}
 		}
@@ -300,7 +329,7 @@ func TestScheduleRetryLater(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Rand = side
 			want := map[retry.Rand]time.Duration{bottom{}: tc.lo, top{}: tc.hi}[side]
-			if d, ok := retry.NewSchedule(cfg).Next(tryLater, retry.Classify(tryLater) == retry.RetryLater); !ok || d != want {
+			if d, _, ok := retry.NewSchedule(cfg).Next(tryLater, retry.Classify(tryLater) == retry.RetryLater); !ok || d != want {
 				t.Errorf("%s, %T source: delay %v ok %v, want %v", tc.name, side, d, ok, want)
 			}
 		}
@@ -352,7 +381,7 @@ func TestScheduleImmediateFirstRetry(t *testing.T) {
 		s := retry.NewSchedule(cfg)
 		s.Opened(t0)
 		s.Dropped(t0.Add(retry.DefaultMinUptime))
-		if d, _ := s.Next(tc.cause, retry.Classify(tc.cause) == retry.RetryLater); d < tc.lo || d > tc.hi {
+		if d, _, _ := s.Next(tc.cause, retry.Classify(tc.cause) == retry.RetryLater); d < tc.lo || d > tc.hi {
 			t.Errorf("immediate first redial after %s: delay %v, want in [%v, %v]", tc.name, d, tc.lo, tc.hi)
 		}
 	}

@@ -23,7 +23,7 @@ func TestScheduleOnTimers(t *testing.T) {
 		start := time.Now()
 		var sum time.Duration
 		for range 5 {
-			d, ok := s.Next(&transport.CloseError{Code: 1006}, false)
+			d, _, ok := s.Next(&transport.CloseError{Code: 1006}, false)
 			if !ok {
 				t.Fatal("Next refused")
 			}
@@ -60,7 +60,7 @@ func TestScheduleExponentialBackOffElapsed(t *testing.T) {
 	run := func(s *retry.Schedule, limit time.Duration) (time.Duration, bool) {
 		start := time.Now()
 		for time.Since(start) < limit {
-			d, ok := s.Next(dropped, false)
+			d, _, ok := s.Next(dropped, false)
 			if !ok {
 				return time.Since(start), false
 			}

@@ -19,20 +19,17 @@ import (
 // is measured. Its guard always allows the event; no state has a timer.
 type Nop struct{}
 
-// Act does nothing.
-func (Nop) Act(int, engine.Transition) {}
+// Leave does nothing.
+func (Nop) Leave(engine.Transition, []int) {}
 
 // Allow allows every guarded event.
 func (Nop) Allow(int, engine.Transition) bool { return true }
 
-// Duration arms no timer.
-func (Nop) Duration(int, int) time.Duration { return -1 }
+// Entered runs no action and arms no timer.
+func (Nop) Entered(engine.Transition, []int, int) time.Duration { return -1 }
 
 // TimerCause is never called: no timer is armed.
 func (Nop) TimerCause(int) error { return nil }
-
-// Moved does nothing.
-func (Nop) Moved(engine.Transition) {}
 
 // Ended does nothing.
 func (Nop) Ended() {}

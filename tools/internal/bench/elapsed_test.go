@@ -123,7 +123,7 @@ func TestElapsedBoundsRetryLater(t *testing.T) {
 		RetryLaterMin: time.Minute,
 		Rand:          top{},
 	})
-	if d, _ := s.Next(nil, true); d > 2*time.Second {
+	if d, _, _ := s.Next(nil, true); d > 2*time.Second {
 		t.Errorf("1013 delay %v above 2·Max", d)
 	}
 }

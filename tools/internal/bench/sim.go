@@ -339,7 +339,7 @@ func simulateBlock(cfg SimConfig, n int, seed, b uint64, acc *simAcc) {
 		var cause error = errDropped
 		t = 0
 		for {
-			d, ok := sched.Next(cause, false)
+			d, _, ok := sched.Next(cause, false)
 			if !ok {
 				break // a budget was set and spent: this client gave up
 			}
@@ -414,7 +414,7 @@ func delaysByAttempt(s Strategy, attempts, samples int, seed uint64) [][]time.Du
 		sched.Reset()
 		t = 0
 		for a := range attempts {
-			d, _ := sched.Next(errRefused, false)
+			d, _, _ := sched.Next(errRefused, false)
 			out[a] = append(out[a], d)
 			t += d
 		}
