@@ -198,7 +198,7 @@ func TestDialStartKeepsRetryLater(t *testing.T) {
 		RetryLaterMin: time.Minute,
 		Rand:          bottom{},
 	})
-	if d, _ := s.Next(nil, true); d != time.Minute {
+	if d, _, _ := s.Next(nil, true); d != time.Minute {
 		t.Errorf("1013 delay %v, want the floor, 1m", d)
 	}
 }
