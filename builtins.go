@@ -72,8 +72,8 @@ func (c *ConnOf[S, E]) startReader() {
 	l.lastReader = link.Turn()
 	tk := c.m.Track()
 	c.readAcks(link)
-	link.StartReader(c.inbox, c.closingCh, after, func(err error) {
-		c.stats.msgsDiscarded.Add(link.Discarded()) // final: the reader has ended
+	link.StartReader(c.inbox, c.closingCh, after, func(err error, discarded uint64) {
+		c.stats.msgsDiscarded.Add(discarded)
 		c.settle(tk, err, func(cause error) { c.readerDone(link, cause) })
 	})
 	if c.opts.PingInterval > 0 {

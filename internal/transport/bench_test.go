@@ -28,7 +28,7 @@ func (l latencies) report(b *testing.B) {
 
 // benchLink dials /echo and proves the reader is up (and about to block
 // in its next read) with one echo.
-func benchLink(b *testing.B, s *wstest.Server, done func(error)) (*Link, chan Message) {
+func benchLink(b *testing.B, s *wstest.Server, done func(error, uint64)) (*Link, chan Message) {
 	ctx := context.Background()
 	l, err := Dial(ctx, s.URL("/echo"), DialConfig{})
 	if err != nil {
@@ -53,7 +53,7 @@ func BenchmarkAbortUnblocksReader(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		l, _ := benchLink(b, s, func(error) { ended <- struct{}{} })
+		l, _ := benchLink(b, s, func(error, uint64) { ended <- struct{}{} })
 		b.StartTimer()
 		t0 := time.Now()
 		l.Abort()

@@ -18,7 +18,7 @@ func TestAbortKeepsMessageInHand(t *testing.T) {
 		go s.WriteMessage(websocket.TextMessage, []byte("in hand"))
 		out := make(chan Message) // unbuffered: the reader blocks delivering
 		errc := make(chan error, 1)
-		l.StartReader(out, nil, Turn{}, func(err error) { errc <- err })
+		l.StartReader(out, nil, Turn{}, func(err error, _ uint64) { errc <- err })
 		synctest.Wait() // the reader holds the message, blocked on out
 		l.Abort()
 		synctest.Wait()
@@ -44,7 +44,7 @@ func TestStopDiscards(t *testing.T) {
 		out := make(chan Message)
 		stop := make(chan struct{})
 		errc := make(chan error, 1)
-		l.StartReader(out, stop, Turn{}, func(err error) { errc <- err })
+		l.StartReader(out, stop, Turn{}, func(err error, _ uint64) { errc <- err })
 		synctest.Wait()
 		close(stop)
 		l.Abort()
@@ -67,7 +67,7 @@ func TestSlowConsumerIsNotDeadPeer(t *testing.T) {
 		go s.WriteMessage(websocket.TextMessage, []byte("slow"))
 		out := make(chan Message)
 		errc := make(chan error, 1)
-		l.StartReader(out, nil, Turn{}, func(err error) { errc <- err })
+		l.StartReader(out, nil, Turn{}, func(err error, _ uint64) { errc <- err })
 		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
 		time.Sleep(time.Second) // fake time: the consumer takes a second
 		synctest.Wait()
@@ -94,7 +94,8 @@ func TestStopKeepsWhatFits(t *testing.T) {
 		stop := make(chan struct{})
 		close(stop)
 		errc := make(chan error, 1)
-		l.StartReader(out, stop, Turn{}, func(err error) { errc <- err })
+		var discarded uint64
+		l.StartReader(out, stop, Turn{}, func(err error, n uint64) { discarded = n; errc <- err })
 		for _, m := range []string{"one", "two", "three", "four"} {
 			if err := s.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
 				t.Fatal(err)
@@ -110,8 +111,8 @@ func TestStopKeepsWhatFits(t *testing.T) {
 		if len(got) != 2 || got[0] != "one" || got[1] != "two" {
 			t.Errorf("delivered %q, want the two that fit: one, two", got)
 		}
-		if n := l.Discarded(); n != 2 {
-			t.Errorf("Discarded() = %d, want 2", n)
+		if discarded != 2 {
+			t.Errorf("done was told of %d discarded, want 2", discarded)
 		}
 	})
 }

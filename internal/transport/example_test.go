@@ -23,7 +23,7 @@ func ExampleDial() {
 	}
 	msgs := make(chan transport.Message)
 	ended := make(chan error, 1)
-	link.StartReader(msgs, nil, transport.Turn{}, func(err error) { ended <- err })
+	link.StartReader(msgs, nil, transport.Turn{}, func(err error, _ uint64) { ended <- err })
 
 	link.WriteMessage(ctx, websocket.TextMessage, []byte("hello"))
 	fmt.Printf("echo: %s\n", (<-msgs).Data)

@@ -25,7 +25,7 @@ func TestFilterSeesEveryMessageFirst(t *testing.T) {
 		})
 		out := make(chan Message) // unbuffered: nobody takes "data" until the end
 		errc := make(chan error, 1)
-		l.StartReader(out, nil, Turn{}, func(err error) { errc <- err })
+		l.StartReader(out, nil, Turn{}, func(err error, _ uint64) { errc <- err })
 		synctest.Wait()
 		if len(seen) != 2 {
 			t.Fatalf("filter saw %q before the consumer took anything, want ack 1 and data", seen)

@@ -52,7 +52,7 @@ type Link struct {
 	out       chan<- Message
 	stop      <-chan struct{}
 	after     *turn // the previous link's; nil once the wait for it is over
-	onReadEnd func(error)
+	onReadEnd func(error, uint64)
 
 	filter func(Message) bool // see SetFilter; set before StartReader
 

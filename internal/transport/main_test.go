@@ -99,7 +99,7 @@ func dial(t *testing.T, url string, cfg DialConfig) *Link {
 func reader(l *Link) (chan Message, chan error) {
 	msgs := make(chan Message, 64)
 	errc := make(chan error, 1)
-	l.StartReader(msgs, nil, Turn{}, func(err error) { errc <- err })
+	l.StartReader(msgs, nil, Turn{}, func(err error, _ uint64) { errc <- err })
 	return msgs, errc
 }
 

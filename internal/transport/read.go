@@ -27,7 +27,7 @@ type Message struct {
 // read is never dropped because the link was closed or aborted: the caller
 // decides, by closing stop, when undelivered messages may be discarded: from
 // then on a message is still delivered if out has room at once, and
-// discarded (see Discarded) if it would have to wait; the reader keeps
+// discarded (counted for done) if it would have to wait; the reader keeps
 // reading until the link ends. While the reader is blocked on out, keepalive
 // does not count the silence against the peer.
 //
@@ -38,13 +38,15 @@ type Message struct {
 // aborted while the reader waits, the reader ends at once, holding no
 // message; if Close begins while it waits, it reads up to the peer's close
 // frame (the close handshake needs it), discarding data messages (counted
-// by Discarded). Either way it leaves its place in line to the reader it
+// for done). Either way it leaves its place in line to the reader it
 // waited for. after must not be the link's own Turn
 // (StartReader panics), nor that of a link whose reader waits, directly or
 // through others, for this one: such a line never moves.
 //
 // When reading ends the reader closes TCP, then calls done exactly once,
-// from its goroutine, with the terminal error: *CloseError (the peer's close
+// from its goroutine, with how many messages it read and discarded (because
+// stop was closed and out had no room, or because Close began before its
+// turn), and the terminal error: *CloseError (the peer's close
 // frame, already answered; Code 1006 when TCP closed with no close frame),
 // ErrMessageTooBig (close 1009 sent), ErrProtocol (close 1002 sent; close
 // 1007 and ErrInvalidUTF8 for a text message that is not UTF-8), an error
@@ -53,7 +55,7 @@ type Message struct {
 // block for long; Done() is closed after it returns. If a
 // ReadMessage already saw the end of the link, the reader calls done at once
 // with that terminal error.
-func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after Turn, done func(error)) {
+func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after Turn, done func(err error, discarded uint64)) {
 	if after.t == l.turn {
 		panic("transport: StartReader given the link's own Turn")
 	}
@@ -175,7 +177,7 @@ func (l *Link) endReading(err error) {
 	err = l.endRead(err)
 	l.closeTCP()
 	if done := l.onReadEnd; done != nil {
-		done(err)
+		done(err, l.discarded.Load()) // final: only this goroutine discards
 	}
 	l.mu.Lock()
 	l.readerState = readerEnded
@@ -247,11 +249,6 @@ func (l *Link) deliver(msg Message) {
 	l.delivering.Store(false)
 	l.life.Add(1) // the wait was ours, not the peer's
 }
-
-// Discarded returns how many messages the reader read and then discarded
-// because stop was closed and out had no room, or because Close began
-// before its turn.
-func (l *Link) Discarded() uint64 { return l.discarded.Load() }
 
 // Waiting reports whether the reader is not reading because it waits: for
 // its consumer to take a message it holds, or for its turn (see

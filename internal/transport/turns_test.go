@@ -30,7 +30,7 @@ func TestReadersTakeTurnsSynctest(t *testing.T) {
 		for i := range 50 {
 			l, s := pipeLink(t, 0)
 			go s.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, "from link %d", i))
-			l.StartReader(out, nil, after, func(err error) { ends <- err })
+			l.StartReader(out, nil, after, func(err error, _ uint64) { ends <- err })
 			synctest.Wait() // the reader holds its message, or waits for its turn
 			l.Abort()
 			synctest.Wait()
@@ -57,7 +57,7 @@ func TestReadersTakeTurnsSynctest(t *testing.T) {
 		}
 		for i, l := range links {
 			<-l.Done()
-			if n := l.Discarded(); n != 0 {
+			if n := l.discarded.Load(); n != 0 {
 				t.Errorf("link %d discarded %d messages", i, n)
 			}
 		}
@@ -110,7 +110,7 @@ func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 		prev.StartReader(make(chan Message, 1), nil, Turn{}, nil)
 		l, _ := pipeLink(t, 0) // the peer never answers pings
 		errc := make(chan error, 1)
-		l.StartReader(make(chan Message, 1), nil, prev.Turn(), func(err error) { errc <- err })
+		l.StartReader(make(chan Message, 1), nil, prev.Turn(), func(err error, _ uint64) { errc <- err })
 		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
 		time.Sleep(time.Second)
 		synctest.Wait()
@@ -150,7 +150,7 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 			}
 		}()
 		errc := make(chan error, 1)
-		l.StartReader(out, nil, prev.Turn(), func(err error) { errc <- err })
+		l.StartReader(out, nil, prev.Turn(), func(err error, _ uint64) { errc <- err })
 		synctest.Wait()
 		res, err := l.Close(context.Background(), websocket.CloseGoingAway, "bye")
 		if err != nil || !res.Completed || res.PeerCode != websocket.CloseGoingAway {
@@ -182,7 +182,7 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 			t.Errorf("delivered %q after Close began", m.Data)
 		default:
 		}
-		if n := l.Discarded(); n != 1 {
+		if n := l.discarded.Load(); n != 1 {
 			t.Errorf("discarded %d, want 1", n)
 		}
 	})
