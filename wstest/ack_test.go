@@ -1,10 +1,12 @@
 package wstest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -56,8 +58,10 @@ func TestAck(t *testing.T) {
 	send(ws, `{"id":"i"}`, `{"id":"j"}`, `{"id":"k"}`)
 	if _, got, err := ws.ReadMessage(); err == nil {
 		t.Fatalf("read %q after the drop", got)
-	} else if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != websocket.CloseAbnormalClosure {
-		t.Fatalf("after the drop: %v, want 1006", err)
+	} else if ce, ok := err.(*websocket.CloseError); (!ok || ce.Code != websocket.CloseAbnormalClosure) && !errors.Is(err, syscall.ECONNRESET) {
+		// "k" may still be unread in the server's socket when it drops: its
+		// kernel then answers with a reset, not a FIN.
+		t.Fatalf("after the drop: %v, want 1006 or a reset", err)
 	}
 
 	want := AckCounts{Messages: 13, Unique: 11, Duplicates: 1, NoID: 1, Acks: 6, Drops: 1}
