@@ -122,13 +122,28 @@ func (l *Link) Subprotocol() string { return l.ws.Subprotocol() }
 func (l *Link) Done() <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.done == nil { // made when first asked for: most links are never waited on
-		l.done = make(chan struct{})
-		if l.doneShut {
-			close(l.done)
+	return lazyChan(&l.done, l.doneShut)
+}
+
+// lazyChan returns *ch, made on first use, and closed at once if shut: the
+// link's channels are made only for those who wait on them, not for every
+// link (an idle link is never waited on; a channel is 96 B). Its caller
+// holds l.mu, and closes *ch with closeMade when shut becomes true.
+func lazyChan(ch *chan struct{}, shut bool) <-chan struct{} {
+	if *ch == nil {
+		*ch = make(chan struct{})
+		if shut {
+			close(*ch)
 		}
 	}
-	return l.done
+	return *ch
+}
+
+// closeMade closes ch if lazyChan made it.
+func closeMade(ch chan struct{}) {
+	if ch != nil {
+		close(ch)
+	}
 }
 
 // Turn is a link's place in the line of readers that take turns delivering
@@ -228,9 +243,7 @@ func (l *Link) AbortCause(cause error) {
 		} else {
 			l.abortErr = &abortError{cause: cause}
 		}
-		if l.abortCh != nil {
-			close(l.abortCh)
-		}
+		closeMade(l.abortCh)
 	}
 	if !l.claimTCP(aborted) {
 		return
@@ -299,30 +312,13 @@ func (l *Link) shutWrite(cause error) {
 }
 
 // abortedChLocked returns a channel closed by the first abort; l.mu is
-// held. This channel and readEndedChLocked's are made only when someone
-// waits on them (Close, a reader behind a ReadMessage), not for every
-// link: an idle link holds neither (96 B each).
-func (l *Link) abortedChLocked() <-chan struct{} {
-	if l.abortCh == nil {
-		l.abortCh = make(chan struct{})
-		if l.abortErr != nil {
-			close(l.abortCh)
-		}
-	}
-	return l.abortCh
-}
+// held. Made only when someone waits on it (Close, a reader behind a
+// ReadMessage), as readEndedChLocked's.
+func (l *Link) abortedChLocked() <-chan struct{} { return lazyChan(&l.abortCh, l.abortErr != nil) }
 
 // readEndedChLocked returns a channel closed once readErr is known; l.mu
 // is held.
-func (l *Link) readEndedChLocked() <-chan struct{} {
-	if l.readEnded == nil {
-		l.readEnded = make(chan struct{})
-		if l.readErr != nil {
-			close(l.readEnded)
-		}
-	}
-	return l.readEnded
-}
+func (l *Link) readEndedChLocked() <-chan struct{} { return lazyChan(&l.readEnded, l.readErr != nil) }
 
 func (l *Link) beginClosingLocked() {
 	if !l.closingShut {
@@ -339,9 +335,7 @@ func (l *Link) maybeFinish() {
 	finish := l.tcpClosed && l.readerState != readerRunning && !l.doneShut
 	if finish {
 		l.doneShut = true
-		if l.done != nil {
-			close(l.done)
-		}
+		closeMade(l.done)
 	}
 	l.mu.Unlock()
 	if finish {

@@ -198,9 +198,7 @@ func (l *Link) endRead(err error) error {
 	l.mu.Lock()
 	if l.readErr == nil {
 		l.readErr = err
-		if l.readEnded != nil {
-			close(l.readEnded)
-		}
+		closeMade(l.readEnded)
 	}
 	err = l.readErr
 	l.mu.Unlock()
