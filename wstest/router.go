@@ -174,17 +174,9 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 		}
 		r.serve(w, req, func(c *conn, _ *http.Request) { r.ack(c, mode, every, drop) })
 	case strings.HasPrefix(path, "/close/"):
-		code, ok := pathInt(w, path, "/close/", 1000, 4999, "close code")
-		if !ok {
-			return
-		}
-		r.serve(w, req, func(c *conn, q *http.Request) { r.closeWith(c, q, code) })
+		r.serveNumbered(w, req, "/close/", 1000, 4999, "close code", r.closeWith)
 	case strings.HasPrefix(path, "/drop-after/"):
-		n, ok := pathInt(w, path, "/drop-after/", 0, math.MaxInt, "message count")
-		if !ok {
-			return
-		}
-		r.serve(w, req, func(c *conn, _ *http.Request) { r.dropAfter(c, n) })
+		r.serveNumbered(w, req, "/drop-after/", 0, math.MaxInt, "message count", func(c *conn, _ *http.Request, n int) { r.dropAfter(c, n) })
 	case strings.HasPrefix(path, "/reject/"):
 		r.reject(w, req, strings.TrimPrefix(path, "/reject/"))
 	case path == "/stall":
@@ -194,11 +186,7 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 	case strings.HasPrefix(path, "/size/"):
 		r.size(w, req, strings.TrimPrefix(path, "/size/"))
 	case strings.HasPrefix(path, "/fragments/"):
-		n, ok := pathInt(w, path, "/fragments/", 1, MaxFragments, "fragment count")
-		if !ok {
-			return
-		}
-		r.serve(w, req, func(c *conn, _ *http.Request) { fragments(c, n) })
+		r.serveNumbered(w, req, "/fragments/", 1, MaxFragments, "fragment count", func(c *conn, _ *http.Request, n int) { fragments(c, n) })
 	case strings.HasPrefix(path, "/bad-frame/"):
 		r.badFrame(w, req, strings.TrimPrefix(path, "/bad-frame/"))
 	case path == "/ping":
@@ -445,13 +433,15 @@ func waitKill(c *conn, d time.Duration) {
 // of every agent that ran them.
 func (r *Router) Fuzzer() *autobahn.Server { return r.fuzz() }
 
-// pathInt reads the whole number that ends path after prefix; outside
-// [lo, hi], or not a number, it answers 400 naming what and reports false.
-func pathInt(w http.ResponseWriter, path, prefix string, lo, hi int, what string) (int, bool) {
-	n, err := strconv.Atoi(strings.TrimPrefix(path, prefix))
+// serveNumbered serves a path that ends in a whole number after prefix
+// (/close/N, /drop-after/N, /fragments/N): behave gets the number. Outside
+// [lo, hi], or not a number, it answers 400 naming what, before the
+// upgrade.
+func (r *Router) serveNumbered(w http.ResponseWriter, req *http.Request, prefix string, lo, hi int, what string, behave func(*conn, *http.Request, int)) {
+	n, err := strconv.Atoi(strings.TrimPrefix(req.URL.Path, prefix))
 	if err != nil || n < lo || n > hi {
 		http.Error(w, "wstest: bad "+what, http.StatusBadRequest)
-		return 0, false
+		return
 	}
-	return n, true
+	r.serve(w, req, func(c *conn, q *http.Request) { behave(c, q, n) })
 }
