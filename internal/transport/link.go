@@ -157,70 +157,17 @@ type Turn struct{ t *turn }
 // Turn returns the link's place in the line of readers (see Turn).
 func (l *Link) Turn() Turn { return Turn{l.turn} }
 
-// turn is the state behind a Turn. Its done closes when the link's reader,
-// and every reader that waited for it, stopped delivering: the link's turn
-// is over (see maybeFinish), or, if its reader passed its turn
-// (it ended before its turn came), with the done of the turn it passed it
-// to: the one it waited for, or, if that one passed its turn too, the one
-// that one passed it to, and so on. Locking order: a turn earlier in line
-// before a later one (pass locks the holder, then the turn passing).
+// turn is the state behind a Turn. Its done closes once the link's reader
+// stopped delivering (see maybeFinish) with prev nil: the turn is over; or
+// when its reader was cut before its turn (see await), with prev the turn it
+// waited for: the turn is then over once prev's is. A waiting reader follows
+// prev; receiving from done orders prev's write before its read. Both are
+// written under the link's mu, once. A cut turn keeps prev's place (not its
+// link): the Turn a Conn keeps for its next reader keeps it until that
+// reader's wait, which walks past it, is over.
 type turn struct {
-	mu        sync.Mutex
-	done      chan struct{} // closed once the turn is over
-	shut      bool          // done is closed, or about to be by the finish that set this
-	holder    *turn         // non-nil: it passed its turn; the finish of holder (or of holder's holder, ...) closes done
-	followers []*turn       // the turns passed to this one, closed with it
-}
-
-// finish closes done and those of the turns passed to this one, unless it
-// was passed on (then the finish of the turn it went to closes it) or
-// done is closed already.
-func (t *turn) finish() {
-	t.mu.Lock()
-	if t.shut || t.holder != nil {
-		t.mu.Unlock()
-		return
-	}
-	t.shut = true
-	followers := t.followers
-	t.followers = nil
-	t.mu.Unlock()
-	close(t.done)
-	for _, f := range followers {
-		f.mu.Lock()
-		f.shut, f.holder = true, nil // and let go of t
-		f.mu.Unlock()
-		close(f.done)
-	}
-}
-
-// pass is called by a reader that will deliver nothing and ends (or
-// discards) before after's done closed: t's done then closes with after's
-// (the finish that closes after's closes t's too), or now if after's is
-// closed already. Only t's reader calls it, once, before t is finished.
-func (t *turn) pass(after *turn) {
-	h := after
-	for {
-		h.mu.Lock()
-		if h.shut || h == t { // h == t: a line that loops back, see StartReader
-			h.mu.Unlock()
-			t.finish()
-			return
-		}
-		if h.holder == nil {
-			break // h holds its turn, and h.mu
-		}
-		next := h.holder
-		h.mu.Unlock()
-		h = next
-	}
-	t.mu.Lock()
-	t.holder = h
-	// The turns passed to t now wait for h: its finish closes them.
-	h.followers = append(append(h.followers, t), t.followers...)
-	t.followers = nil
-	t.mu.Unlock()
-	h.mu.Unlock()
+	done chan struct{}
+	prev *turn
 }
 
 // Abort shuts the raw connection now, with no close frame: FIN, or RST
@@ -336,11 +283,11 @@ func (l *Link) maybeFinish() {
 	if finish {
 		l.doneShut = true
 		closeMade(l.done)
+		if l.turn.prev == nil { // else its reader was cut: done is closed
+			close(l.turn.done)
+		}
 	}
 	l.mu.Unlock()
-	if finish {
-		l.turn.finish() // unless it passed its turn
-	}
 }
 
 // aborted returns the abort error, nil if the link was not aborted.

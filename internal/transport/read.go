@@ -91,24 +91,29 @@ func (l *Link) StartReader(out chan<- Message, stop <-chan struct{}, after Turn,
 	}()
 }
 
-// await waits for the reader's turn: after's done closed, and no
+// await waits for the reader's turn: after's turn over (see turn), and no
 // ReadMessage in progress. It reports whether to read; if not, the reader
 // has ended.
 func (l *Link) await() bool {
 	waited, cut := false, false
 	after := l.after
 	l.after = nil // the previous link's turn is not kept past this wait
-	if after != nil {
+	// A cut turn's done closes with prev the turn it waited for: wait for
+	// that one. l.turn: a line that loops back (see StartReader).
+	for after != nil && after != l.turn && !cut {
 		select {
 		case <-after.done:
+			after = after.prev
+			continue
 		default:
-			waited = true
-			l.delivering.Store(true) // not reading: the silence is not the peer's
-			select {
-			case <-after.done:
-			case <-l.closing:
-				cut = true
-			}
+		}
+		waited = true
+		l.delivering.Store(true) // not reading: the silence is not the peer's
+		select {
+		case <-after.done:
+			after = after.prev
+		case <-l.closing:
+			cut = true
 		}
 	}
 	select {
@@ -134,10 +139,11 @@ func (l *Link) await() bool {
 	if err == nil {
 		err = l.abortErr
 	}
-	l.mu.Unlock()
-	if cut {
-		l.turn.pass(after) // it will deliver nothing
+	if cut && !l.doneShut { // it will deliver nothing: the next waits for after
+		l.turn.prev = after
+		close(l.turn.done)
 	}
+	l.mu.Unlock()
 	if err != nil {
 		if !cut && l.aborted() == nil {
 			for _, m := range l.takeHeld() { // read before the end a ReadMessage saw
@@ -182,7 +188,7 @@ func (l *Link) endReading(err error) {
 	l.mu.Lock()
 	l.readerState = readerEnded
 	l.mu.Unlock()
-	l.maybeFinish() // and its turn is over, unless it passed it on
+	l.maybeFinish() // and its turn is over, unless it was cut before it
 }
 
 // endRead turns the error that ended reading into the terminal error and

@@ -66,6 +66,22 @@ func TestReadersTakeTurnsSynctest(t *testing.T) {
 	})
 }
 
+// over reports whether t's turn is over, as a reader given its Turn sees
+// it: done closed, and, if its reader was cut, the turn it waited for over.
+func over(t *turn) bool {
+	for {
+		select {
+		case <-t.done:
+			if t.prev == nil {
+				return true
+			}
+			t = t.prev
+		default:
+			return false
+		}
+	}
+}
+
 // holdingReader returns a link first in line whose reader read msg and holds
 // it for out, a consumer that has not read yet. Call it inside a bubble.
 func holdingReader(t *testing.T, out chan Message, msg string) *Link {
@@ -161,10 +177,8 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 			t.Errorf("reader ended with %v, want *CloseError 1001", err)
 		}
 		<-l.Done()
-		select {
-		case <-l.turn.done:
+		if over(l.turn) {
 			t.Error("ReaderDone closed while the reader it waited for holds a message: the next reader would deliver first")
-		default:
 		}
 		if m := <-out; string(m.Data) != "held" {
 			t.Errorf("delivered %q, want held", m.Data)
@@ -172,9 +186,7 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 		prev.Abort()
 		<-prev.turn.done
 		synctest.Wait()
-		select {
-		case <-l.turn.done:
-		default:
+		if !over(l.turn) {
 			t.Error("ReaderDone still open: the next reader would wait for one that delivers nothing")
 		}
 		select {
@@ -210,10 +222,8 @@ func TestPassedTurnsPassOnSynctest(t *testing.T) {
 		d.StartReader(out, nil, c.Turn(), nil)
 		synctest.Wait()
 		for _, l := range []*Link{b, c} {
-			select {
-			case <-l.turn.done:
+			if over(l.turn) {
 				t.Fatal("a ReaderDone closed while a's reader holds a message")
-			default:
 			}
 		}
 		var got []string
@@ -225,9 +235,7 @@ func TestPassedTurnsPassOnSynctest(t *testing.T) {
 			t.Errorf("delivered %v, want [a1 d1]", got)
 		}
 		for i, l := range []*Link{a, b, c} {
-			select {
-			case <-l.turn.done:
-			default:
+			if !over(l.turn) {
 				t.Errorf("ReaderDone of link %d still open after its reader and those before ended", i)
 			}
 		}
@@ -238,7 +246,9 @@ func TestPassedTurnsPassOnSynctest(t *testing.T) {
 // in a row, each reader aborted while it waits behind the first (which
 // holds a message), then the first delivers and ends; with only the last
 // link's Turn kept, as a Conn keeps it for its next reader, every link is
-// collected, and every place in line but the last.
+// collected, and every place in line but the last and the one it waited
+// for when it was cut (the first: each cut reader waited for it, having
+// walked past those cut before).
 func TestLineKeepsNoFinishedLinkSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 1000
@@ -263,9 +273,7 @@ func TestLineKeepsNoFinishedLinkSynctest(t *testing.T) {
 			t.Fatalf("delivered %q, want first", m.Data)
 		}
 		synctest.Wait() // every reader has returned
-		select {
-		case <-after.t.done:
-		default:
+		if !over(after.t) {
 			t.Fatal("the last link's ReaderDone is open after every reader ended")
 		}
 		var liveLinks, livePlaces int
@@ -280,12 +288,12 @@ func TestLineKeepsNoFinishedLinkSynctest(t *testing.T) {
 					livePlaces++
 				}
 			}
-			if liveLinks == 0 && livePlaces == 1 {
+			if liveLinks == 0 && livePlaces == 2 {
 				break
 			}
 		}
-		if liveLinks != 0 || livePlaces != 1 || places[n-1].Value() != after.t {
-			t.Errorf("%d links and %d places in line still reachable, want none but the last place", liveLinks, livePlaces)
+		if liveLinks != 0 || livePlaces != 2 || places[n-1].Value() != after.t || places[0].Value() != after.t.prev {
+			t.Errorf("%d links and %d places in line still reachable, want none but the last place and the first", liveLinks, livePlaces)
 		}
 	})
 }
@@ -295,10 +303,8 @@ func TestLineKeepsNoFinishedLinkSynctest(t *testing.T) {
 func TestReaderDoneWithoutReader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l, _ := pipeLink(t, 0)
-		select {
-		case <-l.turn.done:
+		if over(l.turn) {
 			t.Fatal("ReaderDone closed on a live link with no reader yet")
-		default:
 		}
 		l.Abort()
 		<-l.turn.done
@@ -497,5 +503,32 @@ func TestCloseDuringReadMessageSynctest(t *testing.T) {
 		if err := <-readErr; !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure {
 			t.Errorf("ReadMessage = %v, want the peer's 1000", err)
 		}
+	})
+}
+
+// A reader started on a link that ended before it, behind a reader that
+// holds a message, ends at once and delivers nothing; its link's turn, over
+// already, stays over, and the reader it waited for then ends normally
+// (it closed the turn's done a second time when that reader ended).
+func TestReaderStartedAfterTheEndSynctest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out := make(chan Message) // a consumer that has not read yet
+		a := holdingReader(t, out, "a1")
+		l, _ := pipeLink(t, 0)
+		l.Abort()
+		<-l.Done() // no reader: its turn is over
+		errc := make(chan error, 1)
+		l.StartReader(out, nil, a.Turn(), func(err error, _ uint64) { errc <- err })
+		if err := <-errc; !errors.Is(err, ErrAborted) {
+			t.Errorf("reader ended with %v, want ErrAborted", err)
+		}
+		if !over(l.turn) {
+			t.Error("the turn of a link that ended before its reader started is no longer over")
+		}
+		a.Abort()
+		if m := <-out; string(m.Data) != "a1" {
+			t.Errorf("delivered %q, want a1", m.Data)
+		}
+		<-a.Done()
 	})
 }
