@@ -25,15 +25,7 @@ import (
 // dial) cannot move the machine or touch the stats of the live one. (Timers
 // of a state already left: engine's TestTimers.)
 func TestStaleEventsIgnored(t *testing.T) {
-	srv := wstest.NewServer()
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := Dial(ctx, srv.URL("/echo"), &Options{PingInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Abort()
+	c, ctx := openConn(t, "/echo")
 	old := c.currentLink()
 	// Tickets of the first connection's entry into Open, as a close
 	// handshake or a dial started there would hold.
@@ -204,6 +196,23 @@ func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
 	}
 }
 
+// openConn dials path on a wstest server, without keepalive; the Conn is
+// aborted and the server closed with the test, and ctx ends with it (at
+// most 20 s).
+func openConn(t *testing.T, path string) (*Conn, context.Context) {
+	t.Helper()
+	srv := wstest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	c, err := Dial(ctx, srv.URL(path), &Options{PingInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Abort() })
+	return c, ctx
+}
+
 // waitFor waits, at most 10 s, until cond holds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -218,16 +227,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // ended ctx stops only the wait (before, Receive picked at random between
 // the message and the ctx).
 func TestReceiveReturnsAWaitingMessageWhateverItsCtx(t *testing.T) {
-	srv := wstest.NewServer()
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	const n = DefaultReceiveBuffer
-	c, err := Dial(ctx, srv.URL("/size/8?count=16"), &Options{PingInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Abort()
+	c, ctx := openConn(t, "/size/8?count=16")
 	waitFor(t, "16 messages waiting", func() bool { return len(c.inbox) == n })
 	ended, end := context.WithCancel(ctx)
 	end()
