@@ -68,22 +68,11 @@ type Elapsed struct {
 
 // NewElapsed returns the strategy cfg describes.
 func NewElapsed(cfg ElapsedConfig) *Elapsed {
-	if cfg.Max <= 0 {
-		cfg.Max = retry.DefaultMax
-	}
-	if cfg.Initial <= 0 {
-		cfg.Initial = retry.DefaultInitial
-	}
-	switch {
-	case cfg.Growth == 0 || math.IsNaN(cfg.Growth):
-		cfg.Growth = DefaultGrowth
-	case cfg.Growth < 0:
-		cfg.Growth = 0
-	}
+	cfg.Initial, cfg.Max, cfg.Growth = envelope(cfg.Initial, cfg.Max, cfg.Growth)
 	if cfg.Clock == nil {
 		cfg.Clock = backoff.SystemClock
 	}
-	return &Elapsed{initial: min(cfg.Initial, cfg.Max), max: cfg.Max, growth: cfg.Growth,
+	return &Elapsed{initial: cfg.Initial, max: cfg.Max, growth: cfg.Growth,
 		floor: cfg.Floor, clock: cfg.Clock, rnd: cfg.Rand}
 }
 
@@ -226,6 +215,26 @@ type Accrued struct {
 	waited       time.Duration
 }
 
+// envelope applies the defaults of Elapsed's and Accrued's envelope: Max
+// (retry.DefaultMax) and Initial (retry.DefaultInitial) when not positive,
+// Initial at most Max, Growth DefaultGrowth when 0 or NaN and 0 when
+// negative.
+func envelope(initial, max time.Duration, growth float64) (time.Duration, time.Duration, float64) {
+	if max <= 0 {
+		max = retry.DefaultMax
+	}
+	if initial <= 0 {
+		initial = retry.DefaultInitial
+	}
+	switch {
+	case growth == 0 || math.IsNaN(growth):
+		growth = DefaultGrowth
+	case growth < 0:
+		growth = 0
+	}
+	return min(initial, max), max, growth
+}
+
 // fraction returns x as a floor in [0, 1]: 0 (or NaN) is def, negative 0.
 func fraction(x, def float64) float64 {
 	switch {
@@ -239,20 +248,9 @@ func fraction(x, def float64) float64 {
 
 // NewAccrued returns the strategy cfg describes.
 func NewAccrued(cfg AccruedConfig) *Accrued {
-	if cfg.Max <= 0 {
-		cfg.Max = retry.DefaultMax
-	}
-	if cfg.Initial <= 0 {
-		cfg.Initial = retry.DefaultInitial
-	}
-	switch {
-	case cfg.Growth == 0 || math.IsNaN(cfg.Growth):
-		cfg.Growth = DefaultGrowth
-	case cfg.Growth < 0:
-		cfg.Growth = 0
-	}
+	cfg.Initial, cfg.Max, cfg.Growth = envelope(cfg.Initial, cfg.Max, cfg.Growth)
 	fl := fraction(cfg.Floor, retry.DefaultFloor)
-	return &Accrued{initial: min(cfg.Initial, cfg.Max), max: cfg.Max, growth: cfg.Growth,
+	return &Accrued{initial: cfg.Initial, max: cfg.Max, growth: cfg.Growth,
 		floor: fl, top: fraction(cfg.FloorAtMax, fl), rnd: cfg.Rand}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -166,34 +165,10 @@ type receiveExpRound struct {
 // measureReceiveExp is measureReceive with the handoff baselines as further
 // sides, all interleaved in one round, each on a connection of its own to
 // the same source.
-func measureReceiveExp(ctx context.Context, sourceURL string, size int, dur time.Duration, round int) (r receiveExpRound, err error) {
-	url := sourceURL + "?size=" + strconv.Itoa(size)
-	ws, c, done, err := dialPair(ctx, url)
+func measureReceiveExp(ctx context.Context, sourceURL string, size int, dur time.Duration, round int) (receiveExpRound, error) {
+	rates, err := receiveRates(ctx, sourceURL, size, dur, round, handoffSides)
 	if err != nil {
-		return r, err
-	}
-	defer done()
-	check := func(n int, err error) error {
-		if err == nil && n != size {
-			err = fmt.Errorf("a message of %d bytes, want %d", n, size)
-		}
-		return err
-	}
-	sides := []func() error{
-		func() error { _, b, err := ws.ReadMessage(); return check(len(b), err) },
-		func() error { _, b, err := c.Receive(ctx); return check(len(b), err) },
-	}
-	for _, hs := range handoffSides {
-		h, err := dialHandoff(ctx, url, hs.yield, hs.sel)
-		if err != nil {
-			return r, err
-		}
-		defer h.close()
-		sides = append(sides, func() error { b, err := h.next(); return check(len(b), err) })
-	}
-	rates, err := alternate(sides, dur, round)
-	if err != nil {
-		return r, fmt.Errorf("bench: read: %w", err)
+		return receiveExpRound{}, err
 	}
 	return receiveExpRound{gorilla: rates[0], conn: rates[1], handoffs: rates[2:]}, nil
 }

@@ -68,10 +68,30 @@ func sourceBatch(size, want int) []byte {
 // connection of its own to the same server, in turns as measureThroughput.
 // It returns messages per second.
 func measureReceive(ctx context.Context, sourceURL string, size int, dur time.Duration, round int, handoff bool) (throughputRound, error) {
+	var extra []handoffSide
+	if handoff {
+		extra = []handoffSide{handoffBaseline}
+	}
+	rates, err := receiveRates(ctx, sourceURL, size, dur, round, extra)
+	if err != nil {
+		return throughputRound{}, err
+	}
+	r := throughputRound{gorilla: rates[0], conn: rates[1]}
+	if handoff {
+		r.handoff = rates[2]
+	}
+	return r, nil
+}
+
+// receiveRates is the receive measurement: messages per second of raw
+// gorilla ReadMessage, of Conn.Receive, then of each of handoffs, all
+// interleaved in one round, each on a connection of its own to sourceURL
+// with size-byte messages.
+func receiveRates(ctx context.Context, sourceURL string, size int, dur time.Duration, round int, handoffs []handoffSide) ([]float64, error) {
 	url := sourceURL + "?size=" + strconv.Itoa(size)
 	ws, c, done, err := dialPair(ctx, url)
 	if err != nil {
-		return throughputRound{}, err
+		return nil, err
 	}
 	defer done()
 	check := func(n int, err error) error {
@@ -84,21 +104,17 @@ func measureReceive(ctx context.Context, sourceURL string, size int, dur time.Du
 		func() error { _, b, err := ws.ReadMessage(); return check(len(b), err) },
 		func() error { _, b, err := c.Receive(ctx); return check(len(b), err) },
 	}
-	if handoff {
-		h, err := dialHandoff(ctx, url, handoffBaseline.yield, handoffBaseline.sel)
+	for _, hs := range handoffs {
+		h, err := dialHandoff(ctx, url, hs.yield, hs.sel)
 		if err != nil {
-			return throughputRound{}, err
+			return nil, err
 		}
 		defer h.close()
 		sides = append(sides, func() error { b, err := h.next(); return check(len(b), err) })
 	}
 	rates, err := alternate(sides, dur, round)
 	if err != nil {
-		return throughputRound{}, fmt.Errorf("bench: read: %w", err)
+		return nil, fmt.Errorf("bench: read: %w", err)
 	}
-	r := throughputRound{gorilla: rates[0], conn: rates[1]}
-	if handoff {
-		r.handoff = rates[2]
-	}
-	return r, nil
+	return rates, nil
 }
