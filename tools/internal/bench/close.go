@@ -80,6 +80,12 @@ func abortOnce(ctx context.Context, echoURL string) (time.Duration, error) {
 		c.Abort()
 		return 0, fmt.Errorf("bench: receive: %w", err)
 	}
+	return timeAbort(c, returned), nil
+}
+
+// timeAbort aborts c and returns how long until both Abort and the Receive
+// blocked on c (which sends the time it returned on returned) returned.
+func timeAbort(c *wsfsm.Conn, returned <-chan time.Time) time.Duration {
 	// Let the receiving goroutine block again; being early only makes the
 	// measured time longer, never shorter.
 	time.Sleep(200 * time.Microsecond)
@@ -88,9 +94,9 @@ func abortOnce(ctx context.Context, echoURL string) (time.Duration, error) {
 	tAbort := time.Now()
 	tRecv := <-returned
 	if tRecv.After(tAbort) {
-		return tRecv.Sub(t0), nil
+		return tRecv.Sub(t0)
 	}
-	return tAbort.Sub(t0), nil
+	return tAbort.Sub(t0)
 }
 
 // gorillaAbortOnce is abortOnce's reference: raw gorilla's Close (which

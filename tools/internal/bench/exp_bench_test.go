@@ -439,15 +439,7 @@ func BenchmarkExpCPUAbort(b *testing.B) {
 			_, _, _ = c.Receive(ctx)
 			returned <- time.Now()
 		}()
-		time.Sleep(200 * time.Microsecond)
-		t0 := time.Now()
-		_ = c.Abort()
-		tAbort := time.Now()
-		tRecv := <-returned
-		if tRecv.After(tAbort) {
-			return tRecv.Sub(t0), nil
-		}
-		return tAbort.Sub(t0), nil
+		return timeAbort(c, returned), nil
 	}
 	sides := []func() (time.Duration, error){gorilla, conn, handoff}
 	lat := make([][]time.Duration, len(sides))
