@@ -15,28 +15,11 @@ type Queue struct {
 	closed  bool // no more work is accepted
 }
 
-// Push queues f. ok is false, and f dropped, once the queue is closed. run
-// is true when nobody held the turn: the caller holds it now, and must call
-// Next until it returns nil.
-func (q *Queue) Push(f func()) (run, ok bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closed {
-		return false, false
-	}
-	q.items = append(q.items, f)
-	if q.running {
-		return false, true
-	}
-	q.running = true
-	return true, true
-}
-
-// Take is Push for a caller that runs f itself when it gets the turn: when
-// nobody held the turn, run is true, f is not queued, and the caller, holding
-// the turn now, runs f and then calls Next until it returns nil. Otherwise f
-// is queued as Push queues it. An item posted into an idle queue thus runs
-// at once, without a trip through the queue.
+// Take offers f to the queue. ok is false, and f dropped, once the queue
+// is closed. When nobody held the turn, run is true, f is not queued, and
+// the caller, holding the turn now, runs it and then calls Next until it
+// returns nil: an item posted into an idle queue runs at once, without a trip through the queue. Otherwise f
+// is queued for the goroutine holding the turn.
 func (q *Queue) Take(f func()) (run, ok bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

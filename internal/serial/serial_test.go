@@ -9,14 +9,18 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// drain runs the queue's items as the goroutine holding the turn does.
-func drain(q *Queue) (closed bool) {
+// runTurn runs f (the item Take gave the turn for; nil: none) and then the
+// queue's items, as the goroutine holding the turn does, and reports
+// whether the last Next said closed.
+func runTurn(q *Queue, f func()) (closed bool) {
 	for {
-		f, closed := q.Next()
 		if f == nil {
-			return closed
+			if f, closed = q.Next(); f == nil {
+				return closed
+			}
 		}
 		f()
+		f = nil
 	}
 }
 
@@ -32,7 +36,7 @@ func TestOneAtATimeInOrder(t *testing.T) {
 	for p := range pushers {
 		wg.Go(func() {
 			for i := range each {
-				run, ok := q.Push(func() {
+				item := func() {
 					mu.Lock()
 					running++
 					if running != 1 {
@@ -41,12 +45,13 @@ func TestOneAtATimeInOrder(t *testing.T) {
 					seen[p] = append(seen[p], i)
 					running--
 					mu.Unlock()
-				})
+				}
+				run, ok := q.Take(item)
 				if !ok {
 					t.Error("an open queue refused work")
 				}
 				if run {
-					drain(&q)
+					runTurn(&q, item)
 				}
 			}
 		})
@@ -69,16 +74,17 @@ func TestOneAtATimeInOrder(t *testing.T) {
 func TestTheTurn(t *testing.T) {
 	var q Queue
 	var order []string
-	run, _ := q.Push(func() {
+	first := func() {
 		order = append(order, "first")
-		if run, _ := q.Push(func() { order = append(order, "second") }); run {
+		if run, _ := q.Take(func() { order = append(order, "second") }); run {
 			t.Error("a push while the turn is held got the turn")
 		}
-	})
+	}
+	run, _ := q.Take(first)
 	if !run {
 		t.Fatal("a push into an idle queue did not get the turn")
 	}
-	if drain(&q) {
+	if runTurn(&q, first) {
 		t.Error("an open queue said closed")
 	}
 	if len(order) != 2 || order[0] != "first" || order[1] != "second" {
@@ -91,20 +97,21 @@ func TestTheTurn(t *testing.T) {
 func TestClose(t *testing.T) {
 	var q Queue
 	ran := 0
-	run, _ := q.Push(func() { ran++ })
+	item := func() { ran++ }
+	run, _ := q.Take(item)
 	if !run {
 		t.Fatal("no turn")
 	}
 	if q.Close() {
 		t.Error("Close said idle while the turn is held")
 	}
-	if _, ok := q.Push(func() { ran++ }); ok {
+	if _, ok := q.Take(func() { ran++ }); ok {
 		t.Error("a closed queue took work")
 	}
 	if q.Over() {
 		t.Error("Over before the queued item ran")
 	}
-	if !drain(&q) {
+	if !runTurn(&q, item) {
 		t.Error("the last Next did not say closed")
 	}
 	if ran != 1 || !q.Over() {
@@ -116,21 +123,22 @@ func TestClose(t *testing.T) {
 // goroutine to run.
 func TestAbandon(t *testing.T) {
 	var q Queue
-	q.Push(func() {})
-	q.Push(func() {})
+	q.Take(func() {}) // the turn: not queued
+	q.Take(func() {})
+	q.Take(func() {})
 	if f, _ := q.Next(); f == nil {
 		t.Fatal("no item")
 	}
 	if !q.Abandon() {
 		t.Fatal("Abandon with an item left gave the turn up")
 	}
-	if drain(&q) {
+	if runTurn(&q, nil) {
 		t.Error("closed")
 	}
 	if q.Abandon() {
 		t.Error("Abandon of an empty queue kept the turn")
 	}
-	if run, _ := q.Push(func() {}); !run {
+	if run, _ := q.Take(func() {}); !run {
 		t.Error("the turn was not free after Abandon of an empty queue")
 	}
 }
@@ -148,7 +156,7 @@ func TestTake(t *testing.T) {
 	if run, ok := q.Take(func() { ran = true }); run || !ok {
 		t.Errorf("Take while the turn is held: run %v, ok %v; want false, true", run, ok)
 	}
-	if drain(&q) {
+	if runTurn(&q, nil) {
 		t.Error("an open queue said closed")
 	}
 	if !ran {
