@@ -31,12 +31,12 @@ type offer struct {
 // compresses without context takeover whatever the server says (it may,
 // RFC 7692 7.1.1.2), but gorilla refuses a response without the parameter.
 func checkUpgrade(h http.Header, o offer) (reason, ext string) {
-	if p := strings.Join(h.Values("Sec-Websocket-Protocol"), ","); p != "" {
+	if p := strings.Join(h.Values(protocolHeader), ","); p != "" {
 		if !slices.Contains(o.subprotocols, strings.TrimSpace(p)) {
 			return fmt.Sprintf("subprotocol %q was not offered (offered: %q)", p, o.subprotocols), ""
 		}
 	}
-	for _, v := range h.Values("Sec-Websocket-Extensions") {
+	for _, v := range h.Values(extensionsHeader) {
 		for _, e := range strings.Split(v, ",") {
 			if strings.TrimSpace(e) == "" {
 				continue
@@ -187,12 +187,11 @@ func (h *headCheck) fill() {
 	}
 	var b []byte
 	for _, line := range bytes.SplitAfter(head, []byte("\n")) {
-		name, _, _ := bytes.Cut(line, []byte(":"))
-		if strings.EqualFold(strings.TrimSpace(string(name)), "Sec-WebSocket-Extensions") {
+		if isHeader(line, extensionsHeader) {
 			continue
 		}
 		if len(line) > 0 && len(bytes.TrimSpace(line)) == 0 && ext != "" {
-			b = append(b, "Sec-WebSocket-Extensions: "+ext+"\r\n"...) // before the empty line
+			b = append(b, extensionsHeader+": "+ext+"\r\n"...) // before the empty line
 			ext = ""
 		}
 		b = append(b, line...)
@@ -205,16 +204,23 @@ func (h *headCheck) fill() {
 // a head without either passes unparsed and unchanged, as it would parsed.
 func namesChecked(head []byte) bool {
 	for line := range bytes.Lines(head) {
-		name, _, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		name = bytes.TrimSpace(name)
-		if bytes.EqualFold(name, []byte("Sec-WebSocket-Protocol")) || bytes.EqualFold(name, []byte("Sec-WebSocket-Extensions")) {
+		if isHeader(line, protocolHeader) || isHeader(line, extensionsHeader) {
 			return true
 		}
 	}
 	return false
+}
+
+// The response headers checkUpgrade reads.
+const (
+	protocolHeader   = "Sec-WebSocket-Protocol"
+	extensionsHeader = "Sec-WebSocket-Extensions"
+)
+
+// isHeader reports whether line is a header line named name, in any case.
+func isHeader(line []byte, name string) bool {
+	n, _, ok := bytes.Cut(line, []byte(":"))
+	return ok && strings.EqualFold(strings.TrimSpace(string(n)), name)
 }
 
 // headEnd returns where the head in b ends (after its empty line), or -1.
