@@ -11,21 +11,12 @@ import (
 // Defaults of JitterConfig: the library's default strategy, NewDefault.
 //
 // DefaultMultiplier and DefaultFloor were chosen on one 30 s outage of a
-// server that refuses dials (docs/BENCHMARKS.md), where they beat full,
-// equal and decorrelated jitter on dials, peak and recovery. Over outages
-// of 4 s to 10 min that refuse, black-hole, or accept then drop the dials,
-// held out from that choice, no fixed schedule wins everywhere, this one
-// included: it makes fewer dials while the server is away than full and
-// decorrelated jitter, and than equal jitter ×2 up to about 4 minutes, but
-// equal jitter ×3 makes as many or fewer (up to 12%); its peak on the
-// server's return is lower than each rival's after some outages and higher
-// after others; and after short outages 99% of the clients are back up to
-// 6 times later than with the best strategy there (28 s against 4.6 s after
-// 60 s black-holed), the price of growing ×3. A search of 280 schedules,
-// fixed and learning (from what each dial cost, or from how long the client
-// waited), chose ×4 with floor 0.6 on other outage lengths by a rule fixed
-// in advance; held out, its worst-case regret is 6.37, against this one's
-// 6.23 and equal jitter ×3's 3.42, so the default stays.
+// server that refuses dials, where they beat full, equal and decorrelated
+// jitter on dials, peak and recovery. Over outages of other kinds and
+// lengths, held out from that choice, no fixed schedule wins everywhere,
+// this one included, and no schedule chosen by a rule fixed in advance did
+// better held out: docs/BENCHMARKS.md ("Over outage kinds and lengths")
+// has the figures.
 const (
 	DefaultInitial    = 250 * time.Millisecond
 	DefaultMax        = 30 * time.Second
