@@ -2,15 +2,14 @@ package main
 
 import (
 	"bytes"
-
-	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/vocab"
-
 	"embed"
 	"fmt"
 	"go/format"
 	"strings"
 	"text/template"
+
+	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/vocab"
 )
 
 //go:embed templates/*.tmpl
