@@ -53,6 +53,25 @@ var ErrBadCloseCode = errors.New("wsfsm: bad close code or reason")
 // or timers, dialed without an Extension implementing them.
 var ErrNoExtension = errors.New("wsfsm: the spec adds actions, guards or timers: Dial needs an Extension")
 
+// Errors of the outbox (Options.Outbox).
+var (
+	// ErrOutboxFull is returned by Send when Options.Outbox is full
+	// (MaxMessages or MaxBytes) and FailFast is set, or when one message is
+	// larger than MaxBytes.
+	ErrOutboxFull = errors.New("wsfsm: outbox full")
+	// ErrGivenUp is the error of a Receipt whose message the outbox gave
+	// up: no acknowledgement came within AckTimeout (GiveUpOnTimeout), or
+	// after MaxResends writes again.
+	ErrGivenUp = errors.New("wsfsm: message given up")
+	// ErrNotTracked is returned by Deliver for a message that
+	// OutboxOptions.Track does not recognise, or when the Conn has no
+	// outbox: nothing was written.
+	ErrNotTracked = errors.New("wsfsm: message not tracked by the outbox")
+	// ErrDuplicateID is returned by Send and Deliver for a tracked message
+	// whose id is already waiting in the outbox: nothing was written.
+	ErrDuplicateID = errors.New("wsfsm: id already in the outbox")
+)
+
 // Errors of Fire (and of the event methods of generated packages), wrapped in
 // an error that names the event and the state.
 var (

@@ -17,18 +17,23 @@ import (
 	"github.com/wsfsm/wsfsm/retry"
 )
 
-// Defaults of Options. The reasons for each are in the README's defaults
-// table; those of the retry policy are package retry's, defined there.
+// Defaults of Options: the connection's bounds, keepalive and receive
+// buffer. The reasons for each are in the README's defaults table.
 const (
 	DefaultHandshakeTimeout = transport.DefaultHandshakeTimeout
 	DefaultCloseTimeout     = 5 * time.Second
 	DefaultPingInterval     = transport.DefaultPingInterval
 	DefaultPongTimeout      = transport.DefaultPongTimeout
-	DefaultBackoffInitial   = retry.DefaultInitial
-	DefaultBackoffMax       = retry.DefaultMax
-	DefaultMinUptime        = retry.DefaultMinUptime
-	DefaultMaxRetryAfter    = retry.DefaultMaxRetryAfter
 	DefaultReceiveBuffer    = 16
+)
+
+// Defaults of Options: the retry policy's, which are package retry's,
+// defined there. The reasons for each are in the README's defaults table.
+const (
+	DefaultBackoffInitial = retry.DefaultInitial
+	DefaultBackoffMax     = retry.DefaultMax
+	DefaultMinUptime      = retry.DefaultMinUptime
+	DefaultMaxRetryAfter  = retry.DefaultMaxRetryAfter
 )
 
 // Verdict is a retry-or-stop decision; see Options.Classify.

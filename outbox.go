@@ -2,7 +2,6 @@ package wsfsm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,25 +14,6 @@ import (
 // every new connection, once released to Send (after OnConnect, or a spec's
 // own handshake state), first writes again every message still waiting, in
 // the order they were first written, before any waiting Send.
-
-// Errors of the outbox.
-var (
-	// ErrOutboxFull is returned by Send when Options.Outbox is full
-	// (MaxMessages or MaxBytes) and FailFast is set, or when one message is
-	// larger than MaxBytes.
-	ErrOutboxFull = errors.New("wsfsm: outbox full")
-	// ErrGivenUp is the error of a Receipt whose message the outbox gave
-	// up: no acknowledgement came within AckTimeout (GiveUpOnTimeout), or
-	// after MaxResends writes again.
-	ErrGivenUp = errors.New("wsfsm: message given up")
-	// ErrNotTracked is returned by Deliver for a message that
-	// OutboxOptions.Track does not recognise, or when the Conn has no
-	// outbox: nothing was written.
-	ErrNotTracked = errors.New("wsfsm: message not tracked by the outbox")
-	// ErrDuplicateID is returned by Send and Deliver for a tracked message
-	// whose id is already waiting in the outbox: nothing was written.
-	ErrDuplicateID = errors.New("wsfsm: id already in the outbox")
-)
 
 // Defaults of OutboxOptions.
 const (

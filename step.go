@@ -2,12 +2,10 @@ package wsfsm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/vocab"
 )
 
@@ -113,92 +111,3 @@ func (s *StepOf[S, E]) Go(f func(ctx context.Context) error) {
 		c.m.PostAt(s.epoch, func() { c.takeFirst(cause, vocab.Abort, vocab.Stop) })
 	}()
 }
-
-// linkIO is direct I/O on one connection, before its reader starts: what a
-// handshake on a new connection needs. StepOf and Setup share it.
-type linkIO struct {
-	link  *transport.Link
-	stats *counters
-}
-
-// Send writes one message on the connection, directly: it does not wait for
-// Sends to be released, which is what a handshake on a new connection needs
-// (its messages go before any waiting Send). It returns ErrNotOpen when
-// there is no connection.
-func (io linkIO) Send(ctx context.Context, typ MessageType, data []byte) (err error) {
-	defer wrap(&err, "handshake send")
-	if err := checkType(typ); err != nil {
-		return err
-	}
-	if io.link == nil {
-		return ErrNotOpen
-	}
-	if err := io.link.WriteMessage(ctx, int(typ), data); err != nil {
-		return err
-	}
-	io.stats.msgsSent.Add(1)
-	io.stats.bytesSent.Add(uint64(len(data)))
-	return nil
-}
-
-// Receive reads the next message of the connection before its reader starts
-// (start_reader): a handshake's answer, which Receive on the Conn never
-// sees. Once the reader runs it returns an error. Reads on one connection
-// run one at a time: a Receive waits for the one before it. Ending ctx
-// returns at once and leaves the connection alive: the read goes on without
-// its caller (a read cannot be cut halfway), and the message it gets is the
-// next one read on this connection, by a later handshake Receive or, once
-// the reader runs, by Conn.Receive. So an action abandoned because its state
-// was left loses nothing and ends nothing.
-func (io linkIO) Receive(ctx context.Context) (typ MessageType, data []byte, err error) {
-	defer wrap(&err, "handshake receive")
-	if io.link == nil {
-		return 0, nil, ErrNotOpen
-	}
-	t, data, err := io.link.ReadMessage(ctx)
-	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
-			return 0, nil, context.Cause(ctx) // the connection lives on
-		}
-		return 0, nil, err
-	}
-	io.stats.msgsReceived.Add(1)
-	io.stats.bytesReceived.Add(uint64(len(data)))
-	return MessageType(t), data, nil
-}
-
-// Forward hands a message this handshake read, but that is not its own (what
-// the peer sent past the handshake's end), back to the connection: the next
-// read on it returns it first, a later handshake Receive or, once the reader
-// runs, Conn.Receive, before anything read after it. Messages forwarded
-// together keep their order. It is counted as received once, when read again.
-func (io linkIO) Forward(typ MessageType, data []byte) error {
-	if err := checkType(typ); err != nil {
-		return fmt.Errorf("wsfsm: forward: %w", err)
-	}
-	if io.link == nil {
-		return fmt.Errorf("wsfsm: forward: %w", ErrNotOpen)
-	}
-	io.stats.msgsReceived.Add(^uint64(0)) // minus one: counted when read again
-	io.stats.bytesReceived.Add(-uint64(len(data)))
-	io.link.Unread(transport.Message{Type: int(typ), Data: data})
-	return nil
-}
-
-// Setup is a new connection during Options.OnConnect: the upgrade succeeded,
-// and nothing else uses the connection yet. Its Send and Receive talk on it
-// directly.
-type Setup struct {
-	linkIO
-	// Attempt counts the redials since the backoff last reset (0 for the
-	// first dial).
-	Attempt int
-	// URL is where the connection went, without user info, query or fragment.
-	URL string
-}
-
-// Subprotocol returns the subprotocol the server chose, or "".
-func (s *Setup) Subprotocol() string { return s.link.Subprotocol() }
-
-// Compressed reports whether the connection negotiated permessage-deflate.
-func (s *Setup) Compressed() bool { return s.link.Compressed() }

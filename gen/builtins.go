@@ -126,29 +126,22 @@ func vocabularyTable() string {
 	for _, a := range vocab.Actions() {
 		in := a.Info()
 		var rules []string
-		if len(in.Fires) > 0 {
-			rules = append(rules, "its state takes "+join(quoted(builtinNames(in.Fires)), "and"))
-		}
-		if in.NeedsConnection {
-			rules = append(rules, "a connection is open whichever way its state is entered")
-		}
-		if in.DropsConnection {
-			rules = append(rules, "ends the connection's use")
-		}
-		if in.OnExit {
-			rules = append(rules, "may also run on exit")
-		}
-		if in.Opens != vocab.NoEvent {
-			rules = append(rules, "some state runs one that opens")
-		}
-		if in.StartsReader {
-			rules = append(rules, "once per connection")
-		}
-		if in.ReleasesSends {
-			rules = append(rules, "the reader runs there; one follows every dial that opens")
-		}
-		if in.Final {
-			rules = append(rules, "every final state runs it")
+		for _, r := range []struct {
+			applies bool // the action's ActionInfo says so
+			rule    string
+		}{
+			{len(in.Fires) > 0, "its state takes " + join(quoted(builtinNames(in.Fires)), "and")},
+			{in.NeedsConnection, "a connection is open whichever way its state is entered"},
+			{in.DropsConnection, "ends the connection's use"},
+			{in.OnExit, "may also run on exit"},
+			{in.Opens != vocab.NoEvent, "some state runs one that opens"},
+			{in.StartsReader, "once per connection"},
+			{in.ReleasesSends, "the reader runs there; one follows every dial that opens"},
+			{in.Final, "every final state runs it"},
+		} {
+			if r.applies {
+				rules = append(rules, r.rule)
+			}
 		}
 		row("action", a.String(), in.Doc, strings.Join(rules, "; "), in.Guarantee)
 	}

@@ -2,15 +2,14 @@ package main
 
 import (
 	"bytes"
-
-	"github.com/wsfsm/wsfsm/engine"
-	"github.com/wsfsm/wsfsm/vocab"
-
 	"embed"
 	"fmt"
 	"go/format"
 	"strings"
 	"text/template"
+
+	"github.com/wsfsm/wsfsm/engine"
+	"github.com/wsfsm/wsfsm/vocab"
 )
 
 //go:embed templates/*.tmpl
@@ -28,26 +27,36 @@ type view struct {
 	SpecName string
 	M        *model
 	// Docs of constants, one slice of comment lines per item.
-	StateDocs  [][]string
-	EventDocs  [][]string
-	ActionDocs [][]string
-	GuardDocs  [][]string
-	TimerDocs  [][]string
-	// ActionVocab[i] is the Go expression of the built-in that action i
-	// names (vocab.Dial), or vocab.NoAction; the same for the others.
-	ActionVocab, GuardVocab, TimerVocab, EventVocab []string
+	StateDocs [][]string
+	EventDocs [][]string
+	// EventVocab[i] is the Go expression of the built-in that event i names
+	// (vocab.Open), or vocab.NoEvent.
+	EventVocab []string
+	// The spec's actions, guards and timers.
+	Action, Guard, Timer declView
 	// VocabChecks pin the built-ins' values the tables were generated with,
 	// EngineVersion the engine's table format.
 	VocabChecks   []vocabCheck
 	EngineVersion int
-	// What the spec adds to the vocabulary, and its docs.
-	Extension                                    bool
-	UserActions, UserGuards, UserTimers          []*mDecl
-	UserActionDocs, UserGuardDocs, UserTimerDocs [][]string
-	UserEvents                                   []*mEvent
-	UserEventDocs                                [][]string
+	// What the spec adds to the vocabulary (actions, guards or timers), and
+	// the events it fires by methods of their own, with their docs.
+	Extension     bool
+	UserEvents    []*mEvent
+	UserEventDocs [][]string
 	// Internal: some event is internal (Binding.Internal is emitted).
 	Internal bool
+}
+
+// declView is what the templates see of one kind of declaration (the
+// actions, the guards or the timers), in the spec's order.
+type declView struct {
+	Docs [][]string // each one's doc, one slice of comment lines per item
+	// Vocab[i] is the Go expression of the built-in that declaration i
+	// names (vocab.Dial), or the kind's none (vocab.NoAction).
+	Vocab []string
+	// The spec's own (what its Extension implements), and their docs.
+	User     []*mDecl
+	UserDocs [][]string
 }
 
 // vocabCheck is one drift guard: the constant Name had Value.
@@ -86,37 +95,16 @@ func emitGo(m *model, specName, pkg string, conn bool) (map[string][]byte, error
 			})
 		}
 	}
-	for _, a := range m.Actions {
-		b := vocab.ActionNamed(a.Name)
-		v.ActionVocab = append(v.ActionVocab, v.builtin("vocab.NoAction", b.String(), int(b)))
-		doc := declDoc(a, actionRole(m, a, b != vocab.NoAction), a.Doc)
-		v.ActionDocs = append(v.ActionDocs, doc)
-		if b == vocab.NoAction {
-			v.UserActions = append(v.UserActions, a)
-			v.UserActionDocs = append(v.UserActionDocs, doc)
-		}
-	}
-	for _, g := range m.Guards {
-		b := vocab.GuardNamed(g.Name)
-		v.GuardVocab = append(v.GuardVocab, v.builtin("vocab.NoGuard", b.String(), int(b)))
-		doc := declDoc(g, "guards "+join(eventsGuardedBy(m, g), "and")+builtinNote(b != vocab.NoGuard)+".", g.Doc)
-		v.GuardDocs = append(v.GuardDocs, doc)
-		if b == vocab.NoGuard {
-			v.UserGuards = append(v.UserGuards, g)
-			v.UserGuardDocs = append(v.UserGuardDocs, doc)
-		}
-	}
-	for _, t := range m.Timers {
-		b := vocab.TimerNamed(t.Name)
-		v.TimerVocab = append(v.TimerVocab, v.builtin("vocab.NoTimer", b.String(), int(b)))
-		doc := declDoc(t, "is the duration of timer "+t.Name+" ("+join(timerUses(m, t), "and")+")"+builtinNote(b != vocab.NoTimer)+".", t.Doc)
-		v.TimerDocs = append(v.TimerDocs, doc)
-		if b == vocab.NoTimer {
-			v.UserTimers = append(v.UserTimers, t)
-			v.UserTimerDocs = append(v.UserTimerDocs, doc)
-		}
-	}
-	v.Extension = len(v.UserActions)+len(v.UserGuards)+len(v.UserTimers) > 0
+	declare(v, &v.Action, m.Actions, "vocab.NoAction", vocab.ActionNamed, func(a *mDecl, b bool) string {
+		return actionRole(m, a, b)
+	})
+	declare(v, &v.Guard, m.Guards, "vocab.NoGuard", vocab.GuardNamed, func(g *mDecl, b bool) string {
+		return "guards " + join(eventsGuardedBy(m, g), "and") + builtinNote(b) + "."
+	})
+	declare(v, &v.Timer, m.Timers, "vocab.NoTimer", vocab.TimerNamed, func(t *mDecl, b bool) string {
+		return "is the duration of timer " + t.Name + " (" + join(timerUses(m, t), "and") + ")" + builtinNote(b) + "."
+	})
+	v.Extension = len(v.Action.User)+len(v.Guard.User)+len(v.Timer.User) > 0
 	files := []struct{ name, tmpl string }{{"states.go", "states.go.tmpl"}}
 	if conn {
 		files = append(files, struct{ name, tmpl string }{"conn.go", "conn.go.tmpl"})
@@ -145,6 +133,26 @@ func (v *view) builtin(none, name string, value int) string {
 	c := "vocab." + goName(name)
 	v.VocabChecks = append(v.VocabChecks, vocabCheck{c, value})
 	return c
+}
+
+// declare fills dv from ds, the spec's declarations of one kind: named
+// looks up the built-in a name stands for (its zero value: none, the spec's
+// own, whose Go expression is none), and role says what a declaration does,
+// for its doc.
+func declare[B interface {
+	~uint8
+	fmt.Stringer
+}](v *view, dv *declView, ds []*mDecl, none string, named func(string) B, role func(d *mDecl, builtin bool) string) {
+	for _, d := range ds {
+		b := named(d.Name)
+		dv.Vocab = append(dv.Vocab, v.builtin(none, b.String(), int(b)))
+		doc := declDoc(d, role(d, b != 0), d.Doc)
+		dv.Docs = append(dv.Docs, doc)
+		if b == 0 {
+			dv.User = append(dv.User, d)
+			dv.UserDocs = append(dv.UserDocs, doc)
+		}
+	}
 }
 
 func builtinNote(b bool) string {

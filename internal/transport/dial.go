@@ -5,11 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -359,63 +357,6 @@ func expired(ctx context.Context) bool {
 	}
 	dl, ok := ctx.Deadline()
 	return ok && !time.Now().Before(dl)
-}
-
-// handshakeError describes a response gorilla did not take as an upgrade:
-// a refusal, or a 101 that is not a valid one (gorilla does not say why).
-func handshakeError(resp *http.Response) *HandshakeError {
-	e := &HandshakeError{StatusCode: resp.StatusCode, Header: resp.Header}
-	if resp.StatusCode == http.StatusSwitchingProtocols {
-		e.Reason = badUpgradeReason(resp.Header)
-	}
-	if resp.Body != nil {
-		// gorilla already cut the body to 1 KiB; keep the bound here anyway.
-		e.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
-	}
-	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	return e
-}
-
-// badUpgradeReason says why gorilla refused a 101 response, checking what it
-// checks in the same order; the last check, the accept key, needs the
-// request's key, which gorilla keeps: a response that passes the others
-// failed that one.
-func badUpgradeReason(h http.Header) string {
-	switch {
-	case !hasToken(h, "Upgrade", "websocket"):
-		return `no "Upgrade: websocket" header`
-	case !hasToken(h, "Connection", "upgrade"):
-		return `no "Connection: Upgrade" header`
-	case h.Get("Sec-Websocket-Accept") == "":
-		return "no Sec-WebSocket-Accept header"
-	}
-	return "Sec-WebSocket-Accept does not match the request's Sec-WebSocket-Key"
-}
-
-// hasToken reports whether a comma-separated header holds token (any case).
-func hasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hasExtension reports whether Sec-WebSocket-Extensions names ext (with
-// any parameters).
-func hasExtension(h http.Header, ext string) bool {
-	for _, v := range h.Values("Sec-Websocket-Extensions") {
-		for _, e := range strings.Split(v, ",") {
-			name, _, _ := strings.Cut(e, ";")
-			if strings.EqualFold(strings.TrimSpace(name), ext) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // redactParseError drops the URL from url.Parse's error: it may hold a
