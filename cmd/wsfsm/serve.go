@@ -36,9 +36,9 @@ func newServeFlags(cfg *serveConfig) *flagSet {
 	s := newFlagSet("wsfsm serve")
 	s.section("Flags")
 	s.boolVar(&cfg.tls, "tls", "serve wss:// with a self-signed certificate made at start, written to a file for clients to trust")
-	s.add(stringFlag{&cfg.certFile}, "cert-file", "FILE", "write the certificate (PEM) to FILE and leave it there (default: a temporary file, removed on exit)")
+	s.add(stringFlag(&cfg.certFile), "cert-file", "FILE", "write the certificate (PEM) to FILE and leave it there (default: a temporary file, removed on exit)")
 	s.durationVar(&cfg.closeTimeout, wsfsm.DefaultCloseTimeout, "close-timeout", "on Ctrl-C, how long clients have to answer the close frame (1001, going away) before they are dropped; a second Ctrl-C drops them at once")
-	s.add(stringFlag{&cfg.reports}, "reports", "DIR", "where /updateReports writes the Autobahn reports (default: none written; the verdicts are kept in memory)")
+	s.add(stringFlag(&cfg.reports), "reports", "DIR", "where /updateReports writes the Autobahn reports (default: none written; the verdicts are kept in memory)")
 	return s
 }
 
