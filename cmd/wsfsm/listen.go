@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -59,13 +58,7 @@ func runListen(ctx context.Context, cfg *clientConfig, stdin io.Reader, stdout, 
 	}
 	l := &listener{cfg: cfg, p: p, clients: map[*client]struct{}{}, joined: make(chan struct{}),
 		first: make(chan struct{}), got: make(chan struct{}, 1), full: make(chan struct{})}
-	srv := &http.Server{
-		Handler:           http.HandlerFunc(l.serveHTTP),
-		ReadHeaderTimeout: cfg.handshakeTimeout,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	srv, served := startHTTP(ln, http.HandlerFunc(l.serveHTTP), cfg.handshakeTimeout, io.Discard, "")
 	p.peer("listening", ln.Addr().String(), nil)
 
 	ctx, cancel := context.WithCancel(ctx)
