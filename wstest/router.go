@@ -157,6 +157,27 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 	path := req.URL.Path
+	// A path of two segments is a route with a parameter: /close/1000 is
+	// the one Paths writes as /close/CODE, arg is "1000".
+	if name, arg, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/"); ok {
+		switch name {
+		case "close":
+			r.serveNumbered(w, req, arg, 1000, 4999, "close code", r.closeWith)
+		case "drop-after":
+			r.serveNumbered(w, req, arg, 0, math.MaxInt, "message count", func(c *conn, _ *http.Request, n int) { r.dropAfter(c, n) })
+		case "reject":
+			r.reject(w, req, arg)
+		case "size":
+			r.size(w, req, arg)
+		case "fragments":
+			r.serveNumbered(w, req, arg, 1, MaxFragments, "fragment count", func(c *conn, _ *http.Request, n int) { fragments(c, n) })
+		case "bad-frame":
+			r.badFrame(w, req, arg)
+		default:
+			http.NotFound(w, req)
+		}
+		return
+	}
 	switch {
 	case path == "/echo":
 		r.serve(w, req, r.echo)
@@ -173,22 +194,10 @@ func (r *Router) route(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 		r.serve(w, req, func(c *conn, _ *http.Request) { r.ack(c, mode, every, drop) })
-	case strings.HasPrefix(path, "/close/"):
-		r.serveNumbered(w, req, "/close/", 1000, 4999, "close code", r.closeWith)
-	case strings.HasPrefix(path, "/drop-after/"):
-		r.serveNumbered(w, req, "/drop-after/", 0, math.MaxInt, "message count", func(c *conn, _ *http.Request, n int) { r.dropAfter(c, n) })
-	case strings.HasPrefix(path, "/reject/"):
-		r.reject(w, req, strings.TrimPrefix(path, "/reject/"))
 	case path == "/stall":
 		r.stall(w, req)
 	case path == "/subprotocol":
 		r.subprotocol(w, req)
-	case strings.HasPrefix(path, "/size/"):
-		r.size(w, req, strings.TrimPrefix(path, "/size/"))
-	case strings.HasPrefix(path, "/fragments/"):
-		r.serveNumbered(w, req, "/fragments/", 1, MaxFragments, "fragment count", func(c *conn, _ *http.Request, n int) { fragments(c, n) })
-	case strings.HasPrefix(path, "/bad-frame/"):
-		r.badFrame(w, req, strings.TrimPrefix(path, "/bad-frame/"))
 	case path == "/ping":
 		r.ping(w, req)
 	case path == "/ping-flood":
@@ -433,12 +442,12 @@ func waitKill(c *conn, d time.Duration) {
 // of every agent that ran them.
 func (r *Router) Fuzzer() *autobahn.Server { return r.fuzz() }
 
-// serveNumbered serves a path that ends in a whole number after prefix
+// serveNumbered serves a path whose parameter arg is a whole number
 // (/close/N, /drop-after/N, /fragments/N): behave gets the number. Outside
 // [lo, hi], or not a number, it answers 400 naming what, before the
 // upgrade.
-func (r *Router) serveNumbered(w http.ResponseWriter, req *http.Request, prefix string, lo, hi int, what string, behave func(*conn, *http.Request, int)) {
-	n, err := strconv.Atoi(strings.TrimPrefix(req.URL.Path, prefix))
+func (r *Router) serveNumbered(w http.ResponseWriter, req *http.Request, arg string, lo, hi int, what string, behave func(*conn, *http.Request, int)) {
+	n, err := strconv.Atoi(arg)
 	if err != nil || n < lo || n > hi {
 		http.Error(w, "wstest: bad "+what, http.StatusBadRequest)
 		return

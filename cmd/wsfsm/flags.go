@@ -215,7 +215,7 @@ func dashed(names []string) []string {
 }
 
 func (s *flagSet) boolVar(p *bool, names, text string) {
-	s.add(boolFlag{p}, names, "", text)
+	s.add(newBoolFlag(p), names, "", text)
 }
 
 func (s *flagSet) durationVar(p *time.Duration, def time.Duration, names, text string) {
@@ -223,56 +223,48 @@ func (s *flagSet) durationVar(p *time.Duration, def time.Duration, names, text s
 	s.add(durationFlag{p}, names, "DURATION", text+" (default "+def.String()+")")
 }
 
-// boolFlag is a boolean flag.Value (flag's own is not exported).
-type boolFlag struct{ p *bool }
-
-func (f boolFlag) String() string {
-	if f.p == nil {
-		return "false"
-	}
-	return strconv.FormatBool(*f.p)
+// scalar is a flag.Value of one variable: parse reads the text given, want
+// says what it takes when it fails, format shows the value.
+type scalar[T any] struct {
+	p      *T
+	parse  func(string) (T, error)
+	want   string
+	format func(T) string
 }
 
-func (f boolFlag) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return fmt.Errorf("want true or false")
-	}
-	*f.p = v
-	return nil
-}
-
-func (f boolFlag) IsBoolFlag() bool { return true }
-
-// stringFlag is a string flag.Value.
-type stringFlag struct{ p *string }
-
-func (f stringFlag) String() string {
+func (f scalar[T]) String() string {
 	if f.p == nil {
 		return ""
 	}
-	return *f.p
+	return f.format(*f.p)
 }
 
-func (f stringFlag) Set(s string) error { *f.p = s; return nil }
-
-// intFlag is an int flag.Value.
-type intFlag struct{ p *int }
-
-func (f intFlag) String() string {
-	if f.p == nil {
-		return "0"
-	}
-	return strconv.Itoa(*f.p)
-}
-
-func (f intFlag) Set(s string) error {
-	v, err := strconv.Atoi(s)
+func (f scalar[T]) Set(s string) error {
+	v, err := f.parse(s)
 	if err != nil {
-		return fmt.Errorf("want a whole number")
+		return fmt.Errorf("want %s", f.want)
 	}
 	*f.p = v
 	return nil
+}
+
+// boolFlag is a boolean flag.Value (flag's own is not exported).
+type boolFlag struct{ scalar[bool] }
+
+func (boolFlag) IsBoolFlag() bool { return true }
+
+func newBoolFlag(p *bool) boolFlag {
+	return boolFlag{scalar[bool]{p, strconv.ParseBool, "true or false", strconv.FormatBool}}
+}
+
+// stringFlag is a string flag.Value.
+func stringFlag(p *string) flag.Value {
+	return scalar[string]{p, func(s string) (string, error) { return s, nil }, "", func(s string) string { return s }}
+}
+
+// intFlag is an int flag.Value.
+func intFlag(p *int) flag.Value {
+	return scalar[int]{p, strconv.Atoi, "a whole number", strconv.Itoa}
 }
 
 // helpWidth is the width the help text is wrapped to.
@@ -326,8 +318,8 @@ func newClientFlags(cfg *clientConfig) *flagSet {
 	s.boolVar(&cfg.nul, "0,null-terminated", "NUL instead of newline: stdin is split at NUL bytes, and each message received is written as it is (newlines kept) followed by a NUL (text mode)")
 	s.boolVar(&cfg.noClose, "n,no-close", "do not close when stdin ends: keep listening until the server closes, or Ctrl-C")
 	s.boolVar(&cfg.oneMessage, "1,one-message", "send at most one message and write exactly one: --max-messages 1 --max-messages-rev 1")
-	s.add(intFlag{&cfg.maxSend}, "max-messages", "N", "send at most N messages (lines or chunks of stdin), then treat stdin as ended")
-	s.add(intFlag{&cfg.maxRecv}, "max-messages-rev", "N", "write at most N messages received, then close; once stdin ended, wait for them however long it takes (--linger does not apply)")
+	s.add(intFlag(&cfg.maxSend), "max-messages", "N", "send at most N messages (lines or chunks of stdin), then treat stdin as ended")
+	s.add(intFlag(&cfg.maxRecv), "max-messages-rev", "N", "write at most N messages received, then close; once stdin ended, wait for them however long it takes (--linger does not apply)")
 	s.boolVar(&cfg.exitOnEOF, "E,exit-on-eof", "close as soon as stdin ends, without waiting for replies (--linger 0)")
 	s.boolVar(&cfg.sendOnly, "u,unidirectional", "send only: stdin goes out, messages received are not written; close once stdin ends")
 	s.boolVar(&cfg.recvOnly, "U,unidirectional-reverse", "receive only: stdin is not read; write messages until the server closes, --max-messages-rev, or Ctrl-C")
@@ -335,28 +327,28 @@ func newClientFlags(cfg *clientConfig) *flagSet {
 	s.boolVar(&cfg.base64, "base64", "write binary messages received as one base64 line each (text mode only)")
 	s.boolVar(&cfg.json, "json", "write messages, transitions and errors to stdout as JSON lines (see the README for the fields)")
 	s.boolVar(&cfg.verbose, "v", "show the life cycle on stderr: every transition with its cause, attempt and backoff")
-	s.add(stringFlag{&cfg.listen}, "s,server-mode", "ADDR", "listen instead of dialing: accept WebSocket clients on ADDR (PORT on 127.0.0.1, :PORT, HOST:PORT; also ws-l:ADDR as the URL); stdin goes to every client, their messages to stdout")
+	s.add(stringFlag(&cfg.listen), "s,server-mode", "ADDR", "listen instead of dialing: accept WebSocket clients on ADDR (PORT on 127.0.0.1, :PORT, HOST:PORT; also ws-l:ADDR as the URL); stdin goes to every client, their messages to stdout")
 	s.section("Connection")
 	s.add(&cfg.header, "H,header", "'NAME: VALUE'", "send this request header with every dial (repeatable)")
-	s.add(stringFlag{&cfg.origin}, "origin", "URL", "send this Origin header")
+	s.add(stringFlag(&cfg.origin), "origin", "URL", "send this Origin header")
 	s.add(&cfg.subprotocols, "protocol|subprotocol", "NAME", "offer this subprotocol; repeatable, or comma-separated")
-	s.add(stringFlag{&cfg.cacert}, "cacert", "FILE", "trust the PEM certificates in FILE for wss:// and an https:// proxy (wsfsm serve --tls writes one)")
+	s.add(stringFlag(&cfg.cacert), "cacert", "FILE", "trust the PEM certificates in FILE for wss:// and an https:// proxy (wsfsm serve --tls writes one)")
 	s.boolVar(&cfg.insecure, "k,insecure", "do not verify the TLS certificate of the server or of an https:// proxy (tests only)")
-	s.add(stringFlag{&cfg.clientCert}, "client-cert", "FILE", "present the PEM client certificate in FILE to a wss:// server (needs --client-key)")
-	s.add(stringFlag{&cfg.clientKey}, "client-key", "FILE", "the PEM private key of --client-cert")
-	s.add(stringFlag{&cfg.proxy}, "proxy", "URL", "dial through this proxy: http://, https:// (CONNECT), socks5:// or socks5h://, with user:password@ if it needs them; the environment is not read")
-	s.add(stringFlag{&cfg.socks5}, "socks5", "HOST:PORT", "dial through this SOCKS5 proxy (--proxy socks5://HOST:PORT)")
+	s.add(stringFlag(&cfg.clientCert), "client-cert", "FILE", "present the PEM client certificate in FILE to a wss:// server (needs --client-key)")
+	s.add(stringFlag(&cfg.clientKey), "client-key", "FILE", "the PEM private key of --client-cert")
+	s.add(stringFlag(&cfg.proxy), "proxy", "URL", "dial through this proxy: http://, https:// (CONNECT), socks5:// or socks5h://, with user:password@ if it needs them; the environment is not read")
+	s.add(stringFlag(&cfg.socks5), "socks5", "HOST:PORT", "dial through this SOCKS5 proxy (--proxy socks5://HOST:PORT)")
 	s.durationVar(&cfg.handshakeTimeout, wsfsm.DefaultHandshakeTimeout, "handshake-timeout", "bound on each dial: TCP, TLS and the HTTP upgrade")
 	s.durationVar(&cfg.closeTimeout, wsfsm.DefaultCloseTimeout, "close-timeout", "how long a graceful close waits for the peer's answer before it aborts")
 	cfg.closeCode = wsfsm.CloseNormal
-	s.add(intFlag{&cfg.closeCode}, "close-status-code", "CODE", fmt.Sprintf("the code of the close frame sent: any RFC 6455 lets a client send, %s (default %d)", closecode.ClientMayRanges(), wsfsm.CloseNormal))
-	s.add(stringFlag{&cfg.closeReason}, "close-reason", "TEXT", "the reason in that close frame, at most 123 bytes of UTF-8 (needs --close-status-code)")
+	s.add(intFlag(&cfg.closeCode), "close-status-code", "CODE", fmt.Sprintf("the code of the close frame sent: any RFC 6455 lets a client send, %s (default %d)", closecode.ClientMayRanges(), wsfsm.CloseNormal))
+	s.add(stringFlag(&cfg.closeReason), "close-reason", "TEXT", "the reason in that close frame, at most 123 bytes of UTF-8 (needs --close-status-code)")
 	s.durationVar(&cfg.pingInterval, wsfsm.DefaultPingInterval, "ping-interval", "time between keepalive pings (negative: none)")
 	s.durationVar(&cfg.pongTimeout, wsfsm.DefaultPongTimeout, "ping-timeout|pong-timeout", "how long after a ping the server has to answer before the connection is declared dead and redialed")
 	s.section("Reconnects")
 	s.durationVar(&cfg.backoffInitial, wsfsm.DefaultBackoffInitial, "backoff-initial", fmt.Sprintf("first backoff envelope before a redial (×%g per failed attempt, up to --backoff-max; each delay is random between %g and 1 times it)", retry.DefaultMultiplier, retry.DefaultFloor))
 	s.durationVar(&cfg.backoffMax, wsfsm.DefaultBackoffMax, "backoff-max", "cap of the backoff envelope")
-	s.add(intFlag{&cfg.maxAttempts}, "max-attempts", "N", "redials allowed in a row (since a connection last stayed up 10s) before giving up; 0 (the default): unlimited; --no-reconnect for none")
+	s.add(intFlag(&cfg.maxAttempts), "max-attempts", "N", "redials allowed in a row (since a connection last stayed up 10s) before giving up; 0 (the default): unlimited; --no-reconnect for none")
 	s.boolVar(&cfg.noReconnect, "no-reconnect", "never redial: a lost connection ends the run (exit 1)")
 	s.boolVar(&cfg.retryFirstDial, "retry-first-dial", "apply the retry policy to the first dial too, instead of exiting when it fails")
 	s.section("Other")

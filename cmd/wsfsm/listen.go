@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -59,13 +58,7 @@ func runListen(ctx context.Context, cfg *clientConfig, stdin io.Reader, stdout, 
 	}
 	l := &listener{cfg: cfg, p: p, clients: map[*client]struct{}{}, joined: make(chan struct{}),
 		first: make(chan struct{}), got: make(chan struct{}, 1), full: make(chan struct{})}
-	srv := &http.Server{
-		Handler:           http.HandlerFunc(l.serveHTTP),
-		ReadHeaderTimeout: cfg.handshakeTimeout,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	srv, served := startHTTP(ln, http.HandlerFunc(l.serveHTTP), cfg.handshakeTimeout, io.Discard, "")
 	p.peer("listening", ln.Addr().String(), nil)
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -142,35 +135,20 @@ var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return
 
 // serveHTTP upgrades one client and reads its messages until it ends.
 func (l *listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	l.mu.Lock()
-	if l.closing {
-		l.mu.Unlock()
+	if !l.enter() {
 		http.Error(w, "wsfsm: shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	l.handlers.Add(1)
-	l.mu.Unlock()
 	defer l.handlers.Done()
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // gorilla wrote the error response
 	}
 	c := &client{addr: r.RemoteAddr, ws: ws, done: make(chan struct{})}
-	l.mu.Lock()
-	if l.closing {
-		l.mu.Unlock()
+	if !l.join(c) {
 		ws.Close()
 		return
 	}
-	l.next++
-	c.id = l.next
-	if c.id == 1 {
-		close(l.first)
-	}
-	l.clients[c] = struct{}{}
-	close(l.joined)
-	l.joined = make(chan struct{})
-	l.mu.Unlock()
 	l.p.peer("connected", c.addr, nil)
 
 	var readErr error
@@ -194,6 +172,37 @@ func (l *listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	ws.Close()
 	close(c.done)
 	l.p.clientEnded(c.id, c.addr, clean, closeCause(readErr))
+}
+
+// enter counts in the handler of a new request (runListen waits for every
+// handler before it returns), unless the listener is closing.
+func (l *listener) enter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing {
+		return false
+	}
+	l.handlers.Add(1)
+	return true
+}
+
+// join numbers an upgraded client and adds it to those a broadcast
+// reaches, unless the listener is closing.
+func (l *listener) join(c *client) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing {
+		return false
+	}
+	l.next++
+	c.id = l.next
+	if c.id == 1 {
+		close(l.first)
+	}
+	l.clients[c] = struct{}{}
+	close(l.joined)
+	l.joined = make(chan struct{})
+	return true
 }
 
 // closeCause turns gorilla's read error into what the command reports.

@@ -42,50 +42,67 @@ func formatRow(start time.Time, t wsfsm.Transition, cause string) string {
 
 // The lines of --json, one type each; the README documents them.
 type (
-	jsonTransition struct {
-		Type        string  `json:"type"`
-		At          string  `json:"at"`
-		From        string  `json:"from"`
-		To          string  `json:"to"`
-		Event       string  `json:"event"`
-		Cause       string  `json:"cause"`
-		Attempt     int     `json:"attempt"`
-		DelayMS     int64   `json:"delay_ms"`
+	// jsonHead begins every line: what it is and when.
+	jsonHead struct {
+		Type string `json:"type"`
+		At   string `json:"at"`
+	}
+	// jsonClose is the close frame of a line's cause; both nil when it
+	// has none.
+	jsonClose struct {
 		CloseCode   *int    `json:"close_code,omitempty"`
 		CloseReason *string `json:"close_reason,omitempty"`
 	}
+	jsonTransition struct {
+		jsonHead
+		From    string `json:"from"`
+		To      string `json:"to"`
+		Event   string `json:"event"`
+		Cause   string `json:"cause"`
+		Attempt int    `json:"attempt"`
+		DelayMS int64  `json:"delay_ms"`
+		jsonClose
+	}
 	jsonMessage struct {
-		Type   string `json:"type"`
-		At     string `json:"at"`
+		jsonHead
 		Kind   string `json:"kind"`
 		Data   string `json:"data"`
 		Base64 bool   `json:"base64,omitempty"`
 		Addr   string `json:"addr,omitempty"`
 	}
 	jsonError struct {
-		Type        string  `json:"type"`
-		At          string  `json:"at"`
-		Error       string  `json:"error"`
-		Exit        int     `json:"exit"`
-		CloseCode   *int    `json:"close_code,omitempty"`
-		CloseReason *string `json:"close_reason,omitempty"`
-		HTTPStatus  int     `json:"http_status,omitempty"`
+		jsonHead
+		Error string `json:"error"`
+		Exit  int    `json:"exit"`
+		jsonClose
+		HTTPStatus int `json:"http_status,omitempty"`
 	}
 	jsonWarning struct {
-		Type    string `json:"type"`
-		At      string `json:"at"`
+		jsonHead
 		Warning string `json:"warning"`
 	}
 	jsonPeer struct {
-		Type        string  `json:"type"`
-		At          string  `json:"at"`
-		Event       string  `json:"event"`
-		Addr        string  `json:"addr"`
-		Cause       string  `json:"cause,omitempty"`
-		CloseCode   *int    `json:"close_code,omitempty"`
-		CloseReason *string `json:"close_reason,omitempty"`
+		jsonHead
+		Event string `json:"event"`
+		Addr  string `json:"addr"`
+		Cause string `json:"cause,omitempty"`
+		jsonClose
 	}
 )
+
+// closeFields is the jsonClose of err.
+func closeFields(err error) jsonClose {
+	if ce := closeOf(err); ce != nil {
+		return jsonClose{CloseCode: &ce.Code, CloseReason: &ce.Reason}
+	}
+	return jsonClose{}
+}
+
+// head is the jsonHead of a line of type typ about something that happened
+// at t. Called with p.mu held.
+func (p *printer) head(typ string, t time.Time) jsonHead {
+	return jsonHead{Type: typ, At: p.stamp(t)}
+}
 
 // catchUpWait bounds how long a received message waits for the transitions
 // that came before it to be written; they are normally delivered within
@@ -255,15 +272,13 @@ func (p *printer) unconfirmed() int64 {
 func (p *printer) writeTransition(t wsfsm.Transition) {
 	if p.json {
 		line := jsonTransition{
-			Type: "transition", At: p.stamp(t.At),
-			From: t.From.String(), To: t.To.String(), Event: t.Event.String(),
+			jsonHead: p.head("transition", t.At),
+			From:     t.From.String(), To: t.To.String(), Event: t.Event.String(),
 			Attempt: t.Attempt, DelayMS: t.Delay.Milliseconds(),
+			jsonClose: closeFields(t.Cause),
 		}
 		if t.Cause != nil {
 			line.Cause = p.redact(t.Cause.Error())
-		}
-		if ce := closeOf(t.Cause); ce != nil {
-			line.CloseCode, line.CloseReason = &ce.Code, &ce.Reason
 		}
 		p.writeJSON(line)
 		return
@@ -312,7 +327,7 @@ func (p *printer) writeMessage(typ wsfsm.MessageType, data []byte, addr string) 
 		return
 	}
 	if p.json {
-		m := jsonMessage{Type: "message", At: p.stamp(time.Now()), Kind: typ.String(), Data: string(data), Addr: addr}
+		m := jsonMessage{jsonHead: p.head("message", time.Now()), Kind: typ.String(), Data: string(data), Addr: addr}
 		if typ == wsfsm.Binary || !utf8.Valid(data) {
 			m.Data, m.Base64 = base64.StdEncoding.EncodeToString(data), true
 		}
@@ -398,7 +413,7 @@ func (p *printer) warn(opens uint64, format string, a ...any) {
 func (p *printer) warnLocked(format string, a ...any) {
 	text := p.redact(fmt.Sprintf(format, a...))
 	if p.json {
-		p.writeJSON(jsonWarning{Type: "warning", At: p.stamp(time.Now()), Warning: text})
+		p.writeJSON(jsonWarning{jsonHead: p.head("warning", time.Now()), Warning: text})
 		return
 	}
 	p.stamp(time.Now())
@@ -420,12 +435,9 @@ func (p *printer) peerLocked(event, addr string, cause error) {
 		return
 	}
 	if p.json {
-		line := jsonPeer{Type: "peer", At: p.stamp(time.Now()), Event: event, Addr: addr}
+		line := jsonPeer{jsonHead: p.head("peer", time.Now()), Event: event, Addr: addr, jsonClose: closeFields(cause)}
 		if cause != nil {
 			line.Cause = describe(cause)
-		}
-		if ce := closeOf(cause); ce != nil {
-			line.CloseCode, line.CloseReason = &ce.Code, &ce.Reason
 		}
 		p.writeJSON(line)
 		return
@@ -490,10 +502,7 @@ func (p *printer) finish(err error, exit int) {
 		fmt.Fprintf(p.stderr, "wsfsm: %s\n", text)
 		return
 	}
-	line := jsonError{Type: "error", At: p.stamp(time.Now()), Error: text, Exit: exit}
-	if ce := closeOf(err); ce != nil {
-		line.CloseCode, line.CloseReason = &ce.Code, &ce.Reason
-	}
+	line := jsonError{jsonHead: p.head("error", time.Now()), Error: text, Exit: exit, jsonClose: closeFields(err)}
 	var he *wsfsm.HandshakeError
 	if errors.As(err, &he) {
 		line.HTTPStatus = he.StatusCode

@@ -36,9 +36,9 @@ func newServeFlags(cfg *serveConfig) *flagSet {
 	s := newFlagSet("wsfsm serve")
 	s.section("Flags")
 	s.boolVar(&cfg.tls, "tls", "serve wss:// with a self-signed certificate made at start, written to a file for clients to trust")
-	s.add(stringFlag{&cfg.certFile}, "cert-file", "FILE", "write the certificate (PEM) to FILE and leave it there (default: a temporary file, removed on exit)")
+	s.add(stringFlag(&cfg.certFile), "cert-file", "FILE", "write the certificate (PEM) to FILE and leave it there (default: a temporary file, removed on exit)")
 	s.durationVar(&cfg.closeTimeout, wsfsm.DefaultCloseTimeout, "close-timeout", "on Ctrl-C, how long clients have to answer the close frame (1001, going away) before they are dropped; a second Ctrl-C drops them at once")
-	s.add(stringFlag{&cfg.reports}, "reports", "DIR", "where /updateReports writes the Autobahn reports (default: none written; the verdicts are kept in memory)")
+	s.add(stringFlag(&cfg.reports), "reports", "DIR", "where /updateReports writes the Autobahn reports (default: none written; the verdicts are kept in memory)")
 	return s
 }
 
@@ -179,13 +179,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, sign
 
 	router := wstest.NewRouter(wstest.DiscardSink(), // it may run for days
 		wstest.Autobahn(autobahn.Config{ReportDir: cfg.reports}))
-	srv := &http.Server{
-		Handler:           router,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(stderr, "wsfsm serve: ", 0), // e.g. a client that does not trust the certificate
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// The server's own errors, e.g. a client that does not trust the
+	// certificate, go to stderr.
+	srv, served := startHTTP(ln, router, 10*time.Second, stderr, "wsfsm serve: ")
 
 	where := ln.Addr().String()
 	if host.IP.IsUnspecified() {
@@ -236,6 +232,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, sign
 		fmt.Fprintln(stdout, "wsfsm serve: stopped")
 	}
 	return code
+}
+
+// startHTTP serves h on ln on a goroutine of its own until the server is
+// closed, then sends Serve's error on served. A request has headerTimeout to
+// send its headers; the server's errors go to errorLog, each line after
+// prefix.
+func startHTTP(ln net.Listener, h http.Handler, headerTimeout time.Duration, errorLog io.Writer, prefix string) (srv *http.Server, served <-chan error) {
+	srv = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: headerTimeout,
+		ErrorLog:          log.New(errorLog, prefix, 0),
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- srv.Serve(ln) }()
+	return srv, ch
 }
 
 // firstClause shortens a path's doc for the listing at start: up to the

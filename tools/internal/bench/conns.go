@@ -9,13 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -60,12 +58,10 @@ func ConnsChild(ctx context.Context, kind string, n int, url string, echo bool, 
 	if err := raiseNoFile(); err != nil {
 		return err
 	}
-	settle()
-	rss0, err := vmRSSKiB()
+	rss0, g0, err := footprint()
 	if err != nil {
 		return err
 	}
-	g0 := runtime.NumGoroutine()
 
 	closers := make([]func(), n)
 	defer func() {
@@ -128,12 +124,10 @@ func ConnsChild(ctx context.Context, kind string, n int, url string, echo bool, 
 	if err != nil {
 		return err
 	}
-	settle()
-	rss1, err := vmRSSKiB()
+	rss1, g1, err := footprint()
 	if err != nil {
 		return err
 	}
-	g1 := runtime.NumGoroutine()
 	res := ConnsResult{
 		Kind:              kind,
 		Conns:             n,
@@ -145,6 +139,14 @@ func ConnsChild(ctx context.Context, kind string, n int, url string, echo bool, 
 		return fmt.Errorf("bench: conns child stdout: %w", err)
 	}
 	return nil
+}
+
+// footprint settles the process, then returns its resident memory and its
+// number of goroutines: what ConnsChild measures before and after.
+func footprint() (rssKiB int64, goroutines int, err error) {
+	settle()
+	rssKiB, err = vmRSSKiB()
+	return rssKiB, runtime.NumGoroutine(), err
 }
 
 // settle runs the GC and returns freed memory to the OS, so that RSS shows
@@ -218,8 +220,7 @@ func runConnsChild(ctx context.Context, self []string, kind string, n int, url s
 	if echo {
 		args = append(args, "-conns-echo")
 	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd := childCommand(ctx, args)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -4,7 +4,8 @@
 // the published backoff strategies.
 //
 // One file per concern: the server process (server.go, with a busy mode
-// that answers 503 and Retry-After), CPU pinning and file limits (pin.go),
+// that answers 503 and Retry-After), how a child process is started
+// (child.go), CPU pinning and file limits (pin.go),
 // throughput sent and received (receive.go, with the server's source of
 // pre-encoded frames), latency (round trip, dial, reconnect), failover beside a
 // hand-written gorilla reconnect loop (failover.go), abort beside gorilla's

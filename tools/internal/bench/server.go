@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -192,8 +191,8 @@ func startServer(ctx context.Context, self []string, addr string, pin *pinner, c
 	if cpu >= 0 && pin.available() {
 		args = append([]string{pin.taskset, "-c", strconv.Itoa(cpu)}, args...)
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive us
+	// Not ctx: the process lives until kill or stop, past this call.
+	cmd := childCommand(context.Background(), args)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("bench: server stdin: %w", err)
@@ -271,14 +270,4 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
-}
-
-// selfCommand is the command that runs this program's bench command:
-// os.Executable() followed by prefix (e.g. "bench").
-func selfCommand(prefix ...string) ([]string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("bench: finding this executable: %w", err)
-	}
-	return append([]string{exe}, prefix...), nil
 }

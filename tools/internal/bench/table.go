@@ -262,21 +262,25 @@ func (r *Report) size(key string) (int, bool) {
 // what says what key measures, with its reference in the same run.
 func (r *Report) what(k string, c *Context) string {
 	m := med
+	// The ratios whose two figures Context keeps as a pair, gorilla's then
+	// wsfsm's: the text has a %s for each.
+	pairs := map[string]struct {
+		text string
+		f    [2]Figure
+	}{
+		"throughput_64_ratio":  {"one-way 64 B messages/s: gorilla %s, wsfsm %s", c.Throughput64Msgs},
+		"throughput_16k_ratio": {"one-way 16 KiB messages, MB/s: gorilla %s, wsfsm %s", c.Throughput16kMBs},
+		"receive_64_ratio":     {"64 B messages received/s (server sends flat out): gorilla ReadMessage %s, wsfsm Receive %s", c.Receive64Msgs},
+		"receive_16k_ratio":    {"16 KiB messages received, MB/s: gorilla ReadMessage %s, wsfsm Receive %s", c.Receive16kMBs},
+		"rtt_p50_ratio":        {"64 B echo round trip, p50: gorilla %s us, wsfsm %s us", c.RTTP50us},
+		"rtt_p99_ratio":        {"64 B echo round trip, p99: gorilla %s us, wsfsm %s us", c.RTTP99us},
+	}
+	if p, ok := pairs[k]; ok {
+		return fmt.Sprintf(p.text, m(p.f[0]), m(p.f[1]))
+	}
 	switch k {
-	case "throughput_64_ratio":
-		return fmt.Sprintf("one-way 64 B messages/s: gorilla %s, wsfsm %s", m(c.Throughput64Msgs[0]), m(c.Throughput64Msgs[1]))
-	case "throughput_16k_ratio":
-		return fmt.Sprintf("one-way 16 KiB messages, MB/s: gorilla %s, wsfsm %s", m(c.Throughput16kMBs[0]), m(c.Throughput16kMBs[1]))
-	case "receive_64_ratio":
-		return fmt.Sprintf("64 B messages received/s (server sends flat out): gorilla ReadMessage %s, wsfsm Receive %s", m(c.Receive64Msgs[0]), m(c.Receive64Msgs[1]))
 	case "receive_64_handoff_ratio":
 		return fmt.Sprintf("64 B messages received/s: gorilla ReadMessage on a reader goroutine, handed over a channel, a yield before each socket read, a select to wait %s, wsfsm Receive %s", m(c.Receive64HandoffMsgs), m(c.Receive64Msgs[1]))
-	case "receive_16k_ratio":
-		return fmt.Sprintf("16 KiB messages received, MB/s: gorilla ReadMessage %s, wsfsm Receive %s", m(c.Receive16kMBs[0]), m(c.Receive16kMBs[1]))
-	case "rtt_p50_ratio":
-		return fmt.Sprintf("64 B echo round trip, p50: gorilla %s us, wsfsm %s us", m(c.RTTP50us[0]), m(c.RTTP50us[1]))
-	case "rtt_p99_ratio":
-		return fmt.Sprintf("64 B echo round trip, p99: gorilla %s us, wsfsm %s us", m(c.RTTP99us[0]), m(c.RTTP99us[1]))
 	case "failover_vs_loop_ratio":
 		return fmt.Sprintf("server drops TCP -> connected again, p50: gorilla loop %s us, wsfsm %s us", m(r.FailoverLoopP50us), m(r.FailoverP50us))
 	case "abort_p99_ratio":
