@@ -33,6 +33,16 @@ func pipeDial(t *testing.T, r *Router, path string) *websocket.Conn {
 	return ws
 }
 
+// inBubble runs f in a synctest bubble with a Router, shut down when f
+// returns, on failure too: no goroutine may outlive the bubble.
+func inBubble(t *testing.T, f func(t *testing.T, r *Router)) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRouter()
+		defer r.Shutdown()
+		f(t, r)
+	})
+}
+
 // readAsync reads the next message on a goroutine; the channel gets its error.
 func readAsync(ws *websocket.Conn) <-chan error {
 	done := make(chan error, 1)
@@ -46,9 +56,7 @@ func readAsync(ws *websocket.Conn) <-chan error {
 // /ignore-close echoes, then neither answers a close frame nor closes TCP,
 // however long the client waits.
 func TestIgnoreCloseNeverAnswers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown() // on failure too: no goroutine may outlive the bubble
+	inBubble(t, func(t *testing.T, r *Router) {
 		ws := pipeDial(t, r, "/ignore-close")
 		if err := ws.WriteMessage(websocket.TextMessage, []byte("x")); err != nil {
 			t.Fatal(err)
@@ -78,9 +86,7 @@ func TestIgnoreCloseNeverAnswers(t *testing.T) {
 // reads) and writes nothing; with ?for= it drops the connection after that
 // long, not a moment before.
 func TestSilentFor(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown()
+	inBubble(t, func(t *testing.T, r *Router) {
 		ws := pipeDial(t, r, "/silent?for=30s")
 		start := time.Now()
 		err := ws.WriteControl(websocket.PingMessage, nil, start.Add(time.Second))
@@ -136,9 +142,7 @@ func readAllAsync(c net.Conn) <-chan string {
 // /stall holds the connection without a byte of answer: with ?for=, exactly
 // that long; without, until the router drops it. It is no upgrade.
 func TestStallNeverAnswers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown()
+	inBubble(t, func(t *testing.T, r *Router) {
 		start := time.Now()
 		read := readAllAsync(pipeRequest(t, r, "/stall?for=30s"))
 		time.Sleep(30*time.Second - time.Nanosecond)
@@ -180,9 +184,7 @@ func TestStallNeverAnswers(t *testing.T) {
 // /ping pings every ?every=, reports each pong at the instant it came, and
 // closes after ?count= of them; a client that does not answer gets no report.
 func TestPingEveryInterval(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown()
+	inBubble(t, func(t *testing.T, r *Router) {
 		ws := pipeDial(t, r, "/ping?every=2s&count=3")
 		start := time.Now()
 		for k := 1; k <= 3; k++ {
@@ -218,9 +220,7 @@ func TestPingEveryInterval(t *testing.T) {
 // /ping-flood against a client that answers no ping reports none, after
 // DefaultCloseWait and not before.
 func TestPingFloodUnanswered(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown()
+	inBubble(t, func(t *testing.T, r *Router) {
 		ws := pipeDial(t, r, "/ping-flood?count=10")
 		ws.SetPingHandler(func(string) error { return nil })
 		start := time.Now()
