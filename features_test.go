@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
@@ -379,13 +379,7 @@ func (r *restartable) lastQuery() string {
 // codes that may not be sent are refused before anything happens.
 func TestCloseWithCodeAndReason(t *testing.T) {
 	got := make(chan *websocket.CloseError, 1)
-	upgrader := websocket.Upgrader{}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	url := testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		for {
 			if _, _, err := ws.ReadMessage(); err != nil {
 				var ce *websocket.CloseError
@@ -395,9 +389,8 @@ func TestCloseWithCodeAndReason(t *testing.T) {
 				return
 			}
 		}
-	}))
-	defer hs.Close()
-	c := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http"), fastOptions(newRecorder()))
+	})
+	c := dial(t, url, fastOptions(newRecorder()))
 	for _, bad := range []struct {
 		code   int
 		reason string

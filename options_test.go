@@ -25,6 +25,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/internal/interop"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
@@ -157,19 +158,16 @@ func TestCompressionRefusedByWstest(t *testing.T) {
 // sent so that a test can tell which messages went compressed.
 type deflateServer struct {
 	srv     *httptest.Server
-	wg      sync.WaitGroup // handlers: httptest does not wait for hijacked ones
+	served  testkit.Conns // TCP connections and handlers: httptest does not wait for hijacked ones
 	mu      sync.Mutex
 	wire    []*bytes.Buffer // per accepted TCP connection, the bytes the client sent
-	conns   []net.Conn
-	offered []string // per upgrade, in accept order: Sec-WebSocket-Extensions asked for
+	offered []string        // per upgrade, in accept order: Sec-WebSocket-Extensions asked for
 }
 
 func newDeflateServer(t *testing.T) *deflateServer {
 	ds := &deflateServer{}
 	up := websocket.Upgrader{EnableCompression: true}
-	ds.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ds.wg.Add(1)
-		defer ds.wg.Done()
+	ds.srv = httptest.NewUnstartedServer(ds.served.Handler(func(w http.ResponseWriter, r *http.Request) {
 		ds.mu.Lock()
 		ds.offered = append(ds.offered, r.Header.Get("Sec-WebSocket-Extensions"))
 		ds.mu.Unlock()
@@ -178,24 +176,14 @@ func newDeflateServer(t *testing.T) *deflateServer {
 			return
 		}
 		defer ws.Close()
-		for {
-			typ, m, err := ws.ReadMessage()
-			if err != nil || ws.WriteMessage(typ, m) != nil {
-				return
-			}
-		}
+		testkit.Echo(ws)
 	}))
 	ds.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	ds.srv.Listener = &teeListener{Listener: ds.srv.Listener, ds: ds}
 	ds.srv.Start()
 	t.Cleanup(func() {
 		ds.srv.Close()
-		ds.mu.Lock()
-		for _, c := range ds.conns {
-			c.Close()
-		}
-		ds.mu.Unlock()
-		ds.wg.Wait()
+		ds.served.Close()
 	})
 	return ds
 }
@@ -279,7 +267,7 @@ func (l *teeListener) Accept() (net.Conn, error) {
 	defer l.ds.mu.Unlock()
 	buf := &bytes.Buffer{}
 	l.ds.wire = append(l.ds.wire, buf)
-	l.ds.conns = append(l.ds.conns, c)
+	l.ds.served.Add(c)
 	return &teeConn{Conn: c, mu: &l.ds.mu, buf: buf}, nil
 }
 
@@ -451,27 +439,21 @@ func TestNetDialContextError(t *testing.T) {
 // connectProxy is an HTTPS proxy on 127.0.0.1: TLS (httptest's certificate),
 // then CONNECT to a loopback address. It records what it was asked.
 type connectProxy struct {
-	srv   *httptest.Server
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	asked []string // CONNECT targets
-	auth  []string // their Proxy-Authorization
-	conns []net.Conn
+	srv    *httptest.Server
+	served testkit.Conns // tunnels' connections and handlers
+	mu     sync.Mutex
+	asked  []string // CONNECT targets
+	auth   []string // their Proxy-Authorization
 }
 
 func newConnectProxy(t *testing.T) *connectProxy {
 	p := &connectProxy{}
-	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.srv = httptest.NewUnstartedServer(p.served.Handler(p.serve))
 	p.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	p.srv.StartTLS()
 	t.Cleanup(func() {
 		p.srv.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
+		p.served.Close()
 	})
 	return p
 }
@@ -491,15 +473,7 @@ func (p *connectProxy) Asked() ([]string, []string) {
 	return slices.Clone(p.asked), slices.Clone(p.auth)
 }
 
-func (p *connectProxy) track(c net.Conn) {
-	p.mu.Lock()
-	p.conns = append(p.conns, c)
-	p.mu.Unlock()
-}
-
 func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
-	p.wg.Add(1)
-	defer p.wg.Done()
 	if r.Method != http.MethodConnect {
 		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
 		return
@@ -517,13 +491,13 @@ func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	p.track(up)
+	p.served.Add(up)
 	defer up.Close()
 	c, brw, err := w.(http.Hijacker).Hijack()
 	if err != nil {
 		return
 	}
-	p.track(c)
+	p.served.Add(c)
 	defer c.Close()
 	if _, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
 		return

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,6 +120,40 @@ func Echo(ws *websocket.Conn) {
 	}
 }
 
+// CountingConn is a net.Conn that adds the bytes it reads to In and the
+// bytes it writes to Out; a nil counter counts nothing.
+type CountingConn struct {
+	net.Conn
+	In, Out *atomic.Int64
+}
+
+// Read reads from the connection and adds what it read to In.
+func (c *CountingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.In != nil {
+		c.In.Add(int64(n))
+	}
+	return n, err
+}
+
+// Write writes to the connection and adds what it wrote to Out.
+func (c *CountingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if c.Out != nil {
+		c.Out.Add(int64(n))
+	}
+	return n, err
+}
+
+// Drain reads and discards ws's messages until reading fails.
+func Drain(ws *websocket.Conn) {
+	for {
+		if _, _, err := ws.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
 // Conns keeps the connections a test server took over (hijacked, accepted
 // from its own listener or dialled onwards) and the goroutines serving them,
 // which httptest does not wait for. The zero value is ready to use.
@@ -150,6 +185,16 @@ func (cs *Conns) Accept(ln net.Listener, serve func(c net.Conn)) {
 			cs.Add(c)
 			cs.Go(func() { serve(c) })
 		}
+	})
+}
+
+// Handler is h with each request it serves counted as a goroutine that
+// Close waits for: httptest does not wait for hijacked connections' handlers.
+func (cs *Conns) Handler(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cs.wg.Add(1)
+		defer cs.wg.Done()
+		h(w, r)
 	})
 }
 
