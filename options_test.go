@@ -580,68 +580,65 @@ func TestHTTPSProxy(t *testing.T) {
 // across a reconnect too.
 func TestInteropCompression(t *testing.T) {
 	large := compressible(200_000)
-	for _, name := range interop.Names() {
-		t.Run(name, func(t *testing.T) {
-			peer := interop.Start(t, name)
-			for _, c := range []struct {
-				name      string
-				path      string
-				offer     bool
-				threshold int
-				want      bool
-			}{
-				{"negotiated", "/deflate/extensions", true, 0, true},
-				{"negotiated, every message compressed", "/deflate/extensions", true, -1, true},
-				{"not offered", "/deflate/extensions", false, 0, false},
-				{"not accepted", "/extensions", true, 0, false},
-			} {
-				t.Run(c.name, func(t *testing.T) {
-					var (
-						mu        sync.Mutex
-						greetings []string
-					)
-					opts := fastOptions(newRecorder())
-					opts.EnableCompression, opts.CompressionThreshold = c.offer, c.threshold
-					opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
-						_, m, err := s.Receive(ctx)
-						mu.Lock()
-						greetings = append(greetings, string(m))
-						mu.Unlock()
-						return err
-					}
-					conn := dial(t, peer.BaseURL+c.path, opts)
-					for round := range 2 {
-						if round == 1 {
-							if err := conn.Reconnect(testCtx(t)); err != nil {
-								t.Fatal(err)
-							}
-						}
-						mu.Lock()
-						greeting := greetings[round]
-						mu.Unlock()
-						if negotiated := strings.HasPrefix(greeting, "extensions: permessage-deflate"); negotiated != c.want {
-							t.Errorf("connection %d: the %s peer says %q; want permessage-deflate: %v", round, name, greeting, c.want)
-						}
-						if conn.Compressed() != c.want {
-							t.Errorf("connection %d: Compressed() = %v, want %v", round, conn.Compressed(), c.want)
-						}
-						echo(t, conn, "small")
-						echo(t, conn, string(large))
-						bin := append([]byte{0x00, 0xff, 0x80}, large[:100_000]...)
-						if err := conn.Send(testCtx(t), wsfsm.Binary, bin); err != nil {
+	interop.EachPeer(t, func(t *testing.T, peer interop.Peer) {
+		for _, c := range []struct {
+			name      string
+			path      string
+			offer     bool
+			threshold int
+			want      bool
+		}{
+			{"negotiated", "/deflate/extensions", true, 0, true},
+			{"negotiated, every message compressed", "/deflate/extensions", true, -1, true},
+			{"not offered", "/deflate/extensions", false, 0, false},
+			{"not accepted", "/extensions", true, 0, false},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				var (
+					mu        sync.Mutex
+					greetings []string
+				)
+				opts := fastOptions(newRecorder())
+				opts.EnableCompression, opts.CompressionThreshold = c.offer, c.threshold
+				opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
+					_, m, err := s.Receive(ctx)
+					mu.Lock()
+					greetings = append(greetings, string(m))
+					mu.Unlock()
+					return err
+				}
+				conn := dial(t, peer.BaseURL+c.path, opts)
+				for round := range 2 {
+					if round == 1 {
+						if err := conn.Reconnect(testCtx(t)); err != nil {
 							t.Fatal(err)
 						}
-						if typ, got, err := conn.Receive(testCtx(t)); err != nil || typ != wsfsm.Binary || !bytes.Equal(got, bin) {
-							t.Fatalf("binary echo: %v, %d bytes, %v", typ, len(got), err)
-						}
 					}
-					if err := conn.Close(testCtx(t)); err != nil {
-						t.Errorf("Close: %v", err)
+					mu.Lock()
+					greeting := greetings[round]
+					mu.Unlock()
+					if negotiated := strings.HasPrefix(greeting, "extensions: permessage-deflate"); negotiated != c.want {
+						t.Errorf("connection %d: the %s peer says %q; want permessage-deflate: %v", round, peer.Name, greeting, c.want)
 					}
-				})
-			}
-		})
-	}
+					if conn.Compressed() != c.want {
+						t.Errorf("connection %d: Compressed() = %v, want %v", round, conn.Compressed(), c.want)
+					}
+					echo(t, conn, "small")
+					echo(t, conn, string(large))
+					bin := append([]byte{0x00, 0xff, 0x80}, large[:100_000]...)
+					if err := conn.Send(testCtx(t), wsfsm.Binary, bin); err != nil {
+						t.Fatal(err)
+					}
+					if typ, got, err := conn.Receive(testCtx(t)); err != nil || typ != wsfsm.Binary || !bytes.Equal(got, bin) {
+						t.Fatalf("binary echo: %v, %d bytes, %v", typ, len(got), err)
+					}
+				}
+				if err := conn.Close(testCtx(t)); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+		}
+	})
 }
 
 // Issue 11 item 6 against Node ws and Python websockets: Sends called in a
@@ -650,91 +647,88 @@ func TestInteropCompression(t *testing.T) {
 // connection, small and compressed large ones mixed; the peer's echoes
 // show the order it read them in.
 func TestInteropSendsKeepCallOrder(t *testing.T) {
-	for _, name := range interop.Names() {
-		t.Run(name, func(t *testing.T) {
-			peer := interop.Start(t, name)
-			for _, trigger := range []string{"reconnect", "peer drop"} {
-				t.Run(trigger, func(t *testing.T) {
-					first := peer.BaseURL + "/deflate/echo"
-					if trigger == "peer drop" {
-						first = peer.BaseURL + "/deflate/drop-after/1"
-					}
-					gated, release := make(chan struct{}, 1), make(chan struct{})
-					opts := fastOptions(newRecorder())
-					opts.HandshakeTimeout = 20 * time.Second // the held dial must outlast the queueing
-					opts.EnableCompression = true
-					opts.Endpoint = func(ctx context.Context, a wsfsm.DialAttempt) (wsfsm.Endpoint, error) {
-						switch a.Dial {
-						case 1:
-							return wsfsm.Endpoint{URL: first}, nil
-						case 2: // hold the redial until every Send waits
-							gated <- struct{}{}
-							select {
-							case <-release:
-							case <-ctx.Done():
-								return wsfsm.Endpoint{}, ctx.Err()
-							}
+	interop.EachPeer(t, func(t *testing.T, peer interop.Peer) {
+		for _, trigger := range []string{"reconnect", "peer drop"} {
+			t.Run(trigger, func(t *testing.T) {
+				first := peer.BaseURL + "/deflate/echo"
+				if trigger == "peer drop" {
+					first = peer.BaseURL + "/deflate/drop-after/1"
+				}
+				gated, release := make(chan struct{}, 1), make(chan struct{})
+				opts := fastOptions(newRecorder())
+				opts.HandshakeTimeout = 20 * time.Second // the held dial must outlast the queueing
+				opts.EnableCompression = true
+				opts.Endpoint = func(ctx context.Context, a wsfsm.DialAttempt) (wsfsm.Endpoint, error) {
+					switch a.Dial {
+					case 1:
+						return wsfsm.Endpoint{URL: first}, nil
+					case 2: // hold the redial until every Send waits
+						gated <- struct{}{}
+						select {
+						case <-release:
+						case <-ctx.Done():
+							return wsfsm.Endpoint{}, ctx.Err()
 						}
-						return wsfsm.Endpoint{URL: peer.BaseURL + "/deflate/echo"}, nil
 					}
-					c := dial(t, first, opts)
-					echo(t, c, "before")
-					reconnected := make(chan error, 1)
-					if trigger == "reconnect" {
-						go func() { reconnected <- c.Reconnect(testCtx(t)) }()
-					} else {
-						reconnected <- nil
+					return wsfsm.Endpoint{URL: peer.BaseURL + "/deflate/echo"}, nil
+				}
+				c := dial(t, first, opts)
+				echo(t, c, "before")
+				reconnected := make(chan error, 1)
+				if trigger == "reconnect" {
+					go func() { reconnected <- c.Reconnect(testCtx(t)) }()
+				} else {
+					reconnected <- nil
+				}
+				select {
+				case <-gated:
+				case <-testCtx(t).Done():
+					t.Fatal("the Conn never redialed")
+				}
+				const n = 20
+				want := make([]string, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					want[i] = fmt.Sprintf("%02d", i)
+					if i%2 == 1 {
+						want[i] += string(compressible(2000)) // over the threshold: compressed
 					}
-					select {
-					case <-gated:
-					case <-testCtx(t).Done():
-						t.Fatal("the Conn never redialed")
-					}
-					const n = 20
-					want := make([]string, n)
-					var wg sync.WaitGroup
-					for i := range n {
-						want[i] = fmt.Sprintf("%02d", i)
-						if i%2 == 1 {
-							want[i] += string(compressible(2000)) // over the threshold: compressed
+					wg.Go(func() {
+						if err := c.Send(testCtx(t), wsfsm.Text, []byte(want[i])); err != nil {
+							t.Errorf("Send %d: %v", i, err)
 						}
-						wg.Go(func() {
-							if err := c.Send(testCtx(t), wsfsm.Text, []byte(want[i])); err != nil {
-								t.Errorf("Send %d: %v", i, err)
-							}
-						})
-						wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == i+1 })
+					})
+					wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == i+1 })
+				}
+				close(release)
+				wg.Wait()
+				if err := <-reconnected; err != nil {
+					t.Fatalf("Reconnect: %v", err)
+				}
+				if !c.Compressed() {
+					t.Errorf("the new connection did not negotiate compression")
+				}
+				var got []string
+				for range n {
+					_, m, err := c.Receive(testCtx(t))
+					if err != nil {
+						t.Fatalf("Receive after %d echoes: %v", len(got), err)
 					}
-					close(release)
-					wg.Wait()
-					if err := <-reconnected; err != nil {
-						t.Fatalf("Reconnect: %v", err)
-					}
-					if !c.Compressed() {
-						t.Errorf("the new connection did not negotiate compression")
-					}
-					var got []string
-					for range n {
-						_, m, err := c.Receive(testCtx(t))
-						if err != nil {
-							t.Fatalf("Receive after %d echoes: %v", len(got), err)
+					got = append(got, string(m))
+				}
+				if !slices.Equal(got, want) {
+					short := func(s []string) (out []string) {
+						for _, m := range s {
+							out = append(out, m[:2])
 						}
-						got = append(got, string(m))
+						return out
 					}
-					if !slices.Equal(got, want) {
-						short := func(s []string) (out []string) {
-							for _, m := range s {
-								out = append(out, m[:2])
-							}
-							return out
-						}
-						t.Errorf("the %s peer read %v, want %v", name, short(got), short(want))
-					}
-					if err := c.Close(testCtx(t)); err != nil {
-						t.Errorf("Close: %v", err)
-					}
-				})
-			}
-		})
-	}
+					t.Errorf("the %s peer read %v, want %v", peer.Name, short(got), short(want))
+				}
+				if err := c.Close(testCtx(t)); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+		}
+	})
 }
