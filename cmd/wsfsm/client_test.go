@@ -21,6 +21,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -217,7 +218,7 @@ func newCountingServer(t *testing.T, protocols ...string) *countingServer {
 	return s
 }
 
-func (s *countingServer) url() string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/" }
+func (s *countingServer) url() string { return testkit.WSURL(s.URL) + "/" }
 
 // got waits for the first connection to end and returns what it received.
 func (s *countingServer) got(t *testing.T) ([][]byte, []int, http.Header) {
@@ -333,20 +334,14 @@ func TestClientOneMessage(t *testing.T) {
 	}
 
 	// The answer is waited for beyond --linger.
-	late := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	late := testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		if _, msg, err := ws.ReadMessage(); err == nil {
 			<-time.After(300 * time.Millisecond) // a slow answer, not a synchronisation
 			ws.WriteMessage(websocket.TextMessage, append([]byte("late "), msg...))
 		}
 		ws.ReadMessage() // until the client's close
-	}))
-	defer late.Close()
-	code, stdout, _, _ = bounded(t, 10*time.Second, []string{"-1", "--linger", "10ms", "ws" + strings.TrimPrefix(late.URL, "http")}, strings.NewReader("question\n"))
+	})
+	code, stdout, _, _ = bounded(t, 10*time.Second, []string{"-1", "--linger", "10ms", late}, strings.NewReader("question\n"))
 	if code != exitOK || stdout != "late question\n" {
 		t.Errorf("slow answer: exit %d, stdout %q; want the answer, --linger notwithstanding", code, stdout)
 	}
@@ -878,12 +873,7 @@ func TestCloseMeanings(t *testing.T) {
 // closeServer echoes and reports the close frame each connection got.
 func closeServer(t *testing.T) (url string, frames <-chan *websocket.CloseError) {
 	got := make(chan *websocket.CloseError, 4)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	url = testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		for {
 			typ, msg, err := ws.ReadMessage() // answers a close frame with its code
 			var ce *websocket.CloseError
@@ -894,9 +884,8 @@ func closeServer(t *testing.T) (url string, frames <-chan *websocket.CloseError)
 				return
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/", got
+	})
+	return url + "/", got
 }
 
 // --close-status-code and --close-reason are what the client's close frame
