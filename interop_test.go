@@ -73,14 +73,7 @@ func TestInterop(t *testing.T) {
 		t.Run("drop reconnects", func(t *testing.T) {
 			rec := newRecorder()
 			c := dial(t, peer.BaseURL+"/drop-after/1", fastOptions(rec))
-			echo(t, c, "one")
-			tr := rec.WaitFor(t, fsm.Aborted)
-			var ce *wsfsm.CloseError
-			if !errors.As(tr.Cause, &ce) || ce.Code != 1006 {
-				t.Errorf("abort cause %v, want a 1006 CloseError", tr.Cause)
-			}
-			rec.WaitFor(t, fsm.Open)
-			echo(t, c, "two")
+			echoAcrossDrop(t, c, rec)
 			_ = c.Abort()
 		})
 	})
