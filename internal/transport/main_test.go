@@ -44,6 +44,14 @@ func newServer(t *testing.T, opts ...wstest.Option) *wstest.Server {
 	return s
 }
 
+// serveAndDial checks the test's descriptors, starts a wstest server and
+// dials path on it.
+func serveAndDial(t *testing.T, path string) *Link {
+	t.Helper()
+	checkFDs(t)
+	return dial(t, newServer(t).URL(path), DialConfig{})
+}
+
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), safety)
 	t.Cleanup(cancel)
