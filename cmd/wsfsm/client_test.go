@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -747,18 +748,22 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// runAsync runs the command on a goroutine, with a signal channel the test
+// sends to; its exit code arrives on done.
+func runAsync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (signals chan<- os.Signal, done <-chan int) {
+	sig, exit := make(chan os.Signal), make(chan int, 1)
+	go func() { exit <- run(ctx, args, stdin, stdout, stderr, sig) }()
+	return sig, exit
+}
+
 func TestClientTwoSignalsAbortAnUnansweredClose(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
 	ctx := testContext(t)
-	signals := make(chan os.Signal)
 	stdout, stderr := newSyncBuffer(), newSyncBuffer()
-	done := make(chan int, 1)
 	stdin, lines := io.Pipe()
 	defer lines.Close()
-	go func() {
-		done <- run(ctx, []string{"--json", "--close-timeout", "1h", srv.URL("/ignore-close")}, stdin, stdout, stderr, signals)
-	}()
+	signals, done := runAsync(ctx, []string{"--json", "--close-timeout", "1h", srv.URL("/ignore-close")}, stdin, stdout, stderr)
 	// An echo proves the client is past its dial and in its main loop.
 	if _, err := io.WriteString(lines, "ping\n"); err != nil {
 		t.Fatal(err)
@@ -784,11 +789,7 @@ func TestClientSignalDuringDialExitsZero(t *testing.T) {
 	bh := wstest.NewBlackHole()
 	defer bh.Close()
 	ctx := testContext(t)
-	signals := make(chan os.Signal)
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"--handshake-timeout", "1h", bh.URL("/")}, openStdin(t), io.Discard, io.Discard, signals)
-	}()
+	signals, done := runAsync(ctx, []string{"--handshake-timeout", "1h", bh.URL("/")}, openStdin(t), io.Discard, io.Discard)
 	signals <- os.Interrupt // received only by the waiting dial: the black hole never answers
 	if code := <-done; code != exitOK {
 		t.Fatalf("exit %d, want 0", code)
@@ -918,14 +919,10 @@ func TestClientCloseStatusAndReason(t *testing.T) {
 
 	// Ctrl-C closes with the same frame.
 	ctx := testContext(t)
-	signals := make(chan os.Signal)
 	stdout := newSyncBuffer()
-	done := make(chan int, 1)
 	stdin, lines := io.Pipe()
 	defer lines.Close()
-	go func() {
-		done <- run(ctx, []string{"--close-status-code", "4002", "--close-reason", "interrupted", url}, stdin, stdout, io.Discard, signals)
-	}()
+	signals, done := runAsync(ctx, []string{"--close-status-code", "4002", "--close-reason", "interrupted", url}, stdin, stdout, io.Discard)
 	if _, err := io.WriteString(lines, "ping\n"); err != nil { // the echo proves the client is open
 		t.Fatal(err)
 	}
