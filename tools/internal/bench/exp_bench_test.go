@@ -243,6 +243,18 @@ func BenchmarkExpCompareSend64(b *testing.B) {
 	}
 }
 
+// dialFake dials url with d (whose NetDialContext gives a fakeConn), failing
+// b on an error; the connection is closed when b ends.
+func dialFake(b *testing.B, d websocket.Dialer, url string) *websocket.Conn {
+	b.Helper()
+	ws, _, err := d.DialContext(b.Context(), url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ws.Close() })
+	return ws
+}
+
 // BenchmarkExpCPU* measure each side's CPU per message on a fakeConn: no
 // network, no syscall, so what is left is each library's own work.
 func BenchmarkExpCPUSend64(b *testing.B) {
@@ -250,31 +262,19 @@ func BenchmarkExpCPUSend64(b *testing.B) {
 	msg := make([]byte, 64)
 	url := "ws://127.0.0.1:2/sink"
 	b.Run("gorilla", func(b *testing.B) {
-		ws, _, err := (&websocket.Dialer{NetDialContext: fakeDial(newFakeConn(nil))}).DialContext(ctx, url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws := dialFake(b, websocket.Dialer{NetDialContext: fakeDial(newFakeConn(nil))}, url)
 		b.ReportAllocs()
 		expSide(b, func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) })
 	})
 	b.Run("gorilla_pool", func(b *testing.B) {
-		ws, _, err := (&websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: fakeDial(newFakeConn(nil))}).DialContext(ctx, url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws := dialFake(b, websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: fakeDial(newFakeConn(nil))}, url)
 		b.ReportAllocs()
 		expSide(b, func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) })
 	})
 	b.Run("bookkept", func(b *testing.B) {
-		ws, _, err := (&websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ws := dialFake(b, websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return &countingConn{Conn: newFakeConn(nil)}, nil
-		}}).DialContext(ctx, url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		}}, url)
 		bk := &bookkept{ws: ws, released: true, wmu: make(chan struct{}, 1), closing: make(chan struct{})}
 		b.ReportAllocs()
 		expSide(b, func() error { return bk.send(ctx, msg) })
@@ -295,11 +295,7 @@ func BenchmarkExpCPUReceive64(b *testing.B) {
 	url := "ws://127.0.0.1:2/source"
 	frames := sourceBatch(64, 4<<10)
 	b.Run("gorilla", func(b *testing.B) {
-		ws, _, err := (&websocket.Dialer{NetDialContext: fakeDial(newFakeConn(frames))}).DialContext(ctx, url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws := dialFake(b, websocket.Dialer{NetDialContext: fakeDial(newFakeConn(frames))}, url)
 		b.ReportAllocs()
 		expSide(b, func() error { _, _, err := ws.ReadMessage(); return err })
 	})
