@@ -139,6 +139,22 @@ func TestFireRefuses(t *testing.T) {
 	}
 }
 
+// gatedHook makes an OnConnect hook that holds each connection until the
+// test sends a token on gate (or the hook's ctx ends), then runs hook. The
+// gate starts with one token, for the first connection.
+func gatedHook(hook func(ctx context.Context, s *wsfsm.Setup) error) (gate chan<- struct{}, onConnect func(ctx context.Context, s *wsfsm.Setup) error) {
+	tokens := make(chan struct{}, 1)
+	tokens <- struct{}{}
+	return tokens, func(ctx context.Context, s *wsfsm.Setup) error {
+		select {
+		case <-tokens:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return hook(ctx, s)
+	}
+}
+
 // Issue 11 item 1: OnConnect runs on every new connection before any waiting
 // Send is written and before Receive sees its messages. After each of 20
 // forced reconnects with Sends waiting, the server's first message on the
@@ -147,15 +163,8 @@ func TestOnConnectGoesFirst(t *testing.T) {
 	srv := newServer(t)
 	rec := newRecorder()
 	opts := fastOptions(rec)
-	gate := make(chan struct{}, 1)
-	gate <- struct{}{}
 	var hooks int
-	opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
-		select { // hold the hook until the test queued its Sends
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	gate, hook := gatedHook(func(ctx context.Context, s *wsfsm.Setup) error {
 		hooks++
 		msg := fmt.Appendf(nil, "hello %d", hooks)
 		if err := s.Send(ctx, wsfsm.Text, msg); err != nil {
@@ -166,7 +175,8 @@ func TestOnConnectGoesFirst(t *testing.T) {
 			return fmt.Errorf("hook read %q, %v", got, err)
 		}
 		return nil
-	}
+	})
+	opts.OnConnect = hook
 	c := dial(t, srv.URL("/echo"), opts)
 	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
 	for round := range 20 {
@@ -204,16 +214,10 @@ func TestOnConnectFirstOnTheWire(t *testing.T) {
 	srv := newServer(t)
 	rec := newRecorder()
 	opts := fastOptions(rec)
-	gate := make(chan struct{}, 1)
-	gate <- struct{}{}
-	opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	gate, hook := gatedHook(func(ctx context.Context, s *wsfsm.Setup) error {
 		return s.Send(ctx, wsfsm.Text, []byte("subscribe"))
-	}
+	})
+	opts.OnConnect = hook
 	c := dial(t, srv.URL("/sink"), opts)
 	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
 	for i := range 20 {
