@@ -502,14 +502,7 @@ func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if _, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
 		return
 	}
-	var pipes sync.WaitGroup
-	pipes.Go(func() {
-		_, _ = io.Copy(struct{ io.Writer }{up}, brw.Reader) // what the client sent past the request, then the rest
-		_ = up.(*net.TCPConn).CloseWrite()
-	})
-	_, _ = io.Copy(struct{ io.Writer }{c}, struct{ io.Reader }{up})
-	c.Close()
-	pipes.Wait()
+	testkit.Tunnel(c, brw.Reader, up.(*net.TCPConn))
 }
 
 // Issue 11 item 4: an HTTPS CONNECT proxy, trusted through ProxyTLSConfig,

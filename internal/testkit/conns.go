@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -30,6 +31,23 @@ func (c *CountingConn) Write(p []byte) (int, error) {
 		c.Out.Add(int64(n))
 	}
 	return n, err
+}
+
+// Tunnel relays between a proxy's client connection down, read through
+// fromDown (which holds what came past the proxy request), and the
+// connection up it opened onwards: down's bytes go up, then up's write side
+// is shut; up's come down, then down is closed; Tunnel returns when both
+// directions are done. The copies are plain: a TCP-to-TCP io.Copy would
+// splice through pooled pipes that outlive the test (CheckFDs).
+func Tunnel(down net.Conn, fromDown io.Reader, up *net.TCPConn) {
+	var toUp sync.WaitGroup
+	toUp.Go(func() {
+		_, _ = io.Copy(struct{ io.Writer }{up}, fromDown)
+		_ = up.CloseWrite()
+	})
+	_, _ = io.Copy(struct{ io.Writer }{down}, struct{ io.Reader }{up})
+	down.Close()
+	toUp.Wait()
 }
 
 // Conns keeps the connections a test server took over (hijacked, accepted

@@ -81,13 +81,7 @@ func newTestProxy(t *testing.T, kind string, tlsCfg *tls.Config) *testProxy {
 		}
 		defer up.Close()
 		p.served.Add(up)
-		// Plain copies: a TCP-to-TCP io.Copy would splice through
-		// pooled pipes that outlive the test (checkFDs).
-		var pipes sync.WaitGroup
-		pipes.Go(func() { io.Copy(onlyWriter{up}, br); up.(*net.TCPConn).CloseWrite() })
-		io.Copy(onlyWriter{c}, onlyReader{up})
-		c.Close()
-		pipes.Wait()
+		testkit.Tunnel(c, br, up.(*net.TCPConn))
 	})
 	t.Cleanup(func() {
 		ln.Close()
@@ -95,11 +89,6 @@ func newTestProxy(t *testing.T, kind string, tlsCfg *tls.Config) *testProxy {
 	})
 	return p
 }
-
-type (
-	onlyWriter struct{ io.Writer }
-	onlyReader struct{ io.Reader }
-)
 
 func (p *testProxy) connect(c net.Conn, br *bufio.Reader) string {
 	req, err := http.ReadRequest(br)
