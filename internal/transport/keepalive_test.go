@@ -22,18 +22,25 @@ func serveReads(s *websocket.Conn) {
 	}()
 }
 
+// deadPeerAfter starts l's keepalive (pings every 20 ms, 50 ms for a pong)
+// and returns how long it took for l's reader, whose end comes on errc, to
+// end with ErrDeadPeer.
+func deadPeerAfter(t *testing.T, l *Link, errc chan error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
+	if err := <-errc; !errors.Is(err, ErrDeadPeer) {
+		t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
+	}
+	return time.Since(start)
+}
+
 func TestKeepaliveDeadPeerSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l, _ := pipeLink(t, 0) // the server side never reads
 		_, errc := reader(l)
-		start := time.Now()
-		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
-		err := <-errc
-		if !errors.Is(err, ErrDeadPeer) {
-			t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
-		}
 		// First ping at 20 ms, declared dead 50 ms later.
-		if got := time.Since(start); got != 70*time.Millisecond {
+		if got := deadPeerAfter(t, l, errc); got != 70*time.Millisecond {
 			t.Errorf("dead peer found after %v, want 70ms", got)
 		}
 		<-l.Done()
@@ -95,16 +102,10 @@ func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
 			for range msgs {
 			}
 		}()
-		start := time.Now()
-		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
-		err := <-errc
-		if !errors.Is(err, ErrDeadPeer) {
-			t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
-		}
 		// Unanswered pings go out every 50 ms (20, 70, ..., 270, 320): each
 		// pong timeout saw a tick, until the one ending at 370 ms (last
 		// tick at 290 ms).
-		if got := time.Since(start); got != 370*time.Millisecond {
+		if got := deadPeerAfter(t, l, errc); got != 370*time.Millisecond {
 			t.Errorf("dead peer found after %v, want 370ms", got)
 		}
 		close(msgs)
