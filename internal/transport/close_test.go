@@ -73,8 +73,7 @@ func TestCloseEndsWithCallersAbort(t *testing.T) {
 
 // Without a reader, Close reads by itself; an abort ends that read too.
 func TestCloseSelfReadEndsWithAbort(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		s.SetCloseHandler(func(int, string) error { return nil }) // never answers
 		serveReads(s)
 		time.AfterFunc(5*time.Second, func() { l.AbortCause(ErrCloseTimeout) })

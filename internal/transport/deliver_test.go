@@ -13,8 +13,7 @@ import (
 // consumer is slow: it is still handed over, and only then does done report
 // the abort.
 func TestAbortKeepsMessageInHand(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go s.WriteMessage(websocket.TextMessage, []byte("in hand"))
 		out := make(chan Message) // unbuffered: the reader blocks delivering
 		errc := make(chan error, 1)
@@ -38,8 +37,7 @@ func TestAbortKeepsMessageInHand(t *testing.T) {
 
 // Closing stop lets the reader discard what the consumer will never take.
 func TestStopDiscards(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go s.WriteMessage(websocket.TextMessage, []byte("unwanted"))
 		out := make(chan Message)
 		stop := make(chan struct{})
@@ -62,8 +60,7 @@ func TestStopDiscards(t *testing.T) {
 // A reader blocked on a slow consumer is not a dead peer: keepalive waits for
 // the consumer instead of aborting a healthy link.
 func TestSlowConsumerIsNotDeadPeer(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go s.WriteMessage(websocket.TextMessage, []byte("slow"))
 		out := make(chan Message)
 		errc := make(chan error, 1)
@@ -88,8 +85,7 @@ func TestSlowConsumerIsNotDeadPeer(t *testing.T) {
 // closing application gets what fits); only those that would wait are
 // discarded, and counted.
 func TestStopKeepsWhatFits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		out := make(chan Message, 2)
 		stop := make(chan struct{})
 		close(stop)

@@ -48,8 +48,7 @@ func TestKeepaliveDeadPeerSynctest(t *testing.T) {
 }
 
 func TestKeepaliveAlivePeerSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		var pings atomic.Int32
 		s.SetPingHandler(func(data string) error {
 			pings.Add(1)
@@ -84,8 +83,7 @@ func TestKeepaliveAlivePeerSynctest(t *testing.T) {
 }
 
 func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		// The peer never answers pings but keeps talking for 300 ms.
 		s.SetPingHandler(func(string) error { return nil })
 		serveReads(s)
@@ -115,8 +113,7 @@ func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
 // The reader's Close waits for the peer's close frame as long as nothing
 // aborts the link: the caller's close timer does.
 func TestCloseWaitsForCallersTimerSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		s.SetCloseHandler(func(int, string) error { return nil }) // never answers
 		serveReads(s)
 		_, errc := reader(l)

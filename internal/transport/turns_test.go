@@ -315,8 +315,7 @@ func TestReaderDoneWithoutReader(t *testing.T) {
 // An application handshake runs before the reader: WriteMessage, then
 // ReadMessage, then StartReader delivers what follows.
 func TestReadMessageBeforeReaderSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go func() {
 			if _, m, err := s.ReadMessage(); err != nil || string(m) != `{"type":"connection_init"}` {
 				s.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4400, "init first"), time.Now().Add(time.Second))
@@ -346,8 +345,7 @@ func TestReadMessageBeforeReaderSynctest(t *testing.T) {
 // ReadMessages run one at a time: a second one waits for the first, then
 // reads the next message.
 func TestReadMessageOneAtATimeSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		first := make(chan string, 1)
 		go func() {
 			_, m, _ := l.ReadMessage(context.Background())
@@ -375,8 +373,7 @@ func TestReadMessageOneAtATimeSynctest(t *testing.T) {
 // abandoned handshake read aborted the link with context.Canceled, which
 // then classified as a permanent stop).
 func TestReadMessageCtxLeavesTheReadSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		start := time.Now()
@@ -404,8 +401,7 @@ func TestReadMessageCtxLeavesTheReadSynctest(t *testing.T) {
 // Unread hands messages on to the next reader, in order, before what it
 // reads.
 func TestUnreadGoesFirstSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		l.dial = 7
 		l.Unread(Message{Type: websocket.BinaryMessage, Data: []byte("a")})
 		l.Unread(Message{Type: websocket.BinaryMessage, Data: []byte("b")})
@@ -426,8 +422,7 @@ func TestUnreadGoesFirstSynctest(t *testing.T) {
 // the same error from a later ReadMessage, from a later reader's done (at
 // once), and Close reports the completed handshake.
 func TestReadMessageMeetsCloseSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		answered := make(chan int, 1)
 		go func() {
 			s.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4403, "forbidden"), time.Now().Add(time.Second))
@@ -463,8 +458,7 @@ func TestReadMessageMeetsCloseSynctest(t *testing.T) {
 
 // ReadMessage checks text like the reader does.
 func TestReadMessageInvalidUTF8Synctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		answered := make(chan int, 1)
 		go func() {
 			s.WriteMessage(websocket.TextMessage, []byte{'a', 0xff})
@@ -486,8 +480,7 @@ func TestReadMessageInvalidUTF8Synctest(t *testing.T) {
 
 // Close during a ReadMessage waits for it, then completes the handshake.
 func TestCloseDuringReadMessageSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		serveReads(s) // gorilla answers our close frame
 		readErr := make(chan error, 1)
 		go func() {
