@@ -155,6 +155,18 @@ func gatedHook(hook func(ctx context.Context, s *wsfsm.Setup) error) (gate chan<
 	}
 }
 
+// reconnectRounds waits for c to open, then n times forces a reconnect and,
+// once c is Connecting again, runs round.
+func reconnectRounds(t *testing.T, c *wsfsm.Conn, rec *recorder, n int, round func(i int)) {
+	t.Helper()
+	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
+	for i := range n {
+		go func() { _ = c.Reconnect(testCtx(t)) }()
+		rec.WaitFor(t, fsm.Connecting)
+		round(i)
+	}
+}
+
 // Issue 11 item 1: OnConnect runs on every new connection before any waiting
 // Send is written and before Receive sees its messages. After each of 20
 // forced reconnects with Sends waiting, the server's first message on the
@@ -178,10 +190,7 @@ func TestOnConnectGoesFirst(t *testing.T) {
 	})
 	opts.OnConnect = hook
 	c := dial(t, srv.URL("/echo"), opts)
-	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
-	for round := range 20 {
-		go func() { _ = c.Reconnect(testCtx(t)) }()
-		rec.WaitFor(t, fsm.Connecting)
+	reconnectRounds(t, c, rec, 20, func(round int) {
 		var wg sync.WaitGroup
 		for i := range 3 {
 			wg.Go(func() {
@@ -198,7 +207,7 @@ func TestOnConnectGoesFirst(t *testing.T) {
 				t.Fatalf("round %d: Receive = %q, %v", round, got, err)
 			}
 		}
-	}
+	})
 	if hooks != 21 {
 		t.Errorf("OnConnect ran %d times, want once per connection (21)", hooks)
 	}
@@ -219,10 +228,7 @@ func TestOnConnectFirstOnTheWire(t *testing.T) {
 	})
 	opts.OnConnect = hook
 	c := dial(t, srv.URL("/sink"), opts)
-	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
-	for i := range 20 {
-		go func() { _ = c.Reconnect(testCtx(t)) }()
-		rec.WaitFor(t, fsm.Connecting)
+	reconnectRounds(t, c, rec, 20, func(i int) {
 		results := make(chan error, 1)
 		go func() { results <- c.Send(testCtx(t), wsfsm.Text, fmt.Appendf(nil, "m%d", i)) }()
 		wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == 1 })
@@ -234,7 +240,7 @@ func TestOnConnectFirstOnTheWire(t *testing.T) {
 			conns := srv.ConnMessages()
 			return len(conns) == i+2 && len(conns[i+1]) == 2
 		})
-	}
+	})
 	_ = c.Close(testCtx(t))
 	for i, msgs := range srv.ConnMessages()[1:] {
 		if len(msgs) != 2 || string(msgs[0]) != "subscribe" || string(msgs[1]) != fmt.Sprintf("m%d", i) {
