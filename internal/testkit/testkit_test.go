@@ -30,31 +30,39 @@ func (r *recorder) end() {
 	}
 }
 
-// CheckFDs reports a descriptor opened during the test and still open at its
-// end, and nothing once it is closed.
-func TestCheckFDs(t *testing.T) {
-	leaky := &recorder{TB: t}
-	CheckFDs(leaky, 0)
+// fdErrors runs CheckFDs around during, as a test would, and returns what
+// it reported.
+func fdErrors(t *testing.T, during func()) []string {
+	r := &recorder{TB: t}
+	CheckFDs(r, 0)
+	during()
+	r.end()
+	return r.errs
+}
+
+// open opens the null device, failing the test if it cannot.
+func open(t *testing.T) *os.File {
 	f, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaky.end()
-	if len(leaky.errs) != 1 || !strings.Contains(leaky.errs[0], "left open: "+os.DevNull) {
-		t.Errorf("with %s open: %q, want one error naming it", os.DevNull, leaky.errs)
-	}
+	return f
+}
 
-	tidy := &recorder{TB: t}
-	CheckFDs(tidy, 0)
-	g, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
+// CheckFDs reports a descriptor opened during the test and still open at its
+// end, and nothing once it is closed, whenever it was opened.
+func TestCheckFDs(t *testing.T) {
+	var f *os.File
+	leaked := fdErrors(t, func() { f = open(t) })
+	if len(leaked) != 1 || !strings.Contains(leaked[0], "left open: "+os.DevNull) {
+		t.Errorf("with %s open: %q, want one error naming it", os.DevNull, leaked)
 	}
-	g.Close()
-	f.Close()
-	tidy.end()
-	if len(tidy.errs) != 0 {
-		t.Errorf("with everything closed: %q, want no error", tidy.errs)
+	tidy := fdErrors(t, func() {
+		open(t).Close()
+		f.Close()
+	})
+	if len(tidy) != 0 {
+		t.Errorf("with everything closed: %q, want no error", tidy)
 	}
 }
 
