@@ -255,6 +255,18 @@ func dialFake(b *testing.B, d websocket.Dialer, url string) *websocket.Conn {
 	return ws
 }
 
+// dialFakeConn dials a wsfsm Conn to url over a fakeConn that serves frames,
+// failing b on an error; the Conn is aborted when b ends.
+func dialFakeConn(b *testing.B, url string, frames []byte) *wsfsm.Conn {
+	b.Helper()
+	c, err := wsfsm.Dial(b.Context(), url, &wsfsm.Options{NetDialContext: fakeDial(newFakeConn(frames))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Abort() })
+	return c
+}
+
 // BenchmarkExpCPU* measure each side's CPU per message on a fakeConn: no
 // network, no syscall, so what is left is each library's own work.
 func BenchmarkExpCPUSend64(b *testing.B) {
@@ -280,11 +292,7 @@ func BenchmarkExpCPUSend64(b *testing.B) {
 		expSide(b, func() error { return bk.send(ctx, msg) })
 	})
 	b.Run("wsfsm", func(b *testing.B) {
-		c, err := wsfsm.Dial(ctx, url, &wsfsm.Options{NetDialContext: fakeDial(newFakeConn(nil))})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Abort()
+		c := dialFakeConn(b, url, nil)
 		b.ReportAllocs()
 		expSide(b, func() error { return c.Send(ctx, wsfsm.Binary, msg) })
 	})
@@ -311,11 +319,7 @@ func BenchmarkExpCPUReceive64(b *testing.B) {
 		})
 	}
 	b.Run("wsfsm", func(b *testing.B) {
-		c, err := wsfsm.Dial(ctx, url, &wsfsm.Options{NetDialContext: fakeDial(newFakeConn(frames))})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Abort()
+		c := dialFakeConn(b, url, frames)
 		b.ReportAllocs()
 		expSide(b, func() error { _, _, err := c.Receive(ctx); return err })
 	})
