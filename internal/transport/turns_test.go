@@ -83,22 +83,23 @@ func over(t *turn) bool {
 }
 
 // holdingReader returns a link first in line whose reader read msg and holds
-// it for out, a consumer that has not read yet. Call it inside a bubble.
-func holdingReader(t *testing.T, out chan Message, msg string) *Link {
+// it for out, a consumer that has not read yet, and out. Call it inside a
+// bubble.
+func holdingReader(t *testing.T, msg string) (*Link, chan Message) {
 	t.Helper()
+	out := make(chan Message)
 	l, s := pipeLink(t, 0)
 	go s.WriteMessage(websocket.TextMessage, []byte(msg))
 	l.StartReader(out, nil, Turn{}, nil)
 	synctest.Wait()
-	return l
+	return l, out
 }
 
 // The next link's messages come after the previous link's, even while the
 // previous reader still holds one.
 func TestReadersDeliverInOrderSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := make(chan Message) // a consumer that has not read yet
-		first := holdingReader(t, out, "a1")
+		first, out := holdingReader(t, "a1")
 		first.Abort() // a reconnect: its reader holds a1
 
 		second, s2 := pipeLink(t, 0)
@@ -153,8 +154,7 @@ func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 // next reader waits for the message held, and for nothing more.
 func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := make(chan Message) // a consumer that has not read yet
-		prev := holdingReader(t, out, "held")
+		prev, out := holdingReader(t, "held")
 
 		l, s := pipeLink(t, 0)
 		go func() {
@@ -206,8 +206,7 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 // done, and a reader after c delivers after a's message.
 func TestPassedTurnsPassOnSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := make(chan Message) // a consumer that has not read yet
-		a := holdingReader(t, out, "a1")
+		a, out := holdingReader(t, "a1")
 		b, _ := pipeLink(t, 0)
 		b.StartReader(out, nil, a.Turn(), nil)
 		c, _ := pipeLink(t, 0)
@@ -505,8 +504,7 @@ func TestCloseDuringReadMessageSynctest(t *testing.T) {
 // (it closed the turn's done a second time when that reader ended).
 func TestReaderStartedAfterTheEndSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := make(chan Message) // a consumer that has not read yet
-		a := holdingReader(t, out, "a1")
+		a, out := holdingReader(t, "a1")
 		l, _ := pipeLink(t, 0)
 		l.Abort()
 		<-l.Done() // no reader: its turn is over
