@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // pipeDial connects a gorilla client to r over net.Pipe, with no socket and
@@ -69,12 +70,7 @@ func TestIgnoreCloseNeverAnswers(t *testing.T) {
 		}
 		read := readAsync(ws)
 		time.Sleep(time.Hour) // fake time
-		synctest.Wait()
-		select {
-		case err := <-read:
-			t.Fatalf("after our close frame: read = %v, want no answer and the connection open", err)
-		default:
-		}
+		testkit.NothingOn(t, read, "after our close frame: read = %v, want no answer and the connection open")
 		r.Shutdown()
 		if err := <-read; !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
 			t.Errorf("after Shutdown: read = %v, want 1006", err)
@@ -96,12 +92,7 @@ func TestSilentFor(t *testing.T) {
 		}
 		read := readAsync(ws)
 		time.Sleep(start.Add(30*time.Second - time.Nanosecond).Sub(time.Now()))
-		synctest.Wait()
-		select {
-		case err := <-read:
-			t.Fatalf("before 30s: read = %v, want nothing yet", err)
-		default:
-		}
+		testkit.NothingOn(t, read, "before 30s: read = %v, want nothing yet")
 		time.Sleep(time.Nanosecond)
 		synctest.Wait()
 		select {
@@ -146,12 +137,7 @@ func TestStallNeverAnswers(t *testing.T) {
 		start := time.Now()
 		read := readAllAsync(pipeRequest(t, r, "/stall?for=30s"))
 		time.Sleep(30*time.Second - time.Nanosecond)
-		synctest.Wait()
-		select {
-		case got := <-read:
-			t.Fatalf("before 30s: read %s, want nothing yet", got)
-		default:
-		}
+		testkit.NothingOn(t, read, "before 30s: read %s, want nothing yet")
 		if r.Conns() != 1 || r.Accepted() != 0 {
 			t.Errorf("while stalled: Conns %d, Accepted %d; want 1 held, 0 upgrades", r.Conns(), r.Accepted())
 		}
@@ -168,12 +154,7 @@ func TestStallNeverAnswers(t *testing.T) {
 
 		read = readAllAsync(pipeRequest(t, r, "/stall"))
 		time.Sleep(24 * time.Hour)
-		synctest.Wait()
-		select {
-		case got := <-read:
-			t.Fatalf("without ?for=: read %s after a day, want nothing", got)
-		default:
-		}
+		testkit.NothingOn(t, read, "without ?for=: read %s after a day, want nothing")
 		r.Shutdown()
 		if got := <-read; got != `"", <nil>` {
 			t.Errorf("after Shutdown: read %s, want no byte, then EOF", got)
@@ -206,12 +187,7 @@ func TestPingEveryInterval(t *testing.T) {
 		mute.SetPingHandler(func(string) error { return nil }) // never answers
 		read := readAsync(mute)
 		time.Sleep(time.Minute)
-		synctest.Wait()
-		select {
-		case err := <-read:
-			t.Fatalf("a client that never answers got %v, want no report", err)
-		default:
-		}
+		testkit.NothingOn(t, read, "a client that never answers got %v, want no report")
 		r.Shutdown()
 		<-read
 	})

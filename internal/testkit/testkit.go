@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -65,4 +66,16 @@ func CheckFDs(tb testing.TB, grace time.Duration) {
 			tb.Error(l)
 		}
 	})
+}
+
+// NothingOn waits until every goroutine of the test's synctest bubble is
+// blocked, then fails the test if ch holds a value, formatted by format.
+func NothingOn[T any](tb testing.TB, ch <-chan T, format string) {
+	tb.Helper()
+	synctest.Wait()
+	select {
+	case v := <-ch:
+		tb.Fatalf(format, v)
+	default:
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -22,6 +23,11 @@ type recorder struct {
 func (r *recorder) Helper()           {}
 func (r *recorder) Error(args ...any) { r.errs = append(r.errs, fmt.Sprint(args...)) }
 func (r *recorder) Cleanup(f func())  { r.cleanups = append(r.cleanups, f) }
+
+// Fatalf records the failure; unlike testing's, it lets the test go on.
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
 
 // end runs the cleanups, last registered first, as the testing package does.
 func (r *recorder) end() {
@@ -100,4 +106,19 @@ func TestConnsClose(t *testing.T) {
 	default:
 		t.Error("Close returned before serve did")
 	}
+}
+
+// NothingOn passes while the channel is empty once the bubble is idle, and
+// fails with the value once a goroutine has sent one.
+func TestNothingOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{TB: t}
+		ch := make(chan int)
+		NothingOn(r, ch, "got %d")
+		go func() { ch <- 7 }()
+		NothingOn(r, ch, "got %d")
+		if fmt.Sprint(r.errs) != "[got 7]" {
+			t.Errorf("reported %q, want only the second call's \"got 7\"", r.errs)
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // A message the reader has read is not lost when the link is aborted while the
@@ -20,12 +21,7 @@ func TestAbortKeepsMessageInHand(t *testing.T) {
 		l.StartReader(out, nil, Turn{}, func(err error, _ uint64) { errc <- err })
 		synctest.Wait() // the reader holds the message, blocked on out
 		l.Abort()
-		synctest.Wait()
-		select {
-		case err := <-errc:
-			t.Fatalf("reader ended (%v) before handing over the message it held", err)
-		default:
-		}
+		testkit.NothingOn(t, errc, "reader ended (%v) before handing over the message it held")
 		if m := <-out; string(m.Data) != "in hand" {
 			t.Errorf("got %q", m.Data)
 		}
@@ -67,12 +63,7 @@ func TestSlowConsumerIsNotDeadPeer(t *testing.T) {
 		l.StartReader(out, nil, Turn{}, func(err error, _ uint64) { errc <- err })
 		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
 		time.Sleep(time.Second) // fake time: the consumer takes a second
-		synctest.Wait()
-		select {
-		case err := <-errc:
-			t.Fatalf("link ended while the consumer was slow: %v", err)
-		default:
-		}
+		testkit.NothingOn(t, errc, "link ended while the consumer was slow: %v")
 		<-out
 		l.Abort()
 		if err := <-errc; !errors.Is(err, ErrAborted) || errors.Is(err, ErrDeadPeer) {

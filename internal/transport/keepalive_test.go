@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // serveReads runs the server side's read loop (gorilla answers pings and
@@ -60,12 +61,7 @@ func TestKeepaliveAlivePeerSynctest(t *testing.T) {
 		var rtts []time.Duration
 		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, func(d time.Duration) { rtts = append(rtts, d) })
 		time.Sleep(time.Second + 10*time.Millisecond)
-		synctest.Wait()
-		select {
-		case err := <-errc:
-			t.Fatalf("live peer ended the link: %v", err)
-		default:
-		}
+		testkit.NothingOn(t, errc, "live peer ended the link: %v")
 		if n := pings.Load(); n != 50 {
 			t.Errorf("%d pings in 1.01 s at a 20 ms interval, want 50", n)
 		}

@@ -11,6 +11,7 @@ import (
 	"weak"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // Readers do not pile up behind a consumer that does not read: with out
@@ -130,12 +131,7 @@ func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 		l.StartReader(make(chan Message, 1), nil, prev.Turn(), func(err error, _ uint64) { errc <- err })
 		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
 		time.Sleep(time.Second)
-		synctest.Wait()
-		select {
-		case err := <-errc:
-			t.Fatalf("link ended while its reader waited for its turn: %v", err)
-		default:
-		}
+		testkit.NothingOn(t, errc, "link ended while its reader waited for its turn: %v")
 		prev.Abort() // its reader ends: l's turn
 		start := time.Now()
 		if err := <-errc; !errors.Is(err, ErrDeadPeer) {
