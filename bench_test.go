@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -175,19 +174,11 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 // client reads them, until the client goes away.
 func firehose(b *testing.B, size int) string {
 	b.Helper()
-	up := websocket.Upgrader{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	return testkit.ServeWS(b, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		msg := make([]byte, size)
 		for ws.WriteMessage(websocket.BinaryMessage, msg) == nil {
 		}
-	}))
-	b.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
+	})
 }
 
 // BenchmarkReceive is Conn.Receive from a server that never stops sending.
@@ -221,20 +212,7 @@ func BenchmarkGorillaRead(b *testing.B) {
 // accepts it, and reports the bytes that went on the wire per message and
 // their ratio to the message's size: the cost is the ns/op beside "off".
 func BenchmarkCompressionJSON(b *testing.B) {
-	upgrader := websocket.Upgrader{EnableCompression: true}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			if _, _, err := ws.NextReader(); err != nil {
-				return
-			}
-		}
-	}))
-	defer hs.Close()
+	url := testkit.ServeWS(b, &websocket.Upgrader{EnableCompression: true}, testkit.Drain)
 	feed := jsonFeed(256)
 	for _, on := range []bool{false, true} {
 		name := "off"
@@ -243,7 +221,7 @@ func BenchmarkCompressionJSON(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			var wire atomic.Int64
-			c, err := wsfsm.Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http"), &wsfsm.Options{
+			c, err := wsfsm.Dial(context.Background(), url, &wsfsm.Options{
 				PingInterval:      -1,
 				EnableCompression: on,
 				NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -251,7 +229,7 @@ func BenchmarkCompressionJSON(b *testing.B) {
 					if err != nil {
 						return nil, err
 					}
-					return &countingConn{Conn: nc, n: &wire}, nil
+					return &testkit.CountingConn{Conn: nc, Out: &wire}, nil
 				},
 			})
 			if err != nil {
@@ -279,18 +257,6 @@ func BenchmarkCompressionJSON(b *testing.B) {
 			b.ReportMetric(float64(sent)/float64(size), "wire/size")
 		})
 	}
-}
-
-// countingConn counts the bytes written to the connection.
-type countingConn struct {
-	net.Conn
-	n *atomic.Int64
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // jsonFeed makes n messages of ten market quotes each, deterministic.

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
 )
@@ -139,6 +139,34 @@ func TestFireRefuses(t *testing.T) {
 	}
 }
 
+// gatedHook makes an OnConnect hook that holds each connection until the
+// test sends a token on gate (or the hook's ctx ends), then runs hook. The
+// gate starts with one token, for the first connection.
+func gatedHook(hook func(ctx context.Context, s *wsfsm.Setup) error) (gate chan<- struct{}, onConnect func(ctx context.Context, s *wsfsm.Setup) error) {
+	tokens := make(chan struct{}, 1)
+	tokens <- struct{}{}
+	return tokens, func(ctx context.Context, s *wsfsm.Setup) error {
+		select {
+		case <-tokens:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return hook(ctx, s)
+	}
+}
+
+// reconnectRounds waits for c to open, then n times forces a reconnect and,
+// once c is Connecting again, runs round.
+func reconnectRounds(t *testing.T, c *wsfsm.Conn, rec *recorder, n int, round func(i int)) {
+	t.Helper()
+	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
+	for i := range n {
+		go func() { _ = c.Reconnect(testCtx(t)) }()
+		rec.WaitFor(t, fsm.Connecting)
+		round(i)
+	}
+}
+
 // Issue 11 item 1: OnConnect runs on every new connection before any waiting
 // Send is written and before Receive sees its messages. After each of 20
 // forced reconnects with Sends waiting, the server's first message on the
@@ -147,15 +175,8 @@ func TestOnConnectGoesFirst(t *testing.T) {
 	srv := newServer(t)
 	rec := newRecorder()
 	opts := fastOptions(rec)
-	gate := make(chan struct{}, 1)
-	gate <- struct{}{}
 	var hooks int
-	opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
-		select { // hold the hook until the test queued its Sends
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	gate, hook := gatedHook(func(ctx context.Context, s *wsfsm.Setup) error {
 		hooks++
 		msg := fmt.Appendf(nil, "hello %d", hooks)
 		if err := s.Send(ctx, wsfsm.Text, msg); err != nil {
@@ -166,12 +187,10 @@ func TestOnConnectGoesFirst(t *testing.T) {
 			return fmt.Errorf("hook read %q, %v", got, err)
 		}
 		return nil
-	}
+	})
+	opts.OnConnect = hook
 	c := dial(t, srv.URL("/echo"), opts)
-	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
-	for round := range 20 {
-		go func() { _ = c.Reconnect(testCtx(t)) }()
-		rec.WaitFor(t, fsm.Connecting)
+	reconnectRounds(t, c, rec, 20, func(round int) {
 		var wg sync.WaitGroup
 		for i := range 3 {
 			wg.Go(func() {
@@ -188,7 +207,7 @@ func TestOnConnectGoesFirst(t *testing.T) {
 				t.Fatalf("round %d: Receive = %q, %v", round, got, err)
 			}
 		}
-	}
+	})
 	if hooks != 21 {
 		t.Errorf("OnConnect ran %d times, want once per connection (21)", hooks)
 	}
@@ -204,21 +223,12 @@ func TestOnConnectFirstOnTheWire(t *testing.T) {
 	srv := newServer(t)
 	rec := newRecorder()
 	opts := fastOptions(rec)
-	gate := make(chan struct{}, 1)
-	gate <- struct{}{}
-	opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	gate, hook := gatedHook(func(ctx context.Context, s *wsfsm.Setup) error {
 		return s.Send(ctx, wsfsm.Text, []byte("subscribe"))
-	}
+	})
+	opts.OnConnect = hook
 	c := dial(t, srv.URL("/sink"), opts)
-	rec.WaitFor(t, fsm.Open) // past the initial entry into Connecting
-	for i := range 20 {
-		go func() { _ = c.Reconnect(testCtx(t)) }()
-		rec.WaitFor(t, fsm.Connecting)
+	reconnectRounds(t, c, rec, 20, func(i int) {
 		results := make(chan error, 1)
 		go func() { results <- c.Send(testCtx(t), wsfsm.Text, fmt.Appendf(nil, "m%d", i)) }()
 		wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == 1 })
@@ -230,7 +240,7 @@ func TestOnConnectFirstOnTheWire(t *testing.T) {
 			conns := srv.ConnMessages()
 			return len(conns) == i+2 && len(conns[i+1]) == 2
 		})
-	}
+	})
 	_ = c.Close(testCtx(t))
 	for i, msgs := range srv.ConnMessages()[1:] {
 		if len(msgs) != 2 || string(msgs[0]) != "subscribe" || string(msgs[1]) != fmt.Sprintf("m%d", i) {
@@ -379,13 +389,7 @@ func (r *restartable) lastQuery() string {
 // codes that may not be sent are refused before anything happens.
 func TestCloseWithCodeAndReason(t *testing.T) {
 	got := make(chan *websocket.CloseError, 1)
-	upgrader := websocket.Upgrader{}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	url := testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		for {
 			if _, _, err := ws.ReadMessage(); err != nil {
 				var ce *websocket.CloseError
@@ -395,9 +399,8 @@ func TestCloseWithCodeAndReason(t *testing.T) {
 				return
 			}
 		}
-	}))
-	defer hs.Close()
-	c := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http"), fastOptions(newRecorder()))
+	})
+	c := dial(t, url, fastOptions(newRecorder()))
 	for _, bad := range []struct {
 		code   int
 		reason string

@@ -57,14 +57,7 @@ func TestPeerDropsTCP(t *testing.T) {
 	srv := newSeqServer(t, "/drop-after/1", "/echo")
 	rec := newRecorder()
 	c := dial(t, srv.URL(), fastOptions(rec))
-	echo(t, c, "one")
-	tr := rec.WaitFor(t, fsm.Aborted)
-	var ce *wsfsm.CloseError
-	if !errors.As(tr.Cause, &ce) || ce.Code != 1006 {
-		t.Errorf("abort cause %v, want a 1006 CloseError", tr.Cause)
-	}
-	rec.WaitFor(t, fsm.Open)
-	echo(t, c, "two") // on the new connection
+	echoAcrossDrop(t, c, rec)
 	if err := c.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/internal/testspecs/handshake"
 	"github.com/wsfsm/wsfsm/wsfsmtest"
 )
@@ -444,26 +444,16 @@ func TestObserverSeesTheInitialEntry(t *testing.T) {
 // and the close code is 1006. Before, Close returned "connection reset by
 // peer", an error its docs did not name.
 func TestCloseAnsweredByAReset(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
+	url := testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		ws.SetCloseHandler(func(int, string) error {
 			tc := ws.NetConn().(*net.TCPConn)
 			tc.SetLinger(0)
 			return tc.Close() // RST, no close frame
 		})
-		for {
-			if _, _, err := ws.ReadMessage(); err != nil {
-				ws.Close()
-				return
-			}
-		}
-	}))
-	defer srv.Close()
+		testkit.Drain(ws)
+	})
 	for range 5 {
-		c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"), fastOptions(newRecorder()))
+		c := dial(t, url, fastOptions(newRecorder()))
 		if err := c.Close(testCtx(t)); err != nil {
 			t.Errorf("Close = %v, want nil", err)
 		}

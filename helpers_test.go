@@ -2,6 +2,7 @@ package wsfsm_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -68,6 +69,21 @@ func expectPath(t testing.TB, rec *recorder, want string) {
 	if got := rec.Path(); got != want {
 		t.Errorf("states:\n got %s\nwant %s", got, want)
 	}
+}
+
+// echoAcrossDrop echoes one message on c, whose server then drops TCP
+// (/drop-after/1): the Conn aborts with a 1006 CloseError, opens again, and
+// echoes another on the new connection.
+func echoAcrossDrop(t testing.TB, c *wsfsm.Conn, rec *recorder) {
+	t.Helper()
+	echo(t, c, "one")
+	tr := rec.WaitFor(t, fsm.Aborted)
+	var ce *wsfsm.CloseError
+	if !errors.As(tr.Cause, &ce) || ce.Code != 1006 {
+		t.Errorf("abort cause %v, want a 1006 CloseError", tr.Cause)
+	}
+	rec.WaitFor(t, fsm.Open)
+	echo(t, c, "two")
 }
 
 // echo sends msg and expects it back.

@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wsfsm/wsfsm/engine"
 	"github.com/wsfsm/wsfsm/fsm"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/wstest"
 	"go.uber.org/goleak"
@@ -114,13 +112,7 @@ func TestIdleConnHoldsOneGoroutine(t *testing.T) {
 func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
 	const size = 1 << 20
 	var conns atomic.Uint64
-	upgrader := websocket.Upgrader{}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := upgrader.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	url := testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		msg := bytes.Repeat([]byte("x"), size)
 		binary.BigEndian.PutUint64(msg, conns.Add(1)) // which connection, from 1
 		for i := range 2 {                            // one for the buffer (ReceiveBuffer 1), one for the reader's hand
@@ -129,16 +121,11 @@ func TestSlowConsumerHoldsBoundedReaders(t *testing.T) {
 				return
 			}
 		}
-		for {
-			if _, _, err := ws.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}))
-	defer hs.Close()
+		testkit.Drain(ws)
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), &Options{PingInterval: -1, ReceiveBuffer: 1})
+	c, err := Dial(ctx, url, &Options{PingInterval: -1, ReceiveBuffer: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

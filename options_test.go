@@ -25,6 +25,7 @@ import (
 
 	"github.com/wsfsm/wsfsm"
 	"github.com/wsfsm/wsfsm/internal/interop"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/internal/transport"
 	"github.com/wsfsm/wsfsm/wsfsmtest"
 	"github.com/wsfsm/wsfsm/wstest"
@@ -157,19 +158,16 @@ func TestCompressionRefusedByWstest(t *testing.T) {
 // sent so that a test can tell which messages went compressed.
 type deflateServer struct {
 	srv     *httptest.Server
-	wg      sync.WaitGroup // handlers: httptest does not wait for hijacked ones
+	served  testkit.Conns // TCP connections and handlers: httptest does not wait for hijacked ones
 	mu      sync.Mutex
 	wire    []*bytes.Buffer // per accepted TCP connection, the bytes the client sent
-	conns   []net.Conn
-	offered []string // per upgrade, in accept order: Sec-WebSocket-Extensions asked for
+	offered []string        // per upgrade, in accept order: Sec-WebSocket-Extensions asked for
 }
 
 func newDeflateServer(t *testing.T) *deflateServer {
 	ds := &deflateServer{}
 	up := websocket.Upgrader{EnableCompression: true}
-	ds.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ds.wg.Add(1)
-		defer ds.wg.Done()
+	ds.srv = httptest.NewUnstartedServer(ds.served.Handler(func(w http.ResponseWriter, r *http.Request) {
 		ds.mu.Lock()
 		ds.offered = append(ds.offered, r.Header.Get("Sec-WebSocket-Extensions"))
 		ds.mu.Unlock()
@@ -178,24 +176,14 @@ func newDeflateServer(t *testing.T) *deflateServer {
 			return
 		}
 		defer ws.Close()
-		for {
-			typ, m, err := ws.ReadMessage()
-			if err != nil || ws.WriteMessage(typ, m) != nil {
-				return
-			}
-		}
+		testkit.Echo(ws)
 	}))
 	ds.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	ds.srv.Listener = &teeListener{Listener: ds.srv.Listener, ds: ds}
 	ds.srv.Start()
 	t.Cleanup(func() {
 		ds.srv.Close()
-		ds.mu.Lock()
-		for _, c := range ds.conns {
-			c.Close()
-		}
-		ds.mu.Unlock()
-		ds.wg.Wait()
+		ds.served.Close()
 	})
 	return ds
 }
@@ -279,7 +267,7 @@ func (l *teeListener) Accept() (net.Conn, error) {
 	defer l.ds.mu.Unlock()
 	buf := &bytes.Buffer{}
 	l.ds.wire = append(l.ds.wire, buf)
-	l.ds.conns = append(l.ds.conns, c)
+	l.ds.served.Add(c)
 	return &teeConn{Conn: c, mu: &l.ds.mu, buf: buf}, nil
 }
 
@@ -451,27 +439,21 @@ func TestNetDialContextError(t *testing.T) {
 // connectProxy is an HTTPS proxy on 127.0.0.1: TLS (httptest's certificate),
 // then CONNECT to a loopback address. It records what it was asked.
 type connectProxy struct {
-	srv   *httptest.Server
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	asked []string // CONNECT targets
-	auth  []string // their Proxy-Authorization
-	conns []net.Conn
+	srv    *httptest.Server
+	served testkit.Conns // tunnels' connections and handlers
+	mu     sync.Mutex
+	asked  []string // CONNECT targets
+	auth   []string // their Proxy-Authorization
 }
 
 func newConnectProxy(t *testing.T) *connectProxy {
 	p := &connectProxy{}
-	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
+	p.srv = httptest.NewUnstartedServer(p.served.Handler(p.serve))
 	p.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	p.srv.StartTLS()
 	t.Cleanup(func() {
 		p.srv.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
+		p.served.Close()
 	})
 	return p
 }
@@ -491,15 +473,7 @@ func (p *connectProxy) Asked() ([]string, []string) {
 	return slices.Clone(p.asked), slices.Clone(p.auth)
 }
 
-func (p *connectProxy) track(c net.Conn) {
-	p.mu.Lock()
-	p.conns = append(p.conns, c)
-	p.mu.Unlock()
-}
-
 func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
-	p.wg.Add(1)
-	defer p.wg.Done()
 	if r.Method != http.MethodConnect {
 		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
 		return
@@ -517,25 +491,18 @@ func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	p.track(up)
+	p.served.Add(up)
 	defer up.Close()
 	c, brw, err := w.(http.Hijacker).Hijack()
 	if err != nil {
 		return
 	}
-	p.track(c)
+	p.served.Add(c)
 	defer c.Close()
 	if _, err := io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
 		return
 	}
-	var pipes sync.WaitGroup
-	pipes.Go(func() {
-		_, _ = io.Copy(struct{ io.Writer }{up}, brw.Reader) // what the client sent past the request, then the rest
-		_ = up.(*net.TCPConn).CloseWrite()
-	})
-	_, _ = io.Copy(struct{ io.Writer }{c}, struct{ io.Reader }{up})
-	c.Close()
-	pipes.Wait()
+	testkit.Tunnel(c, brw.Reader, up.(*net.TCPConn))
 }
 
 // Issue 11 item 4: an HTTPS CONNECT proxy, trusted through ProxyTLSConfig,
@@ -606,68 +573,65 @@ func TestHTTPSProxy(t *testing.T) {
 // across a reconnect too.
 func TestInteropCompression(t *testing.T) {
 	large := compressible(200_000)
-	for _, name := range interop.Names() {
-		t.Run(name, func(t *testing.T) {
-			peer := interop.Start(t, name)
-			for _, c := range []struct {
-				name      string
-				path      string
-				offer     bool
-				threshold int
-				want      bool
-			}{
-				{"negotiated", "/deflate/extensions", true, 0, true},
-				{"negotiated, every message compressed", "/deflate/extensions", true, -1, true},
-				{"not offered", "/deflate/extensions", false, 0, false},
-				{"not accepted", "/extensions", true, 0, false},
-			} {
-				t.Run(c.name, func(t *testing.T) {
-					var (
-						mu        sync.Mutex
-						greetings []string
-					)
-					opts := fastOptions(newRecorder())
-					opts.EnableCompression, opts.CompressionThreshold = c.offer, c.threshold
-					opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
-						_, m, err := s.Receive(ctx)
-						mu.Lock()
-						greetings = append(greetings, string(m))
-						mu.Unlock()
-						return err
-					}
-					conn := dial(t, peer.BaseURL+c.path, opts)
-					for round := range 2 {
-						if round == 1 {
-							if err := conn.Reconnect(testCtx(t)); err != nil {
-								t.Fatal(err)
-							}
-						}
-						mu.Lock()
-						greeting := greetings[round]
-						mu.Unlock()
-						if negotiated := strings.HasPrefix(greeting, "extensions: permessage-deflate"); negotiated != c.want {
-							t.Errorf("connection %d: the %s peer says %q; want permessage-deflate: %v", round, name, greeting, c.want)
-						}
-						if conn.Compressed() != c.want {
-							t.Errorf("connection %d: Compressed() = %v, want %v", round, conn.Compressed(), c.want)
-						}
-						echo(t, conn, "small")
-						echo(t, conn, string(large))
-						bin := append([]byte{0x00, 0xff, 0x80}, large[:100_000]...)
-						if err := conn.Send(testCtx(t), wsfsm.Binary, bin); err != nil {
+	interop.EachPeer(t, func(t *testing.T, peer interop.Peer) {
+		for _, c := range []struct {
+			name      string
+			path      string
+			offer     bool
+			threshold int
+			want      bool
+		}{
+			{"negotiated", "/deflate/extensions", true, 0, true},
+			{"negotiated, every message compressed", "/deflate/extensions", true, -1, true},
+			{"not offered", "/deflate/extensions", false, 0, false},
+			{"not accepted", "/extensions", true, 0, false},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				var (
+					mu        sync.Mutex
+					greetings []string
+				)
+				opts := fastOptions(newRecorder())
+				opts.EnableCompression, opts.CompressionThreshold = c.offer, c.threshold
+				opts.OnConnect = func(ctx context.Context, s *wsfsm.Setup) error {
+					_, m, err := s.Receive(ctx)
+					mu.Lock()
+					greetings = append(greetings, string(m))
+					mu.Unlock()
+					return err
+				}
+				conn := dial(t, peer.BaseURL+c.path, opts)
+				for round := range 2 {
+					if round == 1 {
+						if err := conn.Reconnect(testCtx(t)); err != nil {
 							t.Fatal(err)
 						}
-						if typ, got, err := conn.Receive(testCtx(t)); err != nil || typ != wsfsm.Binary || !bytes.Equal(got, bin) {
-							t.Fatalf("binary echo: %v, %d bytes, %v", typ, len(got), err)
-						}
 					}
-					if err := conn.Close(testCtx(t)); err != nil {
-						t.Errorf("Close: %v", err)
+					mu.Lock()
+					greeting := greetings[round]
+					mu.Unlock()
+					if negotiated := strings.HasPrefix(greeting, "extensions: permessage-deflate"); negotiated != c.want {
+						t.Errorf("connection %d: the %s peer says %q; want permessage-deflate: %v", round, peer.Name, greeting, c.want)
 					}
-				})
-			}
-		})
-	}
+					if conn.Compressed() != c.want {
+						t.Errorf("connection %d: Compressed() = %v, want %v", round, conn.Compressed(), c.want)
+					}
+					echo(t, conn, "small")
+					echo(t, conn, string(large))
+					bin := append([]byte{0x00, 0xff, 0x80}, large[:100_000]...)
+					if err := conn.Send(testCtx(t), wsfsm.Binary, bin); err != nil {
+						t.Fatal(err)
+					}
+					if typ, got, err := conn.Receive(testCtx(t)); err != nil || typ != wsfsm.Binary || !bytes.Equal(got, bin) {
+						t.Fatalf("binary echo: %v, %d bytes, %v", typ, len(got), err)
+					}
+				}
+				if err := conn.Close(testCtx(t)); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+		}
+	})
 }
 
 // Issue 11 item 6 against Node ws and Python websockets: Sends called in a
@@ -676,91 +640,88 @@ func TestInteropCompression(t *testing.T) {
 // connection, small and compressed large ones mixed; the peer's echoes
 // show the order it read them in.
 func TestInteropSendsKeepCallOrder(t *testing.T) {
-	for _, name := range interop.Names() {
-		t.Run(name, func(t *testing.T) {
-			peer := interop.Start(t, name)
-			for _, trigger := range []string{"reconnect", "peer drop"} {
-				t.Run(trigger, func(t *testing.T) {
-					first := peer.BaseURL + "/deflate/echo"
-					if trigger == "peer drop" {
-						first = peer.BaseURL + "/deflate/drop-after/1"
-					}
-					gated, release := make(chan struct{}, 1), make(chan struct{})
-					opts := fastOptions(newRecorder())
-					opts.HandshakeTimeout = 20 * time.Second // the held dial must outlast the queueing
-					opts.EnableCompression = true
-					opts.Endpoint = func(ctx context.Context, a wsfsm.DialAttempt) (wsfsm.Endpoint, error) {
-						switch a.Dial {
-						case 1:
-							return wsfsm.Endpoint{URL: first}, nil
-						case 2: // hold the redial until every Send waits
-							gated <- struct{}{}
-							select {
-							case <-release:
-							case <-ctx.Done():
-								return wsfsm.Endpoint{}, ctx.Err()
-							}
+	interop.EachPeer(t, func(t *testing.T, peer interop.Peer) {
+		for _, trigger := range []string{"reconnect", "peer drop"} {
+			t.Run(trigger, func(t *testing.T) {
+				first := peer.BaseURL + "/deflate/echo"
+				if trigger == "peer drop" {
+					first = peer.BaseURL + "/deflate/drop-after/1"
+				}
+				gated, release := make(chan struct{}, 1), make(chan struct{})
+				opts := fastOptions(newRecorder())
+				opts.HandshakeTimeout = 20 * time.Second // the held dial must outlast the queueing
+				opts.EnableCompression = true
+				opts.Endpoint = func(ctx context.Context, a wsfsm.DialAttempt) (wsfsm.Endpoint, error) {
+					switch a.Dial {
+					case 1:
+						return wsfsm.Endpoint{URL: first}, nil
+					case 2: // hold the redial until every Send waits
+						gated <- struct{}{}
+						select {
+						case <-release:
+						case <-ctx.Done():
+							return wsfsm.Endpoint{}, ctx.Err()
 						}
-						return wsfsm.Endpoint{URL: peer.BaseURL + "/deflate/echo"}, nil
 					}
-					c := dial(t, first, opts)
-					echo(t, c, "before")
-					reconnected := make(chan error, 1)
-					if trigger == "reconnect" {
-						go func() { reconnected <- c.Reconnect(testCtx(t)) }()
-					} else {
-						reconnected <- nil
+					return wsfsm.Endpoint{URL: peer.BaseURL + "/deflate/echo"}, nil
+				}
+				c := dial(t, first, opts)
+				echo(t, c, "before")
+				reconnected := make(chan error, 1)
+				if trigger == "reconnect" {
+					go func() { reconnected <- c.Reconnect(testCtx(t)) }()
+				} else {
+					reconnected <- nil
+				}
+				select {
+				case <-gated:
+				case <-testCtx(t).Done():
+					t.Fatal("the Conn never redialed")
+				}
+				const n = 20
+				want := make([]string, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					want[i] = fmt.Sprintf("%02d", i)
+					if i%2 == 1 {
+						want[i] += string(compressible(2000)) // over the threshold: compressed
 					}
-					select {
-					case <-gated:
-					case <-testCtx(t).Done():
-						t.Fatal("the Conn never redialed")
-					}
-					const n = 20
-					want := make([]string, n)
-					var wg sync.WaitGroup
-					for i := range n {
-						want[i] = fmt.Sprintf("%02d", i)
-						if i%2 == 1 {
-							want[i] += string(compressible(2000)) // over the threshold: compressed
+					wg.Go(func() {
+						if err := c.Send(testCtx(t), wsfsm.Text, []byte(want[i])); err != nil {
+							t.Errorf("Send %d: %v", i, err)
 						}
-						wg.Go(func() {
-							if err := c.Send(testCtx(t), wsfsm.Text, []byte(want[i])); err != nil {
-								t.Errorf("Send %d: %v", i, err)
-							}
-						})
-						wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == i+1 })
+					})
+					wsfsmtest.Eventually(t, "the Send waits", func() bool { return c.Stats().SendsWaiting == i+1 })
+				}
+				close(release)
+				wg.Wait()
+				if err := <-reconnected; err != nil {
+					t.Fatalf("Reconnect: %v", err)
+				}
+				if !c.Compressed() {
+					t.Errorf("the new connection did not negotiate compression")
+				}
+				var got []string
+				for range n {
+					_, m, err := c.Receive(testCtx(t))
+					if err != nil {
+						t.Fatalf("Receive after %d echoes: %v", len(got), err)
 					}
-					close(release)
-					wg.Wait()
-					if err := <-reconnected; err != nil {
-						t.Fatalf("Reconnect: %v", err)
-					}
-					if !c.Compressed() {
-						t.Errorf("the new connection did not negotiate compression")
-					}
-					var got []string
-					for range n {
-						_, m, err := c.Receive(testCtx(t))
-						if err != nil {
-							t.Fatalf("Receive after %d echoes: %v", len(got), err)
+					got = append(got, string(m))
+				}
+				if !slices.Equal(got, want) {
+					short := func(s []string) (out []string) {
+						for _, m := range s {
+							out = append(out, m[:2])
 						}
-						got = append(got, string(m))
+						return out
 					}
-					if !slices.Equal(got, want) {
-						short := func(s []string) (out []string) {
-							for _, m := range s {
-								out = append(out, m[:2])
-							}
-							return out
-						}
-						t.Errorf("the %s peer read %v, want %v", name, short(got), short(want))
-					}
-					if err := c.Close(testCtx(t)); err != nil {
-						t.Errorf("Close: %v", err)
-					}
-				})
-			}
-		})
-	}
+					t.Errorf("the %s peer read %v, want %v", peer.Name, short(got), short(want))
+				}
+				if err := c.Close(testCtx(t)); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+		}
+	})
 }

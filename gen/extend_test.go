@@ -20,15 +20,8 @@ func TestExtensionInAModuleOfItsOwn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module; skipped with -short")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go command not found")
-	}
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
+	goBin := consumerModule(t, dir, "example.com/ext")
 	spec, err := os.ReadFile("testdata/extended/extended.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -37,15 +30,9 @@ func TestExtensionInAModuleOfItsOwn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gomod := "module example.com/ext\n\ngo 1.26\n\nrequire github.com/wsfsm/wsfsm v0.0.0\n\nreplace github.com/wsfsm/wsfsm => " + root + "\n"
 	doc := "// Package paused is generated from states.yaml.\npackage paused\n\n//go:generate go tool gen -spec states.yaml -out . -pkg paused\n"
 	for name, b := range map[string][]byte{
-		"go.mod": []byte(gomod), "go.sum": sum, "main.go": driver,
-		"paused/states.yaml": spec, "paused/doc.go": []byte(doc),
+		"main.go": driver, "paused/states.yaml": spec, "paused/doc.go": []byte(doc),
 	} {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -26,17 +26,25 @@ func checkGolden(t *testing.T, golden string, got []byte) {
 	}
 }
 
-// The extended spec's generated files are golden: any change in the output
-// shows up in review as a diff of these files.
-func TestGoldenExtended(t *testing.T) {
-	data, err := os.ReadFile("testdata/extended/extended.yaml")
+// renderFile renders the spec at path (named by its base name) into package
+// pkg (with the Conn wrapper when conn), failing the test on an error.
+func renderFile(t *testing.T, path, pkg string, conn bool) map[string][]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := render(data, "extended.yaml", "paused", true)
+	files, err := render(data, filepath.Base(path), pkg, conn)
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
+	return files
+}
+
+// The extended spec's generated files are golden: any change in the output
+// shows up in review as a diff of these files.
+func TestGoldenExtended(t *testing.T) {
+	files := renderFile(t, "testdata/extended/extended.yaml", "paused", true)
 	for _, name := range sortedKeys(files) {
 		checkGolden(t, filepath.Join("testdata/extended", name+".golden"), files[name])
 	}
@@ -45,14 +53,7 @@ func TestGoldenExtended(t *testing.T) {
 // The committed fsm/ package and README diagram are exactly what the
 // generator makes of states.yaml: go generate ./... changes nothing.
 func TestCommittedPackageUpToDate(t *testing.T) {
-	data, err := os.ReadFile("../vocab/states.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := render(data, "states.yaml", "fsm", false)
-	if err != nil {
-		t.Fatalf("render: %v", err)
-	}
+	files := renderFile(t, "../vocab/states.yaml", "fsm", false)
 	for _, name := range sortedKeys(files) {
 		have, err := os.ReadFile(filepath.Join("../fsm", name))
 		if err != nil {

@@ -126,9 +126,10 @@ func withVocabulary(spec []byte) []byte {
 	return bytes.Replace(spec, []byte("enter: [act_001]"), []byte("enter: [start_reader, release_sends, act_001]"), 1)
 }
 
-// buildModule makes dir a module that requires this one (and its go.sum),
-// then runs each go command on ./... in it.
-func buildModule(t *testing.T, dir string, commands ...string) {
+// consumerModule makes dir the module path that requires this one, replaced
+// by the checkout, and the modules in requires ("path version"), with this
+// module's go.sum; it returns the go command, and skips the test without one.
+func consumerModule(t *testing.T, dir, path string, requires ...string) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -142,12 +143,24 @@ func buildModule(t *testing.T, dir string, commands ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gomod := "module example.com/gen\n\ngo 1.26\n\nrequire (\n\tgithub.com/looplab/fsm v1.0.3\n\tgithub.com/wsfsm/wsfsm v0.0.0\n)\n\nreplace github.com/wsfsm/wsfsm => " + root + "\n"
+	var req strings.Builder
+	for _, r := range append(requires, "github.com/wsfsm/wsfsm v0.0.0") {
+		req.WriteString("\t" + r + "\n")
+	}
+	gomod := "module " + path + "\n\ngo 1.26\n\nrequire (\n" + req.String() + ")\n\nreplace github.com/wsfsm/wsfsm => " + root + "\n"
 	for name, b := range map[string][]byte{"go.mod": []byte(gomod), "go.sum": sum} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return goBin
+}
+
+// buildModule makes dir a module that requires this one and looplab/fsm
+// (consumerModule), then runs each go command on ./... in it.
+func buildModule(t *testing.T, dir string, commands ...string) {
+	t.Helper()
+	goBin := consumerModule(t, dir, "example.com/gen", "github.com/looplab/fsm v1.0.3")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	for _, c := range commands {

@@ -12,35 +12,34 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var snake = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
+// decl is a built-in as TestDeclarations checks it.
+type decl struct{ kind, name, doc string }
+
+// declsOf checks that each built-in of xs is found again by named under its
+// name, and returns them as decls of kind.
+func declsOf[T interface {
+	~uint8
+	String() string
+}](t *testing.T, kind string, xs []T, named func(string) T, doc func(T) string) []decl {
+	t.Helper()
+	var ds []decl
+	for _, x := range xs {
+		ds = append(ds, decl{kind, x.String(), doc(x)})
+		if named(x.String()) != x {
+			t.Errorf("%sNamed(%q) != %d", strings.ToUpper(kind[:1])+kind[1:], x, x)
+		}
+	}
+	return ds
+}
+
 // Every built-in is declared: a snake_case name no other built-in of its
 // kind has, found again by that name, and a one-line doc ending in a period.
 func TestDeclarations(t *testing.T) {
-	type decl struct{ kind, name, doc string }
 	var all []decl
-	for _, a := range Actions() {
-		all = append(all, decl{"action", a.String(), a.Info().Doc})
-		if ActionNamed(a.String()) != a {
-			t.Errorf("ActionNamed(%q) != %d", a, a)
-		}
-	}
-	for _, g := range Guards() {
-		all = append(all, decl{"guard", g.String(), g.Info().Doc})
-		if GuardNamed(g.String()) != g {
-			t.Errorf("GuardNamed(%q) != %d", g, g)
-		}
-	}
-	for _, tm := range Timers() {
-		all = append(all, decl{"timer", tm.String(), tm.Info().Doc})
-		if TimerNamed(tm.String()) != tm {
-			t.Errorf("TimerNamed(%q) != %d", tm, tm)
-		}
-	}
-	for _, e := range Events() {
-		all = append(all, decl{"event", e.String(), e.Info().Doc})
-		if EventNamed(e.String()) != e {
-			t.Errorf("EventNamed(%q) != %d", e, e)
-		}
-	}
+	all = append(all, declsOf(t, "action", Actions(), ActionNamed, func(a Action) string { return a.Info().Doc })...)
+	all = append(all, declsOf(t, "guard", Guards(), GuardNamed, func(g Guard) string { return g.Info().Doc })...)
+	all = append(all, declsOf(t, "timer", Timers(), TimerNamed, func(tm Timer) string { return tm.Info().Doc })...)
+	all = append(all, declsOf(t, "event", Events(), EventNamed, func(e Event) string { return e.Info().Doc })...)
 	seen := map[string]bool{}
 	for _, d := range all {
 		if !snake.MatchString(d.name) || seen[d.kind+d.name] {

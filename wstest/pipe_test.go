@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // pipeDial connects a gorilla client to r over net.Pipe, with no socket and
@@ -33,6 +34,16 @@ func pipeDial(t *testing.T, r *Router, path string) *websocket.Conn {
 	return ws
 }
 
+// inBubble runs f in a synctest bubble with a Router, shut down when f
+// returns, on failure too: no goroutine may outlive the bubble.
+func inBubble(t *testing.T, f func(t *testing.T, r *Router)) {
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRouter()
+		defer r.Shutdown()
+		f(t, r)
+	})
+}
+
 // readAsync reads the next message on a goroutine; the channel gets its error.
 func readAsync(ws *websocket.Conn) <-chan error {
 	done := make(chan error, 1)
@@ -46,9 +57,7 @@ func readAsync(ws *websocket.Conn) <-chan error {
 // /ignore-close echoes, then neither answers a close frame nor closes TCP,
 // however long the client waits.
 func TestIgnoreCloseNeverAnswers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown() // on failure too: no goroutine may outlive the bubble
+	inBubble(t, func(t *testing.T, r *Router) {
 		ws := pipeDial(t, r, "/ignore-close")
 		if err := ws.WriteMessage(websocket.TextMessage, []byte("x")); err != nil {
 			t.Fatal(err)
@@ -61,12 +70,7 @@ func TestIgnoreCloseNeverAnswers(t *testing.T) {
 		}
 		read := readAsync(ws)
 		time.Sleep(time.Hour) // fake time
-		synctest.Wait()
-		select {
-		case err := <-read:
-			t.Fatalf("after our close frame: read = %v, want no answer and the connection open", err)
-		default:
-		}
+		testkit.NothingOn(t, read, "after our close frame: read = %v, want no answer and the connection open")
 		r.Shutdown()
 		if err := <-read; !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
 			t.Errorf("after Shutdown: read = %v, want 1006", err)
@@ -78,9 +82,7 @@ func TestIgnoreCloseNeverAnswers(t *testing.T) {
 // reads) and writes nothing; with ?for= it drops the connection after that
 // long, not a moment before.
 func TestSilentFor(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown()
+	inBubble(t, func(t *testing.T, r *Router) {
 		ws := pipeDial(t, r, "/silent?for=30s")
 		start := time.Now()
 		err := ws.WriteControl(websocket.PingMessage, nil, start.Add(time.Second))
@@ -90,12 +92,7 @@ func TestSilentFor(t *testing.T) {
 		}
 		read := readAsync(ws)
 		time.Sleep(start.Add(30*time.Second - time.Nanosecond).Sub(time.Now()))
-		synctest.Wait()
-		select {
-		case err := <-read:
-			t.Fatalf("before 30s: read = %v, want nothing yet", err)
-		default:
-		}
+		testkit.NothingOn(t, read, "before 30s: read = %v, want nothing yet")
 		time.Sleep(time.Nanosecond)
 		synctest.Wait()
 		select {
@@ -136,18 +133,11 @@ func readAllAsync(c net.Conn) <-chan string {
 // /stall holds the connection without a byte of answer: with ?for=, exactly
 // that long; without, until the router drops it. It is no upgrade.
 func TestStallNeverAnswers(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown()
+	inBubble(t, func(t *testing.T, r *Router) {
 		start := time.Now()
 		read := readAllAsync(pipeRequest(t, r, "/stall?for=30s"))
 		time.Sleep(30*time.Second - time.Nanosecond)
-		synctest.Wait()
-		select {
-		case got := <-read:
-			t.Fatalf("before 30s: read %s, want nothing yet", got)
-		default:
-		}
+		testkit.NothingOn(t, read, "before 30s: read %s, want nothing yet")
 		if r.Conns() != 1 || r.Accepted() != 0 {
 			t.Errorf("while stalled: Conns %d, Accepted %d; want 1 held, 0 upgrades", r.Conns(), r.Accepted())
 		}
@@ -164,12 +154,7 @@ func TestStallNeverAnswers(t *testing.T) {
 
 		read = readAllAsync(pipeRequest(t, r, "/stall"))
 		time.Sleep(24 * time.Hour)
-		synctest.Wait()
-		select {
-		case got := <-read:
-			t.Fatalf("without ?for=: read %s after a day, want nothing", got)
-		default:
-		}
+		testkit.NothingOn(t, read, "without ?for=: read %s after a day, want nothing")
 		r.Shutdown()
 		if got := <-read; got != `"", <nil>` {
 			t.Errorf("after Shutdown: read %s, want no byte, then EOF", got)
@@ -180,9 +165,7 @@ func TestStallNeverAnswers(t *testing.T) {
 // /ping pings every ?every=, reports each pong at the instant it came, and
 // closes after ?count= of them; a client that does not answer gets no report.
 func TestPingEveryInterval(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown()
+	inBubble(t, func(t *testing.T, r *Router) {
 		ws := pipeDial(t, r, "/ping?every=2s&count=3")
 		start := time.Now()
 		for k := 1; k <= 3; k++ {
@@ -204,12 +187,7 @@ func TestPingEveryInterval(t *testing.T) {
 		mute.SetPingHandler(func(string) error { return nil }) // never answers
 		read := readAsync(mute)
 		time.Sleep(time.Minute)
-		synctest.Wait()
-		select {
-		case err := <-read:
-			t.Fatalf("a client that never answers got %v, want no report", err)
-		default:
-		}
+		testkit.NothingOn(t, read, "a client that never answers got %v, want no report")
 		r.Shutdown()
 		<-read
 	})
@@ -218,9 +196,7 @@ func TestPingEveryInterval(t *testing.T) {
 // /ping-flood against a client that answers no ping reports none, after
 // DefaultCloseWait and not before.
 func TestPingFloodUnanswered(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := NewRouter()
-		defer r.Shutdown()
+	inBubble(t, func(t *testing.T, r *Router) {
 		ws := pipeDial(t, r, "/ping-flood?count=10")
 		ws.SetPingHandler(func(string) error { return nil })
 		start := time.Now()

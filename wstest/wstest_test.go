@@ -5,47 +5,22 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
-func TestMain(m *testing.M) {
-	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
-		ln.Close() // start the network poller before counting descriptors
-	}
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
-// checkFDs fails the test if descriptors opened during it stay open; call
-// it first so that its cleanup runs last.
+// checkFDs fails the test if descriptors opened during it are still open at
+// its end; call it first so that its cleanup runs last.
 func checkFDs(t *testing.T) {
 	t.Helper()
-	list := func() map[string]string {
-		ents, err := os.ReadDir("/proc/self/fd")
-		if err != nil {
-			t.Skipf("cannot list descriptors: %v", err)
-		}
-		m := map[string]string{}
-		for _, e := range ents {
-			m[e.Name()], _ = os.Readlink("/proc/self/fd/" + e.Name())
-		}
-		return m
-	}
-	before := list()
-	t.Cleanup(func() {
-		for fd, what := range list() {
-			if before[fd] != what {
-				t.Errorf("file descriptor %s left open: %s", fd, what)
-			}
-		}
-	})
+	testkit.CheckFDs(t, 0)
 }
 
 // deadline bounds every client read; it is a safety net.
@@ -289,12 +264,11 @@ func TestTLSServer(t *testing.T) {
 func TestHandlerOnAnyServer(t *testing.T) {
 	checkFDs(t)
 	r := NewRouter() // what Handler returns, kept to wait for its handlers
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
+	url := testkit.Serve(t, r)
 	// httptest does not track hijacked connections: wait for the handler,
 	// which closes its side, before the descriptors are counted.
 	t.Cleanup(r.Shutdown)
-	ws := connect(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/echo", nil)
+	ws := connect(t, url+"/echo", nil)
 	ws.WriteMessage(websocket.TextMessage, []byte("x"))
 	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "x" {
 		t.Errorf("echo = %q, %v", got, err)
@@ -306,10 +280,9 @@ func TestHandlerOnAnyServer(t *testing.T) {
 func TestShutdownRefusesLaterRequests(t *testing.T) {
 	checkFDs(t)
 	r := NewRouter()
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
+	url := testkit.Serve(t, r)
 	r.Shutdown()
-	_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/echo", nil)
+	_, resp, err := websocket.DefaultDialer.Dial(url+"/echo", nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("dial after Shutdown = %v, want 503", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -217,7 +219,7 @@ func newCountingServer(t *testing.T, protocols ...string) *countingServer {
 	return s
 }
 
-func (s *countingServer) url() string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/" }
+func (s *countingServer) url() string { return testkit.WSURL(s.URL) + "/" }
 
 // got waits for the first connection to end and returns what it received.
 func (s *countingServer) got(t *testing.T) ([][]byte, []int, http.Header) {
@@ -333,20 +335,14 @@ func TestClientOneMessage(t *testing.T) {
 	}
 
 	// The answer is waited for beyond --linger.
-	late := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	late := testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		if _, msg, err := ws.ReadMessage(); err == nil {
 			<-time.After(300 * time.Millisecond) // a slow answer, not a synchronisation
 			ws.WriteMessage(websocket.TextMessage, append([]byte("late "), msg...))
 		}
 		ws.ReadMessage() // until the client's close
-	}))
-	defer late.Close()
-	code, stdout, _, _ = bounded(t, 10*time.Second, []string{"-1", "--linger", "10ms", "ws" + strings.TrimPrefix(late.URL, "http")}, strings.NewReader("question\n"))
+	})
+	code, stdout, _, _ = bounded(t, 10*time.Second, []string{"-1", "--linger", "10ms", late}, strings.NewReader("question\n"))
 	if code != exitOK || stdout != "late question\n" {
 		t.Errorf("slow answer: exit %d, stdout %q; want the answer, --linger notwithstanding", code, stdout)
 	}
@@ -752,18 +748,22 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// runAsync runs the command on a goroutine, with a signal channel the test
+// sends to; its exit code arrives on done.
+func runAsync(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (signals chan<- os.Signal, done <-chan int) {
+	sig, exit := make(chan os.Signal), make(chan int, 1)
+	go func() { exit <- run(ctx, args, stdin, stdout, stderr, sig) }()
+	return sig, exit
+}
+
 func TestClientTwoSignalsAbortAnUnansweredClose(t *testing.T) {
 	srv := wstest.NewServer()
 	defer srv.Close()
 	ctx := testContext(t)
-	signals := make(chan os.Signal)
 	stdout, stderr := newSyncBuffer(), newSyncBuffer()
-	done := make(chan int, 1)
 	stdin, lines := io.Pipe()
 	defer lines.Close()
-	go func() {
-		done <- run(ctx, []string{"--json", "--close-timeout", "1h", srv.URL("/ignore-close")}, stdin, stdout, stderr, signals)
-	}()
+	signals, done := runAsync(ctx, []string{"--json", "--close-timeout", "1h", srv.URL("/ignore-close")}, stdin, stdout, stderr)
 	// An echo proves the client is past its dial and in its main loop.
 	if _, err := io.WriteString(lines, "ping\n"); err != nil {
 		t.Fatal(err)
@@ -789,11 +789,7 @@ func TestClientSignalDuringDialExitsZero(t *testing.T) {
 	bh := wstest.NewBlackHole()
 	defer bh.Close()
 	ctx := testContext(t)
-	signals := make(chan os.Signal)
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"--handshake-timeout", "1h", bh.URL("/")}, openStdin(t), io.Discard, io.Discard, signals)
-	}()
+	signals, done := runAsync(ctx, []string{"--handshake-timeout", "1h", bh.URL("/")}, openStdin(t), io.Discard, io.Discard)
 	signals <- os.Interrupt // received only by the waiting dial: the black hole never answers
 	if code := <-done; code != exitOK {
 		t.Fatalf("exit %d, want 0", code)
@@ -878,12 +874,7 @@ func TestCloseMeanings(t *testing.T) {
 // closeServer echoes and reports the close frame each connection got.
 func closeServer(t *testing.T) (url string, frames <-chan *websocket.CloseError) {
 	got := make(chan *websocket.CloseError, 4)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	url = testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		for {
 			typ, msg, err := ws.ReadMessage() // answers a close frame with its code
 			var ce *websocket.CloseError
@@ -894,9 +885,8 @@ func closeServer(t *testing.T) (url string, frames <-chan *websocket.CloseError)
 				return
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/", got
+	})
+	return url + "/", got
 }
 
 // --close-status-code and --close-reason are what the client's close frame
@@ -929,14 +919,10 @@ func TestClientCloseStatusAndReason(t *testing.T) {
 
 	// Ctrl-C closes with the same frame.
 	ctx := testContext(t)
-	signals := make(chan os.Signal)
 	stdout := newSyncBuffer()
-	done := make(chan int, 1)
 	stdin, lines := io.Pipe()
 	defer lines.Close()
-	go func() {
-		done <- run(ctx, []string{"--close-status-code", "4002", "--close-reason", "interrupted", url}, stdin, stdout, io.Discard, signals)
-	}()
+	signals, done := runAsync(ctx, []string{"--close-status-code", "4002", "--close-reason", "interrupted", url}, stdin, stdout, io.Discard)
 	if _, err := io.WriteString(lines, "ping\n"); err != nil { // the echo proves the client is open
 		t.Fatal(err)
 	}

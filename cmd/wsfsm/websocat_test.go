@@ -24,11 +24,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wsfsm/wsfsm"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest"
 )
-
-// wsURL turns an httptest server's URL into a ws:// or wss:// one.
-func wsURL(s *httptest.Server) string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/" }
 
 // -1 writes exactly one message, however many the server sends before the
 // close completes; with empty stdin it waits for that message instead of
@@ -51,12 +49,7 @@ func TestClientOneMessageWritesExactlyOne(t *testing.T) {
 // client's close frame came before its answer.
 func greetThenEchoSlowly(t *testing.T, pause time.Duration) (url string, closedEarly *atomic.Bool) {
 	closedEarly = new(atomic.Bool)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
+	url = testkit.ServeWS(t, &websocket.Upgrader{}, func(ws *websocket.Conn) {
 		reads := make(chan []byte)
 		go func() { // reads until the close frame, which gorilla answers
 			defer close(reads)
@@ -81,9 +74,8 @@ func greetThenEchoSlowly(t *testing.T, pause time.Duration) (url string, closedE
 			}
 			ws.WriteMessage(websocket.TextMessage, append([]byte("echo "), msg...))
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return wsURL(srv), closedEarly
+	})
+	return url + "/", closedEarly
 }
 
 // When stdin ends, the server's greetings are not replies: the client waits
@@ -408,12 +400,7 @@ func TestClientCertificate(t *testing.T) {
 			return
 		}
 		defer ws.Close()
-		for {
-			typ, msg, err := ws.ReadMessage()
-			if err != nil || ws.WriteMessage(typ, msg) != nil {
-				return
-			}
-		}
+		testkit.Echo(ws)
 	}))
 	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below
@@ -432,7 +419,7 @@ func TestClientCertificate(t *testing.T) {
 	if err := errors.Join(os.WriteFile(certFile, certPEM, 0o600), os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)); err != nil {
 		t.Fatal(err)
 	}
-	url := wsURL(srv)
+	url := testkit.WSURL(srv.URL) + "/"
 	code, stdout, stderr := runCLI(t, []string{"-k", "--linger", "0", "-1", "--client-cert", certFile, "--client-key", keyFile, url}, strings.NewReader("mine\n"), nil)
 	if code != exitOK || stdout != "mine\n" || seen.Load() != "wsfsm serve (self-signed, for tests)" {
 		t.Errorf("exit %d, stdout %q, stderr %q, server saw %v", code, stdout, stderr, seen.Load())

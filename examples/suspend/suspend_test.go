@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 
 type recorder = wsfsmtest.Recorder[suspend.State, suspend.Event]
 
+func newRecorder() *recorder { return wsfsmtest.NewRecorder[suspend.State, suspend.Event](&pairs) }
+
 func options(rec *recorder) *suspend.Options { return rec.FastOptions() }
 
 func testCtx(t *testing.T) context.Context {
@@ -56,12 +58,22 @@ func echo(t *testing.T, c *suspend.Conn, msg string) {
 	}
 }
 
+// expectPath waits for c to end, by when the observer has seen every
+// transition, and compares the states it went through with want.
+func expectPath(t *testing.T, c *suspend.Conn, rec *recorder, want string) {
+	t.Helper()
+	<-c.Done()
+	if got := rec.Path(); got != want {
+		t.Errorf("path %s, want %s", got, want)
+	}
+}
+
 // Suspend while Open shuts the connection (the server sees it go) and dials
 // nothing; Resume dials a brand-new one at once, and messages flow again.
 func TestSuspendWhileOpenThenResume(t *testing.T) {
 	srv := wstest.NewSequence("/echo")
 	defer srv.Close()
-	rec := wsfsmtest.NewRecorder[suspend.State, suspend.Event](&pairs)
+	rec := newRecorder()
 	c := dial(t, srv.URL(), options(rec))
 	echo(t, c, "before")
 	before := c.LocalAddr().String()
@@ -95,10 +107,7 @@ func TestSuspendWhileOpenThenResume(t *testing.T) {
 	if err := c.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	<-c.Done() // the observer saw every transition
-	if got, want := rec.Path(), "Connecting>Open>Suspended>Connecting>Open>Closing>Closed"; got != want {
-		t.Errorf("path %s, want %s", got, want)
-	}
+	expectPath(t, c, rec, "Connecting>Open>Suspended>Connecting>Open>Closing>Closed")
 }
 
 // Suspend while Reconnecting cancels the backoff (the server said 1013: try
@@ -106,7 +115,7 @@ func TestSuspendWhileOpenThenResume(t *testing.T) {
 func TestSuspendWhileReconnectingCancelsTheBackoff(t *testing.T) {
 	srv := wstest.NewSequence("/close/1013", "/echo")
 	defer srv.Close()
-	rec := wsfsmtest.NewRecorder[suspend.State, suspend.Event](&pairs)
+	rec := newRecorder()
 	opts := options(rec)
 	opts.BackoffMax = time.Hour
 	c := dial(t, srv.URL(), opts)
@@ -127,10 +136,7 @@ func TestSuspendWhileReconnectingCancelsTheBackoff(t *testing.T) {
 	}
 	echo(t, c, "back")
 	_ = c.Abort() // abort from Open, then stop from Aborted
-	<-c.Done()    // the observer saw every transition
-	if got, want := rec.Path(), "Connecting>Open>Closing>Reconnecting>Suspended>Connecting>Open>Aborted>Closed"; got != want {
-		t.Errorf("path %s, want %s", got, want)
-	}
+	expectPath(t, c, rec, "Connecting>Open>Closing>Reconnecting>Suspended>Connecting>Open>Aborted>Closed")
 }
 
 // Suspend while Connecting cancels the dial in flight; Close while Suspended
@@ -138,7 +144,7 @@ func TestSuspendWhileReconnectingCancelsTheBackoff(t *testing.T) {
 func TestSuspendWhileConnectingCancelsTheDial(t *testing.T) {
 	srv := wstest.NewSequence("/echo", "hold")
 	defer srv.Close()
-	rec := wsfsmtest.NewRecorder[suspend.State, suspend.Event](&pairs)
+	rec := newRecorder()
 	c := dial(t, srv.URL(), options(rec))
 	go func() { _ = c.Reconnect(context.Background()) }() // answered by Close below
 	<-srv.Held()
@@ -148,10 +154,7 @@ func TestSuspendWhileConnectingCancelsTheDial(t *testing.T) {
 	if err := c.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	<-c.Done() // the observer saw every transition
-	if got, want := rec.Path(), "Connecting>Open>Aborted>Reconnecting>Connecting>Suspended>Closed"; got != want {
-		t.Errorf("path %s, want %s", got, want)
-	}
+	expectPath(t, c, rec, "Connecting>Open>Aborted>Reconnecting>Connecting>Suspended>Closed")
 }
 
 // The reference machine's timers, in this machine: a handshake that times
@@ -159,7 +162,7 @@ func TestSuspendWhileConnectingCancelsTheDial(t *testing.T) {
 func TestHandshakeAndCloseTimeouts(t *testing.T) {
 	srv := wstest.NewSequence("/echo", "hold", "/ignore-close")
 	defer srv.Close()
-	rec := wsfsmtest.NewRecorder[suspend.State, suspend.Event](&pairs)
+	rec := newRecorder()
 	opts := options(rec)
 	opts.HandshakeTimeout = 50 * time.Millisecond
 	opts.CloseTimeout = 50 * time.Millisecond
@@ -170,24 +173,18 @@ func TestHandshakeAndCloseTimeouts(t *testing.T) {
 	if err := c.Close(testCtx(t)); !errors.Is(err, wsfsm.ErrCloseTimeout) {
 		t.Errorf("Close against a peer that never answers = %v, want ErrCloseTimeout", err)
 	}
-	<-c.Done() // the observer saw every transition
-	if got, want := rec.Path(), "Connecting>Open>Aborted>Reconnecting>Connecting>Aborted>Reconnecting>Connecting>Open>Closing>Aborted>Closed"; got != want {
-		t.Errorf("path %s, want %s", got, want)
-	}
+	expectPath(t, c, rec, "Connecting>Open>Aborted>Reconnecting>Connecting>Aborted>Reconnecting>Connecting>Open>Closing>Aborted>Closed")
 }
 
 // Close while waiting out a backoff ends the Conn at once.
 func TestCloseWhileReconnecting(t *testing.T) {
 	srv := wstest.NewSequence("/close/1013")
 	defer srv.Close()
-	rec := wsfsmtest.NewRecorder[suspend.State, suspend.Event](&pairs)
+	rec := newRecorder()
 	c := dial(t, srv.URL(), options(rec))
 	rec.WaitFor(t, suspend.Reconnecting) // 1013: seconds to wait
 	if err := c.Close(testCtx(t)); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	<-c.Done() // the observer saw every transition
-	if got, want := rec.Path(), "Connecting>Open>Closing>Reconnecting>Closed"; got != want {
-		t.Errorf("path %s, want %s", got, want)
-	}
+	expectPath(t, c, rec, "Connecting>Open>Closing>Reconnecting>Closed")
 }

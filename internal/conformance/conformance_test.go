@@ -3,19 +3,16 @@ package conformance
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/wsfsm/wsfsm/internal/interop"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest/autobahn"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // unit is Autobahn's second in these runs. A client that behaves waits for
 // it only in 5.19, 5.20 and 6.4 (about 12 units in all); one that must act
@@ -26,9 +23,7 @@ const unit = 500 * time.Millisecond
 func startFuzzer(t *testing.T) (*autobahn.Server, string) {
 	t.Helper()
 	s := autobahn.NewServer(autobahn.Config{Profile: autobahn.Quick, Unit: unit})
-	hs := httptest.NewServer(s)
-	t.Cleanup(hs.Close)
-	return s, "ws://" + strings.TrimPrefix(hs.URL, "http://")
+	return s, testkit.Serve(t, s)
 }
 
 // report logs the per-category table and fails on every FAILED case.

@@ -77,6 +77,16 @@ func Start(t testing.TB, name string) Peer {
 	return p.peer
 }
 
+// EachPeer runs f in a subtest per peer of Names, named after it, with that
+// peer started for the subtest by Start (so a missing peer skips or fails
+// that subtest as Start says).
+func EachPeer(t *testing.T, f func(t *testing.T, peer Peer)) {
+	t.Helper()
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) { f(t, Start(t, name)) })
+	}
+}
+
 // command returns how to run the named peer's script ("server" or "client")
 // with args, or ErrPeerMissing when its runtime is not installed.
 func command(name, dir, script string, args ...string) (*exec.Cmd, error) {

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // safety bounds every socket operation so a broken peer fails the test
 // instead of hanging it; no assertion depends on it.

@@ -14,9 +14,7 @@ import (
 )
 
 func TestAbortUnblocksRead(t *testing.T) {
-	checkFDs(t)
-	s := newServer(t)
-	l := dial(t, s.URL("/silent"), DialConfig{})
+	l := serveAndDial(t, "/silent")
 	_, errc := reader(l)
 	go l.Abort()
 	err := recv(t, errc, "reader end after Abort")
@@ -27,9 +25,7 @@ func TestAbortUnblocksRead(t *testing.T) {
 }
 
 func TestAbortCauseReachesReader(t *testing.T) {
-	checkFDs(t)
-	s := newServer(t)
-	l := dial(t, s.URL("/silent"), DialConfig{})
+	l := serveAndDial(t, "/silent")
 	_, errc := reader(l)
 	l.AbortCause(ErrDeadPeer)
 	l.AbortCause(ErrCloseTimeout) // later causes are ignored

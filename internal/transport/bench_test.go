@@ -43,28 +43,42 @@ func benchLink(b *testing.B, s *wstest.Server, done func(error, uint64)) (*Link,
 	return l, msgs
 }
 
+// benchLatency runs b.N rounds of prepare, untimed, then the operation it
+// returns, timed, then after (nil for nothing), untimed; it reports the
+// operation's p50 and p99.
+func benchLatency(b *testing.B, prepare func() (op, after func())) {
+	lat := make(latencies, 0, 1024)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		op, after := prepare()
+		b.StartTimer()
+		t0 := time.Now()
+		op()
+		lat = append(lat, time.Since(t0))
+		if after != nil {
+			b.StopTimer()
+			after()
+			b.StartTimer()
+		}
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
 // BenchmarkAbortUnblocksReader times Abort until the blocked reader
 // goroutine has returned its error.
 func BenchmarkAbortUnblocksReader(b *testing.B) {
 	s := wstest.NewServer()
 	defer s.Close()
-	lat := make(latencies, 0, 1024)
 	ended := make(chan struct{}, 1)
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
+	benchLatency(b, func() (func(), func()) {
 		l, _ := benchLink(b, s, func(error, uint64) { ended <- struct{}{} })
-		b.StartTimer()
-		t0 := time.Now()
-		l.Abort()
-		<-ended
-		lat = append(lat, time.Since(t0))
-		b.StopTimer()
-		<-l.Done()
-		b.StartTimer()
-	}
-	b.StopTimer()
-	lat.report(b)
+		return func() {
+			l.Abort()
+			<-ended
+		}, func() { <-l.Done() }
+	})
 }
 
 // BenchmarkGracefulClose times Link.Close against a responsive local peer:
@@ -76,10 +90,7 @@ func BenchmarkGracefulClose(b *testing.B) {
 			s := wstest.NewServer()
 			defer s.Close()
 			ctx := context.Background()
-			lat := make(latencies, 0, 1024)
-			b.ResetTimer()
-			for range b.N {
-				b.StopTimer()
+			benchLatency(b, func() (func(), func()) {
 				var l *Link
 				if withReader {
 					l, _ = benchLink(b, s, nil)
@@ -89,16 +100,14 @@ func BenchmarkGracefulClose(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				b.StartTimer()
-				t0 := time.Now()
-				res, err := l.Close(ctx, websocket.CloseNormalClosure, "")
-				lat = append(lat, time.Since(t0))
-				if err != nil || !res.Completed {
-					b.Fatalf("Close = %+v, %v", res, err)
+				var res CloseResult
+				var err error
+				return func() { res, err = l.Close(ctx, websocket.CloseNormalClosure, "") }, func() {
+					if err != nil || !res.Completed {
+						b.Fatalf("Close = %+v, %v", res, err)
+					}
 				}
-			}
-			b.StopTimer()
-			lat.report(b)
+			})
 		})
 	}
 }
@@ -109,29 +118,25 @@ func BenchmarkGorillaGracefulClose(b *testing.B) {
 	s := wstest.NewServer()
 	defer s.Close()
 	d := websocket.Dialer{}
-	lat := make(latencies, 0, 1024)
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
+	benchLatency(b, func() (func(), func()) {
 		ws, _, err := d.Dial(s.URL("/echo"), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.StartTimer()
-		t0 := time.Now()
-		err = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(5*time.Second))
-		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-		for err == nil {
-			_, _, err = ws.NextReader()
+		closeByHand := func() {
+			err = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(5*time.Second))
+			ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+			for err == nil {
+				_, _, err = ws.NextReader()
+			}
+			ws.Close()
 		}
-		ws.Close()
-		lat = append(lat, time.Since(t0))
-		if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
-			b.Fatalf("gorilla close ended with %v", err)
+		return closeByHand, func() {
+			if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+				b.Fatalf("gorilla close ended with %v", err)
+			}
 		}
-	}
-	b.StopTimer()
-	lat.report(b)
+	})
 }
 
 // BenchmarkGorillaAbortUnblocksReader is the reference for
@@ -141,12 +146,9 @@ func BenchmarkGorillaAbortUnblocksReader(b *testing.B) {
 	s := wstest.NewServer()
 	defer s.Close()
 	d := websocket.Dialer{}
-	lat := make(latencies, 0, 1024)
 	ended := make(chan struct{}, 1)
 	echoed := make(chan struct{}, 1)
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
+	benchLatency(b, func() (func(), func()) {
 		ws, _, err := d.Dial(s.URL("/echo"), nil)
 		if err != nil {
 			b.Fatal(err)
@@ -164,12 +166,9 @@ func BenchmarkGorillaAbortUnblocksReader(b *testing.B) {
 			b.Fatal(err)
 		}
 		<-echoed
-		b.StartTimer()
-		t0 := time.Now()
-		ws.NetConn().Close()
-		<-ended
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	lat.report(b)
+		return func() {
+			ws.NetConn().Close()
+			<-ended
+		}, nil
+	})
 }

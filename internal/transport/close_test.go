@@ -18,9 +18,7 @@ func TestCloseHandshake(t *testing.T) {
 			name = "with-reader"
 		}
 		t.Run(name, func(t *testing.T) {
-			checkFDs(t)
-			s := newServer(t)
-			l := dial(t, s.URL("/echo"), DialConfig{})
+			l := serveAndDial(t, "/echo")
 			var errc chan error
 			if withReader {
 				_, errc = reader(l)
@@ -47,9 +45,7 @@ func TestCloseHandshake(t *testing.T) {
 // (with ErrCloseTimeout as the cause), and Close returns at once with an
 // error matching ErrAborted and that cause.
 func TestCloseEndsWithCallersAbort(t *testing.T) {
-	checkFDs(t)
-	s := newServer(t)
-	l := dial(t, s.URL("/ignore-close"), DialConfig{})
+	l := serveAndDial(t, "/ignore-close")
 	_, errc := reader(l)
 	const timeout = 100 * time.Millisecond
 	start := time.Now()
@@ -77,8 +73,7 @@ func TestCloseEndsWithCallersAbort(t *testing.T) {
 
 // Without a reader, Close reads by itself; an abort ends that read too.
 func TestCloseSelfReadEndsWithAbort(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		s.SetCloseHandler(func(int, string) error { return nil }) // never answers
 		serveReads(s)
 		time.AfterFunc(5*time.Second, func() { l.AbortCause(ErrCloseTimeout) })
@@ -95,9 +90,7 @@ func TestCloseSelfReadEndsWithAbort(t *testing.T) {
 }
 
 func TestCloseEndsWithCtx(t *testing.T) {
-	checkFDs(t)
-	s := newServer(t)
-	l := dial(t, s.URL("/ignore-close"), DialConfig{})
+	l := serveAndDial(t, "/ignore-close")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := l.Close(ctx, websocket.CloseNormalClosure, "")

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // deflateServer is a gorilla server with permessage-deflate on (or off)
@@ -22,21 +23,19 @@ import (
 // keeps messages), /send?n=&size= (sends n messages of size zero bytes),
 // /echo.
 type deflateServer struct {
-	url  string
-	wire atomic.Int64 // bytes read from clients' connections, handshakes included
-	mu   sync.Mutex
-	msgs [][]byte
-	seen chan int // the close code a /send client answered with
-	wg   sync.WaitGroup
+	url    string
+	wire   atomic.Int64 // bytes read from clients' connections, handshakes included
+	mu     sync.Mutex
+	msgs   [][]byte
+	seen   chan int      // the close code a /send client answered with
+	served testkit.Conns // handlers: httptest does not wait for hijacked ones
 }
 
 func newDeflateServer(t *testing.T, compress bool) *deflateServer {
 	t.Helper()
 	ds := &deflateServer{seen: make(chan int, 1)}
 	up := websocket.Upgrader{EnableCompression: compress}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ds.wg.Add(1) // httptest does not wait for hijacked connections
-		defer ds.wg.Done()
+	srv := httptest.NewUnstartedServer(ds.served.Handler(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
@@ -67,21 +66,16 @@ func newDeflateServer(t *testing.T, compress bool) *deflateServer {
 				ds.seen <- ce.Code
 			}
 		case "/echo":
-			for {
-				typ, m, err := ws.ReadMessage()
-				if err != nil || ws.WriteMessage(typ, m) != nil {
-					return
-				}
-			}
+			testkit.Echo(ws)
 		}
 	}))
 	srv.Listener = countingListener{Listener: srv.Listener, n: &ds.wire}
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
-		ds.wg.Wait()
+		ds.served.Close()
 	})
-	ds.url = "ws" + strings.TrimPrefix(srv.URL, "http")
+	ds.url = testkit.WSURL(srv.URL)
 	return ds
 }
 
@@ -101,18 +95,7 @@ func (l countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &readCounter{Conn: c, n: l.n}, nil
-}
-
-type readCounter struct {
-	net.Conn
-	n *atomic.Int64
-}
-
-func (c *readCounter) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.n.Add(int64(n))
-	return n, err
+	return &testkit.CountingConn{Conn: c, In: l.n}, nil
 }
 
 // quote is one JSON quote of a market feed, about 240 bytes.

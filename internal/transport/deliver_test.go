@@ -7,26 +7,21 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // A message the reader has read is not lost when the link is aborted while the
 // consumer is slow: it is still handed over, and only then does done report
 // the abort.
 func TestAbortKeepsMessageInHand(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go s.WriteMessage(websocket.TextMessage, []byte("in hand"))
 		out := make(chan Message) // unbuffered: the reader blocks delivering
 		errc := make(chan error, 1)
 		l.StartReader(out, nil, Turn{}, func(err error, _ uint64) { errc <- err })
 		synctest.Wait() // the reader holds the message, blocked on out
 		l.Abort()
-		synctest.Wait()
-		select {
-		case err := <-errc:
-			t.Fatalf("reader ended (%v) before handing over the message it held", err)
-		default:
-		}
+		testkit.NothingOn(t, errc, "reader ended (%v) before handing over the message it held")
 		if m := <-out; string(m.Data) != "in hand" {
 			t.Errorf("got %q", m.Data)
 		}
@@ -38,8 +33,7 @@ func TestAbortKeepsMessageInHand(t *testing.T) {
 
 // Closing stop lets the reader discard what the consumer will never take.
 func TestStopDiscards(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go s.WriteMessage(websocket.TextMessage, []byte("unwanted"))
 		out := make(chan Message)
 		stop := make(chan struct{})
@@ -62,20 +56,14 @@ func TestStopDiscards(t *testing.T) {
 // A reader blocked on a slow consumer is not a dead peer: keepalive waits for
 // the consumer instead of aborting a healthy link.
 func TestSlowConsumerIsNotDeadPeer(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go s.WriteMessage(websocket.TextMessage, []byte("slow"))
 		out := make(chan Message)
 		errc := make(chan error, 1)
 		l.StartReader(out, nil, Turn{}, func(err error, _ uint64) { errc <- err })
 		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
 		time.Sleep(time.Second) // fake time: the consumer takes a second
-		synctest.Wait()
-		select {
-		case err := <-errc:
-			t.Fatalf("link ended while the consumer was slow: %v", err)
-		default:
-		}
+		testkit.NothingOn(t, errc, "link ended while the consumer was slow: %v")
 		<-out
 		l.Abort()
 		if err := <-errc; !errors.Is(err, ErrAborted) || errors.Is(err, ErrDeadPeer) {
@@ -88,8 +76,7 @@ func TestSlowConsumerIsNotDeadPeer(t *testing.T) {
 // closing application gets what fits); only those that would wait are
 // discarded, and counted.
 func TestStopKeepsWhatFits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		out := make(chan Message, 2)
 		stop := make(chan struct{})
 		close(stop)

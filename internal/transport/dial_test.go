@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -64,7 +65,7 @@ func TestDialRefusedUpgrade(t *testing.T) {
 
 func TestDialBodyIsCappedAt1KiB(t *testing.T) {
 	checkFDs(t)
-	srv := newHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testkit.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 		w.Write([]byte(strings.Repeat("x", 10_000)))
 	}))
@@ -208,7 +209,7 @@ func TestDialProxy(t *testing.T) {
 func TestDialSendsHeader(t *testing.T) {
 	checkFDs(t)
 	got := make(chan string, 1)
-	srv := newHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testkit.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got <- r.Header.Get("Authorization")
 		http.Error(w, "no", http.StatusUnauthorized)
 	}))

@@ -3,18 +3,16 @@ package transport
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -118,39 +116,24 @@ func TestDialNetDialContextError(t *testing.T) {
 // An HTTPS proxy: TLS to the proxy, CONNECT inside, then the server's own
 // TLS for wss://; the raw connection is still the TCP one to the proxy.
 func TestDialThroughHTTPSProxy(t *testing.T) {
-	cert := httptest.NewUnstartedServer(http.NotFoundHandler())
-	cert.StartTLS()
-	proxyTLS := &tls.Config{Certificates: cert.TLS.Certificates}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert.Certificate())
-	cert.Close()
+	proxyTLS, trustProxy := testkit.LoopbackTLS()
 
-	for _, secure := range []bool{false, true} {
-		t.Run(map[bool]string{false: "ws", true: "wss"}[secure], func(t *testing.T) {
-			checkFDs(t)
-			s := newServer(t)
-			cfg := DialConfig{}
-			if secure {
-				s = wstest.NewTLSServer()
-				t.Cleanup(s.Close)
-				cfg.TLSConfig = s.ClientTLSConfig()
-			}
-			p := newTestProxy(t, "http", proxyTLS)
-			cfg.Proxy = http.ProxyURL(p.url("https", "dave:pw"))
-			cfg.ProxyTLSConfig = &tls.Config{RootCAs: pool}
-			l := echoThrough(t, s.URL("/echo"), cfg)
-			if got := p.Asked(); len(got) != 1 || got[0] != s.Addr() {
-				t.Errorf("proxy was asked for %v, want [%s]", got, s.Addr())
-			}
-			if _, ok := l.NetConn().(*net.TCPConn); !ok || l.NetConn().RemoteAddr().String() != p.ln.Addr().String() {
-				t.Errorf("NetConn() is %T to %v, want the raw TCP connection to the proxy", l.NetConn(), l.NetConn().RemoteAddr())
-			}
-			res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "")
-			if err != nil || !res.Completed {
-				t.Errorf("Close through the proxy = %+v, %v", res, err)
-			}
-		})
-	}
+	eachScheme(t, func(t *testing.T, s *wstest.Server, cfg DialConfig) {
+		p := newTestProxy(t, "http", proxyTLS)
+		cfg.Proxy = http.ProxyURL(p.url("https", "dave:pw"))
+		cfg.ProxyTLSConfig = trustProxy
+		l := echoThrough(t, s.URL("/echo"), cfg)
+		if got := p.Asked(); len(got) != 1 || got[0] != s.Addr() {
+			t.Errorf("proxy was asked for %v, want [%s]", got, s.Addr())
+		}
+		if _, ok := l.NetConn().(*net.TCPConn); !ok || l.NetConn().RemoteAddr().String() != p.ln.Addr().String() {
+			t.Errorf("NetConn() is %T to %v, want the raw TCP connection to the proxy", l.NetConn(), l.NetConn().RemoteAddr())
+		}
+		res, err := l.Close(testCtx(t), websocket.CloseNormalClosure, "")
+		if err != nil || !res.Completed {
+			t.Errorf("Close through the proxy = %+v, %v", res, err)
+		}
+	})
 
 	// Without trusting the proxy's certificate: a TLS error, not a tunnel.
 	checkFDs(t)

@@ -11,8 +11,7 @@ import (
 // The filter sees every message in order, on the reader, before delivery;
 // what it takes never reaches out, even while the consumer takes nothing.
 func TestFilterSeesEveryMessageFirst(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go func() {
 			for _, m := range []string{"ack 1", "data", "ack 2", "ack 3"} {
 				s.WriteMessage(websocket.TextMessage, []byte(m))

@@ -25,6 +25,15 @@ func peerSends(t *testing.T, frames ...[]byte) (url string, answered chan int) {
 	return peerAnswers(t, "", frames...)
 }
 
+// expectAnswer fails the test unless the client's close frame, as a peer
+// from peerSends or peerAnswers reports it, has the code want (-1: none).
+func expectAnswer(t *testing.T, answered chan int, want int) {
+	t.Helper()
+	if code := recv(t, answered, "the client's close frame"); code != want {
+		t.Errorf("client answered with close code %d, want %d", code, want)
+	}
+}
+
 // Close code 1014 (Bad Gateway) is a close like any other: reported,
 // answered with the same code, retried (gorilla alone answers it with 1002
 // "bad close code 1014").
@@ -38,9 +47,7 @@ func TestPeerCloseCode1014(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != 1014 || ce.Reason != "upstream down" {
 		t.Fatalf("reader ended with %v, want *CloseError 1014 \"upstream down\"", err)
 	}
-	if code := recv(t, answered, "the client's close frame"); code != 1014 {
-		t.Errorf("client answered with close code %d, want 1014 echoed", code)
-	}
+	expectAnswer(t, answered, 1014)
 	waitDone(t, l)
 }
 
@@ -76,9 +83,7 @@ func TestPeerHostileFramesOverTLS(t *testing.T) {
 			if err := recv(t, errc, "reader end"); !tc.check(err) {
 				t.Errorf("reader ended with %v", err)
 			}
-			if code := recv(t, answered, "the client's close frame"); code != tc.answer {
-				t.Errorf("client answered with close code %d, want %d", code, tc.answer)
-			}
+			expectAnswer(t, answered, tc.answer)
 		})
 	}
 }
@@ -92,9 +97,7 @@ func TestPeerCloseCodeInvalid(t *testing.T) {
 	if err := recv(t, errc, "reader end"); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("reader ended with %v, want ErrProtocol", err)
 	}
-	if code := recv(t, answered, "the client's close frame"); code != 1002 {
-		t.Errorf("client answered with close code %d, want 1002", code)
-	}
+	expectAnswer(t, answered, 1002)
 }
 
 // A close frame whose payload is one byte is a protocol error (RFC 6455
@@ -111,9 +114,7 @@ func TestPeerCloseOneBytePayload(t *testing.T) {
 	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "1-byte") {
 		t.Fatalf("reader ended with %v, want ErrProtocol saying 1-byte payload", err)
 	}
-	if code := recv(t, answered, "the client's close frame"); code != 1002 {
-		t.Errorf("client answered with close code %d, want 1002", code)
-	}
+	expectAnswer(t, answered, 1002)
 	waitDone(t, l)
 }
 
@@ -151,9 +152,7 @@ func TestPeerInvalidUTF8(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("delivered %q, want %q", got, want)
 			}
-			if code := recv(t, answered, "the client's close frame"); code != 1007 {
-				t.Errorf("client answered with close code %d, want 1007", code)
-			}
+			expectAnswer(t, answered, 1007)
 		})
 	}
 }
@@ -173,9 +172,7 @@ func TestPeerPayloadLengthTopBit(t *testing.T) {
 	if !strings.Contains(err.Error(), "most significant bit") {
 		t.Errorf("%v does not say what was wrong", err)
 	}
-	if code := recv(t, answered, "the client's close frame"); code != 1002 {
-		t.Errorf("client answered with close code %d, want 1002", code)
-	}
+	expectAnswer(t, answered, 1002)
 	waitDone(t, l)
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // serveReads runs the server side's read loop (gorilla answers pings and
@@ -22,18 +23,25 @@ func serveReads(s *websocket.Conn) {
 	}()
 }
 
+// deadPeerAfter starts l's keepalive (pings every 20 ms, 50 ms for a pong)
+// and returns how long it took for l's reader, whose end comes on errc, to
+// end with ErrDeadPeer.
+func deadPeerAfter(t *testing.T, l *Link, errc chan error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
+	if err := <-errc; !errors.Is(err, ErrDeadPeer) {
+		t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
+	}
+	return time.Since(start)
+}
+
 func TestKeepaliveDeadPeerSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l, _ := pipeLink(t, 0) // the server side never reads
 		_, errc := reader(l)
-		start := time.Now()
-		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
-		err := <-errc
-		if !errors.Is(err, ErrDeadPeer) {
-			t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
-		}
 		// First ping at 20 ms, declared dead 50 ms later.
-		if got := time.Since(start); got != 70*time.Millisecond {
+		if got := deadPeerAfter(t, l, errc); got != 70*time.Millisecond {
 			t.Errorf("dead peer found after %v, want 70ms", got)
 		}
 		<-l.Done()
@@ -41,8 +49,7 @@ func TestKeepaliveDeadPeerSynctest(t *testing.T) {
 }
 
 func TestKeepaliveAlivePeerSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		var pings atomic.Int32
 		s.SetPingHandler(func(data string) error {
 			pings.Add(1)
@@ -54,12 +61,7 @@ func TestKeepaliveAlivePeerSynctest(t *testing.T) {
 		var rtts []time.Duration
 		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, func(d time.Duration) { rtts = append(rtts, d) })
 		time.Sleep(time.Second + 10*time.Millisecond)
-		synctest.Wait()
-		select {
-		case err := <-errc:
-			t.Fatalf("live peer ended the link: %v", err)
-		default:
-		}
+		testkit.NothingOn(t, errc, "live peer ended the link: %v")
 		if n := pings.Load(); n != 50 {
 			t.Errorf("%d pings in 1.01 s at a 20 ms interval, want 50", n)
 		}
@@ -77,8 +79,7 @@ func TestKeepaliveAlivePeerSynctest(t *testing.T) {
 }
 
 func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		// The peer never answers pings but keeps talking for 300 ms.
 		s.SetPingHandler(func(string) error { return nil })
 		serveReads(s)
@@ -95,16 +96,10 @@ func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
 			for range msgs {
 			}
 		}()
-		start := time.Now()
-		l.StartKeepalive(20*time.Millisecond, 50*time.Millisecond, nil)
-		err := <-errc
-		if !errors.Is(err, ErrDeadPeer) {
-			t.Fatalf("reader ended with %v, want ErrDeadPeer", err)
-		}
 		// Unanswered pings go out every 50 ms (20, 70, ..., 270, 320): each
 		// pong timeout saw a tick, until the one ending at 370 ms (last
 		// tick at 290 ms).
-		if got := time.Since(start); got != 370*time.Millisecond {
+		if got := deadPeerAfter(t, l, errc); got != 370*time.Millisecond {
 			t.Errorf("dead peer found after %v, want 370ms", got)
 		}
 		close(msgs)
@@ -114,8 +109,7 @@ func TestKeepaliveDataCountsAsLifeSynctest(t *testing.T) {
 // The reader's Close waits for the peer's close frame as long as nothing
 // aborts the link: the caller's close timer does.
 func TestCloseWaitsForCallersTimerSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		s.SetCloseHandler(func(int, string) error { return nil }) // never answers
 		serveReads(s)
 		_, errc := reader(l)

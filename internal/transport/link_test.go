@@ -69,9 +69,7 @@ func TestEachDialIsFresh(t *testing.T) {
 }
 
 func TestDropAfterNReports1006(t *testing.T) {
-	checkFDs(t)
-	s := newServer(t)
-	l := dial(t, s.URL("/drop-after/2"), DialConfig{})
+	l := serveAndDial(t, "/drop-after/2")
 	msgs, errc := reader(l)
 	ctx := testCtx(t)
 	for i := range 2 {
@@ -202,9 +200,7 @@ func TestWriteAfterCloseOrAbort(t *testing.T) {
 }
 
 func TestWriteCancelledCtxKeepsLink(t *testing.T) {
-	checkFDs(t)
-	s := newServer(t)
-	l := dial(t, s.URL("/echo"), DialConfig{})
+	l := serveAndDial(t, "/echo")
 	msgs, _ := reader(l)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -2,67 +2,38 @@ package transport
 
 import (
 	"context"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest"
-	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	// Start the network poller before any test counts descriptors.
-	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
-		ln.Close()
-	}
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // safety bounds every wait in socket tests; it is a net, not an assertion.
 const safety = 10 * time.Second
 
-// fds lists this process's open file descriptors and what they point to.
-func fds(t testing.TB) map[string]string {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot list descriptors: %v", err)
-	}
-	m := make(map[string]string, len(ents))
-	for _, e := range ents {
-		m[e.Name()], _ = os.Readlink("/proc/self/fd/" + e.Name())
-	}
-	return m
-}
-
-// checkFDs fails the test if it leaves descriptors open. Call it first so
-// that its cleanup runs last, after servers and links are closed.
+// checkFDs fails the test if it leaves descriptors open, allowing a peer's
+// side the safety bound to close after the test's own cleanups (its handler
+// returns on our FIN). Call it first so that its cleanup runs last.
 func checkFDs(t *testing.T) {
 	t.Helper()
-	before := fds(t)
-	t.Cleanup(func() {
-		// A peer's side may close a moment after the test's own cleanups
-		// (its handler returns on our FIN): wait for that, within a bound.
-		var leaked []string
-		for deadline := time.Now().Add(safety); ; runtime.Gosched() {
-			leaked = leaked[:0]
-			for fd, what := range fds(t) {
-				if old, ok := before[fd]; !ok || old != what {
-					leaked = append(leaked, "file descriptor "+fd+" left open: "+what)
-				}
-			}
-			if len(leaked) == 0 || time.Now().After(deadline) {
-				break
-			}
-		}
-		for _, l := range leaked {
-			t.Error(l)
-		}
+	testkit.CheckFDs(t, safety)
+}
+
+// eachScheme runs f in subtests "ws" and "wss", each checking descriptors,
+// with a server of that scheme and the DialConfig that trusts it.
+func eachScheme(t *testing.T, f func(t *testing.T, s *wstest.Server, cfg DialConfig)) {
+	t.Run("ws", func(t *testing.T) {
+		checkFDs(t)
+		f(t, newServer(t), DialConfig{})
+	})
+	t.Run("wss", func(t *testing.T) {
+		checkFDs(t)
+		s := wstest.NewTLSServer()
+		t.Cleanup(s.Close)
+		f(t, s, DialConfig{TLSConfig: s.ClientTLSConfig()})
 	})
 }
 
@@ -71,6 +42,14 @@ func newServer(t *testing.T, opts ...wstest.Option) *wstest.Server {
 	s := wstest.NewServer(opts...)
 	t.Cleanup(s.Close)
 	return s
+}
+
+// serveAndDial checks the test's descriptors, starts a wstest server and
+// dials path on it.
+func serveAndDial(t *testing.T, path string) *Link {
+	t.Helper()
+	checkFDs(t)
+	return dial(t, newServer(t).URL(path), DialConfig{})
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -123,12 +102,4 @@ func waitDone(t *testing.T, l *Link) {
 	case <-time.After(safety):
 		t.Fatal("link never finished")
 	}
-}
-
-// newHTTPServer serves h on 127.0.0.1 and returns its ws:// URL.
-func newHTTPServer(t *testing.T, h http.Handler) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }

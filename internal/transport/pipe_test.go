@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -36,6 +37,15 @@ func pipeLink(t *testing.T, writeTimeout time.Duration) (*Link, *websocket.Conn)
 		s.Close()
 	})
 	return l, s
+}
+
+// inPipe runs f in a synctest bubble with a link from pipeLink (no write
+// timeout) and the server's side of it.
+func inPipe(t *testing.T, f func(t *testing.T, l *Link, s *websocket.Conn)) {
+	synctest.Test(t, func(t *testing.T) {
+		l, s := pipeLink(t, 0)
+		f(t, l, s)
+	})
 }
 
 // dialPipe is pipeLink leaving the link and the server conn to the caller:

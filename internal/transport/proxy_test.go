@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest"
 )
 
@@ -22,13 +23,12 @@ import (
 // plain TCP or TLS. It records what clients asked for.
 type testProxy struct {
 	ln      net.Listener
-	wg      sync.WaitGroup
+	served  testkit.Conns // accepted and dialled connections, their goroutines
 	mu      sync.Mutex
 	asked   []string // CONNECT targets or SOCKS5 host:port
 	auth    []string // Proxy-Authorization values, or SOCKS5 "user:pass"
 	refuse  bool     // answer 407 / SOCKS5 reply 2
 	resolve map[string]string
-	conns   []net.Conn
 }
 
 func (p *testProxy) url(scheme, userinfo string) *url.URL {
@@ -63,61 +63,32 @@ func newTestProxy(t *testing.T, kind string, tlsCfg *tls.Config) *testProxy {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	p := &testProxy{ln: ln}
-	p.wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c)
-			p.mu.Unlock()
-			p.wg.Go(func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				var target string
-				if kind == "http" {
-					target = p.connect(c, br)
-				} else {
-					target = p.socks(c, br)
-				}
-				if target == "" {
-					return
-				}
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				p.mu.Lock()
-				p.conns = append(p.conns, up)
-				p.mu.Unlock()
-				// Plain copies: a TCP-to-TCP io.Copy would splice through
-				// pooled pipes that outlive the test (checkFDs).
-				var pipes sync.WaitGroup
-				pipes.Go(func() { io.Copy(onlyWriter{up}, br); up.(*net.TCPConn).CloseWrite() })
-				io.Copy(onlyWriter{c}, onlyReader{up})
-				c.Close()
-				pipes.Wait()
-			})
+	p.served.Accept(ln, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		var target string
+		if kind == "http" {
+			target = p.connect(c, br)
+		} else {
+			target = p.socks(c, br)
 		}
+		if target == "" {
+			return
+		}
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		p.served.Add(up)
+		testkit.Tunnel(c, br, up.(*net.TCPConn))
 	})
 	t.Cleanup(func() {
 		ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-		p.wg.Wait()
+		p.served.Close()
 	})
 	return p
 }
-
-type (
-	onlyWriter struct{ io.Writer }
-	onlyReader struct{ io.Reader }
-)
 
 func (p *testProxy) connect(c net.Conn, br *bufio.Reader) string {
 	req, err := http.ReadRequest(br)
@@ -213,33 +184,23 @@ func echoThrough(t *testing.T, url string, cfg DialConfig) *Link {
 }
 
 func TestDialThroughHTTPProxy(t *testing.T) {
-	for _, secure := range []bool{false, true} {
-		t.Run(map[bool]string{false: "ws", true: "wss"}[secure], func(t *testing.T) {
-			checkFDs(t)
-			s := newServer(t)
-			cfg := DialConfig{}
-			if secure {
-				s = wstest.NewTLSServer()
-				t.Cleanup(s.Close)
-				cfg.TLSConfig = s.ClientTLSConfig()
-			}
-			p := newTestProxy(t, "http", nil)
-			cfg.Proxy = http.ProxyURL(p.url("http", "alice:s3cret"))
-			l := echoThrough(t, s.URL("/echo"), cfg)
-			if got := p.Asked(); len(got) != 1 || got[0] != s.Addr() {
-				t.Errorf("proxy was asked for %v, want [%s]", got, s.Addr())
-			}
-			if got := p.Auth(); len(got) != 1 || got[0] != "Basic YWxpY2U6czNjcmV0" {
-				t.Errorf("proxy saw Proxy-Authorization %v", got)
-			}
-			if got := l.NetConn().RemoteAddr().String(); got != p.ln.Addr().String() {
-				t.Errorf("NetConn() goes to %s, want the proxy %s", got, p.ln.Addr())
-			}
-			if _, ok := l.NetConn().(*net.TCPConn); !ok {
-				t.Errorf("NetConn() is %T, want the raw *net.TCPConn", l.NetConn())
-			}
-		})
-	}
+	eachScheme(t, func(t *testing.T, s *wstest.Server, cfg DialConfig) {
+		p := newTestProxy(t, "http", nil)
+		cfg.Proxy = http.ProxyURL(p.url("http", "alice:s3cret"))
+		l := echoThrough(t, s.URL("/echo"), cfg)
+		if got := p.Asked(); len(got) != 1 || got[0] != s.Addr() {
+			t.Errorf("proxy was asked for %v, want [%s]", got, s.Addr())
+		}
+		if got := p.Auth(); len(got) != 1 || got[0] != "Basic YWxpY2U6czNjcmV0" {
+			t.Errorf("proxy saw Proxy-Authorization %v", got)
+		}
+		if got := l.NetConn().RemoteAddr().String(); got != p.ln.Addr().String() {
+			t.Errorf("NetConn() goes to %s, want the proxy %s", got, p.ln.Addr())
+		}
+		if _, ok := l.NetConn().(*net.TCPConn); !ok {
+			t.Errorf("NetConn() is %T, want the raw *net.TCPConn", l.NetConn())
+		}
+	})
 }
 
 func TestDialThroughSOCKS5(t *testing.T) {

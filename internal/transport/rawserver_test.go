@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/sha1"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -12,10 +11,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // A raw server speaks the WebSocket protocol by hand over TCP on 127.0.0.1,
@@ -39,50 +38,25 @@ func newRawServer(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) string
 // trusts the server.
 func newRawTLSServer(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) (string, *tls.Config) {
 	t.Helper()
-	cert := httptest.NewUnstartedServer(http.NotFoundHandler())
-	cert.StartTLS()
-	cfg := &tls.Config{Certificates: cert.TLS.Certificates}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert.Certificate())
-	cert.Close()
+	cfg, client := testkit.LoopbackTLS()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "wss://" + serveRaw(t, tls.NewListener(ln, cfg), serve) + "/", &tls.Config{RootCAs: pool}
+	return "wss://" + serveRaw(t, tls.NewListener(ln, cfg), serve) + "/", client
 }
 
 // serveRaw runs serve for each connection ln accepts until cleanup, and
 // returns ln's address.
 func serveRaw(t *testing.T, ln net.Listener, serve func(c net.Conn, br *bufio.Reader)) string {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				serve(c, bufio.NewReader(c))
-			})
-		}
+	var served testkit.Conns
+	served.Accept(ln, func(c net.Conn) {
+		defer c.Close()
+		serve(c, bufio.NewReader(c))
 	})
 	t.Cleanup(func() {
 		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
+		served.Close()
 	})
 	return ln.Addr().String()
 }

@@ -11,6 +11,7 @@ import (
 	"weak"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // Readers do not pile up behind a consumer that does not read: with out
@@ -83,22 +84,23 @@ func over(t *turn) bool {
 }
 
 // holdingReader returns a link first in line whose reader read msg and holds
-// it for out, a consumer that has not read yet. Call it inside a bubble.
-func holdingReader(t *testing.T, out chan Message, msg string) *Link {
+// it for out, a consumer that has not read yet, and out. Call it inside a
+// bubble.
+func holdingReader(t *testing.T, msg string) (*Link, chan Message) {
 	t.Helper()
+	out := make(chan Message)
 	l, s := pipeLink(t, 0)
 	go s.WriteMessage(websocket.TextMessage, []byte(msg))
 	l.StartReader(out, nil, Turn{}, nil)
 	synctest.Wait()
-	return l
+	return l, out
 }
 
 // The next link's messages come after the previous link's, even while the
 // previous reader still holds one.
 func TestReadersDeliverInOrderSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := make(chan Message) // a consumer that has not read yet
-		first := holdingReader(t, out, "a1")
+		first, out := holdingReader(t, "a1")
 		first.Abort() // a reconnect: its reader holds a1
 
 		second, s2 := pipeLink(t, 0)
@@ -129,12 +131,7 @@ func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 		l.StartReader(make(chan Message, 1), nil, prev.Turn(), func(err error, _ uint64) { errc <- err })
 		l.StartKeepalive(10*time.Millisecond, 20*time.Millisecond, nil)
 		time.Sleep(time.Second)
-		synctest.Wait()
-		select {
-		case err := <-errc:
-			t.Fatalf("link ended while its reader waited for its turn: %v", err)
-		default:
-		}
+		testkit.NothingOn(t, errc, "link ended while its reader waited for its turn: %v")
 		prev.Abort() // its reader ends: l's turn
 		start := time.Now()
 		if err := <-errc; !errors.Is(err, ErrDeadPeer) {
@@ -153,8 +150,7 @@ func TestWaitingReaderIsNotDeadPeerSynctest(t *testing.T) {
 // next reader waits for the message held, and for nothing more.
 func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := make(chan Message) // a consumer that has not read yet
-		prev := holdingReader(t, out, "held")
+		prev, out := holdingReader(t, "held")
 
 		l, s := pipeLink(t, 0)
 		go func() {
@@ -206,8 +202,7 @@ func TestCloseWhileReaderWaitsSynctest(t *testing.T) {
 // done, and a reader after c delivers after a's message.
 func TestPassedTurnsPassOnSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := make(chan Message) // a consumer that has not read yet
-		a := holdingReader(t, out, "a1")
+		a, out := holdingReader(t, "a1")
 		b, _ := pipeLink(t, 0)
 		b.StartReader(out, nil, a.Turn(), nil)
 		c, _ := pipeLink(t, 0)
@@ -315,8 +310,7 @@ func TestReaderDoneWithoutReader(t *testing.T) {
 // An application handshake runs before the reader: WriteMessage, then
 // ReadMessage, then StartReader delivers what follows.
 func TestReadMessageBeforeReaderSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		go func() {
 			if _, m, err := s.ReadMessage(); err != nil || string(m) != `{"type":"connection_init"}` {
 				s.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4400, "init first"), time.Now().Add(time.Second))
@@ -346,8 +340,7 @@ func TestReadMessageBeforeReaderSynctest(t *testing.T) {
 // ReadMessages run one at a time: a second one waits for the first, then
 // reads the next message.
 func TestReadMessageOneAtATimeSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		first := make(chan string, 1)
 		go func() {
 			_, m, _ := l.ReadMessage(context.Background())
@@ -375,8 +368,7 @@ func TestReadMessageOneAtATimeSynctest(t *testing.T) {
 // abandoned handshake read aborted the link with context.Canceled, which
 // then classified as a permanent stop).
 func TestReadMessageCtxLeavesTheReadSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		start := time.Now()
@@ -404,8 +396,7 @@ func TestReadMessageCtxLeavesTheReadSynctest(t *testing.T) {
 // Unread hands messages on to the next reader, in order, before what it
 // reads.
 func TestUnreadGoesFirstSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		l.dial = 7
 		l.Unread(Message{Type: websocket.BinaryMessage, Data: []byte("a")})
 		l.Unread(Message{Type: websocket.BinaryMessage, Data: []byte("b")})
@@ -426,8 +417,7 @@ func TestUnreadGoesFirstSynctest(t *testing.T) {
 // the same error from a later ReadMessage, from a later reader's done (at
 // once), and Close reports the completed handshake.
 func TestReadMessageMeetsCloseSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		answered := make(chan int, 1)
 		go func() {
 			s.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4403, "forbidden"), time.Now().Add(time.Second))
@@ -463,8 +453,7 @@ func TestReadMessageMeetsCloseSynctest(t *testing.T) {
 
 // ReadMessage checks text like the reader does.
 func TestReadMessageInvalidUTF8Synctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		answered := make(chan int, 1)
 		go func() {
 			s.WriteMessage(websocket.TextMessage, []byte{'a', 0xff})
@@ -486,8 +475,7 @@ func TestReadMessageInvalidUTF8Synctest(t *testing.T) {
 
 // Close during a ReadMessage waits for it, then completes the handshake.
 func TestCloseDuringReadMessageSynctest(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		l, s := pipeLink(t, 0)
+	inPipe(t, func(t *testing.T, l *Link, s *websocket.Conn) {
 		serveReads(s) // gorilla answers our close frame
 		readErr := make(chan error, 1)
 		go func() {
@@ -512,8 +500,7 @@ func TestCloseDuringReadMessageSynctest(t *testing.T) {
 // (it closed the turn's done a second time when that reader ended).
 func TestReaderStartedAfterTheEndSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		out := make(chan Message) // a consumer that has not read yet
-		a := holdingReader(t, out, "a1")
+		a, out := holdingReader(t, "a1")
 		l, _ := pipeLink(t, 0)
 		l.Abort()
 		<-l.Done() // no reader: its turn is over

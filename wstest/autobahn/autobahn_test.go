@@ -3,7 +3,6 @@ package autobahn_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,12 +10,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
 
+	"github.com/wsfsm/wsfsm/internal/testkit"
 	"github.com/wsfsm/wsfsm/wstest/autobahn"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // unit is Autobahn's second in these tests: the cases a client passes
 // never wait for it, except 5.19, 5.20 and 6.4 (a few units each).
@@ -25,9 +24,7 @@ const unit = 100 * time.Millisecond
 func start(t *testing.T, cfg autobahn.Config) (*autobahn.Server, string) {
 	t.Helper()
 	s := autobahn.NewServer(cfg)
-	hs := httptest.NewServer(s)
-	t.Cleanup(hs.Close)
-	return s, "ws://" + strings.TrimPrefix(hs.URL, "http://")
+	return s, testkit.Serve(t, s)
 }
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {

@@ -2,12 +2,11 @@ package autobahn
 
 import (
 	"context"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // TestSilentClient checks the judging of a client that answers nothing:
@@ -80,9 +79,8 @@ func TestReportsWaitForCasesBeingJudged(t *testing.T) {
 func startQuick(t *testing.T) (*Server, string, context.Context) {
 	t.Helper()
 	s := NewServer(Config{Profile: Quick, Unit: 100 * time.Millisecond})
-	hs := httptest.NewServer(s)
-	t.Cleanup(hs.Close)
+	url := testkit.Serve(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	return s, "ws://" + strings.TrimPrefix(hs.URL, "http://"), ctx
+	return s, url, ctx
 }

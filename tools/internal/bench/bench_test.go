@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/goleak"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // TestMain runs the tests, or, when the test binary is started as a server
@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "-serve-addr" {
 		os.Exit(serveChild(os.Args[1:]))
 	}
-	goleak.VerifyTestMain(m)
+	testkit.Main(m)
 }
 
 // serveChild is the server process's body, with the flags of the bench

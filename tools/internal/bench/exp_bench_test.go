@@ -56,6 +56,50 @@ func mfig(xs []float64, prec int) string {
 	return fmt.Sprintf("%.*f [%.*f, %.*f]", prec, f.Median, prec, f.Min, prec, f.Max)
 }
 
+// expCol is a column of an experiment's table: the text before each figure
+// and the figure's decimals.
+type expCol struct {
+	label string
+	prec  int
+}
+
+// logExpTable runs expRounds rounds of measure, which returns a round's
+// figures with a row per side of names and a column per col, and logs title
+// then a row per side: its name padded to width, then each column's median
+// [min, max] over the rounds.
+func logExpTable(b *testing.B, title string, names []string, width int, cols []expCol, measure func(round int) ([][]float64, error)) {
+	b.Helper()
+	series := make([][][]float64, len(names)) // side, column, round
+	for i := range series {
+		series[i] = make([][]float64, len(cols))
+	}
+	for round := range expRounds() {
+		rows, err := measure(round)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, row := range rows {
+			for j, x := range row {
+				series[i][j] = append(series[i][j], x)
+			}
+		}
+	}
+	var sb strings.Builder
+	sb.WriteString(title + "\n")
+	for i, n := range names {
+		fmt.Fprintf(&sb, "  %-*s", width, n)
+		for j, c := range cols {
+			f := mfig(series[i][j], c.prec)
+			if j < len(cols)-1 {
+				f = fmt.Sprintf("%-22s", f)
+			}
+			fmt.Fprintf(&sb, " %s%s", c.label, f)
+		}
+		sb.WriteString("\n")
+	}
+	b.Log(sb.String())
+}
+
 // expSide runs one side's call b.N times.
 func expSide(b *testing.B, call func() error) {
 	b.Helper()
@@ -142,24 +186,18 @@ func BenchmarkExpCompareRTT(b *testing.B) {
 		names = append(names, s.name+" + select")
 	}
 	for b.Loop() {
-		p50 := make([][]float64, len(names))
-		p99 := make([][]float64, len(names))
-		for round := range expRounds() {
+		title := fmt.Sprintf("64 B echo, %d rounds, ratio to raw gorilla's p50 and p99", expRounds())
+		logExpTable(b, title, names, 48, []expCol{{"p50 ", 3}, {"p99 ", 3}}, func(round int) ([][]float64, error) {
 			a, z, err := measureRTTExp(b.Context(), srv.url("/echo"), 2000, round)
 			if err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
-			for i := range names {
-				p50[i] = append(p50[i], float64(a[i])/float64(a[0]))
-				p99[i] = append(p99[i], float64(z[i])/float64(z[0]))
+			rows := make([][]float64, len(names))
+			for i := range rows {
+				rows[i] = []float64{float64(a[i]) / float64(a[0]), float64(z[i]) / float64(z[0])}
 			}
-		}
-		var sb strings.Builder
-		fmt.Fprintf(&sb, "64 B echo, %d rounds, ratio to raw gorilla's p50 and p99\n", expRounds())
-		for i, n := range names {
-			fmt.Fprintf(&sb, "  %-48s p50 %-22s p99 %s\n", n, mfig(p50[i], 3), mfig(p99[i], 3))
-		}
-		b.Log(sb.String())
+			return rows, nil
+		})
 	}
 }
 
@@ -190,24 +228,43 @@ func BenchmarkExpCompareSend64(b *testing.B) {
 	srv := expServer(b)
 	names := append([]string{"gorilla WriteMessage", "wsfsm Send"}, sendExpSides...)
 	for b.Loop() {
-		ns, ratio, cpu, cpuRatio := make([][]float64, len(names)), make([][]float64, len(names)), make([][]float64, len(names)), make([][]float64, len(names))
-		for round := range expRounds() {
+		title := fmt.Sprintf("send 64 B, %d rounds: wall ns per message; rate ÷ raw gorilla's; CPU ns per message; raw's CPU ÷ this side's", expRounds())
+		logExpTable(b, title, names, 38, []expCol{{"", 0}, {"", 3}, {"", 0}, {"", 3}}, func(round int) ([][]float64, error) {
 			r, c, err := measureSendExp(b.Context(), srv.url("/sink"), 64, 300*time.Millisecond, round)
 			if err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
-			for i := range names {
-				ns[i], ratio[i] = append(ns[i], 1e9/r[i]), append(ratio[i], r[i]/r[0])
-				cpu[i], cpuRatio[i] = append(cpu[i], c[i]), append(cpuRatio[i], c[0]/c[i])
+			rows := make([][]float64, len(names))
+			for i := range rows {
+				rows[i] = []float64{1e9 / r[i], r[i] / r[0], c[i], c[0] / c[i]}
 			}
-		}
-		var sb strings.Builder
-		fmt.Fprintf(&sb, "send 64 B, %d rounds: wall ns per message; rate ÷ raw gorilla's; CPU ns per message; raw's CPU ÷ this side's\n", expRounds())
-		for i, n := range names {
-			fmt.Fprintf(&sb, "  %-38s %-22s %-22s %-22s %s\n", n, mfig(ns[i], 0), mfig(ratio[i], 3), mfig(cpu[i], 0), mfig(cpuRatio[i], 3))
-		}
-		b.Log(sb.String())
+			return rows, nil
+		})
 	}
+}
+
+// dialFake dials url with d (whose NetDialContext gives a fakeConn), failing
+// b on an error; the connection is closed when b ends.
+func dialFake(b *testing.B, d websocket.Dialer, url string) *websocket.Conn {
+	b.Helper()
+	ws, _, err := d.DialContext(b.Context(), url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+// dialFakeConn dials a wsfsm Conn to url over a fakeConn that serves frames,
+// failing b on an error; the Conn is aborted when b ends.
+func dialFakeConn(b *testing.B, url string, frames []byte) *wsfsm.Conn {
+	b.Helper()
+	c, err := wsfsm.Dial(b.Context(), url, &wsfsm.Options{NetDialContext: fakeDial(newFakeConn(frames))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Abort() })
+	return c
 }
 
 // BenchmarkExpCPU* measure each side's CPU per message on a fakeConn: no
@@ -217,41 +274,25 @@ func BenchmarkExpCPUSend64(b *testing.B) {
 	msg := make([]byte, 64)
 	url := "ws://127.0.0.1:2/sink"
 	b.Run("gorilla", func(b *testing.B) {
-		ws, _, err := (&websocket.Dialer{NetDialContext: fakeDial(newFakeConn(nil))}).DialContext(ctx, url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws := dialFake(b, websocket.Dialer{NetDialContext: fakeDial(newFakeConn(nil))}, url)
 		b.ReportAllocs()
 		expSide(b, func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) })
 	})
 	b.Run("gorilla_pool", func(b *testing.B) {
-		ws, _, err := (&websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: fakeDial(newFakeConn(nil))}).DialContext(ctx, url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws := dialFake(b, websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: fakeDial(newFakeConn(nil))}, url)
 		b.ReportAllocs()
 		expSide(b, func() error { return ws.WriteMessage(websocket.BinaryMessage, msg) })
 	})
 	b.Run("bookkept", func(b *testing.B) {
-		ws, _, err := (&websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ws := dialFake(b, websocket.Dialer{WriteBufferPool: &sync.Pool{}, NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return &countingConn{Conn: newFakeConn(nil)}, nil
-		}}).DialContext(ctx, url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		}}, url)
 		bk := &bookkept{ws: ws, released: true, wmu: make(chan struct{}, 1), closing: make(chan struct{})}
 		b.ReportAllocs()
 		expSide(b, func() error { return bk.send(ctx, msg) })
 	})
 	b.Run("wsfsm", func(b *testing.B) {
-		c, err := wsfsm.Dial(ctx, url, &wsfsm.Options{NetDialContext: fakeDial(newFakeConn(nil))})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Abort()
+		c := dialFakeConn(b, url, nil)
 		b.ReportAllocs()
 		expSide(b, func() error { return c.Send(ctx, wsfsm.Binary, msg) })
 	})
@@ -262,11 +303,7 @@ func BenchmarkExpCPUReceive64(b *testing.B) {
 	url := "ws://127.0.0.1:2/source"
 	frames := sourceBatch(64, 4<<10)
 	b.Run("gorilla", func(b *testing.B) {
-		ws, _, err := (&websocket.Dialer{NetDialContext: fakeDial(newFakeConn(frames))}).DialContext(ctx, url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ws.Close()
+		ws := dialFake(b, websocket.Dialer{NetDialContext: fakeDial(newFakeConn(frames))}, url)
 		b.ReportAllocs()
 		expSide(b, func() error { _, _, err := ws.ReadMessage(); return err })
 	})
@@ -282,11 +319,7 @@ func BenchmarkExpCPUReceive64(b *testing.B) {
 		})
 	}
 	b.Run("wsfsm", func(b *testing.B) {
-		c, err := wsfsm.Dial(ctx, url, &wsfsm.Options{NetDialContext: fakeDial(newFakeConn(frames))})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Abort()
+		c := dialFakeConn(b, url, frames)
 		b.ReportAllocs()
 		expSide(b, func() error { _, _, err := c.Receive(ctx); return err })
 	})
@@ -370,23 +403,18 @@ func BenchmarkExpCompareAbort(b *testing.B) {
 	srv := expServer(b)
 	names := []string{"gorilla Close", "wsfsm Abort", "gorilla + handoff, Close"}
 	for b.Loop() {
-		p50, p99, r50, r99 := make([][]float64, 3), make([][]float64, 3), make([][]float64, 3), make([][]float64, 3)
-		for round := range expRounds() {
+		title := fmt.Sprintf("abort, %d rounds of 400 each: p50 us; p99 us; p50 ÷ gorilla's; p99 ÷ gorilla's", expRounds())
+		logExpTable(b, title, names, 26, []expCol{{"", 1}, {"", 1}, {"", 3}, {"", 3}}, func(round int) ([][]float64, error) {
 			a, z, err := measureAbortExp(b.Context(), srv.url("/echo"), 400, round)
 			if err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
-			for i := range names {
-				p50[i], p99[i] = append(p50[i], us(a[i])), append(p99[i], us(z[i]))
-				r50[i], r99[i] = append(r50[i], float64(a[i])/float64(a[0])), append(r99[i], float64(z[i])/float64(z[0]))
+			rows := make([][]float64, len(names))
+			for i := range rows {
+				rows[i] = []float64{us(a[i]), us(z[i]), float64(a[i]) / float64(a[0]), float64(z[i]) / float64(z[0])}
 			}
-		}
-		var sb strings.Builder
-		fmt.Fprintf(&sb, "abort, %d rounds of 400 each: p50 us; p99 us; p50 ÷ gorilla's; p99 ÷ gorilla's\n", expRounds())
-		for i, n := range names {
-			fmt.Fprintf(&sb, "  %-26s %-22s %-22s %-22s %s\n", n, mfig(p50[i], 1), mfig(p99[i], 1), mfig(r50[i], 3), mfig(r99[i], 3))
-		}
-		b.Log(sb.String())
+			return rows, nil
+		})
 	}
 }
 

@@ -1,22 +1,19 @@
 package bench
 
 import (
-	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wsfsm/wsfsm/internal/testkit"
 )
 
 // The source's frames are valid server frames of the size asked for, each
 // length encoding (7 bits, 16 bits, 64 bits) included, and the batch holds
 // whole frames only.
 func TestSourceFrames(t *testing.T) {
-	srv := httptest.NewServer(&sourceHandler{})
-	defer srv.Close()
-	base := "ws" + strings.TrimPrefix(srv.URL, "http") + SourcePath
+	base := testkit.Serve(t, &sourceHandler{}) + SourcePath
 	for _, size := range []int{0, 64, 125, 126, 16 << 10, 70_000} {
 		ws, _, err := websocket.DefaultDialer.Dial(base+"?size="+strconv.Itoa(size), nil)
 		if err != nil {
@@ -37,9 +34,7 @@ func TestSourceFrames(t *testing.T) {
 
 // measureReceive reads with both clients and counts what each read.
 func TestMeasureReceive(t *testing.T) {
-	srv := httptest.NewServer(&sourceHandler{})
-	defer srv.Close()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + SourcePath
+	url := testkit.Serve(t, &sourceHandler{}) + SourcePath
 	r, err := measureReceive(t.Context(), url, 64, 20*time.Millisecond, 0, true)
 	if err != nil {
 		t.Fatal(err)
