@@ -72,17 +72,24 @@ func TestPeerExitsOnSIGTERM(t *testing.T) {
 	}
 }
 
-// withoutLibrary copies the peer script from src into a directory of its own
-// where its WebSocket library cannot be loaded, and returns that directory.
+// withoutLibrary copies the peer script (with node's loader of ws) from src
+// into a directory of its own where its WebSocket library cannot be loaded,
+// and returns that directory.
 func withoutLibrary(t *testing.T, src, name, script string) string {
 	t.Helper()
 	dir := t.TempDir()
-	code, err := os.ReadFile(filepath.Join(src, script))
-	if err != nil {
-		t.Fatal(err)
+	files := []string{script}
+	if name == "node" {
+		files = append(files, "load_ws.js") // the scripts' loader of ws
 	}
-	if err := os.WriteFile(filepath.Join(dir, script), code, 0o644); err != nil {
-		t.Fatal(err)
+	for _, f := range files {
+		code, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), code, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if name == "python" {
 		// The script's directory comes first on sys.path: shadow the package.

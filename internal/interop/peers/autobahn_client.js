@@ -14,13 +14,7 @@
 // on bad usage, 3 when ws is missing.
 'use strict';
 
-let WebSocket;
-try {
-  ({ WebSocket } = require('ws'));
-} catch (err) {
-  process.stderr.write(`MISSING npm ws: ${err.message.split('\n')[0]}\n`);
-  process.exit(3);
-}
+const { WebSocket } = require('./load_ws');
 
 const MAX_PAYLOAD = 64 << 20;
 

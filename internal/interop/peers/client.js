@@ -16,19 +16,9 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 
-const EXIT_MISSING_LIBRARY = 3;
 const INLINE_LIMIT = 4096;
 
-let WebSocket;
-try {
-  ({ WebSocket } = require('ws'));
-} catch (err) {
-  process.stderr.write(
-    `MISSING npm ws: ${err.message.split('\n')[0]} ` +
-      `(install: npm ci --prefix internal/interop/peers)\n`
-  );
-  process.exit(EXIT_MISSING_LIBRARY);
-}
+const { WebSocket } = require('./load_ws');
 
 function usage(msg) {
   process.stderr.write(`client.js: ${msg}\n`);

@@ -23,18 +23,7 @@
 
 const http = require('node:http');
 
-const EXIT_MISSING_LIBRARY = 3;
-
-let WebSocketServer;
-try {
-  ({ WebSocketServer } = require('ws'));
-} catch (err) {
-  process.stderr.write(
-    `MISSING npm ws: ${err.message.split('\n')[0]} ` +
-      `(install: npm ci --prefix internal/interop/peers)\n`
-  );
-  process.exit(EXIT_MISSING_LIBRARY);
-}
+const { WebSocketServer } = require('./load_ws');
 
 // Mirrors ws's own rule for codes it agrees to send (lib/validation.js).
 function sendableCode(code) {
