@@ -452,7 +452,9 @@ func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
 func (c *ConnOf[S, E]) received(m transport.Message) Message {
 	c.stats.msgsReceived.Add(1)
 	c.stats.bytesReceived.Add(uint64(len(m.Data)))
-	return Message{Type: MessageType(m.Type), Data: m.Data, Dial: m.Dial}
+	// m keeps its dial modulo 2^32; the dials counted so far restore it
+	// (the count only grows, and is never behind the dial that read m).
+	return Message{Type: MessageType(m.Type), Data: m.Data, Dial: int(transport.DialOf(m.Dial, c.stats.dials.Load()))}
 }
 
 // startClosing marks the Conn as closing for Send and reports whether this

@@ -33,8 +33,8 @@ type Link struct {
 	inflateMax   int64         // bound on an inflated message; 0: none
 	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
 	writeDeadline time.Time
-	dial          int  // DialConfig.Dial: every Message read carries it
-	compressed    bool // permessage-deflate was negotiated
+	dial          uint32 // DialConfig.Dial modulo 2^32: every Message read carries it
+	compressed    bool   // permessage-deflate was negotiated
 	abortRST      bool
 	// (The small fields sit together, here and at the end of the mu group:
 	// a Link fits the runtime's 384 B size class.)

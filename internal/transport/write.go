@@ -30,7 +30,7 @@ import (
 // error. WriteMessage returns the error in every case. After Close or Abort
 // began it returns an error wrapping net.ErrClosed (closing) or ErrAborted
 // (aborted).
-func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
+func (l *Link) WriteMessage(ctx context.Context, typ MessageType, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return opErr("write", err)
 	}
@@ -58,7 +58,7 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	if l.compressed {
 		l.ws.EnableWriteCompression(len(data) >= l.compressMin)
 	}
-	err := l.ws.WriteMessage(typ, data)
+	err := l.ws.WriteMessage(int(typ), data)
 	if err == nil {
 		return nil
 	}
