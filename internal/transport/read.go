@@ -125,10 +125,13 @@ func (l *Link) await() bool {
 		}
 		waited = true
 		l.delivering.Store(true) // not reading: the silence is not the peer's
+		l.mu.Lock()
+		closing := l.closingChLocked()
+		l.mu.Unlock()
 		select {
 		case <-after.done:
 			after = after.prev
-		case <-l.closing:
+		case <-closing:
 			cut = true
 		}
 	}
@@ -304,11 +307,14 @@ func (l *Link) ReadMessage(ctx context.Context) (typ int, data []byte, err error
 	if err := l.readable(); err != nil {
 		return 0, nil, opErr("read", err)
 	}
+	l.mu.Lock()
+	closing := l.closingChLocked()
+	l.mu.Unlock()
 	select {
 	case l.rmu <- struct{}{}:
 	case <-ctx.Done():
 		return 0, nil, opErr("read", context.Cause(ctx))
-	case <-l.closing:
+	case <-closing:
 		err := l.readable()
 		if err == nil {
 			err = fmt.Errorf("link is closing: %w", net.ErrClosed)

@@ -34,22 +34,24 @@ func (l *Link) WriteMessage(ctx context.Context, typ MessageType, data []byte) e
 	if err := ctx.Err(); err != nil {
 		return opErr("write", err)
 	}
+	wmu := l.writeLock()
 	select {
-	case l.wmu <- struct{}{}: // the usual case: nobody else is writing
+	case wmu <- struct{}{}: // the usual case: nobody else is writing
 	default:
+		l.mu.Lock()
+		closing := l.closingChLocked()
+		l.mu.Unlock()
 		select {
-		case l.wmu <- struct{}{}:
+		case wmu <- struct{}{}:
 		case <-ctx.Done():
 			return opErr("write", ctx.Err())
-		case <-l.closing:
+		case <-closing:
 			return l.closedError()
 		}
 	}
-	defer func() { <-l.wmu }()
-	select {
-	case <-l.closing:
+	defer func() { <-wmu }()
+	if l.isClosing() {
 		return l.closedError()
-	default:
 	}
 	if err := ctx.Err(); err != nil {
 		return opErr("write", err)
