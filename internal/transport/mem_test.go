@@ -1,7 +1,13 @@
 package transport
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"math"
+	"net"
+	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -32,5 +38,58 @@ func TestDialOf(t *testing.T) {
 		if got := DialOf(uint32(tc.dial), tc.latest); got != tc.dial {
 			t.Errorf("DialOf(%d, %d) = %d, want %d", uint32(tc.dial), tc.latest, got, tc.dial)
 		}
+	}
+}
+
+// recordingConn records the writes made before the first read.
+type recordingConn struct {
+	net.Conn
+	mu     sync.Mutex
+	read   bool
+	writes [][]byte // before the first read
+}
+
+func (c *recordingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if !c.read {
+		c.writes = append(c.writes, bytes.Clone(p))
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	c.read = true
+	c.mu.Unlock()
+	return c.Conn.Read(p)
+}
+
+// The handshake request reaches the wire whole, in one write, before the
+// first read, and net/http writes it without a 4 KiB bufio.Writer of its
+// own (garbage after every dial, left among the idle connections' live
+// objects): the connection gorilla writes through is an io.ByteWriter.
+func TestHandshakeRequestHeld(t *testing.T) {
+	checkFDs(t)
+	s := newServer(t)
+	var rec *recordingConn
+	l := dial(t, s.URL("/echo"), DialConfig{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		rec = &recordingConn{Conn: c}
+		return rec, nil
+	}})
+	if _, ok := l.ws.NetConn().(io.ByteWriter); !ok {
+		t.Errorf("gorilla writes through a %T, not an io.ByteWriter: net/http buffers the request in 4 KiB", l.ws.NetConn())
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.writes) != 1 {
+		t.Fatalf("%d writes before the first read, want 1 (the whole request)", len(rec.writes))
+	}
+	if req := string(rec.writes[0]); !strings.HasPrefix(req, "GET /echo HTTP/1.1\r\n") || !strings.HasSuffix(req, "\r\n\r\n") {
+		t.Errorf("the write before the first read is %q, want the whole request", req)
 	}
 }

@@ -86,6 +86,14 @@ func (c *wireConn) Read(p []byte) (int, error) {
 // the read path, so that it adds no frame under an idle reader.
 func (c *wireConn) readHead(p []byte) (int, error) {
 	h := c.head
+	if h.req != nil { // the request goes out first, in one write
+		n, err := c.Conn.Write(h.req)
+		c.written += uint64(n)
+		if err != nil {
+			return 0, err
+		}
+		h.buf, h.req = h.req[:0], nil
+	}
 	c.head = nil
 	n, err := h.Read(p)
 	if !h.over() {
@@ -107,6 +115,17 @@ func (c *wireConn) scan(p []byte) (int, error) {
 		return keep, bad
 	}
 	return n, err
+}
+
+// WriteByte writes b. It is there for net/http: a Request.Write to an
+// io.ByteWriter writes straight to it rather than through a 4 KiB
+// bufio.Writer of its own, which would be garbage once the handshake is
+// over, left among each connection's long-lived objects (VmRSS per idle
+// Conn, wsfsm bench -conns-child). Write holds the request instead, until
+// the first read (see headCheck).
+func (c *wireConn) WriteByte(b byte) error {
+	_, err := c.Write([]byte{b})
+	return err
 }
 
 // SetWriteDeadline sets t unless it is the deadline already asked for.
@@ -132,6 +151,10 @@ func (c *wireConn) SetDeadline(t time.Time) error {
 // keeps reading is not cut, a peer that stopped reading is cut after at
 // most twice the bound (once, when it stopped at a message's start).
 func (c *wireConn) Write(p []byte) (int, error) {
+	if h := c.head; h != nil { // the handshake request: held (see WriteByte)
+		h.keep(p)
+		return len(p), nil
+	}
 	if s := c.msgs.Load(); s != c.msgSeq {
 		c.msgSeq, c.mark = s, c.written // a new message: a new window
 	}
