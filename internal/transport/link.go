@@ -337,7 +337,7 @@ func (l *Link) onClose(code int, text string) error {
 // 1011 (see frameGuard). Only the goroutine reading calls it.
 func (l *Link) peerCodeOf(code int) int {
 	if code == closecode.InternalError && l.rd.guard.refused != 0 {
-		return l.rd.guard.refused
+		return int(l.rd.guard.refused)
 	}
 	return code
 }

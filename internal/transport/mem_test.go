@@ -21,6 +21,15 @@ func TestMessageSize(t *testing.T) {
 	}
 }
 
+// TestWireConnSize pins the size class of the wire gorilla reads through:
+// one per connection, idle or not, 208 B since its guard's counters are
+// narrow (256 B before).
+func TestWireConnSize(t *testing.T) {
+	if got := unsafe.Sizeof(wireConn{}); got > 208 {
+		t.Errorf("unsafe.Sizeof(wireConn{}) = %d, want <= 208", got)
+	}
+}
+
 // TestDialOf restores a link's dial from the 32 bits a Message keeps, on
 // both sides of a wrap of those bits.
 func TestDialOf(t *testing.T) {

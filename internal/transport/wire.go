@@ -223,28 +223,34 @@ const (
 // gorilla's list was written) through: gorilla answers them with 1002 "bad
 // close code", so the guard rewrites them to 1011 on their way in and the
 // Link restores them (peerCodeOf).
+//
+// Its counters are as narrow as their bounds allow (the head's by
+// maxHandshakeHeaderBytes, a frame header's by 14, the close code's by 2),
+// and its small fields sit together: a wireConn fits the runtime's 208 B
+// size class (one per idle connection).
 type frameGuard struct {
-	mode uint8
-	fail error // the violation found; every later read returns it
+	fail error  // the violation found; every later read returns it
+	left uint64 // frames: payload bytes of the current frame still to come
 
 	// head
-	head     int      // bytes of the head so far
-	line     int      // index of the current line
-	lineLen  int      // bytes in the current line so far
-	status   [16]byte // the start of the status line
-	statusN  int
-	lastCR   bool // the last byte of the current line was '\r'
-	isSwitch bool // the status line says 101
+	head    int32    // bytes of the head so far
+	line    int32    // index of the current line
+	lineLen int32    // bytes in the current line so far
+	status  [16]byte // the start of the status line
 
-	// frames (the small fields together: wireConn stays in a 256 B size class)
-	inClose bool     // the current frame is an unmasked close frame
-	codeHi  byte     // the close code's first byte
+	// frames
+	refused int32    // a close code gorilla refuses, passed to it as 1011; 0 if none
 	hdr     [14]byte // the frame header so far
-	hdrN    int      // header bytes collected
-	hdrNeed int      // header length, known from its second byte
-	left    uint64   // payload bytes of the current frame still to come
-	closeAt int      // close payload bytes seen
-	refused int      // a close code gorilla refuses, passed to it as 1011; 0 if none
+
+	mode     uint8
+	statusN  uint8 // head: bytes in status
+	lastCR   bool  // head: the last byte of the current line was '\r'
+	isSwitch bool  // head: the status line says 101
+	inClose  bool  // the current frame is an unmasked close frame
+	codeHi   byte  // the close code's first byte
+	hdrN     uint8 // header bytes collected
+	hdrNeed  uint8 // header length, known from its second byte
+	closeAt  uint8 // close payload bytes seen (up to 2)
 }
 
 // A violation of RFC 6455 found in the server's frames.
@@ -358,7 +364,7 @@ func (g *frameGuard) closeCode(b []byte) {
 			g.codeHi = b[j]
 		} else if code := int(g.codeHi)<<8 | int(b[j]); closecode.Of(code).GorillaRefuses && code>>8 == closecode.InternalError>>8 {
 			b[j] = byte(closecode.InternalError & 0xff) // same high byte
-			g.refused = code
+			g.refused = int32(code)
 		}
 		g.closeAt++
 	}
@@ -372,7 +378,7 @@ func (g *frameGuard) scanHead(p []byte) (int, bool, error) {
 		if g.head > maxHandshakeHeaderBytes {
 			return i, false, &headTooLarge{status: g.statusCode()}
 		}
-		if g.line == 0 && g.statusN < len(g.status) {
+		if g.line == 0 && int(g.statusN) < len(g.status) {
 			g.status[g.statusN] = b
 			g.statusN++
 		}
