@@ -135,7 +135,7 @@ type headCheck struct {
 const reqBufSize = 512
 
 // keep holds p, a part of the request.
-func (h *headCheck) keep(p []byte) {
+func keep[T []byte | string](h *headCheck, p T) {
 	if h.req == nil {
 		h.req = make([]byte, 0, max(reqBufSize, len(p)))
 	}

@@ -77,7 +77,8 @@ func (c *recordingConn) Read(p []byte) (int, error) {
 // The handshake request reaches the wire whole, in one write, before the
 // first read, and net/http writes it without a 4 KiB bufio.Writer of its
 // own (garbage after every dial, left among the idle connections' live
-// objects): the connection gorilla writes through is an io.ByteWriter.
+// objects): the connection gorilla writes through is an io.ByteWriter, and
+// an io.StringWriter.
 func TestHandshakeRequestHeld(t *testing.T) {
 	checkFDs(t)
 	s := newServer(t)
@@ -92,6 +93,9 @@ func TestHandshakeRequestHeld(t *testing.T) {
 	}})
 	if _, ok := l.ws.NetConn().(io.ByteWriter); !ok {
 		t.Errorf("gorilla writes through a %T, not an io.ByteWriter: net/http buffers the request in 4 KiB", l.ws.NetConn())
+	}
+	if _, ok := l.ws.NetConn().(io.StringWriter); !ok {
+		t.Errorf("gorilla writes through a %T, not an io.StringWriter: net/http copies each string of the request", l.ws.NetConn())
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

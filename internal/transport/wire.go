@@ -128,6 +128,16 @@ func (c *wireConn) WriteByte(b byte) error {
 	return err
 }
 
+// WriteString writes s: net/http writes the request's strings through it
+// (else each would be copied to a []byte of its own on the way).
+func (c *wireConn) WriteString(s string) (int, error) {
+	if h := c.head; h != nil {
+		keep(h, s)
+		return len(s), nil
+	}
+	return c.Write([]byte(s))
+}
+
 // SetWriteDeadline sets t unless it is the deadline already asked for.
 func (c *wireConn) SetWriteDeadline(t time.Time) error {
 	if t.Equal(c.writeDeadline) {
@@ -152,7 +162,7 @@ func (c *wireConn) SetDeadline(t time.Time) error {
 // most twice the bound (once, when it stopped at a message's start).
 func (c *wireConn) Write(p []byte) (int, error) {
 	if h := c.head; h != nil { // the handshake request: held (see WriteByte)
-		h.keep(p)
+		keep(h, p)
 		return len(p), nil
 	}
 	if s := c.msgs.Load(); s != c.msgSeq {
