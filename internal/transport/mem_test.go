@@ -30,6 +30,14 @@ func TestWireConnSize(t *testing.T) {
 	}
 }
 
+// TestKeepaliveSize pins the size class of a keepalive, one per idle Conn
+// with the default options: 112 B (120 B, in the 128 B class, before).
+func TestKeepaliveSize(t *testing.T) {
+	if got := unsafe.Sizeof(keepalive{}); got > 112 {
+		t.Errorf("unsafe.Sizeof(keepalive{}) = %d, want <= 112", got)
+	}
+}
+
 // TestDialOf restores a link's dial from the 32 bits a Message keeps, on
 // both sides of a wrap of those bits.
 func TestDialOf(t *testing.T) {
