@@ -428,7 +428,10 @@ type Message struct {
 	Type MessageType
 	Data []byte
 	// Dial is the dial whose connection read it: DialAttempt.Dial, 1 for
-	// the first connection, and one more for each dial since.
+	// the first connection, and one more for each dial since. (The receive
+	// buffer keeps its low 32 bits, and Receive restores the rest from the
+	// dials counted so far: a message that waited unreceived across 2^32
+	// dials would be numbered a multiple of 2^32 too high.)
 	Dial int
 }
 
