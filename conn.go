@@ -61,15 +61,13 @@ type ConnOf[S, E Enum] struct {
 	opts OptionsOf[S, E]
 	m    *engine.Machine
 	bind *vocab.Binding
-	ev   [vocab.NumEvents]int // the spec's event for each library event, or engine.None
-	// enters[s][a]: state s runs built-in action a on entering it (see runs)
-	enters [][vocab.NumActions]bool
-	// carried[s]: the operation of state s carries its built-in timer (see carries)
-	carried []bool
-	ext     ExtensionOf[S, E]
-	stats   counters
-	lane    lane    // runs the observer and the spec's own actions
-	ob      *outbox // Options.Outbox; nil without one
+	ev   [vocab.NumEvents]int16 // the spec's event for each library event (E fits), or engine.None
+	// states[s]: what state s runs (see runs and carries)
+	states []stateRuns
+	ext    ExtensionOf[S, E]
+	stats  counters
+	lane   lane    // runs the observer and the spec's own actions
+	ob     *outbox // Options.Outbox; nil without one
 
 	// writeBufs lends each connection its write buffer only while a message
 	// is written: an idle Conn holds none.
@@ -86,12 +84,20 @@ type ConnOf[S, E Enum] struct {
 
 	mu        sync.Mutex      // guards the fields below
 	link      *transport.Link // the connection, from its dial's success until it is dropped; written only by the machine's work
-	released  bool            // Send may write on link (release_sends ran, and nothing took it out of service since)
 	sendQ     []*sendWaiter   // Sends waiting for their turn, in call order
-	turnHeld  bool            // a waiting Send has its turn and is writing
 	closingCh chan struct{}   // closed once Close or Abort was called, or the Conn ended
+	cause     error           // why the Conn ended on its own; nil when the user ended it
+	released  bool            // Send may write on link (release_sends ran, and nothing took it out of service since)
+	turnHeld  bool            // a waiting Send has its turn and is writing
 	closing   bool
-	cause     error // why the Conn ended on its own; nil when the user ended it
+	// (The small fields sit together, here and elsewhere: a ConnOf fits
+	// the runtime's 896 B size class.)
+}
+
+// stateRuns is what a state runs, from the spec's tables.
+type stateRuns struct {
+	enters  [vocab.NumActions]bool // enters[a]: it runs built-in action a on entering it (see runs)
+	carried bool                   // its operation carries its built-in timer (see carries)
 }
 
 // Dial connects to rawURL (ws:// or wss://) and returns once the connection is
@@ -173,7 +179,7 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 	}
 	for e, v := range b.Events {
 		if v != vocab.NoEvent {
-			c.ev[v] = e
+			c.ev[v] = int16(e)
 		}
 	}
 	ob, err := newOutbox(opts.Outbox)
@@ -188,15 +194,14 @@ func newConn[S, E Enum](rawURL string, opts OptionsOf[S, E], mach *vocab.Machine
 	}
 	c.m = m
 	// what each state runs, from tables engine.New has checked
-	c.enters = make([][vocab.NumActions]bool, len(sp.States))
+	c.states = make([]stateRuns, len(sp.States))
 	for s, acts := range sp.Enter {
 		for _, a := range acts {
-			c.enters[s][b.Actions[a]] = true
+			c.states[s].enters[b.Actions[a]] = true
 		}
 	}
-	c.carried = make([]bool, len(sp.States))
 	for s := range sp.States {
-		c.carried[s] = c.carries(sp, s)
+		c.states[s].carried = c.carries(sp, s)
 	}
 	c.initMachineState()
 	return c, nil
@@ -423,7 +428,10 @@ type Message struct {
 	Type MessageType
 	Data []byte
 	// Dial is the dial whose connection read it: DialAttempt.Dial, 1 for
-	// the first connection, and one more for each dial since.
+	// the first connection, and one more for each dial since. (The receive
+	// buffer keeps its low 32 bits, and Receive restores the rest from the
+	// dials counted so far: a message that waited unreceived across 2^32
+	// dials would be numbered a multiple of 2^32 too high.)
 	Dial int
 }
 
@@ -452,7 +460,9 @@ func (c *ConnOf[S, E]) Messages(ctx context.Context) iter.Seq2[Message, error] {
 func (c *ConnOf[S, E]) received(m transport.Message) Message {
 	c.stats.msgsReceived.Add(1)
 	c.stats.bytesReceived.Add(uint64(len(m.Data)))
-	return Message{Type: MessageType(m.Type), Data: m.Data, Dial: m.Dial}
+	// m keeps its dial modulo 2^32; the dials counted so far restore it
+	// (the count only grows, and is never behind the dial that read m).
+	return Message{Type: MessageType(m.Type), Data: m.Data, Dial: int(transport.DialOf(m.Dial, c.stats.dials.Load()))}
 }
 
 // startClosing marks the Conn as closing for Send and reports whether this

@@ -210,7 +210,7 @@ func (io linkIO) Send(ctx context.Context, typ MessageType, data []byte) (err er
 	if io.link == nil {
 		return ErrNotOpen
 	}
-	if err := io.link.WriteMessage(ctx, int(typ), data); err != nil {
+	if err := io.link.WriteMessage(ctx, transport.MessageType(typ), data); err != nil {
 		return err
 	}
 	io.stats.msgsSent.Add(1)
@@ -258,7 +258,7 @@ func (io linkIO) Forward(typ MessageType, data []byte) error {
 	}
 	io.stats.msgsReceived.Add(^uint64(0)) // minus one: counted when read again
 	io.stats.bytesReceived.Add(-uint64(len(data)))
-	io.link.Unread(transport.Message{Type: int(typ), Data: data})
+	io.link.Unread(transport.Message{Type: transport.MessageType(typ), Data: data})
 	return nil
 }
 

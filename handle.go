@@ -27,10 +27,10 @@ type machineState struct {
 	sched   *retry.Schedule
 	attempt int // sched's Attempt, as the last of its Opened, Dropped and Next returned it
 
-	closeSent  bool           // send_close runs on link: its result, not the reader's end, decides
 	dial       *pendingDial   // the dial in flight, or nil
 	lastReader transport.Turn // the last started reader's place in line: the next one waits for it
 
+	closeSent          bool          // send_close runs on link: its result, not the reader's end, decides
 	reconnectRequested bool          // Reconnect: next retry at once, outside the policy
 	everOpened         bool          // a connection reached start_reader
 	nextDelay          time.Duration // what schedule_backoff chose; < 0: none
@@ -59,7 +59,7 @@ func (c *ConnOf[S, E]) initMachineState() {
 }
 
 // event returns the spec's event for a library event, or engine.None.
-func (c *ConnOf[S, E]) event(v vocab.Event) int { return c.ev[v] }
+func (c *ConnOf[S, E]) event(v vocab.Event) int { return int(c.ev[v]) }
 
 // settle reports the result of a connection's goroutine (dial, reader, close
 // handshake) with its ticket. The result is classified here, where it

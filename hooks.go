@@ -68,10 +68,10 @@ func (h *hooks[S, E]) Allow(g int, t engine.Transition) bool {
 
 // timerDuration gives a built-in timer's duration, or asks the spec's own.
 // A built-in timer that the operation of state s carries already is not
-// armed (see carried): each timeout has one timer.
+// armed (see carries): each timeout has one timer.
 func (c *ConnOf[S, E]) timerDuration(s, tm int) time.Duration {
 	if b := c.bind.Timers[tm]; b != vocab.NoTimer {
-		if c.carried[s] {
+		if c.states[s].carried {
 			return -1
 		}
 		return c.duration(b)
@@ -86,7 +86,7 @@ func (c *ConnOf[S, E]) timerDuration(s, tm int) time.Duration {
 // send_close (its close handshake ends after Options.CloseTimeout). The
 // operation's deadline is then that timer, with the same duration, event and
 // cause; a spec without the timer is bounded just the same. newConn works it
-// out once per state (ConnOf.carried).
+// out once per state (stateRuns.carried).
 func (c *ConnOf[S, E]) carries(sp *engine.Spec, s int) bool {
 	st := sp.Timer[s]
 	if st.Timer == engine.None || st.Event != c.event(vocab.Abort) {
@@ -140,7 +140,7 @@ func (c *ConnOf[S, E]) moved(t engine.Transition) {
 func (h *hooks[S, E]) Ended() { h.conn().ended() }
 
 // runs reports whether state s runs built-in action a on entering it.
-func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool { return c.enters[s][a] }
+func (c *ConnOf[S, E]) runs(s int, a vocab.Action) bool { return c.states[s].enters[a] }
 
 // transition is t in the spec's types, with its cause as the user sees it.
 func (c *ConnOf[S, E]) transition(t engine.Transition) TransitionOf[S, E] {

@@ -167,6 +167,6 @@ func (c *ConnOf[S, E]) endOutbox() {
 // outbox, before Receive (which the application may not be calling).
 func (c *ConnOf[S, E]) readAcks(link *transport.Link) {
 	if c.ob != nil {
-		link.SetFilter(func(m transport.Message) bool { return c.ob.received(m.Type, m.Data) })
+		link.SetFilter(func(m transport.Message) bool { return c.ob.received(int(m.Type), m.Data) })
 	}
 }

@@ -208,7 +208,7 @@ func (ob *outbox) write(ctx context.Context, link *transport.Link, e *entry) err
 		ob.resent++
 	}
 	ob.mu.Unlock()
-	err := link.WriteMessage(ctx, int(e.msg.Type), e.msg.Data)
+	err := link.WriteMessage(ctx, transport.MessageType(e.msg.Type), e.msg.Data)
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	if err != nil {

@@ -76,7 +76,7 @@ func (c *ConnOf[S, E]) sendMessage(ctx context.Context, typ MessageType, data []
 		if e != nil {
 			err = c.ob.write(ctx, link, e) // tracked: in the outbox once written
 		} else {
-			err = link.WriteMessage(ctx, int(typ), data)
+			err = link.WriteMessage(ctx, transport.MessageType(typ), data)
 		}
 		if err == nil {
 			written = true

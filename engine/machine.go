@@ -7,6 +7,8 @@ import (
 	"time"
 
 	looplab "github.com/looplab/fsm"
+
+	"github.com/wsfsm/wsfsm/internal/serial"
 )
 
 // Transition is one step of a machine, in the Spec's ids: Event moved From to
@@ -97,16 +99,17 @@ type Machine struct {
 	fsm    *looplab.FSM
 	edge   [][]int        // edge[e][s]: index in spec.Edges, or None (shared by the Spec's Machines)
 	states map[string]int // looplab's state names -> ids (shared)
-	q      queue
+	q      serial.Queue   // the work (see post)
 
 	// Owned by the goroutine running the work.
-	firing      bool
 	cur         Transition // the transition in progress
 	epoch       uint64     // counts state entries: a timer or step of an older one is stale
 	timer       *time.Timer
 	outstanding int // tracked goroutines that will still post
+	firing      bool
 	started     bool
 	final       bool // a final state was entered: it is never left
+	ended       bool // over reported true (see drain)
 }
 
 // New returns a Machine for sp in sp's initial state, driven by h. It checks
@@ -125,8 +128,6 @@ func New(sp *Spec, h Hooks) (*Machine, error) {
 	// move the state, and asks the guard, Leave and Entered around that
 	// call (see take).
 	m.fsm = looplab.NewFSM(sp.States[sp.Initial], d.events, nil)
-	m.q.over = m.over
-	m.q.onEnd = h.Ended
 	return m, nil
 }
 
@@ -158,12 +159,12 @@ func (m *Machine) Start() bool {
 // Post queues f to run inside the machine, after the work queued before it;
 // see Hooks for what work may do. It reports false, without running f, once
 // the machine has ended.
-func (m *Machine) Post(f func()) bool { return m.q.post(f) }
+func (m *Machine) Post(f func()) bool { return m.post(f) }
 
 // PostAt is Post for work that belongs to one entry into a state: f runs only
 // if the machine has not moved since Epoch returned epoch.
 func (m *Machine) PostAt(epoch uint64, f func()) bool {
-	return m.q.post(func() {
+	return m.post(func() {
 		if epoch == m.epoch {
 			f()
 		}
@@ -215,7 +216,7 @@ func (t *Ticket) Post(f func()) {
 	}
 	t.used = true
 	m := t.m
-	m.q.post(func() {
+	m.post(func() {
 		m.outstanding--
 		f()
 	})

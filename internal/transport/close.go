@@ -66,8 +66,9 @@ func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult,
 		return l.result(), l.closeErr()
 	}
 
+	wmu := l.writeLock()
 	select {
-	case l.wmu <- struct{}{}:
+	case wmu <- struct{}{}:
 	case <-aborted:
 		return l.result(), l.closeErr()
 	}
@@ -80,7 +81,7 @@ func (l *Link) Close(ctx context.Context, code int, reason string) (CloseResult,
 		deadline, _ := ctx.Deadline()
 		l.ws.WriteControl(websocket.CloseMessage, closePayload(code, reason), deadline)
 	}
-	<-l.wmu
+	<-wmu
 
 	if selfRead {
 		select {

@@ -181,7 +181,7 @@ func Dial(ctx context.Context, rawURL string, cfg DialConfig) (*Link, error) {
 		wt = DefaultWriteTimeout
 	}
 	l := newLink(ws, dl.raw, dl.rd, dl.wr, wt, cfg.AbortWithRST)
-	l.dial = cfg.Dial
+	l.dial = uint32(cfg.Dial)
 	if cfg.EnableCompression && hasExtension(resp.Header, "permessage-deflate") {
 		// gorilla refused any parameters it cannot honour: on.
 		ws.SetCompressionLevel(level)

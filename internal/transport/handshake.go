@@ -118,12 +118,29 @@ func (e *badUpgrade) Error() string { return e.reason }
 // that followed. It reads the wire through r. The wireConn gorilla reads
 // runs it until it has handed all that over (see wireConn.readHead), then
 // drops it: an idle reader waits one frame less deep.
+//
+// It also holds gorilla's request until the response is read (see
+// wireConn.WriteByte): the request's bytes go out in one write before the
+// first read, and the array that held them then holds the response's head.
 type headCheck struct {
 	r     io.Reader
 	offer offer
 	done  bool
+	req   []byte // the request, written before the first read (see wireConn.Write)
 	buf   []byte // bytes to hand gorilla before reading more
 	err   error  // the error to return once buf is empty
+}
+
+// reqBufSize is the first size of headCheck.req: a handshake request (and
+// then the response's head, read into the same array) usually fits.
+const reqBufSize = 512
+
+// keep holds p, a part of the request.
+func keep[T []byte | string](h *headCheck, p T) {
+	if h.req == nil {
+		h.req = make([]byte, 0, max(reqBufSize, len(p)))
+	}
+	h.req = append(h.req, p...)
 }
 
 func (h *headCheck) Read(p []byte) (int, error) {
@@ -151,9 +168,10 @@ func (h *headCheck) over() bool { return h.done && len(h.buf) == 0 && h.err == n
 // fill reads the head whole and prepares what gorilla reads.
 func (h *headCheck) fill() {
 	h.done = true
-	// The head is read straight into h.buf, grown as it fills: a head is a
-	// few hundred bytes, and every byte allocated here is garbage once
-	// gorilla has read it, left among the connection's long-lived objects.
+	// The head is read straight into h.buf (the request's array, written
+	// already), grown as it fills: a head is a few hundred bytes, and every
+	// byte allocated here is garbage once gorilla has read it, left among
+	// the connection's long-lived objects.
 	end := headEnd(h.buf)
 	for end < 0 {
 		if len(h.buf) == cap(h.buf) {

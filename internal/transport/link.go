@@ -33,13 +33,13 @@ type Link struct {
 	inflateMax   int64         // bound on an inflated message; 0: none
 	// writeDeadline is the write deadline gorilla uses; guarded by wmu.
 	writeDeadline time.Time
-	dial          int  // DialConfig.Dial: every Message read carries it
-	compressed    bool // permessage-deflate was negotiated
+	dial          uint32 // DialConfig.Dial modulo 2^32: every Message read carries it
+	compressed    bool   // permessage-deflate was negotiated
 	abortRST      bool
 	// (The small fields sit together, here and at the end of the mu group:
 	// a Link fits the runtime's 384 B size class.)
 
-	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx
+	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx; made on first use (writeLock)
 	rmu        chan struct{} // read lock: ReadMessage, Close's own reading, the reader for good
 	life       atomic.Uint64 // counts frames and message bytes received
 	delivering atomic.Bool   // the reader is not reading: it waits for its consumer or its turn
@@ -57,7 +57,7 @@ type Link struct {
 	filter func(Message) bool // see SetFilter; set before StartReader
 
 	mu          sync.Mutex
-	closing     chan struct{} // closed when Close or Abort begins, or reading ended
+	closing     chan struct{} // closed when Close or Abort begins, or reading ended (closingShut); made when first waited on (closingChLocked)
 	abortCh     chan struct{} // closed by the first abort; made when first waited on (abortedChLocked)
 	abortErr    error         // set by the Abort that closed TCP
 	readEnded   chan struct{} // closed once readErr is known; made when first waited on (readEndedChLocked)
@@ -87,9 +87,7 @@ func newLink(ws *websocket.Conn, raw net.Conn, rd, wr *wireConn, writeTimeout ti
 		wr:           wr,
 		writeTimeout: writeTimeout,
 		abortRST:     abortRST,
-		wmu:          make(chan struct{}, 1),
 		rmu:          make(chan struct{}, 1),
-		closing:      make(chan struct{}),
 		turn:         &turn{done: make(chan struct{})},
 	}
 	if writeTimeout > 0 {
@@ -127,8 +125,9 @@ func (l *Link) Done() <-chan struct{} {
 
 // lazyChan returns *ch, made on first use, and closed at once if shut: the
 // link's channels are made only for those who wait on them, not for every
-// link (an idle link is never waited on; a channel is 96 B). Its caller
-// holds l.mu, and closes *ch with closeMade when shut becomes true.
+// link (an idle link is never waited on, nor written to; a channel is
+// 96 B). Its caller holds l.mu, and closes *ch with closeMade when shut
+// becomes true.
 func lazyChan(ch *chan struct{}, shut bool) <-chan struct{} {
 	if *ch == nil {
 		*ch = make(chan struct{})
@@ -267,10 +266,32 @@ func (l *Link) abortedChLocked() <-chan struct{} { return lazyChan(&l.abortCh, l
 // is held.
 func (l *Link) readEndedChLocked() <-chan struct{} { return lazyChan(&l.readEnded, l.readErr != nil) }
 
+// closingChLocked returns a channel closed once Close or Abort began, or
+// reading ended; l.mu is held.
+func (l *Link) closingChLocked() <-chan struct{} { return lazyChan(&l.closing, l.closingShut) }
+
+// isClosing reports whether Close or Abort began, or reading ended.
+func (l *Link) isClosing() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closingShut
+}
+
+// writeLock returns the write lock, made on the first write: an idle link
+// (keepalive's pings go through gorilla's own lock) never takes it.
+func (l *Link) writeLock() chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.wmu == nil {
+		l.wmu = make(chan struct{}, 1)
+	}
+	return l.wmu
+}
+
 func (l *Link) beginClosingLocked() {
 	if !l.closingShut {
 		l.closingShut = true
-		close(l.closing)
+		closeMade(l.closing)
 	}
 }
 
@@ -316,7 +337,7 @@ func (l *Link) onClose(code int, text string) error {
 // 1011 (see frameGuard). Only the goroutine reading calls it.
 func (l *Link) peerCodeOf(code int) int {
 	if code == closecode.InternalError && l.rd.guard.refused != 0 {
-		return l.rd.guard.refused
+		return int(l.rd.guard.refused)
 	}
 	return code
 }

@@ -112,7 +112,7 @@ func httpConnect(c net.Conn, p *url.URL, addr string) error {
 		pw, _ := u.Password()
 		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw)))
 	}
-	if err := req.Write(c); err != nil {
+	if err := req.Write(struct{ io.Writer }{c}); err != nil { // buffered by net/http: c's WriteByte is the server handshake's (see wireConn.WriteByte)
 		return err
 	}
 	// The head is bounded like the server's; the server does not speak

@@ -14,11 +14,27 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Message is one received data message.
+// MessageType is the type of a data message: websocket.TextMessage or
+// websocket.BinaryMessage.
+type MessageType uint8
+
+// Message is one received data message. It is 32 B (a size that the
+// receive buffers of idle connections hold by the thousand: 16 of them fill
+// the runtime's 512 B size class, where 40 B messages took 704 B): Dial
+// keeps the low 32 bits of DialConfig.Dial, which a consumer that counts the
+// dials restores (see DialOf).
 type Message struct {
-	Type int    // websocket.TextMessage or websocket.BinaryMessage
-	Data []byte // the whole message
-	Dial int    // the DialConfig.Dial of the link that read it
+	Data []byte      // the whole message
+	Type MessageType // websocket.TextMessage or websocket.BinaryMessage
+	Dial uint32      // the DialConfig.Dial of the link that read it, modulo 2^32
+}
+
+// DialOf restores the DialConfig.Dial of a Message whose Dial is dial,
+// given the number of the latest dial made so far (latest >= the message's
+// own dial, which is then exact as long as fewer than 2^32 dials separate
+// them).
+func DialOf(dial uint32, latest uint64) uint64 {
+	return latest - uint64(uint32(latest)-dial)
 }
 
 // StartReader starts the link's only reader goroutine; call it at most once,
@@ -109,10 +125,13 @@ func (l *Link) await() bool {
 		}
 		waited = true
 		l.delivering.Store(true) // not reading: the silence is not the peer's
+		l.mu.Lock()
+		closing := l.closingChLocked()
+		l.mu.Unlock()
 		select {
 		case <-after.done:
 			after = after.prev
-		case <-l.closing:
+		case <-closing:
 			cut = true
 		}
 	}
@@ -170,7 +189,7 @@ func (l *Link) consume(typ int, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	l.deliver(Message{Type: typ, Data: data, Dial: l.dial})
+	l.deliver(Message{Type: MessageType(typ), Data: data, Dial: l.dial})
 	return nil
 }
 
@@ -283,16 +302,19 @@ func (l *Link) ReadMessage(ctx context.Context) (typ int, data []byte, err error
 		return 0, nil, opErr("read", context.Cause(ctx))
 	}
 	if m, ok := l.unheld(); ok {
-		return m.Type, m.Data, nil
+		return int(m.Type), m.Data, nil
 	}
 	if err := l.readable(); err != nil {
 		return 0, nil, opErr("read", err)
 	}
+	l.mu.Lock()
+	closing := l.closingChLocked()
+	l.mu.Unlock()
 	select {
 	case l.rmu <- struct{}{}:
 	case <-ctx.Done():
 		return 0, nil, opErr("read", context.Cause(ctx))
-	case <-l.closing:
+	case <-closing:
 		err := l.readable()
 		if err == nil {
 			err = fmt.Errorf("link is closing: %w", net.ErrClosed)
@@ -301,7 +323,7 @@ func (l *Link) ReadMessage(ctx context.Context) (typ int, data []byte, err error
 	}
 	if m, ok := l.unheld(); ok {
 		<-l.rmu
-		return m.Type, m.Data, nil
+		return int(m.Type), m.Data, nil
 	}
 	if err := l.readable(); err != nil {
 		<-l.rmu
@@ -336,7 +358,7 @@ func (l *Link) ReadMessage(ctx context.Context) (typ int, data []byte, err error
 		// line, for the next reader (a caller whose ctx ended takes none).
 		if x.err == nil {
 			l.mu.Lock()
-			l.held = append([]Message{{Type: x.typ, Data: x.data, Dial: l.dial}}, l.held...)
+			l.held = append([]Message{{Type: MessageType(x.typ), Data: x.data, Dial: l.dial}}, l.held...)
 			l.mu.Unlock()
 		}
 		return 0, nil, opErr("read", context.Cause(ctx))
@@ -409,7 +431,7 @@ func (l *Link) readFor(r *pendingRead) {
 		return
 	}
 	if err == nil {
-		l.held = append(l.held, Message{Type: typ, Data: data, Dial: l.dial})
+		l.held = append(l.held, Message{Type: MessageType(typ), Data: data, Dial: l.dial})
 	}
 	l.mu.Unlock()
 	<-l.rmu

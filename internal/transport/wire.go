@@ -86,6 +86,14 @@ func (c *wireConn) Read(p []byte) (int, error) {
 // the read path, so that it adds no frame under an idle reader.
 func (c *wireConn) readHead(p []byte) (int, error) {
 	h := c.head
+	if h.req != nil { // the request goes out first, in one write
+		n, err := c.Conn.Write(h.req)
+		c.written += uint64(n)
+		if err != nil {
+			return 0, err
+		}
+		h.buf, h.req = h.req[:0], nil
+	}
 	c.head = nil
 	n, err := h.Read(p)
 	if !h.over() {
@@ -107,6 +115,27 @@ func (c *wireConn) scan(p []byte) (int, error) {
 		return keep, bad
 	}
 	return n, err
+}
+
+// WriteByte writes b. It is there for net/http: a Request.Write to an
+// io.ByteWriter writes straight to it rather than through a 4 KiB
+// bufio.Writer of its own, which would be garbage once the handshake is
+// over, left among each connection's long-lived objects (VmRSS per idle
+// Conn, wsfsm bench -conns-child). Write holds the request instead, until
+// the first read (see headCheck).
+func (c *wireConn) WriteByte(b byte) error {
+	_, err := c.Write([]byte{b})
+	return err
+}
+
+// WriteString writes s: net/http writes the request's strings through it
+// (else each would be copied to a []byte of its own on the way).
+func (c *wireConn) WriteString(s string) (int, error) {
+	if h := c.head; h != nil {
+		keep(h, s)
+		return len(s), nil
+	}
+	return c.Write([]byte(s))
 }
 
 // SetWriteDeadline sets t unless it is the deadline already asked for.
@@ -132,6 +161,10 @@ func (c *wireConn) SetDeadline(t time.Time) error {
 // keeps reading is not cut, a peer that stopped reading is cut after at
 // most twice the bound (once, when it stopped at a message's start).
 func (c *wireConn) Write(p []byte) (int, error) {
+	if h := c.head; h != nil { // the handshake request: held (see WriteByte)
+		keep(h, p)
+		return len(p), nil
+	}
 	if s := c.msgs.Load(); s != c.msgSeq {
 		c.msgSeq, c.mark = s, c.written // a new message: a new window
 	}
@@ -200,28 +233,34 @@ const (
 // gorilla's list was written) through: gorilla answers them with 1002 "bad
 // close code", so the guard rewrites them to 1011 on their way in and the
 // Link restores them (peerCodeOf).
+//
+// Its counters are as narrow as their bounds allow (the head's by
+// maxHandshakeHeaderBytes, a frame header's by 14, the close code's by 2),
+// and its small fields sit together: a wireConn fits the runtime's 208 B
+// size class (one per idle connection).
 type frameGuard struct {
-	mode uint8
-	fail error // the violation found; every later read returns it
+	fail error  // the violation found; every later read returns it
+	left uint64 // frames: payload bytes of the current frame still to come
 
 	// head
-	head     int      // bytes of the head so far
-	line     int      // index of the current line
-	lineLen  int      // bytes in the current line so far
-	status   [16]byte // the start of the status line
-	statusN  int
-	lastCR   bool // the last byte of the current line was '\r'
-	isSwitch bool // the status line says 101
+	head    int32    // bytes of the head so far
+	line    int32    // index of the current line
+	lineLen int32    // bytes in the current line so far
+	status  [16]byte // the start of the status line
 
-	// frames (the small fields together: wireConn stays in a 256 B size class)
-	inClose bool     // the current frame is an unmasked close frame
-	codeHi  byte     // the close code's first byte
+	// frames
+	refused int32    // a close code gorilla refuses, passed to it as 1011; 0 if none
 	hdr     [14]byte // the frame header so far
-	hdrN    int      // header bytes collected
-	hdrNeed int      // header length, known from its second byte
-	left    uint64   // payload bytes of the current frame still to come
-	closeAt int      // close payload bytes seen
-	refused int      // a close code gorilla refuses, passed to it as 1011; 0 if none
+
+	mode     uint8
+	statusN  uint8 // head: bytes in status
+	lastCR   bool  // head: the last byte of the current line was '\r'
+	isSwitch bool  // head: the status line says 101
+	inClose  bool  // the current frame is an unmasked close frame
+	codeHi   byte  // the close code's first byte
+	hdrN     uint8 // header bytes collected
+	hdrNeed  uint8 // header length, known from its second byte
+	closeAt  uint8 // close payload bytes seen (up to 2)
 }
 
 // A violation of RFC 6455 found in the server's frames.
@@ -335,7 +374,7 @@ func (g *frameGuard) closeCode(b []byte) {
 			g.codeHi = b[j]
 		} else if code := int(g.codeHi)<<8 | int(b[j]); closecode.Of(code).GorillaRefuses && code>>8 == closecode.InternalError>>8 {
 			b[j] = byte(closecode.InternalError & 0xff) // same high byte
-			g.refused = code
+			g.refused = int32(code)
 		}
 		g.closeAt++
 	}
@@ -349,7 +388,7 @@ func (g *frameGuard) scanHead(p []byte) (int, bool, error) {
 		if g.head > maxHandshakeHeaderBytes {
 			return i, false, &headTooLarge{status: g.statusCode()}
 		}
-		if g.line == 0 && g.statusN < len(g.status) {
+		if g.line == 0 && int(g.statusN) < len(g.status) {
 			g.status[g.statusN] = b
 			g.statusN++
 		}

@@ -30,26 +30,28 @@ import (
 // error. WriteMessage returns the error in every case. After Close or Abort
 // began it returns an error wrapping net.ErrClosed (closing) or ErrAborted
 // (aborted).
-func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
+func (l *Link) WriteMessage(ctx context.Context, typ MessageType, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return opErr("write", err)
 	}
+	wmu := l.writeLock()
 	select {
-	case l.wmu <- struct{}{}: // the usual case: nobody else is writing
+	case wmu <- struct{}{}: // the usual case: nobody else is writing
 	default:
+		l.mu.Lock()
+		closing := l.closingChLocked()
+		l.mu.Unlock()
 		select {
-		case l.wmu <- struct{}{}:
+		case wmu <- struct{}{}:
 		case <-ctx.Done():
 			return opErr("write", ctx.Err())
-		case <-l.closing:
+		case <-closing:
 			return l.closedError()
 		}
 	}
-	defer func() { <-l.wmu }()
-	select {
-	case <-l.closing:
+	defer func() { <-wmu }()
+	if l.isClosing() {
 		return l.closedError()
-	default:
 	}
 	if err := ctx.Err(); err != nil {
 		return opErr("write", err)
@@ -58,7 +60,7 @@ func (l *Link) WriteMessage(ctx context.Context, typ int, data []byte) error {
 	if l.compressed {
 		l.ws.EnableWriteCompression(len(data) >= l.compressMin)
 	}
-	err := l.ws.WriteMessage(typ, data)
+	err := l.ws.WriteMessage(int(typ), data)
 	if err == nil {
 		return nil
 	}
