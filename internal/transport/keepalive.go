@@ -50,7 +50,7 @@ func (l *Link) StartKeepalive(interval, pongTimeout time.Duration, onRTT func(ti
 	k := &keepalive{l: l, interval: interval, timeout: pongTimeout, onRTT: onRTT}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closingShut || l.ka.Load() != nil {
+	if l.closingShut.Load() || l.ka.Load() != nil {
 		return
 	}
 	k.mu.Lock()

@@ -39,13 +39,13 @@ type Link struct {
 	// (The small fields sit together, here and at the end of the mu group:
 	// a Link fits the runtime's 384 B size class.)
 
-	wmu        chan struct{} // write lock (capacity 1), so waiting honours ctx; made on first use (writeLock)
-	rmu        chan struct{} // read lock: ReadMessage, Close's own reading, the reader for good
-	life       atomic.Uint64 // counts frames and message bytes received
-	delivering atomic.Bool   // the reader is not reading: it waits for its consumer or its turn
-	discard    bool          // the reader's own: Close began before its turn: read to the end, deliver nothing
-	discarded  atomic.Uint64 // messages read and dropped after stop
-	lr         lifeReader    // the reading goroutine's, reused for every message
+	wmu        atomic.Pointer[chan struct{}] // write lock (capacity 1), so waiting honours ctx; made on first use (writeLock)
+	rmu        chan struct{}                 // read lock: ReadMessage, Close's own reading, the reader for good
+	life       atomic.Uint64                 // counts frames and message bytes received
+	delivering atomic.Bool                   // the reader is not reading: it waits for its consumer or its turn
+	discard    bool                          // the reader's own: Close began before its turn: read to the end, deliver nothing
+	discarded  atomic.Uint64                 // messages read and dropped after stop
+	lr         lifeReader                    // the reading goroutine's, reused for every message
 	ka         atomic.Pointer[keepalive]
 
 	// The reader goroutine's own: StartReader's arguments (and discard).
@@ -67,7 +67,7 @@ type Link struct {
 	peerReason  string
 	done        chan struct{} // closed once doneShut; made when first asked for (Done)
 	readerState uint8
-	closingShut bool
+	closingShut atomic.Bool // written under mu; WriteMessage reads it without
 	closeCalled bool
 	tcpClosed   bool
 	writeShut   bool
@@ -268,29 +268,28 @@ func (l *Link) readEndedChLocked() <-chan struct{} { return lazyChan(&l.readEnde
 
 // closingChLocked returns a channel closed once Close or Abort began, or
 // reading ended; l.mu is held.
-func (l *Link) closingChLocked() <-chan struct{} { return lazyChan(&l.closing, l.closingShut) }
-
-// isClosing reports whether Close or Abort began, or reading ended.
-func (l *Link) isClosing() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.closingShut
-}
+func (l *Link) closingChLocked() <-chan struct{} { return lazyChan(&l.closing, l.closingShut.Load()) }
 
 // writeLock returns the write lock, made on the first write: an idle link
-// (keepalive's pings go through gorilla's own lock) never takes it.
+// (keepalive's pings go through gorilla's own lock) never takes it. Every
+// later write finds it without l.mu.
 func (l *Link) writeLock() chan struct{} {
+	if p := l.wmu.Load(); p != nil {
+		return *p
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.wmu == nil {
-		l.wmu = make(chan struct{}, 1)
+	if p := l.wmu.Load(); p != nil {
+		return *p
 	}
-	return l.wmu
+	wmu := make(chan struct{}, 1)
+	l.wmu.Store(&wmu)
+	return wmu
 }
 
 func (l *Link) beginClosingLocked() {
-	if !l.closingShut {
-		l.closingShut = true
+	if !l.closingShut.Load() {
+		l.closingShut.Store(true)
 		closeMade(l.closing)
 	}
 }

@@ -391,7 +391,7 @@ func (l *Link) readable() error {
 		return errReaderRunning
 	case l.abortErr != nil:
 		return l.abortErr
-	case l.closingShut:
+	case l.closingShut.Load():
 		return fmt.Errorf("link is closing: %w", net.ErrClosed)
 	}
 	return nil

@@ -50,7 +50,7 @@ func (l *Link) WriteMessage(ctx context.Context, typ MessageType, data []byte) e
 		}
 	}
 	defer func() { <-wmu }()
-	if l.isClosing() {
+	if l.closingShut.Load() {
 		return l.closedError()
 	}
 	if err := ctx.Err(); err != nil {
