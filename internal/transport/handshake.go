@@ -300,7 +300,7 @@ func hasToken(h http.Header, name, token string) bool {
 // hasExtension reports whether Sec-WebSocket-Extensions names ext (with
 // any parameters).
 func hasExtension(h http.Header, ext string) bool {
-	for _, v := range h.Values("Sec-Websocket-Extensions") {
+	for _, v := range h.Values(extensionsHeader) {
 		for _, e := range strings.Split(v, ",") {
 			name, _, _ := strings.Cut(e, ";")
 			if strings.EqualFold(strings.TrimSpace(name), ext) {

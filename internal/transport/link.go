@@ -57,7 +57,7 @@ type Link struct {
 	filter func(Message) bool // see SetFilter; set before StartReader
 
 	mu          sync.Mutex
-	closing     chan struct{} // closed when Close or Abort begins, or reading ended (closingShut); made when first waited on (closingChLocked)
+	closing     chan struct{} // closed when Close or Abort begins, or reading ended (closingShut); made when first waited on (closingCh)
 	abortCh     chan struct{} // closed by the first abort; made when first waited on (abortedChLocked)
 	abortErr    error         // set by the Abort that closed TCP
 	readEnded   chan struct{} // closed once readErr is known; made when first waited on (readEndedChLocked)
@@ -266,9 +266,13 @@ func (l *Link) abortedChLocked() <-chan struct{} { return lazyChan(&l.abortCh, l
 // is held.
 func (l *Link) readEndedChLocked() <-chan struct{} { return lazyChan(&l.readEnded, l.readErr != nil) }
 
-// closingChLocked returns a channel closed once Close or Abort began, or
-// reading ended; l.mu is held.
-func (l *Link) closingChLocked() <-chan struct{} { return lazyChan(&l.closing, l.closingShut.Load()) }
+// closingCh returns a channel closed once Close or Abort began, or reading
+// ended.
+func (l *Link) closingCh() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return lazyChan(&l.closing, l.closingShut.Load())
+}
 
 // writeLock returns the write lock, made on the first write: an idle link
 // (keepalive's pings go through gorilla's own lock) never takes it. Every

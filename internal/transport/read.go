@@ -125,9 +125,7 @@ func (l *Link) await() bool {
 		}
 		waited = true
 		l.delivering.Store(true) // not reading: the silence is not the peer's
-		l.mu.Lock()
-		closing := l.closingChLocked()
-		l.mu.Unlock()
+		closing := l.closingCh()
 		select {
 		case <-after.done:
 			after = after.prev
@@ -307,9 +305,7 @@ func (l *Link) ReadMessage(ctx context.Context) (typ int, data []byte, err error
 	if err := l.readable(); err != nil {
 		return 0, nil, opErr("read", err)
 	}
-	l.mu.Lock()
-	closing := l.closingChLocked()
-	l.mu.Unlock()
+	closing := l.closingCh()
 	select {
 	case l.rmu <- struct{}{}:
 	case <-ctx.Done():

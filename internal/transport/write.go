@@ -38,9 +38,7 @@ func (l *Link) WriteMessage(ctx context.Context, typ MessageType, data []byte) e
 	select {
 	case wmu <- struct{}{}: // the usual case: nobody else is writing
 	default:
-		l.mu.Lock()
-		closing := l.closingChLocked()
-		l.mu.Unlock()
+		closing := l.closingCh()
 		select {
 		case wmu <- struct{}{}:
 		case <-ctx.Done():
